@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+// lwm2m-agent: an LwM2M device-management agent for ARM Linux gateway boards.
+import PackageDescription
+
+let releaseOptimisation: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "lwm2m-agent",
+    products: [
+        .executable(name: "lwm2m-agentd", targets: ["lwm2m-agentd"]),
+        .executable(name: "lwm2m-agent", targets: ["lwm2m-agent"]),
+        .library(name: "CoAP", targets: ["CoAP"]),
+    ],
+    targets: [
+        // MARK: Protocol cores (sans-IO, no Foundation)
+        // Full cross-module optimisation lets the executables specialise the generic engine for
+        // their peer type (SocketAddress); without it every call goes through runtime generics.
+        .target(name: "CoAP", swiftSettings: releaseOptimisation),
+
+        // MARK: Outer layer: sockets, poll loop, clocks, DNS
+        .target(name: "Transport", dependencies: ["CoAP"]),
+
+        // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
+        .target(name: "Agent", dependencies: ["CoAP", "Transport"]),
+
+        // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
+        .systemLibrary(
+            name: "CTSS2", path: "Sources/CTSS2",
+            pkgConfig: "tss2-esys",
+            providers: [.apt(["libtss2-dev"])]),
+        // Debian's libmbedtls-dev ships no pkg-config file: the modulemap links the three libraries.
+        .systemLibrary(
+            name: "CMbedTLS", path: "Sources/CMbedTLS",
+            providers: [.apt(["libmbedtls-dev"])]),
+        .systemLibrary(
+            name: "CGPIOD", path: "Sources/CGPIOD",
+            pkgConfig: "libgpiod",
+            providers: [.apt(["libgpiod-dev"])]),
+
+        // MARK: Executables
+        .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "Transport"]),
+        .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport"]),
+        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "Transport"]),
+
+        // MARK: Tests
+        .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
+        .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "Transport"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
+    ]
+)

@@ -1,0 +1,114 @@
+import CoAP
+
+/// A small resource tree served by `lwm2m-agentd --demo`: enough to exercise every engine
+/// feature from an independent client (libcoap's `coap-client`): discovery, Block2 reads,
+/// Block1 writes, Observe, and an Execute-like POST that must never run twice.
+///
+/// | path | methods | what |
+/// |---|---|---|
+/// | /.well-known/core | GET | CoRE link format listing |
+/// | /demo/hello | GET | a short text |
+/// | /demo/large | GET | 4096 bytes of text (Block2) |
+/// | /demo/store | GET, PUT, DELETE | a writable body up to the endpoint's limit (Block1) |
+/// | /demo/counter | GET (+Observe) | a number that increments every `tickInterval` |
+/// | /demo/execute | POST | counts executions |
+public struct DemoResources {
+    public private(set) var counter: UInt32 = 0
+    public private(set) var executions = 0
+    public private(set) var store: [UInt8] = Array("edit me".utf8)
+    private var counterObservers: [ObservationID] = []
+    public let tickInterval: Duration
+    public private(set) var nextTick: Instant
+
+    public static let large: [UInt8] = {
+        var text = ""
+        for line in 0..<128 {
+            let number = String(line + 1000).dropFirst()
+            text += "line \(number) of the demo data".padding(toLength: 32)
+        }
+        return Array(text.utf8)
+    }()
+
+    public init(tickInterval: Duration = .seconds(1), now: Instant) {
+        self.tickInterval = tickInterval
+        nextTick = now + tickInterval
+    }
+
+    public var observerCount: Int { counterObservers.count }
+
+    /// Answers one request.
+    public mutating func handle<Peer>(
+        _ request: IncomingRequest<Peer>, endpoint: inout CoAPEndpoint<Peer>, at now: Instant
+    ) {
+        let message = request.message
+        let response: CoAPResponse
+        switch (message.path, message.code) {
+        case ("/.well-known/core", .get):
+            response = Self.text(Self.linkFormat, format: ContentFormat.linkFormat, accept: message.accept)
+        case ("/demo/hello", .get):
+            response = Self.text(Array("Hello from lwm2m-agentd".utf8), format: ContentFormat.textPlain, accept: message.accept)
+        case ("/demo/large", .get):
+            response = Self.text(Self.large, format: ContentFormat.textPlain, accept: message.accept)
+        case ("/demo/store", .get):
+            response = Self.text(store, format: ContentFormat.octetStream, accept: message.accept)
+        case ("/demo/store", .put):
+            store = message.payload
+            response = CoAPResponse(.changed)
+        case ("/demo/store", .delete):
+            store = []
+            response = CoAPResponse(.deleted)
+        case ("/demo/counter", .get):
+            response = Self.text(Array(String(counter).utf8), format: ContentFormat.textPlain, accept: message.accept)
+            if request.observe == .register, response.code == .content {
+                if let id = endpoint.respond(to: request.exchange, with: response, at: now) { counterObservers.append(id) }
+                return
+            }
+        case ("/demo/execute", .post):
+            executions += 1
+            response = CoAPResponse(.changed, payload: Array("executions=\(executions)".utf8))
+        case ("/.well-known/core", _), ("/demo/hello", _), ("/demo/large", _), ("/demo/store", _),
+             ("/demo/counter", _), ("/demo/execute", _):
+            response = .error(.methodNotAllowed, "\(message.code) not allowed on \(message.path)")
+        default:
+            response = .error(.notFound, "no resource at \(message.path)")
+        }
+        endpoint.respond(to: request.exchange, with: response, at: now)
+    }
+
+    /// Increments the counter when its interval has passed and notifies its observers
+    /// (every tenth notification confirmable, so a vanished observer is noticed).
+    public mutating func tick<Peer>(endpoint: inout CoAPEndpoint<Peer>, at now: Instant) {
+        guard now >= nextTick else { return }
+        while nextTick <= now { nextTick += tickInterval }
+        counter &+= 1
+        let response = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array(String(counter).utf8))
+        counterObservers.removeAll { !endpoint.notify($0, with: response, confirmable: counter % 10 == 0, at: now) }
+    }
+
+    /// Forgets an observation the endpoint reported as ended.
+    public mutating func observationEnded(_ id: ObservationID) {
+        counterObservers.removeAll { $0 == id }
+    }
+
+    static let linkFormat = Array((
+        "</demo/hello>;rt=\"demo.text\";ct=0,</demo/large>;ct=0;sz=4096,</demo/store>;ct=42,"
+        + "</demo/counter>;obs;ct=0,</demo/execute>"
+    ).utf8)
+
+    /// A 2.05 with `payload`, or 4.06 if the client's Accept asks for another format.
+    static func text(_ payload: [UInt8], format: UInt16, accept: UInt16?) -> CoAPResponse {
+        if let accept, accept != format {
+            return .error(.notAcceptable, "only content format \(format) is available")
+        }
+        return CoAPResponse(.content, contentFormat: format, payload: payload)
+    }
+}
+
+extension String {
+    /// Pads or cuts to exactly `length` characters, keeping a final newline.
+    fileprivate func padding(toLength length: Int) -> String {
+        let body = self.hasSuffix("\n") ? String(dropLast()) : self
+        let cut = String(body.prefix(length - 1))
+        return cut + String(repeating: ".", count: max(0, length - 1 - cut.count)) + "\n"
+    }
+}

@@ -1,0 +1,71 @@
+import CoAP
+import Transport
+
+/// Why a one-shot request produced no response.
+public enum OneShotError: Error, CustomStringConvertible {
+    case uri(CoAPURIError)
+    case transport(TransportError)
+    case unsupportedScheme(String)
+    case failed(RequestFailure)
+    case deadlineExceeded
+
+    public var description: String {
+        switch self {
+        case .uri(let error): "invalid URI: \(error)"
+        case .transport(let error): "\(error)"
+        case .unsupportedScheme(let scheme): "\(scheme):// is not supported yet (DTLS arrives with the coaps support)"
+        case .failed(let failure): "\(failure)"
+        case .deadlineExceeded: "no answer before the deadline"
+        }
+    }
+}
+
+/// Sends one request over UDP and waits for its final response (block-wise transfers and
+/// retransmissions included), as `lwm2m-agent coap …` does.
+public enum OneShotClient {
+    /// Resolves `uri`, sends `request` (Uri-Path/Uri-Query taken from the URI) and returns the
+    /// response; a CoAP ping when `ping` is true returns an empty message on success.
+    public static func perform(
+        _ request: CoAPRequest, uri text: String, configuration: EndpointConfiguration,
+        timeout: Duration, ping: Bool = false
+    ) throws(OneShotError) -> CoAPMessage {
+        let uri: CoAPURI
+        do { uri = try CoAPURI(text) } catch { throw .uri(error) }
+        guard uri.scheme == .coap else { throw .unsupportedScheme(uri.scheme.rawValue) }
+        do {
+            let peer = try Resolver.resolve(host: uri.host, port: uri.port)[0]
+            let socket = try UDPSocket(family: peer.family)
+            let runner = EndpointRunner(sockets: [socket], configuration: configuration)
+            var request = request
+            request.options.removeAll { $0.number == .uriPath || $0.number == .uriQuery }
+            var message = CoAPMessage(type: .confirmable, code: request.method, options: request.options)
+            for option in uri.options { message.addOption(option) }
+            request.options = message.options
+
+            let start = MonotonicClock.now()
+            let id = ping ? runner.endpoint.ping(peer, at: start) : runner.endpoint.send(request, to: peer, at: start)
+            var outcome: Result<CoAPMessage, OneShotError>? = nil
+            while outcome == nil {
+                guard MonotonicClock.now() - start < timeout else { throw OneShotError.deadlineExceeded }
+                try runner.runOnce(until: start + timeout) { event, endpoint, now in
+                    switch event {
+                    case .response(let answered, let response) where answered == id: outcome = .success(response)
+                    case .pong(let answered) where answered == id: outcome = .success(.empty(.reset, messageID: 0))
+                    case .requestFailed(let failed, let failure) where failed == id: outcome = .failure(.failed(failure))
+                    case .request(let incoming):
+                        // We serve nothing here: answer unexpected requests instead of leaving them hanging.
+                        endpoint.respond(to: incoming.exchange, with: .error(.notFound, "client only"), at: now)
+                    default: break
+                    }
+                }
+            }
+            return try outcome!.get()
+        } catch let error as TransportError {
+            throw .transport(error)
+        } catch let error as OneShotError {
+            throw error
+        } catch {
+            throw .deadlineExceeded
+        }
+    }
+}

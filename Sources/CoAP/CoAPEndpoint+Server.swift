@@ -1,0 +1,221 @@
+// Server role: receiving requests, answering them, Block1 reassembly and Block2 serving.
+
+extension CoAPEndpoint {
+    /// Answers a request received as `.request(_)`. A CON request that has not been
+    /// acknowledged yet gets a piggybacked response; after `acknowledgeLater` the response goes
+    /// out as a separate CON. A body larger than one block is served with Block2.
+    ///
+    /// For a GET/FETCH with Observe = 0, a 2.05/2.03 response registers the observation unless
+    /// `acceptObservation` is false; its ID is returned and `notify` sends later notifications.
+    @discardableResult
+    public mutating func respond(
+        to id: ExchangeID, with response: CoAPResponse, acceptObservation: Bool = true, at now: Instant
+    ) -> ObservationID? {
+        guard let exchange = exchanges.removeValue(forKey: id) else { return nil }
+        let request = exchange.request
+        let peer = exchange.peer
+        var message = CoAPMessage(type: .acknowledgement, code: response.code, token: request.token)
+        message.options = response.options
+        message.payload = response.payload
+
+        var observation: ObservationID? = nil
+        if exchange.observe == .register, acceptObservation,
+           response.code == .content || response.code == .valid {
+            let key = PeerToken(peer: peer, token: request.token)
+            if let previous = observationsByToken[key] { endObservation(previous, .replaced) }
+            let newID = ObservationID(rawValue: makeIdentifier())
+            observations[newID] = Observation(
+                peer: peer, token: request.token, request: request, sequence: 0, lastConfirmable: now)
+            observationsByToken[key] = newID
+            message.observe = 0
+            observation = newID
+        }
+        if let block1 = exchange.block1 {
+            message.block1 = BlockValue(number: block1.number, more: false, szx: block1.szx)
+        }
+        sliceForBlock2(&message, requested: request.block2, request: request, peer: peer, at: now)
+
+        do {
+            if request.type == .confirmable, !exchange.acknowledged {
+                message.messageID = request.messageID
+                let bytes = try transmit(message, to: peer, owner: nil, at: now)
+                duplicates.setAnswer(bytes, for: .init(peer: peer, messageID: request.messageID))
+            } else {
+                message.type = request.type == .confirmable ? .confirmable : .nonConfirmable
+                message.messageID = makeMessageID()
+                try transmit(message, to: peer, owner: .separateResponse, at: now)
+            }
+        } catch {
+            if let observation { endObservation(observation, .cancelled) }
+            return respondWithEncodingFailure(exchange, at: now)
+        }
+        return observation
+    }
+
+    /// Sends an empty ACK now and promises a separate response (RFC 7252 §5.2.2): use it when
+    /// the answer will take longer than the peer's ACK timeout. No-op for NON requests.
+    public mutating func acknowledgeLater(_ id: ExchangeID) {
+        guard var exchange = exchanges[id], exchange.request.type == .confirmable, !exchange.acknowledged else { return }
+        exchange.acknowledged = true
+        exchanges[id] = exchange
+        sendEmpty(.acknowledgement, messageID: exchange.request.messageID, to: exchange.peer)
+        let ack: [UInt8] = [0x60, 0, UInt8(exchange.request.messageID >> 8),
+                            UInt8(truncatingIfNeeded: exchange.request.messageID)]
+        duplicates.setAnswer(ack, for: .init(peer: exchange.peer, messageID: exchange.request.messageID))
+    }
+
+    /// Requests received and not answered yet.
+    public var pendingExchangeCount: Int { exchanges.count }
+
+    private mutating func respondWithEncodingFailure(_ exchange: ServerExchange, at now: Instant) -> ObservationID? {
+        let id = ExchangeID(rawValue: makeIdentifier())
+        exchanges[id] = ServerExchange(peer: exchange.peer, request: exchange.request, observe: nil, block1: nil,
+                                       acknowledged: exchange.acknowledged)
+        respond(to: id, with: .error(.internalServerError, "response cannot be encoded"), at: now)
+        return nil
+    }
+
+    // MARK: - Receiving
+
+    mutating func receiveRequest(_ message: CoAPMessage, from peer: Peer, at now: Instant) {
+        duplicates.purge(at: now)
+        let key = DuplicateCache<Peer>.Key(peer: peer, messageID: message.messageID)
+        if let entry = duplicates.lookup(key, at: now) {
+            if case .answered(let bytes) = entry { outgoing.append(OutgoingDatagram(peer: peer, bytes: bytes)) }
+            return
+        }
+        let parameters = configuration.transmission
+        let lifetime = message.type == .confirmable ? parameters.exchangeLifetime : parameters.nonLifetime
+        duplicates.insert(key, .pending, expiry: now + lifetime)
+
+        guard message.code.detail <= CoAPCode.iPatch.detail else {
+            return answer(message, from: peer, .error(.methodNotAllowed, "unknown method \(message.code)"), at: now)
+        }
+        switch message.checkOptions() {
+        case .acceptable:
+            break
+        case .badCriticalOption(let number):
+            // §5.4.1: 4.02 for a CON request; a NON message is silently ignored.
+            guard message.type == .confirmable else { return }
+            return answer(message, from: peer, .error(.badOption, "unrecognized critical option \(number.rawValue)"), at: now)
+        case .proxyRequested:
+            return answer(message, from: peer, .error(.proxyingNotSupported, "not a proxy"), at: now)
+        }
+
+        var observe: ObserveAction? = nil
+        if message.code == .get || message.code == .fetch, let value = message.observe {
+            observe = value == 0 ? .register : value == 1 ? .deregister : nil
+        }
+        if observe == .deregister,
+           let id = observationsByToken[PeerToken(peer: peer, token: message.token)] {
+            endObservation(id, .deregistered)
+        }
+
+        var request = message
+        var lastBlock1: BlockValue? = nil
+        if let block1 = message.block1 {
+            guard let body = reassembleBlock1(message, block1, from: peer, at: now) else { return }
+            request.payload = body
+            lastBlock1 = block1
+        }
+
+        if observe != .register, let block2 = message.block2, block2.number > 0,
+           let cached = representations[ResourceKey(peer: peer, request: message)] {
+            var response = CoAPResponse(cached.code, options: cached.options, payload: cached.body)
+            response.options.removeAll { $0.number == .observe }
+            return answer(message, from: peer, response, at: now)
+        }
+
+        let id = ExchangeID(rawValue: makeIdentifier())
+        exchanges[id] = ServerExchange(peer: peer, request: request, observe: observe, block1: lastBlock1)
+        events.append(.request(IncomingRequest(exchange: id, peer: peer, message: request, observe: observe)))
+    }
+
+    /// Answers a request directly, without involving the application.
+    private mutating func answer(_ request: CoAPMessage, from peer: Peer, _ response: CoAPResponse, at now: Instant) {
+        let id = ExchangeID(rawValue: makeIdentifier())
+        exchanges[id] = ServerExchange(peer: peer, request: request, observe: nil, block1: nil)
+        respond(to: id, with: response, at: now)
+    }
+
+    /// Adds one Block1 block to its transfer (RFC 7959 §2.5). Returns the whole body when
+    /// `block` is the last one; otherwise answers 2.31 Continue, 4.08 or 4.13 itself.
+    private mutating func reassembleBlock1(
+        _ message: CoAPMessage, _ block: BlockValue, from peer: Peer, at now: Instant
+    ) -> [UInt8]? {
+        let key = ResourceKey(peer: peer, request: message)
+        let limit = configuration.maximumBodySize
+        let tooLarge = CoAPResponse(.requestEntityTooLarge, options: [CoAPOption(.size1, uint: UInt32(limit))],
+                                    payload: Array("request body larger than \(limit) bytes".utf8))
+        if let announced = message.size1, announced > limit {
+            block1Transfers[key] = nil
+            answer(message, from: peer, tooLarge, at: now)
+            return nil
+        }
+        if block.number == 0 {
+            // A new block 0 restarts the transfer (§2.5).
+            block1Transfers[key] = Block1Transfer(body: [], expiry: now)
+        }
+        guard var transfer = block1Transfers[key], block.offset == transfer.body.count,
+              !block.more || message.payload.count == block.size else {
+            let expected = block1Transfers.removeValue(forKey: key)?.body.count ?? 0
+            answer(message, from: peer, .error(.requestEntityIncomplete, "expected the block at offset \(expected)"), at: now)
+            return nil
+        }
+        block1Transfers[key] = nil  // avoid a copy while appending
+        transfer.body.append(contentsOf: message.payload)
+        guard transfer.body.count <= limit else {
+            answer(message, from: peer, tooLarge, at: now)
+            return nil
+        }
+        guard block.more else { return transfer.body }
+
+        let lifetime = configuration.transmission.exchangeLifetime
+        transfer.expiry = now + lifetime
+        block1Transfers[key] = transfer
+        scheduleCacheExpiry(at: now + lifetime)
+        let szx = min(block.szx, configuration.preferredBlockSZX)
+        var response = CoAPResponse(.continue)
+        response.options = [CoAPOption(.block1, uint: BlockValue(number: block.number, more: true, szx: szx).rawValue)]
+        answer(message, from: peer, response, at: now)
+        return nil
+    }
+
+    /// Cuts a response body larger than one block into Block2 blocks (RFC 7959 §2.4) and keeps
+    /// the whole body for the peer's later block requests.
+    mutating func sliceForBlock2(
+        _ message: inout CoAPMessage, requested: BlockValue?, request: CoAPMessage, peer: Peer, at now: Instant
+    ) {
+        let szx = min(requested?.szx ?? configuration.preferredBlockSZX, configuration.preferredBlockSZX)
+        let size = 16 << Int(szx)
+        let body = message.payload
+        let offset = requested?.offset ?? 0
+        if offset == 0, body.count <= size {
+            if requested != nil { message.block2 = BlockValue(number: 0, more: false, szx: szx) }
+            return
+        }
+        guard message.code.isSuccess else { return }  // errors are never split
+        guard offset < body.count else {
+            message = CoAPMessage(type: message.type, code: .badOption, messageID: message.messageID,
+                                  token: message.token, payload: Array("block beyond end of representation".utf8))
+            return
+        }
+        if message.eTag == nil { message.eTag = fnv1a32(body) }
+        let end = min(offset + size, body.count)
+        message.payload = Array(body[offset..<end])
+        message.block2 = BlockValue(number: UInt32(offset / size), more: end < body.count, szx: szx)
+        if offset == 0 || request.size2 != nil { message.size2 = UInt32(body.count) }
+
+        guard end < body.count else { return }
+        var options = message.options
+        options.removeAll { $0.number == .block2 || $0.number == .size2 || $0.number == .observe || $0.number == .block1 }
+        let key = ResourceKey(peer: peer, request: request)
+        if representations[key] == nil, representations.count >= configuration.blockCacheCapacity,
+           let oldest = representations.min(by: { $0.value.expiry < $1.value.expiry })?.key {
+            representations[oldest] = nil
+        }
+        let lifetime = configuration.transmission.exchangeLifetime
+        representations[key] = CachedRepresentation(code: message.code, options: options, body: body, expiry: now + lifetime)
+        scheduleCacheExpiry(at: now + lifetime)
+    }
+}

@@ -1,0 +1,335 @@
+/// A sans-IO CoAP endpoint (RFC 7252, 7959, 7641) for both roles at once: it serves requests
+/// from peers and sends requests of its own, over one message layer.
+///
+/// The endpoint never touches a socket or a clock. The outer layer feeds it datagrams with
+/// `receive(_:from:at:)` and the passing of time with `advance(to:)`, then drains
+/// `nextDatagram()` (what to send) and `nextEvent()` (what the application must handle), and
+/// sleeps until `nextDeadline`. Everything is deterministic for a given seed and input, so
+/// retransmission, deduplication and block-wise transfers are testable with a virtual clock.
+///
+/// Message layer: CON/NON/ACK/RST, message IDs and tokens, retransmission with exponential
+/// back-off and jitter, NSTART, duplicate detection that replays the cached answer, piggybacked
+/// and separate responses, CoAP ping. Above it: Block1/Block2 in both roles, and Observe
+/// (server role).
+public struct CoAPEndpoint<Peer: Hashable & Sendable> {
+    public let configuration: EndpointConfiguration
+
+    var random: SplitMix64
+    var lastMessageID: UInt16
+    var lastIdentifier = 0
+
+    // Output queues drained by the outer layer.
+    var outgoing = FIFO<OutgoingDatagram<Peer>>()
+    var events = FIFO<EndpointEvent<Peer>>()
+    var timers = TimerQueue<TimerPayload>()
+
+    // Message layer.
+    var duplicates: DuplicateCache<Peer>
+    var transmissions: [TransmissionKey: Transmission] = [:]
+
+    // Server role.
+    var exchanges: [ExchangeID: ServerExchange] = [:]
+    var block1Transfers: [ResourceKey<Peer>: Block1Transfer] = [:]
+    var representations: [ResourceKey<Peer>: CachedRepresentation] = [:]
+    var observations: [ObservationID: Observation] = [:]
+    var observationsByToken: [PeerToken: ObservationID] = [:]
+
+    // Client role.
+    var clientExchanges: [RequestID: ClientExchange] = [:]
+    var requestsByToken: [Token: RequestID] = [:]
+    var requestsInFlight: [Peer: Int] = [:]
+    var waitingForSlot: [Peer: FIFO<RequestID>] = [:]
+    /// Peers whose NSTART slot was freed while requests wait for it.
+    var peersWithFreedSlot: [Peer] = []
+
+    /// Creates an endpoint. `seed` drives message IDs, tokens and jitter: pass a secure random
+    /// value in production, a constant in tests.
+    public init(configuration: EndpointConfiguration = EndpointConfiguration(), seed: UInt64) {
+        self.configuration = configuration
+        random = SplitMix64(seed: seed)
+        lastMessageID = UInt16(truncatingIfNeeded: random.next())
+        duplicates = DuplicateCache(capacity: configuration.duplicateCacheCapacity)
+    }
+
+    // MARK: - Output
+
+    /// The next datagram to send, if any.
+    public mutating func nextDatagram() -> OutgoingDatagram<Peer>? { outgoing.popFirst() }
+
+    /// Hands every pending datagram to `send`, in order (one access to the endpoint for all).
+    public mutating func drainDatagrams(_ send: (OutgoingDatagram<Peer>) -> Void) {
+        while let datagram = outgoing.popFirst() { send(datagram) }
+    }
+
+    /// The next event for the application, if any.
+    public mutating func nextEvent() -> EndpointEvent<Peer>? { events.popFirst() }
+
+    /// When `advance(to:)` must be called next; `nil` when no timer is pending.
+    /// (May be slightly early after a cancellation; an early call is harmless.)
+    public var nextDeadline: Instant? { timers.earliest }
+
+    // MARK: - Input
+
+    /// Processes one received datagram.
+    public mutating func receive(_ datagram: [UInt8], from peer: Peer, at now: Instant) {
+        let message: CoAPMessage
+        do {
+            message = try CoAPMessage(decoding: datagram)
+        } catch {
+            events.append(.malformedDatagram(peer, error))
+            // RFC 7252 §4.2: a malformed CON is rejected with a Reset; anything else is dropped.
+            if let header = MessageHeader(peeking: datagram), header.version == 1, header.type == .confirmable {
+                sendEmpty(.reset, messageID: header.messageID, to: peer)
+            }
+            return
+        }
+        switch message.type {
+        case .confirmable, .nonConfirmable:
+            if message.isEmpty {
+                // CoAP ping (§4.3): an empty CON is answered with a Reset; an empty NON is ignored.
+                if message.type == .confirmable { sendEmpty(.reset, messageID: message.messageID, to: peer) }
+                return
+            }
+            if message.code.isRequest {
+                receiveRequest(message, from: peer, at: now)
+            } else {
+                receiveSeparateResponse(message, from: peer, at: now)
+            }
+            startWaitingRequests(at: now)
+        case .acknowledgement:
+            if message.code.isRequest { return }  // format error in an ACK: silently ignored
+            receiveAcknowledgement(message, from: peer, at: now)
+            startWaitingRequests(at: now)
+        case .reset:
+            guard message.isEmpty else { return }
+            receiveReset(messageID: message.messageID, from: peer)
+            startWaitingRequests(at: now)
+        }
+    }
+
+    /// Fires every timer due at `now`: retransmissions, response time-outs, cache expiry.
+    public mutating func advance(to now: Instant) {
+        while let payload = timers.popDue(at: now) {
+            switch payload {
+            case .retransmit(let key, let generation):
+                retransmit(key, generation: generation, at: now)
+            case .responseDeadline(let id, let generation):
+                if let exchange = clientExchanges[id], exchange.deadlineGeneration == generation {
+                    fail(id, .timeout)
+                }
+            case .expireCaches:
+                expireCaches(at: now)
+            }
+        }
+        startWaitingRequests(at: now)
+    }
+
+    // MARK: - Identifiers
+
+    mutating func makeMessageID() -> UInt16 {
+        lastMessageID &+= 1
+        return lastMessageID
+    }
+
+    mutating func makeIdentifier() -> Int {
+        lastIdentifier += 1
+        return lastIdentifier
+    }
+
+    /// A fresh random token not used by any of our outstanding requests.
+    mutating func makeToken() -> Token {
+        while true {
+            let token = Token(value: random.next(), count: configuration.tokenLength)
+            if requestsByToken[token] == nil { return token }
+        }
+    }
+}
+
+// MARK: - Internal state types
+
+extension CoAPEndpoint {
+    struct TransmissionKey: Hashable {
+        var peer: Peer
+        var messageID: UInt16
+    }
+
+    struct PeerToken: Hashable {
+        var peer: Peer
+        var token: Token
+    }
+
+    enum TimerPayload {
+        case retransmit(TransmissionKey, generation: Int)
+        case responseDeadline(RequestID, generation: Int)
+        case expireCaches
+    }
+
+    /// What a confirmable message we sent belongs to.
+    enum TransmissionOwner {
+        case request(RequestID)
+        case separateResponse
+        case notification(ObservationID)
+    }
+
+    /// A confirmable message awaiting its ACK.
+    struct Transmission {
+        var datagram: [UInt8]
+        var owner: TransmissionOwner
+        var retransmissions: Int
+        var timeout: Duration
+        var deadline: Instant
+        var generation: Int
+    }
+
+    /// A request we received and the application has not answered yet.
+    struct ServerExchange {
+        let peer: Peer
+        let request: CoAPMessage
+        let observe: ObserveAction?
+        /// The last block of a Block1 transfer, echoed in the final response.
+        let block1: BlockValue?
+        /// A separate response was promised by an empty ACK.
+        var acknowledged = false
+    }
+
+    /// An observation a peer registered with us.
+    struct Observation {
+        let peer: Peer
+        let token: Token
+        let request: CoAPMessage
+        var sequence: UInt32
+        var lastConfirmable: Instant
+        /// The confirmable notification awaiting its ACK, if any.
+        var inFlightMessageID: UInt16?
+        /// The most recent notification's message ID (to match a Reset to a NON notification).
+        var lastMessageID: UInt16?
+    }
+
+    /// A request we sent, through all the messages of its block-wise transfer.
+    struct ClientExchange {
+        let peer: Peer
+        let request: CoAPRequest
+        let isPing: Bool
+        var token: Token = .empty
+        /// The confirmable message in flight, until acknowledged.
+        var messageID: UInt16?
+        /// The Block1 block to send next (or in flight).
+        var block1: BlockValue?
+        /// The Block2 block to ask for next; `nil` before the first response.
+        var block2: BlockValue?
+        /// Block2 body reassembled so far.
+        var body: [UInt8] = []
+        var eTag: [UInt8]?
+        var restarts = 0
+        var deadlineGeneration = 0
+        var holdsSlot = false
+    }
+}
+
+// MARK: - Message-layer primitives
+
+extension CoAPEndpoint {
+    /// Queues an empty ACK or RST.
+    mutating func sendEmpty(_ type: MessageType, messageID: UInt16, to peer: Peer) {
+        let bytes: [UInt8] = [0x40 | type.rawValue << 4, 0, UInt8(messageID >> 8), UInt8(truncatingIfNeeded: messageID)]
+        outgoing.append(OutgoingDatagram(peer: peer, bytes: bytes))
+    }
+
+    /// Encodes and queues `message`; a confirmable one with an `owner` is retransmitted until
+    /// acknowledged. Returns the datagram.
+    @discardableResult
+    mutating func transmit(
+        _ message: CoAPMessage, to peer: Peer, owner: TransmissionOwner?, at now: Instant
+    ) throws(CoAPEncodingError) -> [UInt8] {
+        let bytes = try message.encoded()
+        outgoing.append(OutgoingDatagram(peer: peer, bytes: bytes))
+        if message.type == .confirmable, let owner {
+            let parameters = configuration.transmission
+            let jitter = 1 + (parameters.ackRandomFactor - 1) * Double(random.next() >> 11) / Double(1 << 53)
+            let timeout = parameters.ackTimeout * jitter
+            let key = TransmissionKey(peer: peer, messageID: message.messageID)
+            let generation = makeIdentifier()
+            transmissions[key] = Transmission(
+                datagram: bytes, owner: owner, retransmissions: 0, timeout: timeout,
+                deadline: now + timeout, generation: generation)
+            timers.schedule(.retransmit(key, generation: generation), at: now + timeout)
+        }
+        return bytes
+    }
+
+    mutating func retransmit(_ key: TransmissionKey, generation: Int, at now: Instant) {
+        guard var transmission = transmissions[key], transmission.generation == generation else { return }
+        guard transmission.retransmissions < configuration.transmission.maxRetransmit else {
+            transmissions[key] = nil
+            switch transmission.owner {
+            case .request(let id): fail(id, .timeout)
+            case .notification(let id): endObservation(id, .timeout)
+            case .separateResponse: break
+            }
+            return
+        }
+        transmission.retransmissions += 1
+        transmission.timeout = transmission.timeout * 2
+        transmission.deadline = now + transmission.timeout
+        transmissions[key] = transmission
+        outgoing.append(OutgoingDatagram(peer: key.peer, bytes: transmission.datagram))
+        timers.schedule(.retransmit(key, generation: generation), at: transmission.deadline)
+    }
+
+    mutating func receiveAcknowledgement(_ message: CoAPMessage, from peer: Peer, at now: Instant) {
+        let key = TransmissionKey(peer: peer, messageID: message.messageID)
+        guard let transmission = transmissions[key] else { return }
+        switch transmission.owner {
+        case .request(let id):
+            guard let exchange = clientExchanges[id] else {
+                transmissions[key] = nil
+                return
+            }
+            // A piggybacked response must carry our token; otherwise it is not our answer.
+            if !message.isEmpty, message.token != exchange.token { return }
+            transmissions[key] = nil
+            releaseSlot(id)
+            if exchange.isPing {
+                finish(id, with: .pong(id))
+            } else if message.isEmpty {
+                awaitResponse(id, at: now)
+            } else {
+                handleResponse(message, for: id, at: now)
+            }
+        case .separateResponse:
+            transmissions[key] = nil
+        case .notification(let id):
+            transmissions[key] = nil
+            observations[id]?.inFlightMessageID = nil
+        }
+    }
+
+    mutating func receiveReset(messageID: UInt16, from peer: Peer) {
+        let key = TransmissionKey(peer: peer, messageID: messageID)
+        if let transmission = transmissions.removeValue(forKey: key) {
+            switch transmission.owner {
+            case .request(let id):
+                if clientExchanges[id]?.isPing == true { finish(id, with: .pong(id)) } else { fail(id, .reset) }
+            case .notification(let id):
+                endObservation(id, .reset)
+            case .separateResponse:
+                break
+            }
+            return
+        }
+        // A Reset to a non-confirmable notification cancels the observation too (RFC 7641 §3.6).
+        if let id = observations.first(where: { $0.value.peer == peer && $0.value.lastMessageID == messageID })?.key {
+            endObservation(id, .reset)
+        }
+    }
+
+    mutating func scheduleCacheExpiry(at deadline: Instant) {
+        timers.schedule(.expireCaches, at: deadline)
+    }
+
+    mutating func expireCaches(at now: Instant) {
+        duplicates.purge(at: now)
+        block1Transfers = block1Transfers.filter { $0.value.expiry > now }
+        representations = representations.filter { $0.value.expiry > now }
+    }
+}

@@ -1,0 +1,46 @@
+/// A point on a monotonic timeline, in nanoseconds from an arbitrary origin.
+///
+/// The protocol cores never read a clock: the outer layer passes `Instant`s in, so tests can
+/// drive them with a virtual clock and production code with `CLOCK_MONOTONIC`.
+public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Nanoseconds since the clock's origin.
+    public var nanoseconds: Int64
+
+    @inlinable
+    public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+
+    /// The origin of a virtual clock.
+    public static let zero = Instant(nanoseconds: 0)
+
+    @inlinable
+    public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    @inlinable
+    public static func + (lhs: Instant, rhs: Duration) -> Instant {
+        Instant(nanoseconds: lhs.nanoseconds &+ rhs.nanosecondsClamped)
+    }
+
+    @inlinable
+    public static func - (lhs: Instant, rhs: Instant) -> Duration {
+        .nanoseconds(lhs.nanoseconds &- rhs.nanoseconds)
+    }
+
+    @inlinable
+    public static func += (lhs: inout Instant, rhs: Duration) { lhs = lhs + rhs }
+
+    public var description: String {
+        let ms = nanoseconds / 1_000_000
+        return "\(ms / 1000).\(String(ms % 1000 + 1000).dropFirst())s"
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds, saturated to `Int64`.
+    @inlinable
+    public var nanosecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (ns, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return ns &+ attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,71 @@
+/// A binary min-heap of deadlines. Entries are never removed early: owners carry a generation
+/// and ignore a fired entry whose generation no longer matches (lazy cancellation).
+struct TimerQueue<Payload> {
+    struct Entry {
+        var deadline: Instant
+        var payload: Payload
+    }
+
+    private var heap: [Entry] = []
+
+    var isEmpty: Bool { heap.isEmpty }
+    var count: Int { heap.count }
+    var earliest: Instant? { heap.first?.deadline }
+
+    mutating func schedule(_ payload: Payload, at deadline: Instant) {
+        heap.append(Entry(deadline: deadline, payload: payload))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].deadline < heap[parent].deadline else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the earliest entry if it is due at `now`.
+    mutating func popDue(at now: Instant) -> Payload? {
+        guard let first = heap.first, first.deadline <= now else { return nil }
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
+                if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
+                if smallest == parent { break }
+                heap.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first.payload
+    }
+}
+
+/// A FIFO over an array with a moving head, compacted as it drains (no per-pop shifting).
+struct FIFO<Element> {
+    private var storage: [Element] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == storage.count }
+    var count: Int { storage.count - head }
+    var first: Element? { isEmpty ? nil : storage[head] }
+
+    mutating func append(_ element: Element) { storage.append(element) }
+
+    mutating func popFirst() -> Element? {
+        guard head < storage.count else { return nil }
+        let element = storage[head]
+        head += 1
+        if head == storage.count {
+            storage.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+}

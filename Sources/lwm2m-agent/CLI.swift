@@ -1,0 +1,126 @@
+import Agent
+import CoAP
+import Glibc
+import Transport
+
+/// `lwm2m-agent`: the operator and factory command-line tool.
+@main
+struct CLI {
+    static let usage = """
+        usage: lwm2m-agent <command> ...
+
+        commands:
+          coap get|post|put|delete|fetch|ipatch URI [options]   send one CoAP request
+          coap ping URI                                         CoAP ping (empty CON)
+          version                                               print the version
+
+        coap options:
+          --payload TEXT          request payload (UTF-8)
+          --payload-file PATH     request payload read from a file ("-" for standard input)
+          --content-format N      Content-Format of the payload
+          --accept N              Accept option
+          --non                   send a non-confirmable request
+          --block-size N          largest block to send or ask for: 16, 32, ..., 1024 (default 1024)
+          --ack-timeout SECONDS   CoAP ACK_TIMEOUT (default 2)
+          --timeout SECONDS       give up after this long (default 100)
+          --verbose               print the response code and options to standard error
+
+        The response payload goes to standard output. Exit status: 0 for a 2.xx response,
+        1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
+        """
+
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        guard let command = arguments.first else { usageError("missing command") }
+        arguments.removeFirst()
+        switch command {
+        case "version", "--version": print("lwm2m-agent \(AgentVersion.string)")
+        case "help", "--help", "-h": print(usage)
+        case "coap": exit(coap(arguments))
+        default: usageError("unknown command \"\(command)\"")
+        }
+    }
+
+    static func usageError(_ message: String) -> Never {
+        Console.error("lwm2m-agent: \(message)\n\n\(usage)\n")
+        exit(2)
+    }
+
+    static func coap(_ arguments: [String]) -> Int32 {
+        let methods: [String: CoAPCode] = [
+            "get": .get, "post": .post, "put": .put, "delete": .delete, "fetch": .fetch, "ipatch": .iPatch,
+        ]
+        var configuration = EndpointConfiguration()
+        let parsed: ParsedArguments
+        let request: CoAPRequest
+        let timeout: Duration
+        let isPing: Bool
+        do {
+            parsed = try ParsedArguments(
+                arguments,
+                valueOptions: ["payload", "payload-file", "content-format", "accept", "block-size",
+                               "ack-timeout", "timeout"],
+                flagOptions: ["non", "verbose"])
+            guard parsed.positional.count == 2 else { throw UsageError.missingArgument("METHOD and URI") }
+            isPing = parsed.positional[0] == "ping"
+            guard let method = isPing ? .empty : methods[parsed.positional[0].lowercased()] else {
+                throw UsageError.invalidValue("method", parsed.positional[0], "expected get, post, put, delete, fetch, ipatch or ping")
+            }
+            var options: [CoAPOption] = []
+            let contentFormat = try parsed.integer("content-format", in: 0...65535, default: -1)
+            if contentFormat >= 0 { options.append(CoAPOption(.contentFormat, uint: UInt32(contentFormat))) }
+            let accept = try parsed.integer("accept", in: 0...65535, default: -1)
+            if accept >= 0 { options.append(CoAPOption(.accept, uint: UInt32(accept))) }
+            var payload = Array((parsed.value("payload") ?? "").utf8)
+            if let path = parsed.value("payload-file") {
+                guard let bytes = readFile(path) else { throw UsageError.invalidValue("payload-file", path, "cannot read it") }
+                payload = bytes
+            }
+            let blockSize = try parsed.integer("block-size", in: 16...1024, default: 1024)
+            guard blockSize & (blockSize - 1) == 0 else {
+                throw UsageError.invalidValue("block-size", String(blockSize), "expected a power of two")
+            }
+            configuration.preferredBlockSZX = BlockValue.szx(forSize: blockSize)
+            if let ack = try parsed.seconds("ack-timeout", default: nil) { configuration.transmission.ackTimeout = ack }
+            timeout = try parsed.seconds("timeout", default: .seconds(100))!
+            request = CoAPRequest(method, options: options, payload: payload, confirmable: !parsed.flag("non"))
+        } catch {
+            usageError("\(error)")
+        }
+
+        let response: CoAPMessage
+        do {
+            response = try OneShotClient.perform(
+                request, uri: parsed.positional[1], configuration: configuration, timeout: timeout, ping: isPing)
+        } catch {
+            Console.error("lwm2m-agent: \(error)\n")
+            return 3
+        }
+        if isPing {
+            print("pong")
+            return 0
+        }
+        if parsed.flag("verbose") {
+            let options = response.options.map(\.description).joined(separator: " ")
+            Console.error("\(response.code) \(response.code.name ?? "") \(options)\n")
+        }
+        Console.output(response.payload)
+        if !response.payload.isEmpty, isatty(1) != 0, response.payload.last != UInt8(ascii: "\n") { Console.output([10]) }
+        return response.code.isSuccess ? 0 : 1
+    }
+
+    /// Reads a whole file (or standard input for "-") without Foundation.
+    static func readFile(_ path: String) -> [UInt8]? {
+        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { if fd != 0 { close(fd) } }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 { if errno == EINTR { continue } else { return nil } }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import CoAP
+import Glibc
+import Transport
+
+/// `lwm2m-bench`: throughput and CPU figures for the CoAP engine. Build with
+/// `swift build -c release` and run `.build/release/lwm2m-bench [codec|loopback|all] [seconds]`.
+@main
+struct Bench {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let which = arguments.first ?? "all"
+        let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 3 : 3
+        #if DEBUG
+        print("warning: debug build; figures are meaningless (use swift build -c release)")
+        #endif
+        if which == "codec" || which == "all" { codec(seconds: seconds) }
+        if which == "loopback" || which == "all" { loopback(seconds: seconds) }
+    }
+
+    // MARK: - Codec
+
+    static func codec(seconds: Double) {
+        var get = CoAPMessage(type: .confirmable, code: .get, messageID: 0x1234, token: Token(value: 0xA1B2C3D4, count: 4))
+        get.uriPath = ["3", "0"]
+        get.accept = ContentFormat.lwm2mTLV
+        var content = CoAPMessage(type: .acknowledgement, code: .content, messageID: 0x1234,
+                                  token: Token(value: 0xA1B2C3D4, count: 4))
+        content.contentFormat = ContentFormat.lwm2mTLV
+        content.payload = Array(repeating: 0xC8, count: 64)
+        let messages = [get, content]
+
+        var checksum = 0
+        var count = 0
+        let start = MonotonicClock.now()
+        let limit = Duration.milliseconds(Int64(seconds * 1000))
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(256)
+        while MonotonicClock.now() - start < limit {
+            for _ in 0..<10_000 {
+                let message = messages[count & 1]
+                buffer.removeAll(keepingCapacity: true)
+                try! message.encode(into: &buffer)
+                let decoded = try! CoAPMessage(decoding: buffer)
+                checksum &+= decoded.options.count &+ decoded.payload.count
+                count += 1
+            }
+        }
+        let elapsed = toSeconds(MonotonicClock.now() - start)
+        print("codec: \(format(Double(count) / elapsed)) messages/s encoded+decoded "
+              + "(GET /3/0 and a 64-byte 2.05 alternately; \(count) in \(format(elapsed)) s; checksum \(checksum))")
+    }
+
+    // MARK: - Loopback
+
+    /// Serves GET /bench on 127.0.0.1 in a second thread; this thread is a minimal raw-UDP client
+    /// with one request in flight, so the figures are the server's.
+    static func loopback(seconds: Double) {
+        let server = BenchServer()
+        let port = server.socket.localAddress.port
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(server).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            let server = Unmanaged<BenchServer>.fromOpaque(raw!).takeRetainedValue()
+            server.run()
+            return nil
+        }, context)
+
+        let client = try! UDPSocket(family: .ipv4)
+        let target = SocketAddress.loopback(.ipv4, port: port)
+        var request = CoAPMessage(type: .confirmable, code: .get, messageID: 0, token: Token(value: 0x42, count: 4))
+        request.uriPath = ["bench"]
+        var bytes = try! request.encoded()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
+        defer { buffer.deallocate() }
+        var pollDescriptor = pollfd(fd: client.fileDescriptor, events: Int16(POLLIN), revents: 0)
+
+        func exchange(_ id: UInt16) -> Bool {
+            bytes[2] = UInt8(id >> 8)
+            bytes[3] = UInt8(truncatingIfNeeded: id)
+            _ = try? client.send(bytes, to: target)
+            while true {
+                if poll(&pollDescriptor, 1, 1000) <= 0 { return false }
+                guard let (count, _) = try? client.receive(into: buffer), count >= 4 else { continue }
+                if buffer[2] == bytes[2], buffer[3] == bytes[3], buffer[1] == CoAPCode.content.rawValue { return true }
+            }
+        }
+        // Warm up, then measure.
+        var id: UInt16 = 0
+        for _ in 0..<2000 { id &+= 1; _ = exchange(id) }
+        server.resetCounters()
+        let start = MonotonicClock.now()
+        let limit = Duration.milliseconds(Int64(seconds * 1000))
+        var completed = 0
+        var lost = 0
+        while MonotonicClock.now() - start < limit {
+            for _ in 0..<1000 {
+                id &+= 1
+                if exchange(id) { completed += 1 } else { lost += 1 }
+            }
+        }
+        let elapsed = toSeconds(MonotonicClock.now() - start)
+        server.stop()
+        pthread_join(thread, nil)
+        let serverCPU = server.cpuMicroseconds
+        print("loopback: \(format(Double(completed) / elapsed)) GET/s served, one request in flight "
+              + "(\(completed) in \(format(elapsed)) s, \(lost) lost)")
+        print("loopback: \(format(serverCPU / Double(max(completed, 1)))) µs server CPU per GET "
+              + "(poll + recvfrom + decode + dispatch + encode + sendto)")
+    }
+
+    static func toSeconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func format(_ value: Double) -> String {
+        if value >= 1e6 { return "\(Double(Int(value / 1e4)) / 100) M" }
+        if value >= 1e4 { return "\(Double(Int(value / 10)) / 100) k" }
+        return "\(Double(Int(value * 100)) / 100)"
+    }
+}
+
+/// The server side of the loopback benchmark: an EndpointRunner answering GET /bench.
+final class BenchServer: @unchecked Sendable {
+    let socket: UDPSocket
+    let runner: EndpointRunner
+    let wakeUp = try! WakeUpSignal()
+    private var stopping = false
+    private var cpuAtReset: Double = 0
+    private var cpuAtStop: Double = 0
+    private var resetRequested = false
+    // Heap-allocated: `&storedProperty` from two threads would be an exclusivity conflict.
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() {
+        socket = try! UDPSocket(bindingTo: .loopback(.ipv4, port: 0))
+        runner = EndpointRunner(sockets: [socket], wakeUp: wakeUp)
+        pthread_mutex_init(lock, nil)
+    }
+
+    func run() {
+        let response = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("21.5".utf8))
+        while true {
+            pthread_mutex_lock(lock)
+            let stop = stopping
+            if resetRequested { cpuAtReset = threadCPU(); resetRequested = false }
+            pthread_mutex_unlock(lock)
+            if stop { break }
+            try? runner.runOnce { event, endpoint, now in
+                if case .request(let request) = event {
+                    endpoint.respond(to: request.exchange, with: response, at: now)
+                }
+            }
+        }
+        pthread_mutex_lock(lock)
+        cpuAtStop = threadCPU()
+        pthread_mutex_unlock(lock)
+    }
+
+    func resetCounters() {
+        pthread_mutex_lock(lock); resetRequested = true; pthread_mutex_unlock(lock)
+        wakeUp.signal()
+        usleep(20_000)
+    }
+
+    /// Server-thread CPU (user + system) between `resetCounters` and the end of `run`, in µs.
+    /// Read after the thread has been joined.
+    var cpuMicroseconds: Double { cpuAtStop - cpuAtReset }
+
+    func stop() {
+        pthread_mutex_lock(lock); stopping = true; pthread_mutex_unlock(lock)
+        wakeUp.signal()
+    }
+}
+
+/// CPU time of the calling thread, in µs.
+func threadCPU() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) * 1e6 + Double(spec.tv_nsec) / 1e3
+}

@@ -1,0 +1,46 @@
+import CoAP
+import Glibc
+import Testing
+import Transport
+
+/// Whether `::1` can be bound here; IPv6 tests are skipped (with a message) when it cannot.
+let ipv6LoopbackAvailable: Bool = (try? UDPSocket(bindingTo: .loopback(.ipv6, port: 0))) != nil
+let ipv6SkipMessage: Comment = "IPv6 loopback ::1 cannot be bound on this host"
+
+/// Receives one datagram on `socket`, polling for up to `timeout`; `nil` if none arrived.
+func receiveDatagram(
+    on socket: UDPSocket, timeout: Duration = .seconds(5), bufferSize: Int = 2048
+) throws -> (bytes: [UInt8], from: SocketAddress)? {
+    var poller = Poller()
+    poller.register(socket.fileDescriptor)
+    var buffer = [UInt8](repeating: 0, count: bufferSize)
+    let deadline = MonotonicClock.now() + timeout
+    while true {
+        let received = try buffer.withUnsafeMutableBytes { try socket.receive(into: $0) }
+        if let received {
+            #expect(received.count <= buffer.count, "receive reported more bytes than the buffer holds")
+            return (Array(buffer[..<min(received.count, buffer.count)]), received.from)
+        }
+        let now = MonotonicClock.now()
+        if now >= deadline { return nil }
+        _ = try poller.wait(until: deadline, now: now)
+    }
+}
+
+/// Runs `body` on a new POSIX thread (independent of the Swift concurrency pool) and returns
+/// a function that joins it.
+func startThread(_ body: @escaping @Sendable () -> Void) -> () -> Void {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { context in
+        let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    precondition(status == 0, "pthread_create failed")
+    return { pthread_join(thread, nil) }
+}

@@ -1,0 +1,106 @@
+#!/bin/sh
+# Install everything lwm2m-agent needs to build and test on Debian bookworm.
+#
+# Idempotent and non-interactive: packages that are already installed are skipped,
+# `apt-get update` only runs when something is missing, and the Python modules are
+# only installed when they cannot be imported. Uses sudo only when not run as root.
+#
+# Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
+# libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
+# no Debian package.
+set -eu
+
+APT_PACKAGES="
+libtss2-dev
+libmbedtls-dev
+libgpiod-dev
+libcoap3-bin
+swtpm
+swtpm-tools
+tpm2-tools
+openssl
+python3-pip
+"
+PY_MODULES="aiocoap cbor2"
+
+log() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	die "not root and sudo is not available"
+fi
+
+# sudo resets the environment, so pass DEBIAN_FRONTEND explicitly.
+apt_get() {
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -q -y \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+}
+
+is_installed() {
+	dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+# --- Debian packages ---------------------------------------------------------
+missing=""
+for pkg in $APT_PACKAGES; do
+	if is_installed "$pkg"; then
+		log "ok       $pkg"
+	else
+		log "missing  $pkg"
+		missing="$missing $pkg"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	log "apt-get update"
+	apt_get update >/dev/null
+	log "apt-get install$missing"
+	# shellcheck disable=SC2086
+	apt_get install --no-install-recommends $missing
+else
+	log "all Debian packages already installed"
+fi
+
+# --- Python modules (interop tests) -------------------------------------------
+command -v python3 >/dev/null 2>&1 || die "python3 not found"
+PYTHON=$(command -v python3)
+
+missing_py=""
+for mod in $PY_MODULES; do
+	if "$PYTHON" -c "import $mod" >/dev/null 2>&1; then
+		log "ok       python: $mod"
+	else
+		log "missing  python: $mod"
+		missing_py="$missing_py $mod"
+	fi
+done
+
+if [ -n "$missing_py" ]; then
+	"$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip module"
+	# A user-writable interpreter (venv, pyenv) is installed into directly; the
+	# system interpreter needs root.
+	purelib=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+	pip_sudo=$SUDO
+	[ -w "$purelib" ] && pip_sudo=""
+	pip_flags="--disable-pip-version-check --no-input"
+	# Debian's Python is marked externally managed (PEP 668).
+	stdlib=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+	[ -f "$stdlib/EXTERNALLY-MANAGED" ] && pip_flags="$pip_flags --break-system-packages"
+	if [ -n "$pip_sudo" ] || [ "$(id -u)" -eq 0 ]; then
+		pip_flags="$pip_flags --root-user-action=ignore"
+	fi
+	log "pip install$missing_py ($PYTHON)"
+	# shellcheck disable=SC2086
+	$pip_sudo "$PYTHON" -m pip install $pip_flags $missing_py
+	for mod in $missing_py; do
+		"$PYTHON" -c "import $mod" >/dev/null 2>&1 || die "python module $mod still not importable"
+	done
+else
+	log "all Python modules already importable"
+fi
+
+log "done"
