@@ -21,7 +21,7 @@ tpm2-tools
 openssl
 python3-pip
 "
-PY_MODULES="aiocoap cbor2"
+PY_MODULES="aiocoap cbor2 pytest"
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }

@@ -72,6 +72,11 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
 
     /// Processes one received datagram.
     public mutating func receive(_ datagram: [UInt8], from peer: Peer, at now: Instant) {
+        datagram.withUnsafeBytes { receive($0, from: peer, at: now) }
+    }
+
+    /// Processes one received datagram read straight from a receive buffer (no intermediate copy).
+    public mutating func receive(_ datagram: UnsafeRawBufferPointer, from peer: Peer, at now: Instant) {
         let message: CoAPMessage
         do {
             message = try CoAPMessage(decoding: datagram)

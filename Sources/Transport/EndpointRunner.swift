@@ -84,7 +84,7 @@ public final class EndpointRunner {
                 for _ in 0..<32 {
                     guard let (count, peer) = try socket.receive(into: buffer) else { break }
                     receivedCount &+= 1
-                    endpoint.receive(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count])), from: peer, at: now)
+                    endpoint.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), from: peer, at: now)
                     flush(handler, at: now)
                 }
             }
