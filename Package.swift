@@ -19,6 +19,9 @@ let package = Package(
         // their peer type (SocketAddress); without it every call goes through runtime generics.
         .target(name: "CoAP", swiftSettings: releaseOptimisation),
 
+        // LwM2M data model, content formats and operations (sans-IO, no Foundation)
+        .target(name: "LwM2M", dependencies: ["CoAP"], swiftSettings: releaseOptimisation),
+
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         .target(name: "Transport", dependencies: ["CoAP"]),
 
@@ -47,6 +50,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport"]),
+        .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "Transport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]

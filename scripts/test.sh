@@ -19,6 +19,9 @@ swift_status=0
 interop_status=0
 fuzz_status=0
 
+echo "== generated sources up to date"
+python3 scripts/generate-objects.py --check
+
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build 2>&1 | tee "$log_dir/swift.log" || swift_status=$?

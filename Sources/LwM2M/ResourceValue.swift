@@ -1,0 +1,106 @@
+/// The data types of LwM2M resources (TS 1.1 Appendix C).
+public enum ResourceType: String, Hashable, Sendable, CaseIterable {
+    case string = "String"
+    case integer = "Integer"
+    case unsignedInteger = "Unsigned Integer"
+    case float = "Float"
+    case boolean = "Boolean"
+    case opaque = "Opaque"
+    case time = "Time"
+    case objectLink = "Objlnk"
+    case coreLink = "Corelnk"
+    /// Executable resources carry no value.
+    case none = "none"
+
+    /// Whether gt/lt/st attributes apply.
+    public var isNumeric: Bool { self == .integer || self == .unsignedInteger || self == .float || self == .time }
+}
+
+/// A reference to an object instance (`Objlnk`): `65535:65535` is the null link.
+public struct ObjectLink: Hashable, Sendable, CustomStringConvertible {
+    public var objectID: UInt16
+    public var instanceID: UInt16
+
+    public init(objectID: UInt16, instanceID: UInt16) {
+        self.objectID = objectID
+        self.instanceID = instanceID
+    }
+
+    public static let null = ObjectLink(objectID: 65535, instanceID: 65535)
+
+    /// Parses "3:0".
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let object = UInt16(parts[0]), let instance = UInt16(parts[1]) else { return nil }
+        self.init(objectID: object, instanceID: instance)
+    }
+
+    public var description: String { "\(objectID):\(instanceID)" }
+}
+
+/// One resource value, typed.
+public enum ResourceValue: Hashable, Sendable, CustomStringConvertible {
+    case string(String)
+    case integer(Int64)
+    case unsignedInteger(UInt64)
+    case float(Double)
+    case boolean(Bool)
+    case opaque([UInt8])
+    /// Seconds since 1970-01-01T00:00:00Z (may be negative).
+    case time(Int64)
+    case objectLink(ObjectLink)
+    /// CoRE link format text (RFC 6690).
+    case coreLink(String)
+
+    public var type: ResourceType {
+        switch self {
+        case .string: .string
+        case .integer: .integer
+        case .unsignedInteger: .unsignedInteger
+        case .float: .float
+        case .boolean: .boolean
+        case .opaque: .opaque
+        case .time: .time
+        case .objectLink: .objectLink
+        case .coreLink: .coreLink
+        }
+    }
+
+    /// The value as a Double, for numeric types (gt/lt/st evaluation).
+    public var numericValue: Double? {
+        switch self {
+        case .integer(let v), .time(let v): Double(v)
+        case .unsignedInteger(let v): Double(v)
+        case .float(let v): v
+        default: nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .string(let s): "\"\(s)\""
+        case .integer(let v): String(v)
+        case .unsignedInteger(let v): String(v)
+        case .float(let v): String(v)
+        case .boolean(let v): String(v)
+        case .opaque(let bytes): "opaque(\(bytes.count) bytes)"
+        case .time(let v): "time(\(v))"
+        case .objectLink(let link): link.description
+        case .coreLink(let text): "<\(text)>"
+        }
+    }
+}
+
+/// One leaf of a payload: a resource (or resource instance) path and its value. Every content
+/// format is decoded to and encoded from a list of records.
+public struct LwM2MRecord: Hashable, Sendable, CustomStringConvertible {
+    public var path: LwM2MPath
+    public var value: ResourceValue
+
+    public init(_ path: LwM2MPath, _ value: ResourceValue) {
+        self.path = path
+        self.value = value
+    }
+
+    public var description: String { "\(path)=\(value)" }
+}
