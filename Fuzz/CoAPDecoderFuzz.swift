@@ -1,3 +1,7 @@
+#if canImport(CoAPFuzzKit)
+@testable import CoAPFuzzKit
+#endif
+
 // libFuzzer target for the CoAP message codec (Sources/CoAP).
 //
 // Built by scripts/fuzz.sh, which compiles the CoAP module's sources together with this file
@@ -11,7 +15,8 @@
 //   * a decoded message re-encodes without error, byte for byte to the input (the wire format
 //     has exactly one encoding per message, so the codec must be canonical), and decodes again
 //     to an equal message;
-//   * the option accessors and descriptions used by the endpoint never trap on decoded input.
+//   * the option accessors used by the endpoint never trap on decoded input.
+// (Descriptions are left out on purpose: string formatting halved the exec/s under ASan.)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -70,8 +75,5 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = message.size2
     _ = message.maxAge
     _ = message.eTag
-    _ = message.token.description
-    _ = message.code.description
-    for option in message.options { _ = option.description }
     return 0
 }

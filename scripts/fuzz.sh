@@ -15,11 +15,19 @@
 set -euo pipefail
 
 # Target table:  name | module name | corpus dir (under .build-fuzz) | sources (globs from the repo root)
-# The sources are compiled as ONE module together with the fuzz entry point, so the target's
-# internal API is reachable without -enable-testing. To add a target, add a row, a
-# Fuzz/<Name>Fuzz.swift defining LLVMFuzzerTestOneInput, and seeds in Fuzz/seeds/<name>/.
+# The last source is the fuzz entry point (Fuzz/<Name>Fuzz.swift defining LLVMFuzzerTestOneInput);
+# the others form the code under test. They are compiled once per module name into a static
+# "kit" library (instrumented, -enable-testing) that every target of that module links, so six
+# LwM2M targets cost one module build; the entry imports it with `@testable import <module>Kit`
+# under `#if canImport`. To add a target: a row, the entry file, seeds in Fuzz/seeds/<name>/.
 TARGETS=(
     "coap-decoder|CoAPFuzz|corpus-coap|Sources/CoAP/*.swift Fuzz/CoAPDecoderFuzz.swift"
+    "tlv-decoder|LwM2MFuzz|corpus-tlv|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/TLVDecoderFuzz.swift"
+    "link-format|LwM2MFuzz|corpus-link|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/LinkFormatFuzz.swift"
+    "cbor|LwM2MFuzz|corpus-cbor|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/CBORFuzz.swift"
+    "senml-cbor|LwM2MFuzz|corpus-senml-cbor|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/SenMLCBORFuzz.swift"
+    "json|LwM2MFuzz|corpus-json|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/JSONFuzz.swift"
+    "senml-json|LwM2MFuzz|corpus-senml-json|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/SenMLJSONFuzz.swift"
 )
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -71,10 +79,23 @@ if [[ -x "$(dirname "$swiftc_path")/ld.lld" ]] || command -v ld.lld >/dev/null; 
     linker=(-use-ld=lld)
 fi
 
-echo "fuzz.sh: building $binary from ${#sources[@]} files"
-swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g \
-    -module-name "$module" "${linker[@]}" "${sources[@]}" -o "$binary" \
-    || { echo "FUZZ $target: BUILD FAILED"; exit 1; }
+entry="${sources[${#sources[@]}-1]}"
+kit_sources=("${sources[@]:0:${#sources[@]}-1}")
+kit="${module}Kit"
+kit_dir="$out/kit-$module"
+flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g)
+stamp="$(cat "${kit_sources[@]}" "$0" | sha256sum | cut -c1-16)"
+if [[ "$(cat "$kit_dir/stamp" 2>/dev/null)" != "$stamp" ]]; then
+    echo "fuzz.sh: building $kit from ${#kit_sources[@]} files"
+    rm -rf "$kit_dir" && mkdir -p "$kit_dir"
+    swiftc "${flags[@]}" -enable-testing -module-name "$kit" -emit-module -emit-module-path "$kit_dir/$kit.swiftmodule" \
+        -emit-library -static -o "$kit_dir/lib$kit.a" "${kit_sources[@]}" \
+        || { echo "FUZZ $target: BUILD FAILED"; exit 1; }
+    echo "$stamp" >"$kit_dir/stamp"
+fi
+echo "fuzz.sh: building $binary"
+swiftc "${flags[@]}" -module-name "${module}Entry" -I "$kit_dir" -L "$kit_dir" -l"$kit" "${linker[@]}" \
+    "$entry" -o "$binary" || { echo "FUZZ $target: BUILD FAILED"; exit 1; }
 
 # Seed the corpus (never overwriting what earlier runs found).
 seeds=0
@@ -84,6 +105,10 @@ for seed in Fuzz/seeds/"$target"/*.bin; do
     seeds=$((seeds + 1))
 done
 echo "fuzz.sh: corpus $corpus ($(find "$corpus" -type f | wc -l) files, $seeds seeds), ${seconds}s"
+
+# libFuzzer and ASan print the stack of a crash; Swift's own backtracer would fork a
+# swift-backtrace process that trips over ASan and can hang holding the log pipe open.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 
 # shellcheck disable=SC2086  # FUZZ_FLAGS is deliberately word-split
 set +e

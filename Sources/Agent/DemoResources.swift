@@ -60,7 +60,9 @@ public struct DemoResources {
         case ("/demo/counter", .get):
             response = Self.text(Array(String(counter).utf8), format: ContentFormat.textPlain, accept: message.accept)
             if request.observe == .register, response.code == .content {
-                if let id = endpoint.respond(to: request.exchange, with: response, at: now) { counterObservers.append(id) }
+                if let id = endpoint.respond(to: request.exchange, with: response, acceptObservation: true, at: now) {
+                    counterObservers.append(id)
+                }
                 return
             }
         case ("/demo/execute", .post):
@@ -68,7 +70,7 @@ public struct DemoResources {
             response = CoAPResponse(.changed, payload: Array("executions=\(executions)".utf8))
         case ("/.well-known/core", _), ("/demo/hello", _), ("/demo/large", _), ("/demo/store", _),
              ("/demo/counter", _), ("/demo/execute", _):
-            response = .error(.methodNotAllowed, "\(message.code) not allowed on \(message.path)")
+            response = .error(.methodNotAllowed, "\(message.code.name ?? message.code.description) not allowed on \(message.path)")
         default:
             response = .error(.notFound, "no resource at \(message.path)")
         }
@@ -79,7 +81,11 @@ public struct DemoResources {
     /// (every tenth notification confirmable, so a vanished observer is noticed).
     public mutating func tick<Peer>(endpoint: inout CoAPEndpoint<Peer>, at now: Instant) {
         guard now >= nextTick else { return }
-        while nextTick <= now { nextTick += tickInterval }
+        if tickInterval > .zero {
+            while nextTick <= now { nextTick += tickInterval }
+        } else {
+            nextTick = now + .nanoseconds(1)
+        }
         counter &+= 1
         let response = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array(String(counter).utf8))
         counterObservers.removeAll { !endpoint.notify($0, with: response, confirmable: counter % 10 == 0, at: now) }

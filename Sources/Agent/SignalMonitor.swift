@@ -1,14 +1,16 @@
 import Glibc
+import Synchronization
 import Transport
 
-// Written only by the C signal handler and read by the loop after it wakes. A plain global is
-// what async-signal safety allows here (no allocation, no locks in the handler).
-nonisolated(unsafe) private var pendingSignals: UInt64 = 0
-nonisolated(unsafe) private var wakeDescriptor: Int32 = -1
+// Set by the C signal handler, read and cleared by the loop after it wakes. Lock-free atomics
+// are async-signal-safe (no allocation, no locks in the handler).
+private let pendingSignals = Atomic<UInt64>(0)
+private let wakeDescriptor = Atomic<Int32>(-1)
 
 private func recordSignal(_ number: Int32) {
-    pendingSignals |= 1 << UInt64(number)
-    if wakeDescriptor >= 0 { WakeUpSignal.signal(descriptor: wakeDescriptor) }
+    pendingSignals.bitwiseOr(1 << UInt64(number), ordering: .relaxed)
+    let descriptor = wakeDescriptor.load(ordering: .relaxed)
+    if descriptor >= 0 { WakeUpSignal.signal(descriptor: descriptor) }
 }
 
 /// Turns SIGTERM, SIGINT and SIGHUP into wake-ups of the poll loop, so the daemon reacts to them
@@ -18,7 +20,7 @@ public final class SignalMonitor {
 
     public init(signals: [Int32] = [SIGTERM, SIGINT, SIGHUP]) throws(TransportError) {
         wakeUp = try WakeUpSignal()
-        wakeDescriptor = wakeUp.signalDescriptor
+        wakeDescriptor.store(wakeUp.signalDescriptor, ordering: .relaxed)
         for number in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { recordSignal($0) }
@@ -28,16 +30,14 @@ public final class SignalMonitor {
         }
     }
 
+    deinit {
+        // The handlers stay installed; stop them writing to a descriptor that is about to close.
+        wakeDescriptor.compareExchange(expected: wakeUp.signalDescriptor, desired: -1, ordering: .relaxed)
+    }
+
     /// Signals received since the last call, lowest number first.
     public func takeSignals() -> [Int32] {
-        var mask: UInt64 = 0
-        // Block delivery while swapping so no signal is lost between the read and the reset.
-        var all = sigset_t(), previous = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_BLOCK, &all, &previous)
-        mask = pendingSignals
-        pendingSignals = 0
-        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        let mask = pendingSignals.exchange(0, ordering: .relaxed)
         return (1..<64).compactMap { mask & (1 << UInt64($0)) != 0 ? Int32($0) : nil }
     }
 }

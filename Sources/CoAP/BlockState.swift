@@ -17,6 +17,8 @@ struct ResourceKey<Peer: Hashable>: Hashable {
                 continue
             }
         }
+        // FETCH selects the representation with its body (RFC 8132 §2.3.2).
+        if message.code == .fetch { bytes.append(contentsOf: message.payload) }
         self.bytes = bytes
     }
 }

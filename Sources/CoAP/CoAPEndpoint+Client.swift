@@ -12,6 +12,10 @@ extension CoAPEndpoint {
             exchange.block1 = BlockValue(number: 0, more: true, szx: szx)
         }
         clientExchanges[id] = exchange
+        guard request.payload.count <= min(configuration.maximumBodySize, (16 << Int(szx)) << 20) else {
+            fail(id, .bodyTooLarge)
+            return id
+        }
         transmitNext(id, at: now)
         startWaitingRequests(at: now)
         return id
@@ -75,9 +79,14 @@ extension CoAPEndpoint {
                 if request.method == .fetch { message.payload = request.payload }
             } else {
                 message.payload = request.payload
+                // Early negotiation (RFC 7959 §2.4): ask for small blocks from the first response.
+                let szx = configuration.preferredBlockSZX
+                if szx < 6, request.method == .get || request.method == .fetch, message.block2 == nil {
+                    message.block2 = BlockValue(number: 0, more: false, szx: szx)
+                }
             }
         }
-        exchange.messageID = confirmable ? message.messageID : nil
+        exchange.messageID = message.messageID
         clientExchanges[id] = exchange
         do {
             try transmit(message, to: exchange.peer, owner: .request(id), at: now)
@@ -145,6 +154,11 @@ extension CoAPEndpoint {
             if case .answered(let bytes) = entry { outgoing.append(OutgoingDatagram(peer: peer, bytes: bytes)) }
             return
         }
+        if case .badCriticalOption = message.checkOptions(conditionalRequests: true) {
+            // §5.4.1: a response with an unrecognised critical option is rejected (§4.2, §4.3).
+            if message.type == .confirmable { sendEmpty(.reset, messageID: message.messageID, to: peer) }
+            return
+        }
         guard let id = requestsByToken[message.token], let exchange = clientExchanges[id], exchange.peer == peer else {
             // Not ours (any more): reject a CON with Reset (§4.2), ignore a NON.
             if message.type == .confirmable { sendEmpty(.reset, messageID: message.messageID, to: peer) }
@@ -176,6 +190,10 @@ extension CoAPEndpoint {
                 let nextOffset = sent.offset + sent.size
                 let total = exchange.request.payload.count
                 let size = 16 << Int(szx)
+                guard nextOffset < total, nextOffset / size <= Int(BlockValue.maximumNumber) else {
+                    clientExchanges[id] = exchange
+                    return fail(id, .blockTransferFailed("peer asked for a block beyond the body"))
+                }
                 exchange.block1 = BlockValue(number: UInt32(nextOffset / size), more: nextOffset + size < total, szx: szx)
                 clientExchanges[id] = exchange
                 return transmitNext(id, at: now)
@@ -219,6 +237,10 @@ extension CoAPEndpoint {
             }
             if block.more {
                 let szx = min(block.szx, configuration.preferredBlockSZX)
+                guard exchange.body.count / (16 << Int(szx)) <= Int(BlockValue.maximumNumber) else {
+                    clientExchanges[id] = exchange
+                    return fail(id, .bodyTooLarge)
+                }
                 exchange.block2 = BlockValue(number: UInt32(exchange.body.count / (16 << Int(szx))), more: false, szx: szx)
                 clientExchanges[id] = exchange
                 return transmitNext(id, at: now)

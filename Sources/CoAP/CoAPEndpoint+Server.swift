@@ -5,11 +5,13 @@ extension CoAPEndpoint {
     /// acknowledged yet gets a piggybacked response; after `acknowledgeLater` the response goes
     /// out as a separate CON. A body larger than one block is served with Block2.
     ///
-    /// For a GET/FETCH with Observe = 0, a 2.05/2.03 response registers the observation unless
-    /// `acceptObservation` is false; its ID is returned and `notify` sends later notifications.
+    /// For a GET/FETCH with Observe = 0, pass `acceptObservation: true` to register the
+    /// observation with a 2.05/2.03 response; its ID is returned and `notify` sends later
+    /// notifications. Otherwise the response carries no Observe option, which tells the client it
+    /// is not registered (RFC 7641 §3.1): a resource that never changes must not accept.
     @discardableResult
     public mutating func respond(
-        to id: ExchangeID, with response: CoAPResponse, acceptObservation: Bool = true, at now: Instant
+        to id: ExchangeID, with response: CoAPResponse, acceptObservation: Bool = false, at now: Instant
     ) -> ObservationID? {
         guard let exchange = exchanges.removeValue(forKey: id) else { return nil }
         let request = exchange.request
@@ -18,22 +20,28 @@ extension CoAPEndpoint {
         message.options = response.options
         message.payload = response.payload
 
-        var observation: ObservationID? = nil
-        if exchange.observe == .register, acceptObservation,
-           response.code == .content || response.code == .valid {
-            let key = PeerToken(peer: peer, token: request.token)
-            if let previous = observationsByToken[key] { endObservation(previous, .replaced) }
-            let newID = ObservationID(rawValue: makeIdentifier())
-            observations[newID] = Observation(
-                peer: peer, token: request.token, request: request, sequence: 0, lastConfirmable: now)
-            observationsByToken[key] = newID
-            message.observe = 0
-            observation = newID
-        }
         if let block1 = exchange.block1 {
             message.block1 = BlockValue(number: block1.number, more: false, szx: block1.szx)
         }
         sliceForBlock2(&message, requested: request.block2, request: request, peer: peer, at: now)
+
+        var observation: ObservationID? = nil
+        if exchange.observe == .register, acceptObservation,
+           message.code == .content || message.code == .valid {
+            let key = PeerToken(peer: peer, token: request.token)
+            // A new registration on the same token continues its sequence numbers (RFC 7641 §3.4).
+            var sequence: UInt32 = 0
+            if let previous = observationsByToken[key] {
+                sequence = ((observations[previous]?.sequence ?? 0) + 1) & 0xFF_FFFF
+                endObservation(previous, .replaced)
+            }
+            let newID = ObservationID(rawValue: makeIdentifier())
+            observations[newID] = Observation(
+                peer: peer, token: request.token, request: request, sequence: sequence, lastConfirmable: now)
+            observationsByToken[key] = newID
+            message.observe = sequence
+            observation = newID
+        }
 
         do {
             if request.type == .confirmable, !exchange.acknowledged {
@@ -91,19 +99,22 @@ extension CoAPEndpoint {
         guard message.code.detail <= CoAPCode.iPatch.detail else {
             return answer(message, from: peer, .error(.methodNotAllowed, "unknown method \(message.code)"), at: now)
         }
-        switch message.checkOptions() {
+        switch message.checkOptions(conditionalRequests: configuration.supportsConditionalRequests) {
         case .acceptable:
             break
         case .badCriticalOption(let number):
             // §5.4.1: 4.02 for a CON request; a NON message is silently ignored.
             guard message.type == .confirmable else { return }
             return answer(message, from: peer, .error(.badOption, "unrecognized critical option \(number.rawValue)"), at: now)
+        case .reservedBlockSize(let number):
+            return answer(message, from: peer, .error(.badRequest, "reserved block size (SZX 7) in \(number)"), at: now)
         case .proxyRequested:
             return answer(message, from: peer, .error(.proxyingNotSupported, "not a proxy"), at: now)
         }
 
         var observe: ObserveAction? = nil
-        if message.code == .get || message.code == .fetch, let value = message.observe {
+        if message.code == .get || message.code == .fetch, let value = message.observe,
+           message.firstValue(.observe)!.count <= 3 {
             observe = value == 0 ? .register : value == 1 ? .deregister : nil
         }
         if observe == .deregister,
@@ -120,7 +131,7 @@ extension CoAPEndpoint {
         }
 
         if observe != .register, let block2 = message.block2, block2.number > 0,
-           let cached = representations[ResourceKey(peer: peer, request: message)] {
+           let cached = representations[ResourceKey(peer: peer, request: message)], cached.expiry > now {
             var response = CoAPResponse(cached.code, options: cached.options, payload: cached.body)
             response.options.removeAll { $0.number == .observe }
             return answer(message, from: peer, response, at: now)
@@ -154,9 +165,10 @@ extension CoAPEndpoint {
         }
         if block.number == 0 {
             // A new block 0 restarts the transfer (§2.5).
-            block1Transfers[key] = Block1Transfer(body: [], expiry: now)
+            block1Transfers[key] = Block1Transfer(body: [], expiry: now + configuration.transmission.exchangeLifetime)
         }
-        guard var transfer = block1Transfers[key], block.offset == transfer.body.count,
+        // An expired transfer is gone even if the expiry timer has not fired yet.
+        guard var transfer = block1Transfers[key], transfer.expiry > now, block.offset == transfer.body.count,
               !block.more || message.payload.count == block.size else {
             let expected = block1Transfers.removeValue(forKey: key)?.body.count ?? 0
             answer(message, from: peer, .error(.requestEntityIncomplete, "expected the block at offset \(expected)"), at: now)
@@ -186,6 +198,7 @@ extension CoAPEndpoint {
     mutating func sliceForBlock2(
         _ message: inout CoAPMessage, requested: BlockValue?, request: CoAPMessage, peer: Peer, at now: Instant
     ) {
+        guard message.code.isSuccess else { return }  // errors are never split
         let szx = min(requested?.szx ?? configuration.preferredBlockSZX, configuration.preferredBlockSZX)
         let size = 16 << Int(szx)
         let body = message.payload
@@ -194,10 +207,14 @@ extension CoAPEndpoint {
             if requested != nil { message.block2 = BlockValue(number: 0, more: false, szx: szx) }
             return
         }
-        guard message.code.isSuccess else { return }  // errors are never split
         guard offset < body.count else {
             message = CoAPMessage(type: message.type, code: .badOption, messageID: message.messageID,
                                   token: message.token, payload: Array("block beyond end of representation".utf8))
+            return
+        }
+        guard offset / size <= Int(BlockValue.maximumNumber) else {
+            message = CoAPMessage(type: message.type, code: .requestEntityTooLarge, messageID: message.messageID,
+                                  token: message.token, payload: Array("block number beyond 2^20".utf8))
             return
         }
         if message.eTag == nil { message.eTag = fnv1a32(body) }

@@ -144,7 +144,7 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
     /// A fresh random token not used by any of our outstanding requests.
     mutating func makeToken() -> Token {
         while true {
-            let token = Token(value: random.next(), count: configuration.tokenLength)
+            let token = Token(value: random.next(), count: min(max(configuration.tokenLength, 1), 8))
             if requestsByToken[token] == nil { return token }
         }
     }
@@ -216,7 +216,7 @@ extension CoAPEndpoint {
         let request: CoAPRequest
         let isPing: Bool
         var token: Token = .empty
-        /// The confirmable message in flight, until acknowledged.
+        /// The latest message sent for this exchange (a CON awaiting its ACK, or a NON).
         var messageID: UInt16?
         /// The Block1 block to send next (or in flight).
         var block1: BlockValue?
@@ -292,6 +292,9 @@ extension CoAPEndpoint {
             }
             // A piggybacked response must carry our token; otherwise it is not our answer.
             if !message.isEmpty, message.token != exchange.token { return }
+            // §5.4.1: a response with an unrecognised critical option must be rejected, and
+            // rejecting an ACK means ignoring it (§4.2): the request keeps being retransmitted.
+            if !message.isEmpty, case .badCriticalOption = message.checkOptions(conditionalRequests: true) { return }
             transmissions[key] = nil
             releaseSlot(id)
             if exchange.isPing {
@@ -320,6 +323,11 @@ extension CoAPEndpoint {
             case .separateResponse:
                 break
             }
+            return
+        }
+        // A Reset to a non-confirmable request: the peer rejected it.
+        if let id = clientExchanges.first(where: { $0.value.peer == peer && $0.value.messageID == messageID })?.key {
+            fail(id, .reset)
             return
         }
         // A Reset to a non-confirmable notification cancels the observation too (RFC 7641 §3.6).

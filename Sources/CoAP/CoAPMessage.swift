@@ -28,7 +28,7 @@ public struct CoAPMessage: Hashable, Sendable {
         CoAPMessage(type: type, code: .empty, messageID: messageID)
     }
 
-    /// True for a 0.00 message with no token, options or payload.
+    /// True for a 0.00 message (which is encoded as the bare header: no token, options or payload).
     @inlinable public var isEmpty: Bool { code.isEmpty }
 }
 

@@ -17,7 +17,12 @@ struct DuplicateCache<Peer: Hashable> {
     }
 
     private var entries: [Key: (entry: Entry, expiry: Instant)] = [:]
+    /// Insertion order, for evicting the oldest entry when full.
     private var order = FIFO<(key: Key, expiry: Instant)>()
+    /// Expiry order. CON and NON entries have different lifetimes, so insertion order is not
+    /// expiry order: purging by `order` alone would leave expired entries behind a live one,
+    /// and a full cache would then evict live entries while keeping dead ones.
+    private var expiries = TimerQueue<(key: Key, expiry: Instant)>()
     let capacity: Int
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
@@ -34,8 +39,14 @@ struct DuplicateCache<Peer: Hashable> {
     mutating func insert(_ key: Key, _ entry: Entry, expiry: Instant) {
         entries[key] = (entry, expiry)
         order.append((key, expiry))
+        expiries.schedule((key, expiry), at: expiry)
         while entries.count > capacity, let oldest = order.popFirst() {
             removeIfCurrent(oldest)
+        }
+        // Evicted entries leave stale items in `expiries`: rebuild it now and then to keep it bounded.
+        if expiries.count > 4 * capacity {
+            expiries = TimerQueue()
+            for (key, value) in entries { expiries.schedule((key, value.expiry), at: value.expiry) }
         }
     }
 
@@ -46,6 +57,7 @@ struct DuplicateCache<Peer: Hashable> {
 
     /// Drops expired entries.
     mutating func purge(at now: Instant) {
+        while let item = expiries.popDue(at: now) { removeIfCurrent(item) }
         while let oldest = order.first, oldest.expiry <= now {
             _ = order.popFirst()
             removeIfCurrent(oldest)

@@ -18,6 +18,11 @@ public struct EndpointConfiguration: Hashable, Sendable {
     /// request. `nil` uses EXCHANGE_LIFETIME.
     public var responseTimeout: Duration? = nil
 
+    /// Whether the application evaluates If-Match / If-None-Match (RFC 7252 §5.10.8). When
+    /// false, requests carrying them are answered 4.02 Bad Option, as for any unsupported
+    /// critical option, so a conditional PUT is never applied unconditionally.
+    public var supportsConditionalRequests = false
+
     public init() {}
 
     var effectiveResponseTimeout: Duration { responseTimeout ?? transmission.exchangeLifetime }

@@ -17,6 +17,15 @@ extension CoAPMessage {
             try sorted.encode(into: &buffer)
             return
         }
+        if code.isEmpty {
+            // An empty message is the 4-byte header only (§4.1); anything else would be malformed.
+            buffer.append(0x40 | type.rawValue << 4)
+            buffer.append(0)
+            buffer.append(UInt8(messageID >> 8))
+            buffer.append(UInt8(truncatingIfNeeded: messageID))
+            return
+        }
+        let start = buffer.count
         var size = 4 + token.count + (payload.isEmpty ? 0 : payload.count + 1)
         for option in options { size += option.value.count + 5 }
         buffer.reserveCapacity(buffer.count + size)
@@ -31,6 +40,7 @@ extension CoAPMessage {
         for option in options {
             let length = option.value.count
             guard length <= Self.maximumOptionLength else {
+                buffer.removeSubrange(start...)  // leave the caller's buffer as it was
                 throw .optionTooLong(option.number, length: length)
             }
             let delta = Int(option.number.rawValue) - previous

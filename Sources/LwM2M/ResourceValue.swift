@@ -31,7 +31,11 @@ public struct ObjectLink: Hashable, Sendable, CustomStringConvertible {
     /// Parses "3:0".
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let object = UInt16(parts[0]), let instance = UInt16(parts[1]) else { return nil }
+        func number(_ part: Substring) -> UInt16? {
+            // Digits only: UInt16("+3") would accept a sign.
+            part.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) ? UInt16(part) : nil
+        }
+        guard parts.count == 2, let object = number(parts[0]), let instance = number(parts[1]) else { return nil }
         self.init(objectID: object, instanceID: instance)
     }
 

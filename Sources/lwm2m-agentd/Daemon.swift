@@ -40,6 +40,9 @@ struct Daemon {
             }
             logLevel = level
             tick = try parsed.seconds("tick", default: .seconds(1))!
+            guard tick >= .milliseconds(10) else {
+                throw UsageError.invalidValue("tick", parsed.value("tick") ?? "", "expected at least 0.01 seconds")
+            }
             if let ack = try parsed.seconds("ack-timeout", default: nil) { configuration.transmission.ackTimeout = ack }
         } catch {
             Console.error("lwm2m-agentd: \(error)\n\n\(usage)\n")

@@ -181,6 +181,18 @@ import Testing
         #expect(d.takeRequest() != nil, "after EXCHANGE_LIFETIME the application is asked again")
     }
 
+    @Test func expiredRepresentationIsNotServedEvenBeforeAdvance() throws {
+        // The outer loop may hand over a datagram before it calls advance(to:) for a deadline
+        // that has already passed (EndpointRunner receives first, then advances): an expired
+        // representation must not be served then either.
+        let (d, _) = try Self.serveBlock0()
+        let late = d.now + .seconds(248)
+        d.endpoint.receive(Self.get(mid: 0x1013, token: 0x23, block2: .block2(1, more: false, szx: 6)), from: .b, at: late)
+        d.collect()
+        #expect(d.takeRequest() != nil, "the application is asked again")
+        #expect(d.take().isEmpty)
+    }
+
     // MARK: Block1
 
     /// CON PUT /fw block `num` of `body` at SZX 6.
@@ -304,6 +316,28 @@ import Testing
         #expect(tooLarge.code == .requestEntityTooLarge)
         #expect(tooLarge.size1 == 2000)
         d.receive(Self.put(body, num: 2, mid: 0x2403))
+        #expect(d.takeOne()?.code == .requestEntityIncomplete)
+        #expect(d.takeEvents().isEmpty)
+    }
+
+    @Test func block1TransferExpires() throws {
+        let body = EP.body(2500)
+        let d = EndpointDriver()
+        d.receive(Self.put(body, num: 0, mid: 0x2410))
+        #expect(d.takeOne()?.code == .continue)
+        d.advance(by: .seconds(248))
+        d.receive(Self.put(body, num: 1, mid: 0x2411))
+        #expect(d.takeOne()?.code == .requestEntityIncomplete)
+        #expect(d.takeEvents().isEmpty)
+    }
+
+    @Test func expiredBlock1TransferIsNotContinuedEvenBeforeAdvance() throws {
+        let body = EP.body(2500)
+        let d = EndpointDriver()
+        d.receive(Self.put(body, num: 0, mid: 0x2420))
+        #expect(d.takeOne()?.code == .continue)
+        d.endpoint.receive(Self.put(body, num: 1, mid: 0x2421), from: .b, at: d.now + .seconds(248))
+        d.collect()
         #expect(d.takeOne()?.code == .requestEntityIncomplete)
         #expect(d.takeEvents().isEmpty)
     }
@@ -467,10 +501,12 @@ import Testing
         let get = net.send(CoAPRequest(.get, path: "/big"))
         #expect(net.runUntilFinished(get))
         #expect(net.events(.a).compactMap(\.asResponse).first?.message.payload == down)
-        // The server's first block is 1024 bytes; the client continues with 256-byte blocks.
+        // Early negotiation (RFC 7959 §2.4): the GET already asks for 256-byte blocks.
+        #expect(net.sent(by: .a).first?.block2 == BlockValue(number: 0, more: false, szx: 4))
         let blocks = net.sent(by: .b).compactMap(\.block2)
-        #expect(blocks.first == BlockValue(number: 0, more: true, szx: 6))
-        #expect(blocks.dropFirst().allSatisfy { $0.szx == 4 })
+        #expect(blocks.count == 20)
+        #expect(blocks.allSatisfy { $0.szx == 4 })
+        #expect(blocks.last == BlockValue(number: 19, more: false, szx: 4))
     }
 
     @Test func nonConfirmableBlockwiseGet() throws {
@@ -561,6 +597,84 @@ import Testing
         #expect(d.endpoint.pendingRequestCount == 0)
     }
 
+    @Test func block1RestartsWithSmallerBlocksAfter413() throws {
+        let body = EP.body(3000, salt: 5)
+        let d = EndpointDriver()
+        let id = d.send(CoAPRequest(.put, path: "/fw", payload: body))
+        let b0 = try #require(d.takeOne())
+        #expect(b0.block1 == BlockValue(number: 0, more: true, szx: 6))
+        #expect(b0.size1 == 3000)
+        #expect(b0.payload == Array(body[0..<1024]))
+        // 4.13 with Block1 SZX 4: "send 256-byte blocks" (RFC 7959 §2.9.3).
+        d.receive(EP.datagram(EP.ACK, EP.c413, mid: b0.messageID, token: b0.token.bytes,
+                              options: [.block1(0, more: false, szx: 4)]))
+        #expect(d.takeEvents().isEmpty)
+        let r0 = try #require(d.takeOne())
+        #expect(r0.block1 == BlockValue(number: 0, more: true, szx: 4))
+        #expect(r0.payload == Array(body[0..<256]))
+        #expect(r0.size1 == 3000)
+        // Continue to the end, 12 blocks of 256 (the last 184 bytes).
+        var current = r0
+        var payloads = [r0.payload]
+        while let block = current.block1, block.more {
+            d.receive(EP.datagram(EP.ACK, EP.c231, mid: current.messageID, token: current.token.bytes,
+                                  options: [.block1(block.number, more: true, szx: 4)]))
+            current = try #require(d.takeOne())
+            payloads.append(current.payload)
+        }
+        #expect(current.block1 == BlockValue(number: 11, more: false, szx: 4))
+        #expect(payloads.flatMap { $0 } == body)
+        d.receive(EP.datagram(EP.ACK, EP.c204, mid: current.messageID, token: current.token.bytes,
+                              options: [.block1(11, more: false, szx: 4)]))
+        let response = try #require(d.takeEvents().first?.asResponse)
+        #expect(response.id == id)
+        #expect(response.message.code == .changed)
+    }
+
+    @Test func block1ContinueWithoutBlock1OptionKeepsTheBlockSize() throws {
+        let body = EP.body(2100)
+        let d = EndpointDriver()
+        _ = d.send(CoAPRequest(.put, path: "/fw", payload: body))
+        let b0 = try #require(d.takeOne())
+        d.receive(EP.datagram(EP.ACK, EP.c231, mid: b0.messageID, token: b0.token.bytes))
+        let b1 = try #require(d.takeOne())
+        #expect(b1.block1 == BlockValue(number: 1, more: true, szx: 6))
+        #expect(b1.size1 == nil, "Size1 only with block 0")
+        #expect(b1.token != b0.token)
+        #expect(b1.path == "/fw")
+    }
+
+    @Test func block1FinalResponseBeforeTheLastBlockEndsTheRequest() throws {
+        // A server that does not do Block1 answers the first block with its final response.
+        let d = EndpointDriver()
+        let id = d.send(CoAPRequest(.put, path: "/fw", payload: EP.body(2100)))
+        let b0 = try #require(d.takeOne())
+        d.receive(EP.datagram(EP.ACK, EP.c413, mid: b0.messageID, token: b0.token.bytes))
+        let response = try #require(d.takeEvents().first?.asResponse)
+        #expect(response.id == id)
+        #expect(response.message.code == .requestEntityTooLarge)
+        #expect(d.take().isEmpty)
+    }
+
+    @Test func block2FollowUpWithSeparateResponse() throws {
+        var configuration = EndpointConfiguration()
+        configuration.responseTimeout = .seconds(20)
+        let d = EndpointDriver(configuration: configuration)
+        let id = d.send(CoAPRequest(.get, path: "/big", query: ["a=1"]))
+        _ = try Self.answer(d, block: (0, true), eTag: [7], payload: EP.body(1024))
+        let r1 = try #require(d.takeOne())
+        #expect(r1.block2 == BlockValue(number: 1, more: false, szx: 6))
+        #expect(r1.uriQuery == ["a=1"], "block requests repeat the request options")
+        d.receive(EP.empty(EP.ACK, mid: r1.messageID))
+        d.advance(by: .seconds(10))
+        d.receive(EP.datagram(EP.CON, EP.c205, mid: 0x5151, token: r1.token.bytes,
+                              options: [EP.Opt(4, [7]), .block2(1, more: false, szx: 6)], payload: [1, 2, 3]))
+        #expect(d.takeBytes() == [EP.empty(EP.ACK, mid: 0x5151)])
+        let response = try #require(d.takeEvents().first?.asResponse)
+        #expect(response.id == id)
+        #expect(response.message.payload == EP.body(1024) + [1, 2, 3])
+    }
+
     @Test func blockAtUnexpectedOffsetFailsTheTransfer() throws {
         let d = EndpointDriver()
         let id = d.send(CoAPRequest(.get, path: "/big"))
@@ -571,6 +685,81 @@ import Testing
         if case .blockTransferFailed = failure.reason {} else {
             Issue.record("expected .blockTransferFailed, got \(failure.reason)")
         }
+    }
+
+    @Test func postWithLargeRequestAndLargeResponseUsesBlock1ThenBlock2() throws {
+        let up = EP.body(3000, salt: 11)
+        let down = EP.body(2600, salt: 12)
+        let net = EndpointNetwork()
+        net.appB = { request in
+            request.message.payload == up ? CoAPResponse(.changed, payload: down) : .error(.badRequest, "wrong body")
+        }
+        let id = net.send(CoAPRequest(.post, path: "/rpc", payload: up))
+        #expect(net.runUntilFinished(id))
+        let response = try #require(net.finalEvent(id)?.asResponse)
+        #expect(response.message.code == .changed)
+        #expect(response.message.payload == down)
+        #expect(net.events(.b).compactMap(\.asRequest).count == 1)
+        let sent = net.sent(by: .a)
+        #expect(sent.compactMap(\.block1).map(\.number) == [0, 1, 2])
+        #expect(sent.compactMap(\.block2).map(\.number) == [1, 2])
+        #expect(sent.filter { $0.block2 != nil }.allSatisfy { $0.payload.isEmpty && $0.code == .post })
+    }
+
+    @Test func concurrentBlockTransfersToTheSamePeer() throws {
+        let x = EP.body(4000, salt: 21)
+        let y = EP.body(3000, salt: 22)
+        let net = EndpointNetwork()
+        net.appB = { request in
+            switch request.message.path {
+            case "/x": CoAPResponse(.content, payload: x)
+            case "/y": CoAPResponse(.content, payload: y)
+            default: CoAPResponse(.changed)
+            }
+        }
+        let gx = net.send(CoAPRequest(.get, path: "/x"))
+        let gy = net.send(CoAPRequest(.get, path: "/y"))
+        let put = net.send(CoAPRequest(.put, path: "/z", payload: x))
+        let done = net.run { [gx, gy, put].allSatisfy { net.finalEvent($0) != nil } }
+        #expect(done)
+        #expect(net.finalEvent(gx)?.asResponse?.message.payload == x)
+        #expect(net.finalEvent(gy)?.asResponse?.message.payload == y)
+        #expect(net.finalEvent(put)?.asResponse?.message.code == .changed)
+        #expect(net.events(.b).compactMap(\.asRequest).last?.message.payload == x)
+    }
+
+    @Test func concurrentBlockTransfersWithNstartTwoAndLoss() throws {
+        var configuration = Self.configuration(maxRetransmit: 10)
+        configuration.transmission.nstart = 2
+        let x = EP.body(4000, salt: 31)
+        let y = EP.body(3000, salt: 32)
+        let net = EndpointNetwork(a: configuration, b: configuration)
+        net.lossRate = 0.2
+        net.appB = { request in
+            request.message.code == .put ? CoAPResponse(.changed)
+                : CoAPResponse(.content, payload: request.message.path == "/x" ? x : y)
+        }
+        let gx = net.send(CoAPRequest(.get, path: "/x"))
+        let gy = net.send(CoAPRequest(.get, path: "/y"))
+        let pz = net.send(CoAPRequest(.put, path: "/z", payload: y))
+        let done = net.run(for: .seconds(20_000)) { [gx, gy, pz].allSatisfy { net.finalEvent($0) != nil } }
+        #expect(done)
+        #expect(net.finalEvent(gx)?.asResponse?.message.payload == x)
+        #expect(net.finalEvent(gy)?.asResponse?.message.payload == y)
+        let puts = net.events(.b).compactMap(\.asRequest).filter { $0.message.code == .put }
+        #expect(puts.count == 1)
+        #expect(puts.first?.message.payload == y)
+    }
+
+    @Test func nonConfirmableBlock1Upload() throws {
+        let body = EP.body(2500)
+        let net = EndpointNetwork()
+        net.appB = { _ in CoAPResponse(.changed) }
+        let id = net.send(CoAPRequest(.put, path: "/fw", payload: body, confirmable: false))
+        #expect(net.runUntilFinished(id))
+        #expect(net.finalEvent(id)?.asResponse?.message.code == .changed)
+        #expect(net.events(.b).compactMap(\.asRequest).first?.message.payload == body)
+        #expect(net.log.allSatisfy { $0.message?.type == .nonConfirmable })
     }
 
     @Test(arguments: [1, 2, 3] as [UInt64])
@@ -599,6 +788,48 @@ import Testing
         #expect(bRequests.first { $0.message.code == .put }?.message.payload == up)
         #expect(net.log.contains { $0.dropped }, "the network did lose datagrams")
         #expect(net.log.filter(\.dropped).count > net.log.count / 6)
+    }
+
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func blockTransfersSurviveLossDuplicationAndReordering(seed: UInt64) throws {
+        var configuration = Self.configuration(maxRetransmit: 10)
+        configuration.transmission.nstart = 2
+        let net = EndpointNetwork(a: configuration, b: configuration, seedA: seed, seedB: ~seed)
+        net.lossRandom = SplitMix64(seed: seed)
+        net.lossRate = 0.15
+        net.duplicateRate = 0.15
+        net.delayRate = 0.3
+        net.maximumDelay = .seconds(4)
+        let bodies = (0..<4).map { EP.body(1500 + 900 * $0, salt: Int(seed) * 10 + $0) }
+        net.appB = { request in
+            let index = Int(request.message.uriPath.last ?? "") ?? 0
+            switch request.message.code {
+            case .get: return CoAPResponse(.content, payload: bodies[index])
+            case .put: return CoAPResponse(.changed, payload: Array("\(request.message.payload.count)".utf8))
+            default: return .error(.methodNotAllowed, "")
+            }
+        }
+        var gets: [RequestID] = [], puts: [RequestID] = []
+        for i in 0..<4 {
+            gets.append(net.send(CoAPRequest(.get, path: "/r/\(i)")))
+            puts.append(net.send(CoAPRequest(.put, path: "/w/\(i)", payload: bodies[i])))
+        }
+        let done = net.run(for: .seconds(50_000)) { (gets + puts).allSatisfy { net.finalEvent($0) != nil } }
+        #expect(done)
+        for (i, id) in gets.enumerated() {
+            #expect(net.finalEvent(id)?.asResponse?.message.payload == bodies[i], "GET /r/\(i)")
+        }
+        for (i, id) in puts.enumerated() {
+            #expect(net.finalEvent(id)?.asResponse?.message.payload == Array("\(bodies[i].count)".utf8), "PUT /w/\(i)")
+        }
+        // Each PUT reached B's application exactly once, with the right body.
+        let received = net.events(.b).compactMap(\.asRequest).filter { $0.message.code == .put }
+        #expect(received.count == 4)
+        for r in received {
+            let index = Int(r.message.uriPath.last ?? "") ?? -1
+            #expect(r.message.payload == bodies[index])
+        }
+        #expect(net.log.contains { $0.dropped })
     }
 
     @Test func smallBlocksWithLossComplete() throws {

@@ -207,6 +207,30 @@ import Testing
         #expect(d.endpoint.duplicates.count <= 2)
     }
 
+    @Test func expiredNonEntriesDoNotPushOutLiveConEntries() throws {
+        // NON entries live 145 s, CON entries 247 s, so insertion order is not expiry order.
+        // A full cache must drop expired entries before it evicts a live one.
+        var configuration = EndpointConfiguration()
+        configuration.duplicateCacheCapacity = 2
+        let d = EndpointDriver(configuration: configuration, start: EP.at(0))
+        let x = Self.execute(mid: 0x0700)
+        d.receive(x)                                               // CON, live until 247 s
+        d.respond(try #require(d.takeRequest()).exchange, CoAPResponse(.changed, payload: [1]))
+        let answerX = d.takeBytes()
+        d.advance(to: EP.at(1))
+        d.receive(Self.execute(mid: 0x0701, type: EP.NON))        // NON, live until 146 s
+        d.respond(try #require(d.takeRequest()).exchange, CoAPResponse(.changed))
+        _ = d.take()
+        d.advance(to: EP.at(200))
+        d.receive(Self.execute(mid: 0x0702))                       // live: X and this one
+        d.respond(try #require(d.takeRequest()).exchange, CoAPResponse(.changed))
+        _ = d.take()
+        d.advance(to: EP.at(201))
+        d.receive(x)
+        #expect(d.takeEvents().isEmpty, "X is live (247 s) and only 2 entries are live: not evicted")
+        #expect(d.takeBytes() == answerX)
+    }
+
     @Test func cacheStaysBoundedUnderManyRequests() throws {
         var configuration = EndpointConfiguration()
         configuration.duplicateCacheCapacity = 16

@@ -295,6 +295,13 @@ final class EndpointNetwork {
     /// Probability in [0, 1) that a datagram is lost, drawn from `lossRandom`.
     var lossRate: Double = 0
     var lossRandom = SplitMix64(seed: 0x1055)
+    /// Probability that a delivered datagram is delivered a second time, later.
+    var duplicateRate: Double = 0
+    /// Probability that a datagram is held back for up to `maximumDelay` (so datagrams reorder).
+    var delayRate: Double = 0
+    var maximumDelay: Duration = .seconds(2)
+    /// Datagrams held back, delivered at their instant.
+    private var delayed: [(at: Instant, from: EPPeer, bytes: [UInt8])] = []
     /// The applications: answer a `.request` (nil leaves it to the test).
     var appA: ((EPRequest) -> CoAPResponse?)?
     var appB: ((EPRequest) -> CoAPResponse?)?
@@ -359,7 +366,33 @@ final class EndpointNetwork {
         }
         log.append(delivery)
         guard !delivery.dropped else { return }
-        if to == .a { a.receive(datagram.bytes, from: from, at: now) } else { b.receive(datagram.bytes, from: from, at: now) }
+        if duplicateRate > 0, chance(duplicateRate) {
+            delayed.append((now + randomDelay(), from, datagram.bytes))
+        }
+        if delayRate > 0, chance(delayRate) {
+            delayed.append((now + randomDelay(), from, datagram.bytes))
+            return
+        }
+        handOver(datagram.bytes, from: from)
+    }
+
+    private func handOver(_ bytes: [UInt8], from: EPPeer) {
+        if from == .b { a.receive(bytes, from: from, at: now) } else { b.receive(bytes, from: from, at: now) }
+    }
+
+    private func chance(_ p: Double) -> Bool { Double(lossRandom.next() >> 11) / Double(1 << 53) < p }
+
+    private func randomDelay() -> Duration {
+        .nanoseconds(Int64(lossRandom.next() % UInt64(max(1, maximumDelay.components.seconds * 1_000_000_000))))
+    }
+
+    /// Hands over the held-back datagrams that are due.
+    private func deliverDelayed() {
+        while let index = delayed.indices.min(by: { delayed[$0].at < delayed[$1].at }), delayed[index].at <= now {
+            let item = delayed.remove(at: index)
+            handOver(item.bytes, from: item.from)
+            pump()
+        }
     }
 
     /// Runs from deadline to deadline until `done()` or until `limit` of virtual time passes.
@@ -369,10 +402,10 @@ final class EndpointNetwork {
         pump()
         let end = now + limit
         while !done() {
-            guard let next = [a.nextDeadline, b.nextDeadline].compactMap({ $0 }).min(), next <= end else {
-                return false
-            }
+            let candidates = [a.nextDeadline, b.nextDeadline, delayed.map(\.at).min()].compactMap { $0 }
+            guard let next = candidates.min(), next <= end else { return false }
             now = max(now, next)
+            deliverDelayed()
             a.advance(to: now)
             b.advance(to: now)
             pump()

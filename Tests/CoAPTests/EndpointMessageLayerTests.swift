@@ -202,13 +202,23 @@ import Testing
 
     @Test func criticalOptionWithBadLengthIsBadOption() throws {
         let d = EndpointDriver()
-        // Uri-Port (0...2 bytes) with 3 bytes; Block2 with reserved SZX 7.
+        // Uri-Port (0...2 bytes) with 3 bytes; Block2 (0...3 bytes) with 4.
         d.receive([0x41, 0x01, 0x00, 0x24, 0xAA, 0x73, 0x01, 0x02, 0x03])
-        d.receive([0x41, 0x01, 0x00, 0x25, 0xAA, 0xD1, 0x0A, 0x07])
+        d.receive([0x41, 0x01, 0x00, 0x25, 0xAA, 0xD4, 0x0A, 0x00, 0x00, 0x00, 0x16])
         #expect(d.takeEvents().isEmpty)
         let replies = d.takeBytes()
         #expect(replies.count == 2)
         #expect(replies.map { $0[1] } == [EP.c402, EP.c402])
+    }
+
+    @Test func reservedBlockSizeIsBadRequest() throws {
+        // RFC 7959 §2.2: SZX 7 in a request MUST lead to 4.00 Bad Request.
+        let d = EndpointDriver()
+        d.receive([0x41, 0x01, 0x00, 0x26, 0xAA, 0xD1, 0x0A, 0x07])   // Block2 0/0/SZX 7
+        d.receive([0x41, 0x03, 0x00, 0x27, 0xAA, 0xD1, 0x0E, 0x0F, 0xFF, 0x01])  // Block1 0/1/SZX 7
+        #expect(d.takeEvents().isEmpty)
+        let replies = d.takeBytes()
+        #expect(replies.map { Array($0[0..<5]) } == [[0x61, 0x80, 0x00, 0x26, 0xAA], [0x61, 0x80, 0x00, 0x27, 0xAA]])
     }
 
     @Test func proxyUriIsProxyingNotSupported() throws {

@@ -345,6 +345,28 @@ import Testing
         #expect(d.notify(id, CoAPResponse(.content, payload: [2])))
     }
 
+    @Test func nonRegistrationGetsNonResponse() throws {
+        let d = EndpointDriver()
+        d.receive(Self.get(mid: 0x3700, observe: 0, type: EP.NON))
+        let request = try #require(d.takeRequest())
+        let id = try #require(d.respond(request.exchange, CoAPResponse(.content, payload: [1])))
+        let first = try #require(d.takeOne())
+        #expect(first.type == .nonConfirmable)
+        #expect(first.observe == 0)
+        #expect(first.messageID != 0x3700)
+        #expect(d.notify(id, CoAPResponse(.content, payload: [2])))
+        #expect(d.takeOne()?.observe == 1)
+    }
+
+    @Test func duplicateRegistrationDoesNotRegisterTwice() throws {
+        let (d, id, _) = try Self.register()
+        let replay = try #require(d.allSent.last?.datagram.bytes)
+        d.receive(Self.get(mid: 0x3000, observe: 0))
+        #expect(d.takeBytes() == [replay])
+        #expect(d.takeEvents().isEmpty)
+        #expect(d.endpoint.observationIDs == [id])
+    }
+
     @Test func cancelObservationEndsItWithoutSending() throws {
         let (d, id, _) = try Self.register()
         d.endpoint.cancelObservation(id)

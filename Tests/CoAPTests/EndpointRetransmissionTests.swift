@@ -135,6 +135,45 @@ import Testing
         #expect(d.takeEvents().first?.asResponse?.id == id)
     }
 
+    @Test func piggybackedResponseWithUnrecognisedCriticalOptionIsRejected() throws {
+        // RFC 7252 §5.4.1: such a response MUST be rejected; rejecting an ACK is silently
+        // ignoring it (§4.2), so the request is retransmitted as if nothing had arrived.
+        let d = EndpointDriver()
+        let id = d.send(CoAPRequest(.get, path: "/x"))
+        let request = try #require(d.takeOne())
+        d.receive(EP.datagram(EP.ACK, EP.c205, mid: request.messageID, token: request.token.bytes,
+                              options: [EP.Opt(9, [1])], payload: [1]))
+        #expect(d.takeEvents().isEmpty)
+        #expect(d.take().isEmpty, "no RST for an ACK")
+        d.advance(by: .seconds(3))
+        #expect(d.take().count == 1, "still retransmitting")
+        // So is one with a repeated non-repeatable critical option.
+        d.receive(EP.datagram(EP.ACK, EP.c205, mid: request.messageID, token: request.token.bytes,
+                              options: [.uint(23, 0x0E), .uint(23, 0x1E)], payload: EP.body(1024)))
+        #expect(d.takeEvents().isEmpty)
+        d.receive(EP.datagram(EP.ACK, EP.c205, mid: request.messageID, token: request.token.bytes, payload: [2]))
+        #expect(d.takeEvents().compactMap(\.asResponse).map(\.message.payload) == [[2]])
+        _ = id
+    }
+
+    @Test func separateResponseWithUnrecognisedCriticalOptionIsRejected() throws {
+        let d = EndpointDriver()
+        let id = d.send(CoAPRequest(.get, path: "/x"))
+        let request = try #require(d.takeOne())
+        d.receive(EP.empty(EP.ACK, mid: request.messageID))
+        // CON: rejected with a Reset carrying its MID.
+        d.receive(EP.datagram(EP.CON, EP.c205, mid: 0x6001, token: request.token.bytes, options: [EP.Opt(9, [1])]))
+        #expect(d.takeBytes() == [EP.empty(EP.RST, mid: 0x6001)])
+        // NON: ignored.
+        d.receive(EP.datagram(EP.NON, EP.c205, mid: 0x6002, token: request.token.bytes, options: [EP.Opt(9, [1])]))
+        #expect(d.take().isEmpty)
+        #expect(d.takeEvents().isEmpty)
+        // A good one is still accepted.
+        d.receive(EP.datagram(EP.CON, EP.c205, mid: 0x6003, token: request.token.bytes, options: [EP.Opt(10, [1])]))
+        #expect(d.takeBytes() == [EP.empty(EP.ACK, mid: 0x6003)])
+        #expect(d.takeEvents().compactMap(\.asResponse).map(\.id) == [id])
+    }
+
     @Test func ackFromAnotherPeerDoesNotMatch() throws {
         let d = EndpointDriver()
         _ = d.send(CoAPRequest(.get, path: "/x"), to: .b)
@@ -257,6 +296,23 @@ import Testing
         #expect(d.takeEvents().compactMap(\.asPong) == [id])
         d.advance(by: .seconds(300))
         #expect(d.take().isEmpty)
+    }
+
+    @Test func pingAnsweredByEmptyAckIsAPongToo() throws {
+        let d = EndpointDriver()
+        let id = d.ping()
+        let bytes = try #require(d.takeBytes().first)
+        d.receive(EP.empty(EP.ACK, mid: EP.mid(bytes)))
+        #expect(d.takeEvents().compactMap(\.asPong) == [id])
+    }
+
+    @Test func twoEndpointsPingEachOther() throws {
+        let net = EndpointNetwork()
+        let id = net.a.ping(.b, at: net.now)
+        net.pump()
+        #expect(net.events(.a).compactMap(\.asPong) == [id])
+        #expect(net.log.map(\.bytes.count) == [4, 4])
+        #expect(net.log.map { $0.message?.type } == [.confirmable, .reset])
     }
 
     @Test func unansweredPingTimesOut() throws {

@@ -32,5 +32,6 @@ import Testing
         #expect(ObjectLink("65535:65535") == .null)
         #expect(ObjectLink("3") == nil)
         #expect(ObjectLink("3:70000") == nil)
+        #expect(ObjectLink("+3:0") == nil)
     }
 }

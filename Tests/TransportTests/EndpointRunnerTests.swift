@@ -34,7 +34,7 @@ private final class RunnerServerApp {
                 response = CoAPResponse(.changed, payload: Array("got \(message.payload.count)".utf8))
             case (.get, "/counter"):
                 let counter = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("0".utf8))
-                observation = endpoint.respond(to: request.exchange, with: counter, at: now)
+                observation = endpoint.respond(to: request.exchange, with: counter, acceptObservation: true, at: now)
                 return
             default:
                 response = .error(.notFound, "nothing at \(message.path)")
@@ -261,7 +261,8 @@ private func seconds(_ duration: Duration) -> Double {
         var previousSequence: UInt32 = 0
         for value in 1...3 {
             let response = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array(String(value).utf8))
-            #expect(server.endpoint.notify(observation, with: response, at: MonotonicClock.now()))
+            let accepted = server.endpoint.notify(observation, with: response, at: MonotonicClock.now())
+            #expect(accepted)
             server.flush(handler, at: MonotonicClock.now())
             let notification = try #require(try runnerReceiveRaw(observer))
             #expect(notification.message.type == .nonConfirmable)
@@ -277,7 +278,8 @@ private func seconds(_ duration: Duration) -> Double {
         // A confirmable one, acknowledged: no retransmission follows (ACK_TIMEOUT is 50 ms here,
         // so an unacknowledged one would be resent within the 300 ms we watch).
         let fourth = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("4".utf8))
-        #expect(server.endpoint.notify(observation, with: fourth, confirmable: true, at: MonotonicClock.now()))
+        let fourthAccepted = server.endpoint.notify(observation, with: fourth, confirmable: true, at: MonotonicClock.now())
+        #expect(fourthAccepted)
         server.flush(handler, at: MonotonicClock.now())
         let confirmable = try #require(try runnerReceiveRaw(observer))
         #expect(confirmable.message.type == .confirmable)
@@ -294,7 +296,8 @@ private func seconds(_ duration: Duration) -> Double {
 
         // A Reset to a non-confirmable notification ends the observation.
         let fifth = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("5".utf8))
-        #expect(server.endpoint.notify(observation, with: fifth, at: MonotonicClock.now()))
+        let fifthAccepted = server.endpoint.notify(observation, with: fifth, at: MonotonicClock.now())
+        #expect(fifthAccepted)
         server.flush(handler, at: MonotonicClock.now())
         let last = try #require(try runnerReceiveRaw(observer))
         #expect(last.message.type == .nonConfirmable)
@@ -307,7 +310,8 @@ private func seconds(_ duration: Duration) -> Double {
         #expect(app.ended.first?.0 == observation)
         #expect(app.ended.first?.1 == .reset)
         #expect(server.endpoint.observationIDs.isEmpty)
-        #expect(server.endpoint.notify(observation, with: fifth, at: MonotonicClock.now()) == false)
+        let afterEnd = server.endpoint.notify(observation, with: fifth, at: MonotonicClock.now())
+        #expect(afterEnd == false)
     }
 
     @Test func requestToADeadPortTimesOut() throws {
@@ -339,6 +343,39 @@ private func seconds(_ duration: Duration) -> Double {
         #expect(elapsed < .seconds(2), "took \(seconds(elapsed)) s")
         #expect(client.endpoint.pendingRequestCount == 0)
         #expect(client.endpoint.nextDeadline == nil)
+    }
+
+    @Test func sendFailuresAreRecordedNotThrown() throws {
+        // An IPv4-only runner cannot reach an IPv6 peer: the send fails with EAFNOSUPPORT, the
+        // runner records it and carries on; the engine then times the request out.
+        var configuration = EndpointConfiguration()
+        configuration.transmission.ackTimeout = .milliseconds(20)
+        configuration.transmission.maxRetransmit = 1
+        let runner = EndpointRunner(
+            sockets: [try UDPSocket(bindingTo: .loopback(.ipv4, port: 0))], configuration: configuration, seed: 4)
+        let log = RunnerClientLog()
+        let id = runner.endpoint.send(CoAPRequest(.get, path: "/x"), to: .loopback(.ipv6, port: 5683), at: MonotonicClock.now())
+        let giveUp = MonotonicClock.now() + .seconds(5)
+        while !log.finished(id), MonotonicClock.now() < giveUp {
+            try runner.runOnce(until: MonotonicClock.now() + .milliseconds(5)) { event, _, _ in log.record(event) }
+        }
+        #expect(log.failures[id] == .timeout)
+        #expect(runner.sentCount == 0)
+        #expect(runner.sendErrors == [.socket(errno: EAFNOSUPPORT, operation: "sendto"),
+                                      .socket(errno: EAFNOSUPPORT, operation: "sendto")])
+    }
+
+    @Test func runOnceHonoursTheApplicationDeadline() throws {
+        let runner = EndpointRunner(sockets: [try UDPSocket(bindingTo: .loopback(.ipv4, port: 0))], seed: 6)
+        #expect(runner.endpoint.nextDeadline == nil)
+        let start = MonotonicClock.now()
+        var events = 0
+        let woken = try runner.runOnce(until: start + .milliseconds(40)) { _, _, _ in events += 1 }
+        let slept = MonotonicClock.now() - start
+        #expect(woken == false)
+        #expect(events == 0)
+        #expect(slept >= .milliseconds(39) && slept < .seconds(1), "slept \(seconds(slept)) s")
+        #expect(runner.receivedCount == 0 && runner.sentCount == 0)
     }
 
     @Test func wakeUpSignalMakesRunOnceReturnTrue() throws {

@@ -1,0 +1,54 @@
+#if canImport(LwM2MFuzzKit)
+@testable import LwM2MFuzzKit
+#endif
+
+// libFuzzer target for the CoRE Link Format codec (Sources/LwM2M/LinkFormat.swift).
+//
+// Compiled as ONE module with the CoAP and LwM2M sources (internal API reachable):
+//
+//     swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -module-name LwM2MFuzz \
+//         Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift \
+//         Fuzz/LinkFormatFuzz.swift -o link-fuzz -use-ld=lld
+//
+// Properties checked for every input (the whole input is the payload):
+//   * decoding never traps;
+//   * a decoded payload re-encodes without error, the encoding decodes to the same entries, and
+//     encoding those gives the same bytes (the encoder is a fixed point);
+//   * the accessors used by the agent (path, attribute lookup, description) never trap.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzLinkFormat(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = Array(UnsafeBufferPointer(start: data, count: size))
+    let entries: [LinkEntry]
+    do {
+        entries = try LinkFormat.decode(input)
+    } catch {
+        _ = error.description
+        return 0
+    }
+
+    let encoded: [UInt8]
+    do {
+        encoded = try LinkFormat.encode(entries)
+    } catch {
+        fatalError("decoded entries do not re-encode: \(error)")
+    }
+    let again: [LinkEntry]
+    do {
+        again = try LinkFormat.decode(encoded)
+    } catch {
+        fatalError("re-encoded payload does not decode: \(error)")
+    }
+    guard again == entries else { fatalError("round trip changed the entries: \(entries) -> \(again)") }
+    guard (try? LinkFormat.encode(again)) == encoded else { fatalError("encoder is not a fixed point") }
+
+    for entry in entries {
+        _ = entry.path
+        _ = entry.description
+        for attribute in entry.attributes {
+            _ = entry.attribute(attribute.name)
+            _ = attribute.description
+        }
+    }
+    return 0
+}

@@ -1,0 +1,588 @@
+// SenML CBOR (content format 112, application/senml+cbor): RFC 8428 §6 with the LwM2M rules
+// of TS 1.1 §7.4.5 (and TS 1.2 §7.4.5).
+//
+// A pack is a CBOR array of records; each record is a map with integer labels:
+//
+//     bver -1  bn -2  bt -3  bu -4  bv -5  bs -6   n 0  u 1  v 2  vs 3  vb 4  s 5  t 6  ut 7  vd 8
+//
+// plus the LwM2M extension label "vlo" (a text label: Objlnk values as "oid:iid"). The resolved
+// name of a record (base name carried forward + name) is an absolute LwM2M path.
+//
+// Values by resource type:
+//
+//     String, Corelnk → vs (text)      Integer, Time → v (CBOR integer)   Unsigned → v (uint)
+//     Float → v (CBOR float, shortest exact width)   Boolean → vb   Opaque → vd (byte string)
+//     Objlnk → "vlo" (text "3:0")
+//
+// Encoding writes the record labels in core deterministic order (bytewise order of the encoded
+// keys, RFC 8949 §4.2.1): n, v, vs, vb, t, vd, bn, bt, "vlo". Decoding accepts any order, any
+// valid combination of bn/n, bt/t and bv/v, numbers as integers, floats of any width or decimal
+// fractions (tag 4), and ignores labels it does not use (u, bu, ut, s, bs, bver, unknown labels)
+// except unknown labels ending in "_", which RFC 8428 §12.2 says must be understood.
+
+/// The SenML CBOR content format (112).
+public enum SenMLCBOR {
+    /// How record names are written.
+    public enum BaseName: Hashable, Sendable {
+        /// No base name: every record's `n` is its absolute path ("/3/0/1"). Read-Composite,
+        /// Write-Composite and Send payloads can use this.
+        case none
+        /// The request path as base name on the first record, names relative to it: a Read of
+        /// /3/0 gives `bn` "/3/0/" and names "0", "1", "7/0"…; a Read of /3/0/1 gives `bn`
+        /// "/3/0/1" and no name. Every record must lie under the path.
+        case path(LwM2MPath)
+        /// `.path` of the longest common path prefix of the records (`.none` when that is the
+        /// root).
+        case commonPrefix
+    }
+
+    /// A record with its SenML time (seconds: bt + t). Times below 2^28 are relative to "now"
+    /// (RFC 8428 §4.5.3); a resolved time of 0 ("now") decodes as nil.
+    public struct TimestampedRecord: Hashable, Sendable, CustomStringConvertible {
+        public var record: LwM2MRecord
+        public var time: Double?
+
+        public init(_ record: LwM2MRecord, time: Double? = nil) {
+            self.record = record
+            self.time = time
+        }
+
+        public var description: String { time.map { "\(record)@\($0)" } ?? record.description }
+    }
+
+    // MARK: Encoding
+
+    /// Encodes leaf records (resource or resource-instance paths, each once) as a SenML CBOR
+    /// pack.
+    public static func encode(_ records: [LwM2MRecord], base: BaseName = .commonPrefix) throws -> [UInt8] {
+        try CBORResourceCoding.checkLeaves(records.map(\.path), allowRepeats: false, encoding: true)
+        return try encodeTimestamped(records.map { TimestampedRecord($0) }, base: base)
+    }
+
+    /// Encodes timestamped records (a Send or a notification with history: a path may repeat).
+    /// A change of time is written as `bt` on the record where it changes; a record without time
+    /// after a timed one gets `bt` 0 ("now").
+    public static func encodeTimestamped(_ records: [TimestampedRecord], base: BaseName = .commonPrefix) throws
+        -> [UInt8]
+    {
+        try CBORResourceCoding.checkLeaves(records.map(\.record.path), allowRepeats: true, encoding: true)
+        let basePath: LwM2MPath?
+        switch base {
+        case .none: basePath = nil
+        case .path(let path):
+            for entry in records where !path.contains(entry.record.path) {
+                throw ContentFormatError.invalidPath("\(entry.record.path) is not under \(path)")
+            }
+            basePath = path
+        case .commonPrefix:
+            let prefix = commonPrefix(of: records.map(\.record.path))
+            basePath = prefix.isRoot ? nil : prefix
+        }
+        let names = recordNames(for: records.map(\.record.path), base: basePath)
+
+        var pack: [CBORValue] = []
+        pack.reserveCapacity(records.count)
+        var currentTime: Double? = nil
+        for (index, entry) in records.enumerated() {
+            var fields = RecordFields()
+            if index == 0, let baseName = names.baseName { fields.baseName = .text(baseName) }
+            if let name = names.names[index] { fields.name = .text(name) }
+            if entry.time != currentTime {
+                fields.baseTime = timeItem(entry.time ?? 0)
+                currentTime = entry.time
+            }
+            fields.setValue(entry.record.value)
+            pack.append(fields.map)
+        }
+        return try CBORValue.array(pack).encoded()
+    }
+
+    /// Encodes a list of paths as records with a name and no value: the payload of a
+    /// Read-Composite or Observe-Composite request (`[{0: "/3/0/1"}, {0: "/1"}]`).
+    public static func encodePaths(_ paths: [LwM2MPath]) throws -> [UInt8] {
+        try CBORValue.array(paths.map { .map([(0, .text($0.description))]) }).encoded()
+    }
+
+    // MARK: Decoding
+
+    /// Decodes a SenML CBOR pack into leaf records under `basePath` (the request path; the root
+    /// for Write-Composite and Send). `types` gives a resource's type so numbers decode as
+    /// integer, unsigned, float or time and text as string, Corelnk or Objlnk; without it each
+    /// value takes its natural type (CBOR integer → integer, float → float, vs → string…).
+    /// Times are accepted and dropped; a path that occurs twice, or a resource with both a value
+    /// and resource instances, is malformed.
+    public static func decode(_ payload: [UInt8], under basePath: LwM2MPath = .root,
+                              types: (LwM2MPath) -> ResourceType? = { _ in nil }) throws -> [LwM2MRecord] {
+        let records = try decodeTimestamped(payload, under: basePath, types: types).map(\.record)
+        try CBORResourceCoding.checkLeaves(records.map(\.path), allowRepeats: false, encoding: false)
+        return records
+    }
+
+    /// Like `decode`, keeping each record's time; a path may occur several times (history).
+    /// A resource with both a value and resource instances is still malformed.
+    public static func decodeTimestamped(_ payload: [UInt8], under basePath: LwM2MPath = .root,
+                                         types: (LwM2MPath) -> ResourceType? = { _ in nil })
+        throws -> [TimestampedRecord]
+    {
+        var resolver = Resolver()
+        var result: [TimestampedRecord] = []
+        for (index, item) in try packRecords(payload).enumerated() {
+            let raw = try RawRecord(item, index: index)
+            let (path, time, baseValue) = try resolver.resolve(raw, index: index)
+            guard basePath.contains(path) else {
+                throw ContentFormatError.invalidPath("SenML record \(index): \(path) is not under \(basePath)")
+            }
+            guard path.depth >= 3 else {
+                throw ContentFormatError.invalidPath("SenML record \(index): \(path) is not a resource or resource instance")
+            }
+            guard let field = raw.value else {
+                throw ContentFormatError.malformed("SenML record \(index) (\(path)) has no value")
+            }
+            let value = try CBORResourceCoding.resourceValue(senml: field, baseValue: baseValue,
+                                                             path: path, type: types(path))
+            result.append(TimestampedRecord(LwM2MRecord(path, value), time: time))
+        }
+        try CBORResourceCoding.checkLeaves(result.map(\.record.path), allowRepeats: true, encoding: false)
+        return result
+    }
+
+    /// Decodes a path list (Read-Composite / Observe-Composite request): records with a name
+    /// and no value; any path depth, the root "/" included.
+    public static func decodePaths(_ payload: [UInt8]) throws -> [LwM2MPath] {
+        var resolver = Resolver()
+        var paths: [LwM2MPath] = []
+        for (index, item) in try packRecords(payload).enumerated() {
+            let raw = try RawRecord(item, index: index)
+            guard raw.value == nil else {
+                throw ContentFormatError.malformed("SenML record \(index) of a path list has a value")
+            }
+            paths.append(try resolver.resolve(raw, index: index).path)
+        }
+        return paths
+    }
+
+    // MARK: - Internals
+
+    /// SenML CBOR labels.
+    enum Label {
+        static let baseVersion: Int64 = -1, baseName: Int64 = -2, baseTime: Int64 = -3, baseValue: Int64 = -5
+        static let name: Int64 = 0, value: Int64 = 2, stringValue: Int64 = 3, booleanValue: Int64 = 4
+        static let time: Int64 = 6, dataValue: Int64 = 8
+        static let objectLinkValue = "vlo"
+    }
+
+    /// The value field of a record.
+    enum ValueField: Equatable {
+        case number(CBORValue)  // v: integer, float or tag-4 decimal fraction
+        case string(String)  // vs
+        case boolean(Bool)  // vb
+        case data([UInt8])  // vd
+        case objectLink(String)  // vlo
+    }
+
+    /// A record's fields in encoding order.
+    private struct RecordFields {
+        var name: CBORValue?, value: CBORValue?, stringValue: CBORValue?, booleanValue: CBORValue?
+        var dataValue: CBORValue?, baseName: CBORValue?, baseTime: CBORValue?, objectLinkValue: CBORValue?
+
+        /// Puts `value` in the field its type uses.
+        mutating func setValue(_ value: ResourceValue) {
+            switch value {
+            case .string(let s), .coreLink(let s): stringValue = .text(s)
+            case .integer(let v), .time(let v): self.value = .integer(v)
+            case .unsignedInteger(let v): self.value = .unsigned(v)
+            case .float(let v): self.value = .float(v)
+            case .boolean(let v): booleanValue = .bool(v)
+            case .opaque(let bytes): dataValue = .bytes(bytes)
+            case .objectLink(let link): objectLinkValue = .text(link.description)
+            }
+        }
+
+        var map: CBORValue {
+            let ordered: [(CBORValue, CBORValue?)] = [
+                (.integer(Label.name), name), (.integer(Label.value), value),
+                (.integer(Label.stringValue), stringValue), (.integer(Label.booleanValue), booleanValue),
+                (.integer(Label.dataValue), dataValue), (.integer(Label.baseName), baseName),
+                (.integer(Label.baseTime), baseTime), (.text(Label.objectLinkValue), objectLinkValue),
+            ]
+            return .map(ordered.compactMap { key, value in value.map { (key, $0) } })
+        }
+    }
+
+    /// One record's fields as found (before base-field resolution).
+    struct RawRecord {
+        var baseName: String?
+        var baseTime: Double?
+        var baseValue: CBORValue?
+        var name: String?
+        var time: Double?
+        var value: ValueField?
+
+        init(_ item: CBORValue, index: Int) throws {
+            guard case .map(let entries) = item else {
+                throw ContentFormatError.malformed("SenML record \(index) is not a CBOR map")
+            }
+            for (key, field) in entries {
+                switch key {
+                case .unsigned, .negative:
+                    guard let label = key.int64Value else { continue }  // unknown, far out of range
+                    switch label {
+                    case Label.baseName: baseName = try RawRecord.text(field, "bn", index)
+                    case Label.baseTime: baseTime = try RawRecord.time(field, "bt", index)
+                    case Label.baseValue:
+                        guard CBORResourceCoding.number(field) != nil else {
+                            throw ContentFormatError.malformed("SenML record \(index): bv is not a number")
+                        }
+                        baseValue = field
+                    case Label.name: name = try RawRecord.text(field, "n", index)
+                    case Label.time: time = try RawRecord.time(field, "t", index)
+                    case Label.value:
+                        guard CBORResourceCoding.number(field) != nil else {
+                            throw ContentFormatError.malformed("SenML record \(index): v is not a number")
+                        }
+                        try setValue(.number(field), index)
+                    case Label.stringValue: try setValue(.string(try RawRecord.text(field, "vs", index)), index)
+                    case Label.booleanValue:
+                        guard case .bool(let flag) = field else {
+                            throw ContentFormatError.malformed("SenML record \(index): vb is not a boolean")
+                        }
+                        try setValue(.boolean(flag), index)
+                    case Label.dataValue:
+                        guard case .bytes(let data) = field else {
+                            throw ContentFormatError.malformed("SenML record \(index): vd is not a byte string")
+                        }
+                        try setValue(.data(data), index)
+                    default:
+                        break  // bver, bu, bs, u, s, ut and unregistered labels: not used here
+                    }
+                case .text(let label):
+                    if label == Label.objectLinkValue {
+                        try setValue(.objectLink(try RawRecord.text(field, "vlo", index)), index)
+                    } else if label.hasSuffix("_") {
+                        throw ContentFormatError.unsupported("SenML record \(index): must-understand label \"\(label)\"")
+                    }
+                default:
+                    throw ContentFormatError.malformed("SenML record \(index): label \(key) is neither an integer nor text")
+                }
+            }
+        }
+
+        private mutating func setValue(_ field: ValueField, _ index: Int) throws {
+            guard value == nil else {
+                throw ContentFormatError.malformed("SenML record \(index) has more than one value field")
+            }
+            value = field
+        }
+
+        private static func text(_ item: CBORValue, _ label: String, _ index: Int) throws -> String {
+            guard case .text(let text) = item else {
+                throw ContentFormatError.malformed("SenML record \(index): \(label) is not a text string")
+            }
+            return text
+        }
+
+        private static func time(_ item: CBORValue, _ label: String, _ index: Int) throws -> Double {
+            guard let number = CBORResourceCoding.number(item) else {
+                throw ContentFormatError.malformed("SenML record \(index): \(label) is not a number")
+            }
+            let seconds = number.doubleValue
+            guard seconds.isFinite else {
+                throw ContentFormatError.malformed("SenML record \(index): \(label) is not finite")
+            }
+            return seconds
+        }
+    }
+
+    /// Carries the base fields from record to record and resolves names and times.
+    struct Resolver {
+        private var baseName = ""
+        private var baseTime: Double?
+        private var baseValue: CBORValue?
+
+        mutating func resolve(_ raw: RawRecord, index: Int) throws -> (path: LwM2MPath, time: Double?, baseValue: CBORValue?) {
+            if let name = raw.baseName { baseName = name }
+            if let time = raw.baseTime { baseTime = time }
+            if let value = raw.baseValue { baseValue = value }
+            let fullName = baseName + (raw.name ?? "")
+            guard let path = SenMLCBOR.path(fromName: fullName) else {
+                throw ContentFormatError.invalidPath("SenML record \(index): \"\(fullName)\" is not an LwM2M path")
+            }
+            var time: Double? = nil
+            if baseTime != nil || raw.time != nil {
+                let resolved = (baseTime ?? 0) + (raw.time ?? 0)
+                guard resolved.isFinite else {
+                    throw ContentFormatError.malformed("SenML record \(index): time bt + t is not finite")
+                }
+                time = resolved == 0 ? nil : resolved
+            }
+            return (path, time, baseValue)
+        }
+    }
+
+    /// The records of a pack.
+    private static func packRecords(_ payload: [UInt8]) throws -> [CBORValue] {
+        guard case .array(let records) = try CBORValue(decoding: payload) else {
+            throw ContentFormatError.malformed("a SenML pack is a CBOR array")
+        }
+        return records
+    }
+
+    /// Parses a resolved SenML name: "/" or "/o", "/o/i", "/o/i/r", "/o/i/r/ri" — a leading
+    /// slash, no empty segment, decimal IDs 0...65534 without leading zeros.
+    static func path(fromName name: String) -> LwM2MPath? {
+        guard name.utf8.first == UInt8(ascii: "/") else { return nil }
+        if name.utf8.count == 1 { return .root }
+        guard name.utf8.count <= 24 else { return nil }  // "/65534/65534/65534/65534"
+        let segments = name.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard segments.allSatisfy({ $0.count == 1 || $0.first != UInt8(ascii: "0") }) else { return nil }
+        return LwM2MPath(segments: segments.map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// The longest path that contains all `paths` (the root for none).
+    static func commonPrefix(of paths: [LwM2MPath]) -> LwM2MPath {
+        guard var prefix = paths.first?.ids else { return .root }
+        for path in paths.dropFirst() {
+            let ids = path.ids
+            var count = 0
+            while count < prefix.count, count < ids.count, prefix[count] == ids[count] { count += 1 }
+            prefix.removeLast(prefix.count - count)
+        }
+        return prefix.reduce(LwM2MPath.root) { $0.appending($1) }
+    }
+
+    /// The base name and the record names for `paths` relative to `base`.
+    private static func recordNames(for paths: [LwM2MPath], base: LwM2MPath?)
+        -> (baseName: String?, names: [String?])
+    {
+        guard let base else { return (nil, paths.map { $0.description }) }
+        let baseIDs = base.ids.count
+        let relative = paths.map { $0.ids.dropFirst(baseIDs).map(String.init).joined(separator: "/") }
+        if relative.allSatisfy({ !$0.isEmpty }) {
+            // "/3/0/" + "7/1"; for the root the base name is just "/".
+            return (base.isRoot ? "/" : base.description + "/", relative)
+        }
+        // Some record is the base path itself (a Read of one resource): "/3/0/1" with no name.
+        return (base.description, relative.map { $0.isEmpty ? nil : "/" + $0 })
+    }
+
+    /// A time as a CBOR integer when it is whole, else a float.
+    private static func timeItem(_ seconds: Double) -> CBORValue {
+        if let whole = Int64(exactly: seconds) { return .integer(whole) }
+        return .float(seconds)
+    }
+}
+
+// MARK: - Resource values ↔ CBOR items (shared by SenML CBOR and LwM2M CBOR)
+
+enum CBORResourceCoding {
+    /// A CBOR number: integer, float or decimal fraction, reduced to Int64/UInt64/Double.
+    enum Number: Equatable {
+        case int(Int64)
+        case uint(UInt64)  // above Int64.max
+        case double(Double)
+
+        var doubleValue: Double {
+            switch self {
+            case .int(let v): Double(v)
+            case .uint(let v): Double(v)
+            case .double(let v): v
+            }
+        }
+
+        /// The exact integer value, if any.
+        var int64Value: Int64? {
+            switch self {
+            case .int(let v): v
+            case .uint: nil
+            case .double(let v): Int64(exactly: v)
+            }
+        }
+
+        /// The exact unsigned value, if any.
+        var uint64Value: UInt64? {
+            switch self {
+            case .int(let v): UInt64(exactly: v)
+            case .uint(let v): v
+            case .double(let v): UInt64(exactly: v)
+            }
+        }
+    }
+
+    /// The number in `item`: a CBOR integer, a float, a decimal fraction (tag 4, RFC 8949
+    /// §3.4.4 — SenML allows them, RFC 8428 §6) or an epoch time (tag 1) wrapping a number.
+    static func number(_ item: CBORValue) -> Number? {
+        switch item {
+        case .unsigned(let n): return n <= UInt64(Int64.max) ? .int(Int64(n)) : .uint(n)
+        case .negative(let n): return n <= UInt64(Int64.max) ? .int(-1 - Int64(n)) : .double(-1 - Double(n))
+        case .float(let d): return .double(d)
+        case .tagged(1, let inner):
+            if case .tagged = inner { return nil }
+            return number(inner)
+        case .tagged(4, .array(let parts)):
+            guard parts.count == 2, let exponent = parts[0].int64Value, let mantissa = parts[1].int64Value else {
+                return nil
+            }
+            return decimalFraction(mantissa: mantissa, exponent: exponent)
+        default: return nil
+        }
+    }
+
+    /// mantissa × 10^exponent, as an integer when exact, else the nearest double we can get
+    /// without Foundation (exact for |exponent| ≤ 22 and mantissas below 2^53).
+    private static func decimalFraction(mantissa: Int64, exponent: Int64) -> Number {
+        if exponent >= 0, exponent <= 18 {
+            var scale: Int64 = 1
+            for _ in 0..<exponent { scale *= 10 }
+            let (product, overflow) = mantissa.multipliedReportingOverflow(by: scale)
+            if !overflow { return .int(product) }
+        }
+        let magnitude = min(abs(exponent), 400)  // beyond that the result is 0 or infinite anyway
+        var value = Double(mantissa)
+        var remaining = magnitude
+        while remaining > 0 {
+            let step = min(remaining, 22)
+            var power = 1.0
+            for _ in 0..<step { power *= 10 }
+            value = exponent < 0 ? value / power : value * power
+            remaining -= step
+        }
+        return .double(value)
+    }
+
+    /// Checks that `paths` are resource or resource-instance paths, that no resource has both a
+    /// value and instances, and (unless `allowRepeats`) that no path repeats. Throws
+    /// `.invalidPath` when encoding, `.malformed` (a bad payload) when decoding.
+    static func checkLeaves(_ paths: [LwM2MPath], allowRepeats: Bool, encoding: Bool) throws {
+        func fail(_ what: String) -> ContentFormatError { encoding ? .invalidPath(what) : .malformed(what) }
+        var seen = Set<LwM2MPath>()
+        var resourcesWithInstances = Set<LwM2MPath>()
+        for path in paths {
+            guard (3...4).contains(path.depth) else {
+                throw ContentFormatError.invalidPath("\(path) is not a resource or resource instance")
+            }
+            guard seen.insert(path).inserted || allowRepeats else { throw fail("\(path) occurs twice") }
+            if path.isResourceInstance { resourcesWithInstances.insert(path.parent) }
+            guard !(path.isResourceInstance ? seen.contains(path.parent) : resourcesWithInstances.contains(path)) else {
+                throw fail("resource \(path.isResourceInstance ? path.parent : path) has both a value and instances")
+            }
+        }
+    }
+
+    /// The LwM2M CBOR leaf item for a value.
+    static func item(for value: ResourceValue) -> CBORValue {
+        switch value {
+        case .string(let s), .coreLink(let s): .text(s)
+        case .integer(let v), .time(let v): .integer(v)
+        case .unsignedInteger(let v): .unsigned(v)
+        case .float(let v): .float(v)
+        case .boolean(let v): .bool(v)
+        case .opaque(let bytes): .bytes(bytes)
+        case .objectLink(let link): .text(link.description)
+        }
+    }
+
+    /// The value of a SenML value field (with the base value, if any, added to `v`).
+    static func resourceValue(senml field: SenMLCBOR.ValueField, baseValue: CBORValue?, path: LwM2MPath,
+                              type: ResourceType?) throws -> ResourceValue {
+        switch field {
+        case .number(let item):
+            guard var number = number(item) else {
+                throw ContentFormatError.malformed("SenML value of \(path) is not a number")
+            }
+            if let baseValue, let base = self.number(baseValue) { number = sum(base, number) }
+            return try numericValue(number, path: path, type: type, isEpochTagged: false)
+        case .string(let text):
+            switch type {
+            case nil, .string: return .string(text)
+            case .coreLink: return .coreLink(text)
+            case .objectLink: return try objectLink(text, path: path)  // older encoders put Objlnk in vs
+            case .some(let expected): throw ContentFormatError.typeMismatch(path, expected: expected)
+            }
+        case .boolean(let flag):
+            guard type == nil || type == .boolean else { throw ContentFormatError.typeMismatch(path, expected: type!) }
+            return .boolean(flag)
+        case .data(let bytes):
+            guard type == nil || type == .opaque else { throw ContentFormatError.typeMismatch(path, expected: type!) }
+            return .opaque(bytes)
+        case .objectLink(let text):
+            guard type == nil || type == .objectLink else { throw ContentFormatError.typeMismatch(path, expected: type!) }
+            return try objectLink(text, path: path)
+        }
+    }
+
+    /// The value of an LwM2M CBOR leaf item.
+    static func resourceValue(item: CBORValue, path: LwM2MPath, type: ResourceType?) throws -> ResourceValue {
+        switch item {
+        case .text(let text):
+            switch type {
+            case nil, .string: return .string(text)
+            case .coreLink: return .coreLink(text)
+            case .objectLink: return try objectLink(text, path: path)
+            case .some(let expected): throw ContentFormatError.typeMismatch(path, expected: expected)
+            }
+        case .bytes(let bytes):
+            guard type == nil || type == .opaque else { throw ContentFormatError.typeMismatch(path, expected: type!) }
+            return .opaque(bytes)
+        case .bool(let flag):
+            guard type == nil || type == .boolean else { throw ContentFormatError.typeMismatch(path, expected: type!) }
+            return .boolean(flag)
+        default:
+            guard let number = number(item) else {
+                if let type { throw ContentFormatError.typeMismatch(path, expected: type) }
+                throw ContentFormatError.malformed("CBOR item \(item) for \(path) is not a resource value")
+            }
+            var isEpochTagged = false
+            if case .tagged(1, _) = item { isEpochTagged = true }
+            return try numericValue(number, path: path, type: type, isEpochTagged: isEpochTagged)
+        }
+    }
+
+    /// A number as the resource's type, or in its natural type without one.
+    private static func numericValue(_ number: Number, path: LwM2MPath, type: ResourceType?,
+                                     isEpochTagged: Bool) throws -> ResourceValue {
+        switch type {
+        case nil:
+            switch number {
+            case .int(let v): return isEpochTagged ? .time(v) : .integer(v)
+            case .uint(let v): return .unsignedInteger(v)
+            case .double(let v):
+                if isEpochTagged, let whole = Int64(exactly: v) { return .time(whole) }
+                return .float(v)
+            }
+        case .integer:
+            guard let v = number.int64Value else { throw ContentFormatError.typeMismatch(path, expected: .integer) }
+            return .integer(v)
+        case .time:
+            guard let v = number.int64Value else { throw ContentFormatError.typeMismatch(path, expected: .time) }
+            return .time(v)
+        case .unsignedInteger:
+            guard let v = number.uint64Value else {
+                throw ContentFormatError.typeMismatch(path, expected: .unsignedInteger)
+            }
+            return .unsignedInteger(v)
+        case .float:
+            return .float(number.doubleValue)
+        case .some(let expected):
+            throw ContentFormatError.typeMismatch(path, expected: expected)
+        }
+    }
+
+    /// bv + v: exact for integers that do not overflow, else in Double.
+    private static func sum(_ a: Number, _ b: Number) -> Number {
+        if case .int(let x) = a, case .int(let y) = b {
+            let (total, overflow) = x.addingReportingOverflow(y)
+            if !overflow { return .int(total) }
+        }
+        return .double(a.doubleValue + b.doubleValue)
+    }
+
+    /// "oid:iid" with decimal IDs 0...65535 (65535:65535 is the null link).
+    private static func objectLink(_ text: String, path: LwM2MPath) throws -> ResourceValue {
+        let parts = text.utf8.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+        guard parts.count == 2,
+              parts.allSatisfy({ !$0.isEmpty && $0.count <= 5 && $0.allSatisfy { $0 >= 48 && $0 <= 57 } }),
+              let link = ObjectLink(text)
+        else { throw ContentFormatError.typeMismatch(path, expected: .objectLink) }
+        return .objectLink(link)
+    }
+}
