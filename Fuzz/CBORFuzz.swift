@@ -5,11 +5,8 @@
 // libFuzzer target for the generic CBOR codec and the LwM2M CBOR content format (11544), both
 // in Sources/LwM2M.
 //
-// Built like the other targets: the CoAP and LwM2M module sources compiled together with this
-// file into one module (so internal API is reachable without -enable-testing):
-//
-//     swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name LwM2MFuzz \
-//         Sources/CoAP/*.swift Sources/LwM2M/*.swift Fuzz/CBORFuzz.swift -o cbor-fuzz
+// Built and run by scripts/fuzz.sh (target cbor), which links the CoAP and LwM2M sources as an
+// instrumented kit imported with @testable.
 //
 // Properties checked for every input:
 //   * decoding never traps (ASan also catches out-of-bounds reads of the input buffer), and a

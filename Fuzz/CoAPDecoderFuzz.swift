@@ -4,8 +4,8 @@
 
 // libFuzzer target for the CoAP message codec (Sources/CoAP).
 //
-// Built by scripts/fuzz.sh, which compiles the CoAP module's sources together with this file
-// into one module (so internal API is reachable without -enable-testing):
+// Built by scripts/fuzz.sh, which compiles the CoAP module's sources into an instrumented kit
+// library imported here with @testable:
 //
 //     scripts/fuzz.sh coap-decoder 60
 //

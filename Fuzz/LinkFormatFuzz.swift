@@ -4,11 +4,8 @@
 
 // libFuzzer target for the CoRE Link Format codec (Sources/LwM2M/LinkFormat.swift).
 //
-// Compiled as ONE module with the CoAP and LwM2M sources (internal API reachable):
-//
-//     swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -module-name LwM2MFuzz \
-//         Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift \
-//         Fuzz/LinkFormatFuzz.swift -o link-fuzz -use-ld=lld
+// Built and run by scripts/fuzz.sh (target link-format), which links the CoAP and LwM2M
+// sources as an instrumented kit imported with @testable.
 //
 // Properties checked for every input (the whole input is the payload):
 //   * decoding never traps;

@@ -4,11 +4,8 @@
 
 // libFuzzer target for the SenML CBOR content format (112) in Sources/LwM2M.
 //
-// Built like the other targets: the CoAP and LwM2M module sources compiled together with this
-// file into one module (so internal API is reachable without -enable-testing):
-//
-//     swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name LwM2MFuzz \
-//         Sources/CoAP/*.swift Sources/LwM2M/*.swift Fuzz/SenMLCBORFuzz.swift -o senml-cbor-fuzz
+// Built and run by scripts/fuzz.sh (target senml-cbor), which links the CoAP and LwM2M sources as an
+// instrumented kit imported with @testable.
 //
 // Properties checked for every input:
 //   * decoding (records with times, plain records, path lists) never traps and only throws

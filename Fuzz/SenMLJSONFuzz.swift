@@ -7,8 +7,9 @@
 //
 //     scripts/fuzz.sh senml-json 60
 //
-// The sources are compiled as ONE module together with this file. It needs only these (the
-// rest of Sources/LwM2M and Sources/CoAP may be added, as scripts/fuzz.sh does):
+// scripts/fuzz.sh builds the sources into a kit module and this file against it (hence the
+// `@testable import` above). By hand, compile the sources it needs as ONE module with this file
+// (the rest of Sources/LwM2M and Sources/CoAP may be added):
 //
 //     swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -module-name SenMLJSONFuzz \
 //         Sources/LwM2M/ContentFormatError.swift Sources/LwM2M/LwM2MPath.swift \

@@ -4,11 +4,8 @@
 
 // libFuzzer target for the LwM2M TLV codec (Sources/LwM2M/TLVDecoder.swift, TLVEncoder.swift).
 //
-// Compiled as ONE module with the CoAP and LwM2M sources (internal API reachable):
-//
-//     swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -module-name LwM2MFuzz \
-//         Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift \
-//         Fuzz/TLVDecoderFuzz.swift -o tlv-fuzz -use-ld=lld
+// Built and run by scripts/fuzz.sh (target tlv-decoder), which links the CoAP and LwM2M
+// sources as an instrumented kit imported with @testable.
 //
 // Input layout: byte 0 chooses the request path, the rest is the TLV payload.
 //   bits 0–2 (mod 5): path depth 0–4 of /1000/0/r/1; bits 3–7: r (0–31); bit 2 also offers

@@ -148,12 +148,8 @@ extension CoAPEndpoint {
 
     /// A response that is not piggybacked: a separate CON/NON response.
     mutating func receiveSeparateResponse(_ message: CoAPMessage, from peer: Peer, at now: Instant) {
-        duplicates.purge(at: now)
         let key = DuplicateCache<Peer>.Key(peer: peer, messageID: message.messageID)
-        if let entry = duplicates.lookup(key, at: now) {
-            if case .answered(let bytes) = entry { outgoing.append(OutgoingDatagram(peer: peer, bytes: bytes)) }
-            return
-        }
+        guard !replayIfDuplicate(key, at: now) else { return }
         if case .badCriticalOption = message.checkOptions(conditionalRequests: true) {
             // §5.4.1: a response with an unrecognised critical option is rejected (§4.2, §4.3).
             if message.type == .confirmable { sendEmpty(.reset, messageID: message.messageID, to: peer) }

@@ -86,12 +86,8 @@ extension CoAPEndpoint {
     // MARK: - Receiving
 
     mutating func receiveRequest(_ message: CoAPMessage, from peer: Peer, at now: Instant) {
-        duplicates.purge(at: now)
         let key = DuplicateCache<Peer>.Key(peer: peer, messageID: message.messageID)
-        if let entry = duplicates.lookup(key, at: now) {
-            if case .answered(let bytes) = entry { outgoing.append(OutgoingDatagram(peer: peer, bytes: bytes)) }
-            return
-        }
+        guard !replayIfDuplicate(key, at: now) else { return }
         let parameters = configuration.transmission
         let lifetime = message.type == .confirmable ? parameters.exchangeLifetime : parameters.nonLifetime
         duplicates.insert(key, .pending, expiry: now + lifetime)

@@ -336,6 +336,15 @@ extension CoAPEndpoint {
         }
     }
 
+    /// Whether `key` names a message received recently; if so, re-sends what we answered then
+    /// (nothing if we have not answered yet). Expired entries are purged first.
+    mutating func replayIfDuplicate(_ key: DuplicateCache<Peer>.Key, at now: Instant) -> Bool {
+        duplicates.purge(at: now)
+        guard let entry = duplicates.lookup(key, at: now) else { return false }
+        if case .answered(let bytes) = entry { outgoing.append(OutgoingDatagram(peer: key.peer, bytes: bytes)) }
+        return true
+    }
+
     mutating func scheduleCacheExpiry(at deadline: Instant) {
         timers.schedule(.expireCaches, at: deadline)
     }

@@ -10,38 +10,6 @@ import Testing
 //   * Python's cbor2 6.2.1 as an independent encoder, where the producing expression is quoted.
 // None of the expected bytes is produced by our encoder.
 
-/// Hex text to bytes (whitespace ignored).
-private func bytes(_ hex: String) -> [UInt8] {
-    let digits = hex.unicodeScalars.filter { !$0.properties.isWhitespace }.map { UInt8($0.value) }
-    func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
-    return stride(from: 0, to: digits.count - 1, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
-}
-
-private func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-}
-
-/// The kind of `ContentFormatError` thrown by `body`, or nil when it succeeds.
-private func errorKind(_ body: () throws -> Void) -> String? {
-    do {
-        try body()
-        return nil
-    } catch let error as ContentFormatError {
-        switch error {
-        case .truncated: return "truncated"
-        case .malformed: return "malformed"
-        case .nestingTooDeep: return "nestingTooDeep"
-        case .tooLarge: return "tooLarge"
-        case .invalidPath: return "invalidPath"
-        case .unknownResource: return "unknownResource"
-        case .typeMismatch: return "typeMismatch"
-        case .unsupported: return "unsupported"
-        }
-    } catch {
-        return "other: \(error)"
-    }
-}
-
 /// One RFC 8949 Appendix A row: the encoding, the data item, and (for rows the RFC marks as
 /// not round-tripping: indefinite lengths, non-preferred float widths) the preferred encoding.
 struct CBORVector: Sendable, CustomTestStringConvertible {

@@ -10,36 +10,6 @@ import Testing
 // example values of the TS) and RFC 8428. Decoder-only inputs that exercise bn/n/bt/t
 // combinations are written as CBOR data items in the test.
 
-private func bytes(_ hex: String) -> [UInt8] {
-    let digits = hex.unicodeScalars.filter { !$0.properties.isWhitespace }.map { UInt8($0.value) }
-    func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : (c | 0x20) - 87 }
-    return stride(from: 0, to: digits.count - 1, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
-}
-
-private func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-}
-
-private func errorKind(_ body: () throws -> Void) -> String? {
-    do {
-        try body()
-        return nil
-    } catch let error as ContentFormatError {
-        switch error {
-        case .truncated: return "truncated"
-        case .malformed: return "malformed"
-        case .nestingTooDeep: return "nestingTooDeep"
-        case .tooLarge: return "tooLarge"
-        case .invalidPath: return "invalidPath"
-        case .unknownResource: return "unknownResource"
-        case .typeMismatch: return "typeMismatch"
-        case .unsupported: return "unsupported"
-        }
-    } catch {
-        return "other: \(error)"
-    }
-}
-
 private func path(_ text: String) -> LwM2MPath { LwM2MPath(text)! }
 
 /// Resource types for the test objects (Device 3 per the OMA definition; the rest made up).
