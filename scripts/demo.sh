@@ -40,8 +40,8 @@ coap-client-notls -m put -b 256 -f "$work/payload" "$base/demo/store"
 "$bin/lwm2m-agent" coap get "$base/demo/store" >"$work/readback"
 if cmp -s "$work/payload" "$work/readback"; then echo "read back identical ($(sha256sum <"$work/payload" | cut -c1-16)…)"; else echo "MISMATCH"; exit 1; fi
 
-step "observe /demo/counter for 3 s (a notification every 0.5 s)" "coap-client-notls -s 3 $base/demo/counter"
-coap-client-notls -s 3 "$base/demo/counter" | tr '\n' ' '; echo
+step "observe /demo/counter for 3 s (a notification every 0.5 s)" "coap-client-notls -s 3 -w $base/demo/counter"
+coap-client-notls -s 3 -w "$base/demo/counter" | tr "\n" " "; echo
 
 step "CoAP ping from our own CLI" "lwm2m-agent coap ping $base"
 "$bin/lwm2m-agent" coap ping "$base"

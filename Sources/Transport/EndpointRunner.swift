@@ -80,9 +80,10 @@ public final class EndpointRunner {
                 woken = true
             }
             for socket in sockets where ready.isReadable(socket.fileDescriptor) {
-                // Bounded drain: stay responsive to timers and other sockets under a flood.
-                for _ in 0..<32 {
-                    guard let (count, peer) = try socket.receive(into: buffer) else { break }
+                // One datagram per socket and wake-up: a second recvfrom would usually just return
+                // EAGAIN (a wasted system call per request), and under a flood poll(2) returns at
+                // once anyway, so timers and other sockets stay served.
+                if let (count, peer) = try socket.receive(into: buffer) {
                     receivedCount &+= 1
                     endpoint.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), from: peer, at: now)
                     flush(handler, at: now)
