@@ -149,7 +149,7 @@ struct Bench {
               + "(\(completed) in \(format(elapsed)) s, \(lost) lost)")
         let perRequest = { (micros: Double) in format(micros / Double(max(completed, 1))) }
         print("loopback: \(perRequest(serverCPU.user + serverCPU.system)) µs server CPU per GET: "
-              + "\(perRequest(serverCPU.user)) µs in user space (engine: decode, dedup, dispatch, encode), "
+              + "\(perRequest(serverCPU.user)) µs in user space (engine, run loop, libc wrappers), "
               + "\(perRequest(serverCPU.system)) µs in the kernel (poll, recvfrom, sendto, wake-ups)")
     }
 
