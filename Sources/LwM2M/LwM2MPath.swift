@@ -22,9 +22,13 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
         self.resourceInstanceID = resourceInstanceID
     }
 
-    /// Parses "/3/0/1", "3/0", "/" … Fails on non-numeric, out-of-range or too many segments.
+    /// Parses "/3/0/1", "3/0", "/" … Fails on non-numeric, out-of-range, zero-padded or empty
+    /// segments ("/3//0") and on more than four IDs.
     public init?(_ text: String) {
-        let segments = text.split(separator: "/", omittingEmptySubsequences: true)
+        var body = Substring(text)
+        if body.hasPrefix("/") { body = body.dropFirst() }
+        if body.count > 1, body.hasSuffix("/") { body = body.dropLast() }
+        let segments = body.isEmpty ? [] : body.split(separator: "/", omittingEmptySubsequences: false)
         self.init(segments: segments.map(String.init))
     }
 
@@ -34,6 +38,7 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
         var ids: [UInt16] = []
         for segment in segments {
             guard !segment.isEmpty, segment.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                  segment == "0" || !segment.hasPrefix("0"),
                   segment.utf8.count <= 5, let id = UInt16(segment), id != 65535 else { return nil }
             ids.append(id)
         }

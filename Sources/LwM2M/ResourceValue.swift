@@ -42,7 +42,8 @@ public struct ObjectLink: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(objectID):\(instanceID)" }
 }
 
-/// One resource value, typed.
+/// One resource value, typed. Floats compare by bit pattern, so a NaN equals itself and a
+/// decoded value always equals what was encoded.
 public enum ResourceValue: Hashable, Sendable, CustomStringConvertible {
     case string(String)
     case integer(Int64)
@@ -55,6 +56,34 @@ public enum ResourceValue: Hashable, Sendable, CustomStringConvertible {
     case objectLink(ObjectLink)
     /// CoRE link format text (RFC 6690).
     case coreLink(String)
+
+    public static func == (lhs: ResourceValue, rhs: ResourceValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.float(let a), .float(let b)): a.bitPattern == b.bitPattern
+        case (.string(let a), .string(let b)): a == b
+        case (.integer(let a), .integer(let b)): a == b
+        case (.unsignedInteger(let a), .unsignedInteger(let b)): a == b
+        case (.boolean(let a), .boolean(let b)): a == b
+        case (.opaque(let a), .opaque(let b)): a == b
+        case (.time(let a), .time(let b)): a == b
+        case (.objectLink(let a), .objectLink(let b)): a == b
+        case (.coreLink(let a), .coreLink(let b)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(type)
+        switch self {
+        case .float(let value): hasher.combine(value.bitPattern)
+        case .string(let value), .coreLink(let value): hasher.combine(value)
+        case .integer(let value), .time(let value): hasher.combine(value)
+        case .unsignedInteger(let value): hasher.combine(value)
+        case .boolean(let value): hasher.combine(value)
+        case .opaque(let value): hasher.combine(value)
+        case .objectLink(let value): hasher.combine(value)
+        }
+    }
 
     public var type: ResourceType {
         switch self {

@@ -10,7 +10,7 @@ import Testing
         #expect(path.depth == depth)
     }
 
-    @Test(arguments: ["/a", "/3/x", "/65535", "/70000", "/1/2/3/4/5", "/-1", "/+3", "/ 3"])
+    @Test(arguments: ["/a", "/3/x", "/65535", "/70000", "/1/2/3/4/5", "/-1", "/+3", "/ 3", "/3//0", "/03", "/3/00", "//"])
     func rejectsInvalid(text: String) {
         #expect(LwM2MPath(text) == nil)
     }
@@ -25,6 +25,13 @@ import Testing
         #expect(resource.parent == LwM2MPath(3, 0))
         #expect(LwM2MPath(3, 0).appending(7).appending(2).description == "/3/0/7/2")
         #expect(LwM2MPath(3, 0, 1) < LwM2MPath(3, 1))
+    }
+
+    @Test func floatValuesCompareByBitPattern() {
+        #expect(ResourceValue.float(.nan) == .float(.nan))
+        #expect(Set([ResourceValue.float(.nan), .float(.nan)]).count == 1)
+        #expect(ResourceValue.float(0.0) != .float(-0.0))
+        #expect(ResourceValue.integer(1) != .time(1))
     }
 
     @Test func objectLinkParsing() {
