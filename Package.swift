@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CoAP"]),
 
         // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
-        .target(name: "Agent", dependencies: ["CoAP", "Transport"]),
+        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
         .systemLibrary(
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "Transport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )

@@ -2,7 +2,8 @@
 # The end-to-end demo on a fresh Debian machine: installs dependencies, builds the release
 # binaries, starts lwm2m-agentd serving its demo resources on loopback, and lets an
 # independent CoAP client (libcoap's coap-client) use them: discovery, a Block2 read,
-# a Block1 write read back, an observation, and a ping from our own CLI. Stops cleanly.
+# a Block1 write read back, an observation, the LwM2M Device object read as SenML JSON, TLV and
+# SenML CBOR, an Execute, and a ping from our own CLI. Stops cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
@@ -42,6 +43,17 @@ if cmp -s "$work/payload" "$work/readback"; then echo "read back identical ($(sh
 
 step "observe /demo/counter for 3 s (a notification every 0.5 s)" "coap-client-notls -s 3 -w $base/demo/counter"
 coap-client-notls -s 3 -w "$base/demo/counter" | tr "\n" " "; echo
+
+step "the LwM2M Device object /3/0 as SenML JSON (110)" "coap-client-notls -m get -A 110 $base/3/0"
+coap-client-notls -m get -A 110 "$base/3/0"; echo
+for format in "11542 TLV" "112 SenML-CBOR"; do
+    set -- $format
+    step "/3/0 as $2 ($1), first bytes" "coap-client-notls -m get -A $1 $base/3/0"
+    coap-client-notls -m get -A "$1" -o "$work/device.$1" "$base/3/0"
+    printf '%s bytes: ' "$(wc -c <"$work/device.$1")"; od -An -tx1 -N16 "$work/device.$1"
+done
+step "Execute /3/0/4 (Reboot; the demo only counts it)" "coap-client-notls -m post $base/3/0/4"
+coap-client-notls -m post "$base/3/0/4" && echo "2.04 Changed"
 
 step "CoAP ping from our own CLI" "lwm2m-agent coap ping $base"
 "$bin/lwm2m-agent" coap ping "$base"

@@ -1,4 +1,6 @@
 import CoAP
+import Glibc
+import LwM2M
 
 /// A small resource tree served by `lwm2m-agentd --demo`: enough to exercise every engine
 /// feature from an independent client (libcoap's `coap-client`): discovery, Block2 reads,
@@ -12,6 +14,7 @@ import CoAP
 /// | /demo/store | GET, PUT, DELETE | a writable body up to the endpoint's limit (Block1) |
 /// | /demo/counter | GET (+Observe) | a number that increments every `tickInterval` |
 /// | /demo/execute | POST | counts executions |
+/// | /3/0 | LwM2M operations | a Device object (Read in TLV, SenML JSON/CBOR, …; Write, Execute, Discover) |
 public struct DemoResources {
     public private(set) var counter: UInt32 = 0
     public private(set) var executions = 0
@@ -19,6 +22,10 @@ public struct DemoResources {
     private var counterObservers: [ObservationID] = []
     public let tickInterval: Duration
     public private(set) var nextTick: Instant
+    /// The LwM2M objects served under /<object id>: a Device object with static values.
+    public let registry = ObjectRegistry()
+    /// Reboot (/3/0/4) executions, which the demo only counts.
+    public var rebootRequests: Int { rebootCounter.count }
 
     public static let large: [UInt8] = {
         var text = ""
@@ -32,7 +39,12 @@ public struct DemoResources {
     public init(tickInterval: Duration = .seconds(1), now: Instant) {
         self.tickInterval = tickInterval
         nextTick = now + tickInterval
+        let rebootCounter = RebootCounter()
+        registry.register(DeviceObject.make(currentTime: Int64(time(nil)), reboot: { rebootCounter.count += 1 }))
+        self.rebootCounter = rebootCounter
     }
+
+    private let rebootCounter: RebootCounter
 
     public var observerCount: Int { counterObservers.count }
 
@@ -72,7 +84,12 @@ public struct DemoResources {
              ("/demo/counter", _), ("/demo/execute", _):
             response = .error(.methodNotAllowed, "\(message.code.name ?? message.code.description) not allowed on \(message.path)")
         default:
-            response = .error(.notFound, "no resource at \(message.path)")
+            if let first = message.uriPath.first, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                // An LwM2M object path: the LwM2M responder answers it.
+                response = RequestHandler().handle(message, registry: registry)
+            } else {
+                response = .error(.notFound, "no resource at \(message.path)")
+            }
         }
         endpoint.respond(to: request.exchange, with: response, at: now)
     }
@@ -98,7 +115,7 @@ public struct DemoResources {
 
     static let linkFormat = Array((
         "</demo/hello>;rt=\"demo.text\";ct=0,</demo/large>;ct=0;sz=4096,</demo/store>;ct=42,"
-        + "</demo/counter>;obs;ct=0,</demo/execute>"
+        + "</demo/counter>;obs;ct=0,</demo/execute>,</3/0>;ver=1.2"
     ).utf8)
 
     /// A 2.05 with `payload`, or 4.06 if the client's Accept asks for another format.
@@ -108,6 +125,11 @@ public struct DemoResources {
         }
         return CoAPResponse(.content, contentFormat: format, payload: payload)
     }
+}
+
+/// Counts Reboot executions (the Device object's closure outlives any copy of the struct).
+private final class RebootCounter {
+    var count = 0
 }
 
 extension String {

@@ -5,6 +5,7 @@ import Agent
 import CoAP
 import Glibc
 import Synchronization
+import LwM2M
 import Testing
 
 /// One datagram the endpoint sent, decoded.
@@ -110,7 +111,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(response.contentFormat == 40)
         #expect(text(response.payload) == """
             </demo/hello>;rt="demo.text";ct=0,</demo/large>;ct=0;sz=4096,</demo/store>;ct=42,\
-            </demo/counter>;obs;ct=0,</demo/execute>
+            </demo/counter>;obs;ct=0,</demo/execute>,</3/0>;ver=1.2
             """)
         #expect(response.block2 == nil)
 
@@ -467,5 +468,40 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(response.observe == nil)
         #expect(rig.demo.observerCount == 0)
         #expect(rig.endpoint.observationIDs.isEmpty)
+    }
+}
+
+/// The demo's Device object, reached through the same request path as a management server's.
+@Suite struct DemoDeviceObjectTests {
+    @Test func readsTheDeviceInstanceAsTLVSenMLJSONAndSenMLCBOR() throws {
+        var rig = DemoRig()
+        for format in [ContentFormat.lwm2mTLV, ContentFormat.senmlJSON, ContentFormat.senmlCBOR] {
+            let response = try rig.request(.get, "/3/0", options: [CoAPOption(.accept, uint: UInt32(format))])
+            #expect(response.code == .content)
+            #expect(response.contentFormat == format)
+            let records = try PayloadCodec.decode(response.payload, base: LwM2MPath(3, 0), format: format, schema: .oma)
+            #expect(records.contains(LwM2MRecord(LwM2MPath(3, 0, 16), .string("U"))))
+            #expect(records.contains(LwM2MRecord(LwM2MPath(3, 0, 6, 1), .integer(5))))
+            #expect(records.contains { $0.path == LwM2MPath(3, 0, 13) && $0.value.type == .time })
+        }
+    }
+
+    @Test func singleResourceAsTextAndUnknownPaths() throws {
+        var rig = DemoRig()
+        let binding = try rig.request(.get, "/3/0/16")
+        #expect(binding.code == .content && text(binding.payload) == "U")
+        #expect(try rig.request(.get, "/3/1").code == .notFound)
+        #expect(try rig.request(.get, "/4/0").code == .notFound)
+        #expect(try rig.request(.get, "/3/0", options: [CoAPOption(.accept, uint: 0)]).code == .notAcceptable)
+    }
+
+    @Test func rebootIsExecutedOnceEvenWhenTheRequestIsRepeated() throws {
+        var rig = DemoRig()
+        let execute = rig.makeRequest(.post, "/3/0/4")
+        let first = try rig.feed(execute, from: 1)
+        let again = try rig.feed(execute, from: 1)  // a retransmission: same MID
+        #expect(first.count == 1 && first[0].message.code == .changed)
+        #expect(again.count == 1 && again[0].message == first[0].message)
+        #expect(rig.demo.rebootRequests == 1)
     }
 }
