@@ -45,7 +45,7 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport"]),
-        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "Transport"]),
+        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport"]),
 
         // MARK: Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),

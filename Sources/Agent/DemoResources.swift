@@ -14,7 +14,10 @@ import LwM2M
 /// | /demo/store | GET, PUT, DELETE | a writable body up to the endpoint's limit (Block1) |
 /// | /demo/counter | GET (+Observe) | a number that increments every `tickInterval` |
 /// | /demo/execute | POST | counts executions |
-/// | /3/0 | LwM2M operations | a Device object (Read in TLV, SenML JSON/CBOR, …; Write, Execute, Discover) |
+/// | /3/0 | LwM2M operations | a Device object (Read in TLV, SenML JSON/CBOR, …; Write, Execute, Discover, Write-Attributes, Observe) |
+///
+/// The Device object changes so LwM2M observations fire: Current Time (/3/0/13) follows the
+/// clock on every tick, Battery Level (/3/0/9) drops by 1 every 10 ticks (back to 100 after 0).
 public struct DemoResources {
     public private(set) var counter: UInt32 = 0
     public private(set) var executions = 0
@@ -22,8 +25,25 @@ public struct DemoResources {
     private var counterObservers: [ObservationID] = []
     public let tickInterval: Duration
     public private(set) var nextTick: Instant
-    /// The LwM2M objects served under /<object id>: a Device object with static values.
+    /// The LwM2M objects served under /<object id>: a Device object whose Current Time and
+    /// Battery Level move on with the ticks.
     public let registry = ObjectRegistry()
+    /// The notification attributes the (one) server attached with Write-Attributes.
+    public internal(set) var attributes = AttributeStore()
+    /// The observations of LwM2M paths and their reporting rules.
+    public internal(set) var reporting = ReportingEngine()
+    /// The Device object, updated on every tick.
+    let device: StaticObject
+    /// Current Time (/3/0/13) at `start`, and the battery level now.
+    let startTime: Int64
+    let start: Instant
+    public internal(set) var batteryLevel: Int64
+    /// When `tick` must run next: the next counter tick or the next LwM2M notification deadline,
+    /// whichever comes first. Pass it to the run loop.
+    public var nextDeadline: Instant {
+        guard let reportingDeadline = reporting.nextDeadline else { return nextTick }
+        return min(nextTick, reportingDeadline)
+    }
     /// Reboot (/3/0/4) executions, which the demo only counts.
     public var rebootRequests: Int { rebootCounter.count }
 
@@ -40,7 +60,13 @@ public struct DemoResources {
         self.tickInterval = tickInterval
         nextTick = now + tickInterval
         let rebootCounter = RebootCounter()
-        registry.register(DeviceObject.make(currentTime: Int64(time(nil)), reboot: { rebootCounter.count += 1 }))
+        let info = DeviceInfo()
+        startTime = Int64(time(nil))
+        start = now
+        batteryLevel = info.batteryLevel
+        device = DeviceObject.make(info: info, currentTime: startTime, reboot: { rebootCounter.count += 1 })
+        registry.register(device)
+        _ = registry.takeChanges()
         self.rebootCounter = rebootCounter
     }
 
@@ -86,7 +112,7 @@ public struct DemoResources {
         default:
             if let first = message.uriPath.first, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
                 // An LwM2M object path: the LwM2M responder answers it.
-                response = RequestHandler().handle(message, registry: registry)
+                return handleLwM2M(request, endpoint: &endpoint, at: now)
             } else {
                 response = .error(.notFound, "no resource at \(message.path)")
             }
@@ -95,9 +121,14 @@ public struct DemoResources {
     }
 
     /// Increments the counter when its interval has passed and notifies its observers
-    /// (every tenth notification confirmable, so a vanished observer is noticed).
+    /// (every tenth notification confirmable, so a vanished observer is noticed), updates the
+    /// Device object, then sends the LwM2M notifications that are due (see `nextDeadline`).
     public mutating func tick<Peer>(endpoint: inout CoAPEndpoint<Peer>, at now: Instant) {
-        guard now >= nextTick else { return }
+        if now >= nextTick { advanceCounter(endpoint: &endpoint, at: now) }
+        report(endpoint: &endpoint, at: now)
+    }
+
+    private mutating func advanceCounter<Peer>(endpoint: inout CoAPEndpoint<Peer>, at now: Instant) {
         if tickInterval > .zero {
             while nextTick <= now { nextTick += tickInterval }
         } else {
@@ -106,11 +137,13 @@ public struct DemoResources {
         counter &+= 1
         let response = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array(String(counter).utf8))
         counterObservers.removeAll { !endpoint.notify($0, with: response, confirmable: counter % 10 == 0, at: now) }
+        updateDevice(at: now)
     }
 
     /// Forgets an observation the endpoint reported as ended.
     public mutating func observationEnded(_ id: ObservationID) {
         counterObservers.removeAll { $0 == id }
+        reporting.cancel(observation: id)
     }
 
     static let linkFormat = Array((

@@ -63,10 +63,25 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
     /// The IDs in order.
     public var ids: [UInt16] { [objectID, instanceID, resourceID, resourceInstanceID].compactMap { $0 } }
 
-    /// Whether `other` equals this path or lies below it.
+    /// The ID at `level` (0 object … 3 resource instance), `nil` below the path's depth.
+    @inlinable
+    public func id(at level: Int) -> UInt16? {
+        switch level {
+        case 0: objectID
+        case 1: instanceID
+        case 2: resourceID
+        case 3: resourceInstanceID
+        default: nil
+        }
+    }
+
+    /// Whether `other` equals this path or lies below it. (No allocation: this runs for every
+    /// record of every read and notification.)
     public func contains(_ other: LwM2MPath) -> Bool {
-        let mine = ids, theirs = other.ids
-        return mine.count <= theirs.count && zip(mine, theirs).allSatisfy { $0 == $1 }
+        let count = depth
+        guard count <= other.depth else { return false }
+        for level in 0..<count where id(at: level) != other.id(at: level) { return false }
+        return true
     }
 
     /// This path extended by one ID.
@@ -95,7 +110,17 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
         return path
     }
 
-    public static func < (lhs: LwM2MPath, rhs: LwM2MPath) -> Bool { lhs.ids.lexicographicallyPrecedes(rhs.ids) }
+    public static func < (lhs: LwM2MPath, rhs: LwM2MPath) -> Bool {
+        for level in 0..<4 {
+            switch (lhs.id(at: level), rhs.id(at: level)) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let a?, let b?): if a != b { return a < b }
+            }
+        }
+        return false
+    }
 
     public var description: String { isRoot ? "/" : "/" + ids.map(String.init).joined(separator: "/") }
 }

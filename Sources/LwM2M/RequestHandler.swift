@@ -1,10 +1,14 @@
 import CoAP
 
 // TODO(issue 3): still missing from the Device Management & Information Reporting interfaces:
-// - Observe / Cancel Observation / Notify: a GET carrying Observe is answered as a plain Read;
-//   `ObjectRegistry.takeChanges()` is the hook the reporting layer will drain.
-// - Write-Attributes (PUT with Uri-Query pmin/pmax/gt/lt/st/epmin/epmax): answered 5.01; Discover
-//   therefore lists no attributes besides `dim`.
+// - Observe / Cancel Observation / Notify: this handler answers the registering GET as a plain
+//   Read; `ReportingEngine` owns the observations and decides the notifications (pmin, pmax,
+//   gt, lt, st, epmin, epmax) from `ObjectRegistry.takeChanges()`. Still missing: storing
+//   notifications while offline (/1/x/6), Default Maximum Period capping a longer per-path
+//   pmax, attributes per server (one `AttributeStore` for now), and gt/lt/st on an observed
+//   multi-instance resource (they filter single numeric values only).
+// - Write-Attributes and attributes in Discover need `handle(_:registry:attributes:)` (one
+//   `AttributeStore`, i.e. one server); the store-less `handle(_:registry:)` answers 5.01.
 // - Read-Composite, Write-Composite, Observe-Composite (FETCH / iPATCH with SenML): answered 4.05.
 // - Access Control (object 2) and per-server rights (4.01 Unauthorized): every request is
 //   allowed; the handler does not know which server asked.
@@ -27,6 +31,7 @@ import CoAP
 /// | GET, Accept ≠ 40             | Read object/instance/resource/ri  | 2.05    |
 /// | GET, Accept 40               | Discover object/instance/resource | 2.05    |
 /// | PUT on instance/resource/ri  | Write (replace)                   | 2.04    |
+/// | PUT with Uri-Query, o/i/r/ri | Write-Attributes                  | 2.04    |
 /// | POST on instance             | Write (partial update)            | 2.04    |
 /// | POST on resource             | Execute (payload = arguments)     | 2.04    |
 /// | POST on object               | Create (Location-Path `o/i`)      | 2.01    |
@@ -48,18 +53,41 @@ public struct RequestHandler: Sendable {
     public init() {}
 
     /// The response to `message` (a request from an LwM2M server), after applying it to
-    /// `registry`. Never traps on bad input: every failure is an error response.
+    /// `registry`. Never traps on bad input: every failure is an error response. Without an
+    /// attribute store, Write-Attributes is 5.01 and Discover lists no notification attributes.
     public func handle(_ message: CoAPMessage, registry: ObjectRegistry) -> CoAPResponse {
+        var none: AttributeStore? = nil
+        return respond(message, registry, &none)
+    }
+
+    /// The response to `message`, after applying it to `registry` and `attributes`:
+    /// Write-Attributes (PUT with Uri-Query) stores into `attributes`, Discover lists the
+    /// attributes attached at each path, and a Delete forgets the attributes under the instance.
+    public func handle(_ message: CoAPMessage, registry: ObjectRegistry, attributes: inout AttributeStore)
+        -> CoAPResponse
+    {
+        var store: AttributeStore? = attributes
+        attributes = AttributeStore()  // keep the store uniquely referenced while it is edited
+        defer { attributes = store! }
+        return respond(message, registry, &store)
+    }
+
+    private func respond(_ message: CoAPMessage, _ registry: ObjectRegistry, _ attributes: inout AttributeStore?)
+        -> CoAPResponse
+    {
         guard let path = LwM2MPath(segments: message.uriPath) else {
             return .error(.badRequest, "bad request: \"\(message.path)\" is not an LwM2M path")
         }
         do throws(LwM2MError) {
             switch message.code {
             case .get:
-                if message.accept == ContentFormat.linkFormat { return try discover(path, registry) }
+                if message.accept == ContentFormat.linkFormat { return try discover(path, registry, attributes) }
                 return try read(path, accept: message.accept, registry)
             case .put:
-                guard message.uriQuery.isEmpty else { throw .notImplemented("Write-Attributes") }
+                if !message.uriQuery.isEmpty {
+                    guard attributes != nil else { throw .notImplemented("Write-Attributes") }
+                    return try writeAttributes(message, path, registry, &attributes!)
+                }
                 return try write(message, path, registry, partial: false)
             case .post:
                 switch path.depth {
@@ -69,7 +97,9 @@ public struct RequestHandler: Sendable {
                 default: throw .methodNotAllowed
                 }
             case .delete:
-                return try delete(path, registry)
+                let response = try delete(path, registry)
+                attributes?.removeAll(under: path)
+                return response
             default:
                 throw .methodNotAllowed
             }
@@ -99,8 +129,11 @@ public struct RequestHandler: Sendable {
         }
     }
 
-    private func discover(_ path: LwM2MPath, _ registry: ObjectRegistry) throws(LwM2MError) -> CoAPResponse {
-        let entries = try registry.linkEntries(at: path)
+    private func discover(_ path: LwM2MPath, _ registry: ObjectRegistry, _ attributes: AttributeStore?)
+        throws(LwM2MError) -> CoAPResponse
+    {
+        var entries = try registry.linkEntries(at: path)
+        if let attributes { entries = Self.attaching(attributes, to: entries, target: path) }
         do throws(ContentFormatError) {
             return CoAPResponse(.content, contentFormat: ContentFormat.linkFormat, payload: try LinkFormat.encode(entries))
         } catch {

@@ -70,7 +70,7 @@ struct Daemon {
 
         var running = true
         while running {
-            let woken = try runner.runOnce(until: demo.nextTick) { event, endpoint, now in
+            let woken = try runner.runOnce(until: demo.nextDeadline) { event, endpoint, now in
                 switch event {
                 case .request(let request):
                     log.debug("\(request.peer) \(request.message.code) \(request.message.path)")

@@ -1,5 +1,6 @@
 import CoAP
 import Glibc
+import LwM2M
 import Transport
 
 /// `lwm2m-bench`: throughput and CPU figures for the CoAP engine. Build with
@@ -15,7 +16,32 @@ struct Bench {
         #endif
         if which == "codec" || which == "all" { codec(seconds: seconds) }
         if which == "engine" || which == "all" { engine(seconds: seconds) }
-        if which == "loopback" || which == "all" { loopback(seconds: seconds) }
+        if which == "loopback" || which == "all" {
+            let text = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("21.5".utf8))
+            loopback("GET /bench", path: ["bench"], accept: nil, seconds: seconds) { _ in text }
+        }
+        if which == "lwm2m" || which == "all" {
+            // The LwM2M responder reading the whole Device object, as a management server would.
+            let registry = ObjectRegistry()
+            registry.register(DeviceObject.make(currentTime: 1_795_000_000, reboot: {}))
+            let handler = RequestHandler()
+            for (name, format) in [("TLV", ContentFormat.lwm2mTLV), ("SenML CBOR", ContentFormat.senmlCBOR)] {
+                // The responder alone, without CoAP or sockets.
+                var request = CoAPMessage(type: .confirmable, code: .get, messageID: 1, token: Token(value: 1, count: 4))
+                request.uriPath = ["3", "0"]
+                request.accept = format
+                var bytes = 0
+                let start = MonotonicClock.now()
+                for _ in 0..<20_000 { bytes &+= handler.handle(request, registry: registry).payload.count }
+                let micros = toSeconds(MonotonicClock.now() - start) * 1e6 / 20_000
+                print("responder: Read /3/0 as \(name): \(Bench.format(micros)) µs per request without CoAP or sockets (\(bytes / 20_000) bytes)")
+            }
+            for (name, format) in [("TLV", ContentFormat.lwm2mTLV), ("SenML CBOR", ContentFormat.senmlCBOR)] {
+                loopback("Read /3/0 as \(name)", path: ["3", "0"], accept: format, seconds: seconds) {
+                    handler.handle($0, registry: registry)
+                }
+            }
+        }
     }
 
     // MARK: - Codec
@@ -90,10 +116,13 @@ struct Bench {
 
     // MARK: - Loopback
 
-    /// Serves GET /bench on 127.0.0.1 in a second thread; this thread is a minimal raw-UDP client
-    /// with one request in flight, so the figures are the server's.
-    static func loopback(seconds: Double) {
-        let server = BenchServer()
+    /// Serves `answer` on 127.0.0.1 in a second thread; this thread is a minimal raw-UDP client
+    /// sending GET `path` with one request in flight, so the figures are the server's.
+    static func loopback(
+        _ name: String, path: [String], accept: UInt16?, seconds: Double,
+        answer: @escaping (CoAPMessage) -> CoAPResponse
+    ) {
+        let server = BenchServer(answer: answer)
         let port = server.socket.localAddress.port
         var thread = pthread_t()
         let context = Unmanaged.passRetained(server).toOpaque()
@@ -106,7 +135,8 @@ struct Bench {
         let client = try! UDPSocket(family: .ipv4)
         let target = SocketAddress.loopback(.ipv4, port: port)
         var request = CoAPMessage(type: .confirmable, code: .get, messageID: 0, token: Token(value: 0x42, count: 4))
-        request.uriPath = ["bench"]
+        request.uriPath = path
+        request.accept = accept
         var bytes = try! request.encoded()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
         defer { buffer.deallocate() }
@@ -145,10 +175,10 @@ struct Bench {
         server.stop()
         pthread_join(thread, nil)
         let serverCPU = server.cpu
-        print("loopback: \(format(Double(completed) / elapsed)) GET/s served, one request in flight "
-              + "(\(completed) in \(format(elapsed)) s, \(lost) lost)")
+        print("loopback \(name): \(format(Double(completed) / elapsed)) requests/s served, one in flight "
+              + "(\(completed) in \(format(elapsed)) s, \(lost) lost, \(server.responseSize) bytes per response)")
         let perRequest = { (micros: Double) in format(micros / Double(max(completed, 1))) }
-        print("loopback: \(perRequest(serverCPU.user + serverCPU.system)) µs server CPU per GET: "
+        print("loopback \(name): \(perRequest(serverCPU.user + serverCPU.system)) µs server CPU per request: "
               + "\(perRequest(serverCPU.user)) µs in user space (engine, run loop, libc wrappers), "
               + "\(perRequest(serverCPU.system)) µs in the kernel (poll, recvfrom, sendto, wake-ups)")
     }
@@ -164,8 +194,11 @@ struct Bench {
     }
 }
 
-/// The server side of the loopback benchmark: an EndpointRunner answering GET /bench.
+/// The server side of the loopback benchmark: an EndpointRunner answering with `answer`.
 final class BenchServer: @unchecked Sendable {
+    let answer: (CoAPMessage) -> CoAPResponse  // used on the server thread only
+    /// Payload size of the last response (for the report).
+    private(set) var responseSize = 0
     let socket: UDPSocket
     let runner: EndpointRunner
     let wakeUp = try! WakeUpSignal()
@@ -176,14 +209,14 @@ final class BenchServer: @unchecked Sendable {
     // Heap-allocated: `&storedProperty` from two threads would be an exclusivity conflict.
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    init() {
+    init(answer: @escaping (CoAPMessage) -> CoAPResponse) {
+        self.answer = answer
         socket = try! UDPSocket(bindingTo: .loopback(.ipv4, port: 0))
         runner = EndpointRunner(sockets: [socket], wakeUp: wakeUp)
         pthread_mutex_init(lock, nil)
     }
 
     func run() {
-        let response = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("21.5".utf8))
         while true {
             pthread_mutex_lock(lock)
             let stop = stopping
@@ -192,6 +225,8 @@ final class BenchServer: @unchecked Sendable {
             if stop { break }
             try? runner.runOnce { event, endpoint, now in
                 if case .request(let request) = event {
+                    let response = answer(request.message)
+                    responseSize = response.payload.count
                     endpoint.respond(to: request.exchange, with: response, at: now)
                 }
             }
