@@ -92,7 +92,8 @@ public final class ObjectRegistry {
     /// The Discover answer for `path` (TS 1.1 §5.4.2): the target itself, then every instance
     /// and present resource below it; a multi-instance resource carries `dim` = its number of
     /// instances. `</3/0>,</3/0/1>,</3/0/7>;dim=2`. Resources are listed whatever their
-    /// operations. Attributes (pmin, gt …) are not stored yet. The root and resource instances
+    /// operations. Attributes (pmin, gt …) live in an `AttributeStore` and are added by the
+    /// RequestHandler (RequestHandler+Attributes.swift). The root and resource instances
     /// are `.badRequest` (Bootstrap-Discover is another interface); missing targets `.notFound`.
     public func linkEntries(at path: LwM2MPath) throws(LwM2MError) -> [LinkEntry] {
         guard path.depth != 4 else { throw .badRequest("Discover cannot target a resource instance") }
