@@ -1,12 +1,11 @@
-#if canImport(LwM2MFuzzKit)
-@testable import LwM2MFuzzKit
-#endif
+@testable import CoAP
+@testable import LwM2M
 
 // libFuzzer target for the generic CBOR codec and the LwM2M CBOR content format (11544), both
 // in Sources/LwM2M.
 //
 // Built and run by scripts/fuzz.sh (target cbor), which links the CoAP and LwM2M sources as an
-// instrumented kit imported with @testable.
+// instrumented libraries imported with @testable.
 //
 // Properties checked for every input:
 //   * decoding never traps (ASan also catches out-of-bounds reads of the input buffer), and a

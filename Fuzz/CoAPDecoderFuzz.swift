@@ -1,10 +1,8 @@
-#if canImport(CoAPFuzzKit)
-@testable import CoAPFuzzKit
-#endif
+@testable import CoAP
 
 // libFuzzer target for the CoAP message codec (Sources/CoAP).
 //
-// Built by scripts/fuzz.sh, which compiles the CoAP module's sources into an instrumented kit
+// Built by scripts/fuzz.sh, which compiles the CoAP module's sources into an instrumented library
 // library imported here with @testable:
 //
 //     scripts/fuzz.sh coap-decoder 60

@@ -1,12 +1,11 @@
-#if canImport(LwM2MFuzzKit)
-@testable import LwM2MFuzzKit
-#endif
+@testable import CoAP
+@testable import LwM2M
 
 // libFuzzer target for the strict JSON parser and writer (Sources/LwM2M/JSON*.swift).
 //
 //     scripts/fuzz.sh json 60
 //
-// scripts/fuzz.sh builds the sources into a kit module and this file against it (hence the
+// scripts/fuzz.sh builds the modules as instrumented libraries and this file against them (hence the
 // `@testable import` above). By hand, compile the sources it needs as ONE module with this file
 // (the rest of Sources/LwM2M and Sources/CoAP may be added):
 //

@@ -1,11 +1,10 @@
-#if canImport(LwM2MFuzzKit)
-@testable import LwM2MFuzzKit
-#endif
+@testable import CoAP
+@testable import LwM2M
 
 // libFuzzer target for the CoRE Link Format codec (Sources/LwM2M/LinkFormat.swift).
 //
 // Built and run by scripts/fuzz.sh (target link-format), which links the CoAP and LwM2M
-// sources as an instrumented kit imported with @testable.
+// sources as an instrumented libraries imported with @testable.
 //
 // Properties checked for every input (the whole input is the payload):
 //   * decoding never traps;

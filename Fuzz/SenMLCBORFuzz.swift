@@ -1,11 +1,10 @@
-#if canImport(LwM2MFuzzKit)
-@testable import LwM2MFuzzKit
-#endif
+@testable import CoAP
+@testable import LwM2M
 
 // libFuzzer target for the SenML CBOR content format (112) in Sources/LwM2M.
 //
 // Built and run by scripts/fuzz.sh (target senml-cbor), which links the CoAP and LwM2M sources as an
-// instrumented kit imported with @testable.
+// instrumented libraries imported with @testable.
 //
 // Properties checked for every input:
 //   * decoding (records with times, plain records, path lists) never traps and only throws

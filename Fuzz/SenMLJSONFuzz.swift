@@ -1,13 +1,12 @@
-#if canImport(LwM2MFuzzKit)
-@testable import LwM2MFuzzKit
-#endif
+@testable import CoAP
+@testable import LwM2M
 
 // libFuzzer target for the JSON content formats: SenML JSON (110) and LwM2M JSON (11543),
 // Sources/LwM2M/SenMLJSON.swift and LwM2MJSON.swift with the JSON parser/writer and Base64.
 //
 //     scripts/fuzz.sh senml-json 60
 //
-// scripts/fuzz.sh builds the sources into a kit module and this file against it (hence the
+// scripts/fuzz.sh builds the modules as instrumented libraries and this file against them (hence the
 // `@testable import` above). By hand, compile the sources it needs as ONE module with this file
 // (the rest of Sources/LwM2M and Sources/CoAP may be added):
 //

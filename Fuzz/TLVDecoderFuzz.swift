@@ -1,11 +1,10 @@
-#if canImport(LwM2MFuzzKit)
-@testable import LwM2MFuzzKit
-#endif
+@testable import CoAP
+@testable import LwM2M
 
 // libFuzzer target for the LwM2M TLV codec (Sources/LwM2M/TLVDecoder.swift, TLVEncoder.swift).
 //
 // Built and run by scripts/fuzz.sh (target tlv-decoder), which links the CoAP and LwM2M
-// sources as an instrumented kit imported with @testable.
+// sources as an instrumented libraries imported with @testable.
 //
 // Input layout: byte 0 chooses the request path, the rest is the TLV payload.
 //   bits 0–2 (mod 5): path depth 0–4 of /1000/0/r/1; bits 3–7: r (0–31); bit 2 also offers

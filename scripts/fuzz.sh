@@ -14,20 +14,20 @@
 # Exits non-zero when the build fails or the fuzzer finds a crash; the last line is a summary.
 set -euo pipefail
 
-# Target table:  name | module name | corpus dir (under .build-fuzz) | sources (globs from the repo root)
-# The last source is the fuzz entry point (Fuzz/<Name>Fuzz.swift defining LLVMFuzzerTestOneInput);
-# the others form the code under test. They are compiled once per module name into a static
-# "kit" library (instrumented, -enable-testing) that every target of that module links, so six
-# LwM2M targets cost one module build; the entry imports it with `@testable import <module>Kit`
-# under `#if canImport`. To add a target: a row, the entry file, seeds in Fuzz/seeds/<name>/.
+# Target table:  name | modules under test (in dependency order) | corpus dir (under .build-fuzz) | entry
+# Each module is compiled once from Sources/<Module>/ (recursively) into an instrumented static
+# library with -enable-testing, under its real name, so the sources' own `import CoAP` work and
+# every target shares the builds; the entry point (Fuzz/<Name>Fuzz.swift, defining
+# LLVMFuzzerTestOneInput) uses `@testable import`. To add a target: a row, the entry file, and
+# seeds in Fuzz/seeds/<name>/.
 TARGETS=(
-    "coap-decoder|CoAPFuzz|corpus-coap|Sources/CoAP/*.swift Fuzz/CoAPDecoderFuzz.swift"
-    "tlv-decoder|LwM2MFuzz|corpus-tlv|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/TLVDecoderFuzz.swift"
-    "link-format|LwM2MFuzz|corpus-link|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/LinkFormatFuzz.swift"
-    "cbor|LwM2MFuzz|corpus-cbor|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/CBORFuzz.swift"
-    "senml-cbor|LwM2MFuzz|corpus-senml-cbor|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/SenMLCBORFuzz.swift"
-    "json|LwM2MFuzz|corpus-json|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/JSONFuzz.swift"
-    "senml-json|LwM2MFuzz|corpus-senml-json|Sources/CoAP/*.swift Sources/LwM2M/*.swift Sources/LwM2M/Generated/*.swift Fuzz/SenMLJSONFuzz.swift"
+    "coap-decoder|CoAP|corpus-coap|Fuzz/CoAPDecoderFuzz.swift"
+    "tlv-decoder|CoAP LwM2M|corpus-tlv|Fuzz/TLVDecoderFuzz.swift"
+    "link-format|CoAP LwM2M|corpus-link|Fuzz/LinkFormatFuzz.swift"
+    "cbor|CoAP LwM2M|corpus-cbor|Fuzz/CBORFuzz.swift"
+    "senml-cbor|CoAP LwM2M|corpus-senml-cbor|Fuzz/SenMLCBORFuzz.swift"
+    "json|CoAP LwM2M|corpus-json|Fuzz/JSONFuzz.swift"
+    "senml-json|CoAP LwM2M|corpus-senml-json|Fuzz/SenMLJSONFuzz.swift"
 )
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
@@ -50,7 +50,7 @@ for candidate in "${TARGETS[@]}"; do
     [[ "${candidate%%|*}" == "$target" ]] && row="$candidate"
 done
 [[ -n "$row" ]] || die "unknown target '$target' (known: $(for r in "${TARGETS[@]}"; do printf '%s ' "${r%%|*}"; done))"
-IFS='|' read -r _ module corpus_name source_globs <<<"$row"
+IFS='|' read -r _ modules corpus_name entry <<<"$row"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -62,15 +62,7 @@ artifacts="$out/artifacts/$target"
 log="$out/$target.log"
 mkdir -p "$out" "$corpus" "$artifacts"
 
-# Expand the source globs; an unmatched glob is an error, not a literal path.
-shopt -s nullglob
-sources=()
-for glob in $source_globs; do
-    matched=($glob)
-    [[ ${#matched[@]} -gt 0 ]] || die "no file matches '$glob'"
-    sources+=("${matched[@]}")
-done
-shopt -u nullglob
+[[ -f "$entry" ]] || die "missing entry point $entry"
 
 # Prefer the toolchain's lld: gold prints hundreds of harmless ASan symbol warnings.
 linker=()
@@ -79,22 +71,28 @@ if [[ -x "$(dirname "$swiftc_path")/ld.lld" ]] || command -v ld.lld >/dev/null; 
     linker=(-use-ld=lld)
 fi
 
-entry="${sources[${#sources[@]}-1]}"
-kit_sources=("${sources[@]:0:${#sources[@]}-1}")
-kit="${module}Kit"
-kit_dir="$out/kit-$module"
 flags=(-swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g)
-stamp="$(cat "${kit_sources[@]}" "$0" | sha256sum | cut -c1-16)"
-if [[ "$(cat "$kit_dir/stamp" 2>/dev/null)" != "$stamp" ]]; then
-    echo "fuzz.sh: building $kit from ${#kit_sources[@]} files"
-    rm -rf "$kit_dir" && mkdir -p "$kit_dir"
-    swiftc "${flags[@]}" -enable-testing -module-name "$kit" -emit-module -emit-module-path "$kit_dir/$kit.swiftmodule" \
-        -emit-library -static -o "$kit_dir/lib$kit.a" "${kit_sources[@]}" \
-        || { echo "FUZZ $target: BUILD FAILED"; exit 1; }
-    echo "$stamp" >"$kit_dir/stamp"
-fi
+module_dir="$out/modules"
+mkdir -p "$module_dir"
+stamp="$(sha256sum "$0" | cut -c1-16)"
+libraries=()
+for module in $modules; do
+    mapfile -t module_sources < <(find "Sources/$module" -name '*.swift' | sort)
+    [[ ${#module_sources[@]} -gt 0 ]] || die "no sources in Sources/$module"
+    # A module's stamp covers its sources and those of the modules it builds on.
+    stamp="$( { echo "$stamp"; cat "${module_sources[@]}"; } | sha256sum | cut -c1-16)"
+    if [[ "$(cat "$module_dir/$module.stamp" 2>/dev/null)" != "$stamp" ]]; then
+        echo "fuzz.sh: building instrumented $module from ${#module_sources[@]} files"
+        swiftc "${flags[@]}" -enable-testing -module-name "$module" -I "$module_dir" \
+            -emit-module -emit-module-path "$module_dir/$module.swiftmodule" \
+            -emit-library -static -o "$module_dir/lib$module.a" "${module_sources[@]}" \
+            || { echo "FUZZ $target: BUILD FAILED"; exit 1; }
+        echo "$stamp" >"$module_dir/$module.stamp"
+    fi
+    libraries+=(-l"$module")
+done
 echo "fuzz.sh: building $binary"
-swiftc "${flags[@]}" -module-name "${module}Entry" -I "$kit_dir" -L "$kit_dir" -l"$kit" "${linker[@]}" \
+swiftc "${flags[@]}" -module-name FuzzEntry -I "$module_dir" -L "$module_dir" "${libraries[@]}" "${linker[@]}" \
     "$entry" -o "$binary" || { echo "FUZZ $target: BUILD FAILED"; exit 1; }
 
 # Seed the corpus (never overwriting what earlier runs found).
