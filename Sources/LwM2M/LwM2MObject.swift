@@ -17,6 +17,16 @@ public enum ResourceContent: Hashable, Sendable {
         }
     }
 
+    /// Appends `records(at: path)` to `records` (no array per resource on a read).
+    func appendRecords(at path: LwM2MPath, to records: inout [LwM2MRecord]) {
+        switch self {
+        case .single(let value):
+            records.append(LwM2MRecord(path, value))
+        case .multiple(let instances):
+            for id in instances.keys.sorted() { records.append(LwM2MRecord(path.appending(id), instances[id]!)) }
+        }
+    }
+
     /// Checks that this content fits `resource`: single or multiple as defined, every value of
     /// the defined type; executable resources hold no value. Throws `.badRequest` otherwise.
     public func validate(against resource: ResourceDefinition) throws(LwM2MError) {

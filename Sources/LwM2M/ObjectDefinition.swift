@@ -57,6 +57,9 @@ public struct ObjectDefinition: Hashable, Sendable {
 
     /// The resource with `id`, if the object defines one.
     public func resource(_ id: UInt16) -> ResourceDefinition? {
-        resources.first { $0.id == id }
+        // Definitions usually list resources 0, 1, 2… in order: try the index equal to the ID
+        // before searching (this runs several times per resource of every read).
+        if Int(id) < resources.count, resources[Int(id)].id == id { return resources[Int(id)] }
+        return resources.first { $0.id == id }
     }
 }

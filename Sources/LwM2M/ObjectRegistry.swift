@@ -78,11 +78,20 @@ public final class ObjectRegistry {
 
     /// The readable resources of the instance at `path` (`/o/i`).
     private func instanceRecords(_ object: any LwM2MObject, _ path: LwM2MPath) throws(LwM2MError) -> [LwM2MRecord] {
+        let ids = object.resourceIDs(in: path.instanceID!)
+        let definition = object.definition
+        // A StaticObject hands over the instance's contents at once: one hash per resource.
+        let contents = (object as? StaticObject)?.contents(of: path.instanceID!)
         var records: [LwM2MRecord] = []
-        for id in object.resourceIDs(in: path.instanceID!) {
-            guard let resource = object.definition.resource(id), resource.operations.contains(.read) else { continue }
+        records.reserveCapacity(ids.count + 8)
+        for id in ids {
+            guard let resource = definition.resource(id), resource.operations.contains(.read) else { continue }
             let resourcePath = path.appending(id)
-            records += try object.read(resourcePath).records(at: resourcePath)
+            if let content = contents?[id] {
+                content.appendRecords(at: resourcePath, to: &records)
+            } else {
+                try object.read(resourcePath).appendRecords(at: resourcePath, to: &records)
+            }
         }
         return records
     }

@@ -56,7 +56,9 @@ public enum SenMLCBOR {
     /// pack.
     public static func encode(_ records: [LwM2MRecord], base: BaseName = .commonPrefix) throws -> [UInt8] {
         try CBORResourceCoding.checkLeaves(records.map(\.path), allowRepeats: false, encoding: true)
-        return try encodeTimestamped(records.map { TimestampedRecord($0) }, base: base)
+        // No times: write the pack straight away (the stricter check above covers
+        // encodeTimestamped's).
+        return try writePack(records, times: nil, base: base)
     }
 
     /// Encodes timestamped records (a Send or a notification with history: a path may repeat).
@@ -66,35 +68,124 @@ public enum SenMLCBOR {
         -> [UInt8]
     {
         try CBORResourceCoding.checkLeaves(records.map(\.record.path), allowRepeats: true, encoding: true)
+        return try writePack(records.map(\.record), times: records.map(\.time), base: base)
+    }
+
+    /// Writes the pack bytes directly (no `CBORValue` tree): the same preferred serialization
+    /// `CBORValue.encoded()` gives, labels in core deterministic order — n, v, vs, vb, vd, bn,
+    /// bt, "vlo". `times` (one per record) is nil for records without time.
+    private static func writePack(_ records: [LwM2MRecord], times: [Double?]?, base: BaseName) throws -> [UInt8] {
         let basePath: LwM2MPath?
         switch base {
         case .none: basePath = nil
         case .path(let path):
-            for entry in records where !path.contains(entry.record.path) {
-                throw ContentFormatError.invalidPath("\(entry.record.path) is not under \(path)")
+            for record in records where !path.contains(record.path) {
+                throw ContentFormatError.invalidPath("\(record.path) is not under \(path)")
             }
             basePath = path
         case .commonPrefix:
-            let prefix = commonPrefix(of: records.map(\.record.path))
+            let prefix = commonPrefix(of: records.map(\.path))
             basePath = prefix.isRoot ? nil : prefix
         }
-        let names = recordNames(for: records.map(\.record.path), base: basePath)
+        // Names: without a base, the absolute path; under a base, the IDs below it —
+        // "/"-prefixed when some record is the base itself (that record then has no name and the
+        // base name no trailing "/").
+        let nameLevel = basePath?.depth ?? 0
+        let someRecordIsBase = basePath.map { base in records.contains { $0.path == base } } ?? false
+        let slashedNames = basePath == nil || someRecordIsBase
 
-        var pack: [CBORValue] = []
-        pack.reserveCapacity(records.count)
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + records.count * 24)
+        CBORValue.appendHead(major: 4, UInt64(records.count), to: &out)
         var currentTime: Double? = nil
-        for (index, entry) in records.enumerated() {
-            var fields = RecordFields()
-            if index == 0, let baseName = names.baseName { fields.baseName = .text(baseName) }
-            if let name = names.names[index] { fields.name = .text(name) }
-            if entry.time != currentTime {
-                fields.baseTime = timeItem(entry.time ?? 0)
-                currentTime = entry.time
+        for (index, record) in records.enumerated() {
+            let hasName = record.path.depth > nameLevel
+            let time = times?[index] ?? nil
+            let writesTime = time != currentTime
+            let fields = (hasName ? 1 : 0) + 1 + (index == 0 && basePath != nil ? 1 : 0) + (writesTime ? 1 : 0)
+            CBORValue.appendHead(major: 5, UInt64(fields), to: &out)
+            if hasName {
+                out.append(0x00)  // n
+                appendName(record.path, from: nameLevel, slashed: slashedNames, to: &out)
             }
-            fields.setValue(entry.record.value)
-            pack.append(fields.map)
+            var objectLink: ObjectLink? = nil
+            switch record.value {
+            case .string(let text), .coreLink(let text):
+                out.append(0x03)  // vs
+                appendText(text, to: &out)
+            case .integer(let v), .time(let v):
+                out.append(0x02)  // v
+                if v >= 0 { CBORValue.appendHead(major: 0, UInt64(v), to: &out) }
+                else { CBORValue.appendHead(major: 1, UInt64(-(v + 1)), to: &out) }
+            case .unsignedInteger(let v):
+                out.append(0x02)
+                CBORValue.appendHead(major: 0, v, to: &out)
+            case .float(let v):
+                out.append(0x02)
+                CBORValue.appendFloat(v, to: &out)
+            case .boolean(let flag):
+                out.append(0x04)  // vb
+                out.append(flag ? 0xf5 : 0xf4)
+            case .opaque(let bytes):
+                out.append(0x08)  // vd
+                CBORValue.appendHead(major: 2, UInt64(bytes.count), to: &out)
+                out.append(contentsOf: bytes)
+            case .objectLink(let link):
+                objectLink = link  // "vlo" sorts last
+            }
+            if index == 0, let basePath {
+                // bn (-2): "/3/0/", or "/3/0/1" when a record is the base; "/" for the root.
+                out.append(0x21)
+                appendName(basePath, from: 0, slashed: true, trailingSlash: !someRecordIsBase && !basePath.isRoot,
+                           to: &out)
+            }
+            if writesTime {
+                out.append(0x22)  // bt (-3)
+                let seconds = time ?? 0
+                if let whole = Int64(exactly: seconds) {
+                    if whole >= 0 { CBORValue.appendHead(major: 0, UInt64(whole), to: &out) }
+                    else { CBORValue.appendHead(major: 1, UInt64(-(whole + 1)), to: &out) }
+                } else {
+                    CBORValue.appendFloat(seconds, to: &out)
+                }
+                currentTime = time
+            }
+            if let objectLink {
+                appendText(Label.objectLinkValue, to: &out)
+                appendText(objectLink.description, to: &out)
+            }
         }
-        return try CBORValue.array(pack).encoded()
+        return out
+    }
+
+    private static func appendText(_ text: String, to out: inout [UInt8]) {
+        CBORValue.appendHead(major: 3, UInt64(text.utf8.count), to: &out)
+        out.append(contentsOf: text.utf8)
+    }
+
+    /// The text item for the IDs of `path` from `level` on, "/"-separated ("7/1"), with a
+    /// leading "/" when `slashed` (and a trailing one when `trailingSlash`) — written digit by
+    /// digit instead of building a String.
+    private static func appendName(_ path: LwM2MPath, from level: Int, slashed: Bool, trailingSlash: Bool = false,
+                                   to out: inout [UInt8]) {
+        let depth = path.depth
+        var length = (slashed ? 1 : 0) + (trailingSlash ? 1 : 0)
+        for l in level..<depth {
+            let id = path.id(at: l)!
+            length += (l > level ? 1 : 0) + (id >= 10_000 ? 5 : id >= 1000 ? 4 : id >= 100 ? 3 : id >= 10 ? 2 : 1)
+        }
+        CBORValue.appendHead(major: 3, UInt64(length), to: &out)
+        if slashed { out.append(UInt8(ascii: "/")) }
+        for l in level..<depth {
+            if l > level { out.append(UInt8(ascii: "/")) }
+            let id = path.id(at: l)!
+            var divisor: UInt16 = id >= 10_000 ? 10_000 : id >= 1000 ? 1000 : id >= 100 ? 100 : id >= 10 ? 10 : 1
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8((id / divisor) % 10))
+                divisor /= 10
+            }
+        }
+        if trailingSlash { out.append(UInt8(ascii: "/")) }
     }
 
     /// Encodes a list of paths as records with a name and no value: the payload of a
@@ -178,35 +269,6 @@ public enum SenMLCBOR {
         case boolean(Bool)  // vb
         case data([UInt8])  // vd
         case objectLink(String)  // vlo
-    }
-
-    /// A record's fields in encoding order.
-    private struct RecordFields {
-        var name: CBORValue?, value: CBORValue?, stringValue: CBORValue?, booleanValue: CBORValue?
-        var dataValue: CBORValue?, baseName: CBORValue?, baseTime: CBORValue?, objectLinkValue: CBORValue?
-
-        /// Puts `value` in the field its type uses.
-        mutating func setValue(_ value: ResourceValue) {
-            switch value {
-            case .string(let s), .coreLink(let s): stringValue = .text(s)
-            case .integer(let v), .time(let v): self.value = .integer(v)
-            case .unsignedInteger(let v): self.value = .unsigned(v)
-            case .float(let v): self.value = .float(v)
-            case .boolean(let v): booleanValue = .bool(v)
-            case .opaque(let bytes): dataValue = .bytes(bytes)
-            case .objectLink(let link): objectLinkValue = .text(link.description)
-            }
-        }
-
-        var map: CBORValue {
-            let ordered: [(CBORValue, CBORValue?)] = [
-                (.integer(Label.name), name), (.integer(Label.value), value),
-                (.integer(Label.stringValue), stringValue), (.integer(Label.booleanValue), booleanValue),
-                (.integer(Label.dataValue), dataValue), (.integer(Label.baseName), baseName),
-                (.integer(Label.baseTime), baseTime), (.text(Label.objectLinkValue), objectLinkValue),
-            ]
-            return .map(ordered.compactMap { key, value in value.map { (key, $0) } })
-        }
     }
 
     /// One record's fields as found (before base-field resolution).
@@ -349,27 +411,6 @@ public enum SenMLCBOR {
         }
         return prefix.reduce(LwM2MPath.root) { $0.appending($1) }
     }
-
-    /// The base name and the record names for `paths` relative to `base`.
-    private static func recordNames(for paths: [LwM2MPath], base: LwM2MPath?)
-        -> (baseName: String?, names: [String?])
-    {
-        guard let base else { return (nil, paths.map { $0.description }) }
-        let baseIDs = base.ids.count
-        let relative = paths.map { $0.ids.dropFirst(baseIDs).map(String.init).joined(separator: "/") }
-        if relative.allSatisfy({ !$0.isEmpty }) {
-            // "/3/0/" + "7/1"; for the root the base name is just "/".
-            return (base.isRoot ? "/" : base.description + "/", relative)
-        }
-        // Some record is the base path itself (a Read of one resource): "/3/0/1" with no name.
-        return (base.description, relative.map { $0.isEmpty ? nil : "/" + $0 })
-    }
-
-    /// A time as a CBOR integer when it is whole, else a float.
-    private static func timeItem(_ seconds: Double) -> CBORValue {
-        if let whole = Int64(exactly: seconds) { return .integer(whole) }
-        return .float(seconds)
-    }
 }
 
 // MARK: - Resource values ↔ CBOR items (shared by SenML CBOR and LwM2M CBOR)
@@ -453,6 +494,14 @@ enum CBORResourceCoding {
     /// value and instances, and (unless `allowRepeats`) that no path repeats. Throws
     /// `.invalidPath` when encoding, `.malformed` (a bad payload) when decoding.
     static func checkLeaves(_ paths: [LwM2MPath], allowRepeats: Bool, encoding: Bool) throws {
+        // Fast path, no hashing: paths in strictly ascending order (what a registry read gives)
+        // cannot repeat, and a resource with instances would be directly followed by its first
+        // instance. Anything else takes the general check below, with its error messages.
+        if paths.allSatisfy({ (3...4).contains($0.depth) })
+            && zip(paths, paths.dropFirst()).allSatisfy({ $0 < $1 && !($0.isResource && $0.contains($1)) })
+        {
+            return
+        }
         func fail(_ what: String) -> ContentFormatError { encoding ? .invalidPath(what) : .malformed(what) }
         var seen = Set<LwM2MPath>()
         var resourcesWithInstances = Set<LwM2MPath>()

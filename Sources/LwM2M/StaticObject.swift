@@ -27,9 +27,16 @@ public final class StaticObject: LwM2MObject {
 
     public func resourceIDs(in instance: UInt16) -> [UInt16] {
         guard let resources = instances[instance] else { return [] }
-        let executable = executeHandlers.keys.filter { definition.resource($0)?.operations.contains(.execute) == true }
-        return Set(resources.keys).union(executable).sorted()
+        // Runs on every read: an array and one sort, no Set.
+        var ids = Array(resources.keys)
+        for id in executeHandlers.keys where resources[id] == nil
+            && definition.resource(id)?.operations.contains(.execute) == true { ids.append(id) }
+        return ids.sorted()
     }
+
+    /// The resources of `instance` in one lookup, for `ObjectRegistry` reading a whole instance
+    /// (`read` hashes twice per resource).
+    func contents(of instance: UInt16) -> [UInt16: ResourceContent]? { instances[instance] }
 
     public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
         let (instance, resource) = try ids(of: path)

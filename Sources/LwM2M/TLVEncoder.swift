@@ -22,11 +22,21 @@ extension TLV {
             guard base.contains(record.path), record.path.depth >= 3 else {
                 throw .invalidPath("record \(record.path) does not fit a TLV payload for \(base)")
             }
-            guard !record.path.ids.contains(65535) else { throw .invalidPath("reserved ID 65535 in \(record.path)") }
+            // Field checks rather than `path.ids`, which allocates an array per record.
+            let path = record.path
+            guard path.objectID != 65535, path.instanceID != 65535, path.resourceID != 65535,
+                  path.resourceInstanceID != 65535 else { throw .invalidPath("reserved ID 65535 in \(record.path)") }
         }
-        let sorted = records.sorted { $0.path < $1.path }
-        for (previous, next) in zip(sorted, sorted.dropFirst()) where previous.path == next.path {
-            throw .invalidPath("\(next.path) appears twice")
+        // Registry reads come already in path order: skip the sort (and its copy) then.
+        // (Index loops compare paths in place; zipping copied every record.)
+        var isSorted = true
+        for index in records.indices.dropFirst() where records[index].path < records[index - 1].path {
+            isSorted = false
+            break
+        }
+        let sorted = isSorted ? records : records.sorted { $0.path < $1.path }
+        for index in sorted.indices.dropFirst() where sorted[index - 1].path == sorted[index].path {
+            throw .invalidPath("\(sorted[index].path) appears twice")
         }
 
         var out: [UInt8] = []
@@ -55,44 +65,109 @@ extension TLV {
         var result: [ArraySlice<LwM2MRecord>] = []
         var start = records.startIndex
         while start < records.endIndex {
-            let id = records[start].path.ids[level]
-            var end = start + 1
-            while end < records.endIndex, records[end].path.ids[level] == id { end += 1 }
+            let end = groupEnd(records, from: start, level: level)
             result.append(records[start..<end])
             start = end
         }
         return result
     }
 
+    /// The end of the run of records from `start` sharing its ID at `level`.
+    private static func groupEnd(_ records: ArraySlice<LwM2MRecord>, from start: Int, level: Int) -> Int {
+        let id = records[start].path.id(at: level)
+        var end = start + 1
+        while end < records.endIndex, records[end].path.id(at: level) == id { end += 1 }
+        return end
+    }
+
     /// The resource TLVs for the sorted records of one object instance.
     private static func resources(_ records: ArraySlice<LwM2MRecord>) throws(ContentFormatError) -> [UInt8] {
         var out: [UInt8] = []
-        for group in groups(records, level: 2) {
-            let first = group.first!
-            let resourceID = first.path.resourceID!
-            if first.path.isResource {
-                guard group.count == 1 else {
-                    throw .invalidPath("\(first.path) has both a value and resource instances")
+        out.reserveCapacity(records.count * 16)
+        // Walks the runs by index: an array of slices per call cost more than the encoding.
+        var start = records.startIndex
+        while start < records.endIndex {
+            let end = groupEnd(records, from: start, level: 2)
+            let first = records[start].path
+            let resourceID = first.resourceID!
+            if first.isResource {
+                guard end - start == 1 else {
+                    throw .invalidPath("\(first) has both a value and resource instances")
                 }
-                try appendLeaf(&out, kind: .resourceValue, id: resourceID, value: first.value)
+                try appendLeaf(&out, kind: .resourceValue, id: resourceID, value: records[start].value)
             } else {
-                var children: [UInt8] = []
-                for record in group {
-                    try appendLeaf(&children, kind: .resourceInstance, id: record.path.resourceInstanceID!,
-                                   value: record.value)
+                // The wrapper's length is the sum of its children's sizes: compute it, then
+                // write everything into `out` (no intermediate buffer).
+                var length = 0
+                for index in start..<end {
+                    let size = try valueLength(records[index].value)
+                    length += headerLength(id: records[index].path.resourceInstanceID!, length: size) + size
                 }
-                try appendHeader(&out, kind: .multipleResource, id: resourceID, length: children.count)
-                out += children
+                try appendHeader(&out, kind: .multipleResource, id: resourceID, length: length)
+                for index in start..<end {
+                    try appendLeaf(&out, kind: .resourceInstance, id: records[index].path.resourceInstanceID!,
+                                   value: records[index].value)
+                }
             }
+            start = end
         }
         return out
     }
 
     private static func appendLeaf(_ out: inout [UInt8], kind: Kind, id: UInt16,
                                    value: ResourceValue) throws(ContentFormatError) {
-        let bytes = try encodeValue(value)
-        try appendHeader(&out, kind: kind, id: id, length: bytes.count)
-        out += bytes
+        try appendHeader(&out, kind: kind, id: id, length: try valueLength(value))
+        // Same bytes as `encodeValue`, appended in place (no array per value).
+        switch value {
+        case .string(let text), .coreLink(let text): out.append(contentsOf: text.utf8)
+        case .opaque(let bytes): out.append(contentsOf: bytes)
+        case .integer(let number), .time(let number): appendBigEndian(&out, UInt64(bitPattern: number),
+                                                                      count: integerLength(number))
+        case .unsignedInteger(let number):
+            let signed = Int64(number)  // < 2^63: checked by valueLength
+            appendBigEndian(&out, UInt64(bitPattern: signed), count: integerLength(signed))
+        case .float(let number):
+            if !number.isNaN, let single = Float(exactly: number) {
+                appendBigEndian(&out, UInt64(single.bitPattern), count: 4)
+            } else {
+                appendBigEndian(&out, number.bitPattern, count: 8)
+            }
+        case .boolean(let flag): out.append(flag ? 1 : 0)
+        case .objectLink(let link):
+            appendBigEndian(&out, UInt64(link.objectID) << 16 | UInt64(link.instanceID), count: 4)
+        }
+    }
+
+    /// The size of `encodeValue(value)`, without building it.
+    private static func valueLength(_ value: ResourceValue) throws(ContentFormatError) -> Int {
+        switch value {
+        case .string(let text), .coreLink(let text): return text.utf8.count
+        case .opaque(let bytes): return bytes.count
+        case .integer(let number), .time(let number): return integerLength(number)
+        case .unsignedInteger(let number):
+            guard let signed = Int64(exactly: number) else {
+                throw .unsupported("unsigned value \(number) ≥ 2^63 cannot be expressed in TLV")
+            }
+            return integerLength(signed)
+        case .float(let number): return !number.isNaN && Float(exactly: number) != nil ? 4 : 8
+        case .boolean: return 1
+        case .objectLink: return 4
+        }
+    }
+
+    /// The size of the header `appendHeader` writes.
+    private static func headerLength(id: UInt16, length: Int) -> Int {
+        1 + (id > 0xFF ? 2 : 1) + (length < 8 ? 0 : length <= 0xFF ? 1 : length <= 0xFFFF ? 2 : 3)
+    }
+
+    private static func integerLength(_ number: Int64) -> Int {
+        Int8(exactly: number) != nil ? 1 : Int16(exactly: number) != nil ? 2 : Int32(exactly: number) != nil ? 4 : 8
+    }
+
+    private static func appendBigEndian(_ out: inout [UInt8], _ raw: UInt64, count: Int) {
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            out.append(UInt8(truncatingIfNeeded: raw >> (8 * UInt64(index))))
+        }
     }
 
     /// Type byte, identifier and length field, each in its shortest form.

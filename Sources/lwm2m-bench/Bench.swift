@@ -20,6 +20,22 @@ struct Bench {
             let text = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("21.5".utf8))
             loopback("GET /bench", path: ["bench"], accept: nil, seconds: seconds) { _ in text }
         }
+        if which == "responder" {
+            // Only the in-process Read /3/0 loop (TLV then SenML CBOR), for profiling.
+            let registry = ObjectRegistry()
+            registry.register(DeviceObject.make(currentTime: 1_795_000_000, reboot: {}))
+            for format in [ContentFormat.lwm2mTLV, ContentFormat.senmlCBOR] {
+                var request = CoAPMessage(type: .confirmable, code: .get, messageID: 1, token: Token(value: 1, count: 4))
+                request.uriPath = ["3", "0"]
+                request.accept = format
+                var bytes = 0
+                let start = MonotonicClock.now()
+                while toSeconds(MonotonicClock.now() - start) < seconds {
+                    for _ in 0..<1000 { bytes &+= RequestHandler().handle(request, registry: registry).payload.count }
+                }
+                print("responder loop \(format): \(bytes) bytes")
+            }
+        }
         if which == "lwm2m" || which == "all" {
             // The LwM2M responder reading the whole Device object, as a management server would.
             let registry = ObjectRegistry()
@@ -35,7 +51,19 @@ struct Bench {
                 for _ in 0..<20_000 { bytes &+= handler.handle(request, registry: registry).payload.count }
                 let micros = toSeconds(MonotonicClock.now() - start) * 1e6 / 20_000
                 print("responder: Read /3/0 as \(name): \(Bench.format(micros)) µs per request without CoAP or sockets (\(bytes / 20_000) bytes)")
+                // Where that goes: collecting the records, and encoding them.
+                let records = try! registry.records(at: LwM2MPath(3, 0))
+                var count = 0
+                var clock = MonotonicClock.now()
+                for _ in 0..<20_000 { count &+= try! registry.records(at: LwM2MPath(3, 0)).count }
+                let collect = toSeconds(MonotonicClock.now() - clock) * 1e6 / 20_000
+                clock = MonotonicClock.now()
+                for _ in 0..<20_000 { count &+= try! PayloadCodec.encode(records, base: LwM2MPath(3, 0), format: format).count }
+                let encode = toSeconds(MonotonicClock.now() - clock) * 1e6 / 20_000
+                print("responder: of which \(Bench.format(collect)) µs collecting \(records.count) records, "
+                      + "\(Bench.format(encode)) µs encoding them (checksum \(count))")
             }
+            fanOut(seconds: seconds)
             for (name, format) in [("TLV", ContentFormat.lwm2mTLV), ("SenML CBOR", ContentFormat.senmlCBOR)] {
                 loopback("Read /3/0 as \(name)", path: ["3", "0"], accept: format, seconds: seconds) {
                     handler.handle($0, registry: registry)
@@ -75,6 +103,66 @@ struct Bench {
         let elapsed = toSeconds(MonotonicClock.now() - start)
         print("codec: \(format(Double(count) / elapsed)) messages/s encoded+decoded "
               + "(GET /3/0 and a 64-byte 2.05 alternately; \(count) in \(format(elapsed)) s; checksum \(checksum))")
+    }
+
+    // MARK: - Notification fan-out
+
+    /// The issue's target "1,000 observations on changing resources fanned out (≥ 50 k
+    /// notifications/s)": 1,000 peers observe Current Time (/3/0/13) as SenML CBOR through a
+    /// `CoAPEndpoint` and the `ReportingEngine`; each round sets a new time, takes the change
+    /// in, and sends (drains) the 1,000 NON notifications. No sockets.
+    static func fanOut(seconds: Double) {
+        let registry = ObjectRegistry()
+        let device = DeviceObject.make(currentTime: 1_795_000_000, reboot: {})
+        registry.register(device)
+        let handler = RequestHandler()
+        var attributes = AttributeStore()
+        var reporting = ReportingEngine()
+        var endpoint = CoAPEndpoint<Int>(seed: 1)
+        var now = MonotonicClock.now()
+        let observers = 1000
+        for peer in 0..<observers {
+            var request = CoAPMessage(type: .confirmable, code: .get, messageID: UInt16(peer),
+                                      token: Token(value: UInt64(peer), count: 4))
+            request.uriPath = ["3", "0", "13"]
+            request.accept = ContentFormat.senmlCBOR
+            request.observe = 0
+            endpoint.receive(try! request.encoded(), from: peer, at: now)
+            while let event = endpoint.nextEvent() {
+                guard case .request(let incoming) = event else { continue }
+                let response = handler.handle(incoming.message, registry: registry, attributes: &attributes)
+                if let id = endpoint.respond(to: incoming.exchange, with: response, acceptObservation: true, at: now) {
+                    reporting.observe(path: LwM2MPath(3, 0, 13), observation: id, format: ContentFormat.senmlCBOR,
+                                      registry: registry, attributes: attributes, at: now)
+                }
+            }
+        }
+        endpoint.drainDatagrams { _ in }
+        _ = registry.takeChanges()
+
+        var time: Int64 = 1_795_000_000
+        var notifications = 0
+        var bytes = 0
+        let start = MonotonicClock.now()
+        let cpuStart = ThreadCPU.now()
+        let limit = Duration.milliseconds(Int64(seconds * 1000))
+        while MonotonicClock.now() - start < limit {
+            time += 1
+            now += .seconds(1)
+            try! device.set(LwM2MPath(3, 0, 13), .time(time))
+            for notification in reporting.update(changed: registry.takeChanges(), registry: registry,
+                                                 attributes: attributes, at: now)
+            where endpoint.notify(notification.observation, with: notification.response, at: now) {
+                notifications += 1
+            }
+            endpoint.drainDatagrams { bytes &+= $0.bytes.count }
+        }
+        let elapsed = toSeconds(MonotonicClock.now() - start)
+        let cpu = ThreadCPU.now() - cpuStart
+        let cpuMicros = cpu.user + cpu.system
+        print("fan-out: \(format(Double(notifications) / elapsed)) notifications/s to \(observers) observers of /3/0/13 "
+              + "(SenML CBOR, NON, no sockets), \(format(cpuMicros / Double(max(notifications, 1)))) µs CPU each "
+              + "(\(notifications) in \(format(elapsed)) s, \(bytes / max(notifications, 1)) bytes each)")
     }
 
     // MARK: - Engine without sockets
