@@ -21,25 +21,6 @@ private func deviceTypes(_ path: LwM2MPath) -> ResourceType? {
     }
 }
 
-/// The Device object example values of the LwM2M TS, Read of /3/0.
-private let deviceRecords: [LwM2MRecord] = [
-    .init(LwM2MPath(3, 0, 0), .string("Open Mobile Alliance")),
-    .init(LwM2MPath(3, 0, 1), .string("Lightweight M2M Client")),
-    .init(LwM2MPath(3, 0, 2), .string("345000123")),
-    .init(LwM2MPath(3, 0, 3), .string("1.0")),
-    .init(LwM2MPath(3, 0, 6, 0), .integer(1)),
-    .init(LwM2MPath(3, 0, 6, 1), .integer(5)),
-    .init(LwM2MPath(3, 0, 7, 0), .integer(3800)),
-    .init(LwM2MPath(3, 0, 7, 1), .integer(5000)),
-    .init(LwM2MPath(3, 0, 8, 0), .integer(125)),
-    .init(LwM2MPath(3, 0, 8, 1), .integer(900)),
-    .init(LwM2MPath(3, 0, 9), .integer(100)),
-    .init(LwM2MPath(3, 0, 10), .integer(15)),
-    .init(LwM2MPath(3, 0, 11, 0), .integer(0)),
-    .init(LwM2MPath(3, 0, 13), .time(1_367_491_215)),
-    .init(LwM2MPath(3, 0, 14), .string("+02:00")),
-    .init(LwM2MPath(3, 0, 16), .string("U")),
-]
 
 // cbor2.dumps({(3, 0): {0: "Open Mobile Alliance", 1: "Lightweight M2M Client", 2: "345000123", 3: "1.0",
 //   6: {0: 1, 1: 5}, 7: {0: 3800, 1: 5000}, 8: {0: 125, 1: 900}, 9: 100, 10: 15, 11: {0: 0},

@@ -4,29 +4,15 @@ import Testing
 
 /// The facade over every content format, with the OMA schema typing the values.
 @Suite struct PayloadCodecTests {
-    /// A Device object instance as the TS examples describe it.
-    static let device: [LwM2MRecord] = [
-        LwM2MRecord(LwM2MPath(3, 0, 0), .string("Open Mobile Alliance")),
-        LwM2MRecord(LwM2MPath(3, 0, 1), .string("Lightweight M2M Client")),
-        LwM2MRecord(LwM2MPath(3, 0, 2), .string("345000123")),
-        LwM2MRecord(LwM2MPath(3, 0, 6, 0), .integer(1)),
-        LwM2MRecord(LwM2MPath(3, 0, 6, 1), .integer(5)),
-        LwM2MRecord(LwM2MPath(3, 0, 7, 0), .integer(3800)),
-        LwM2MRecord(LwM2MPath(3, 0, 7, 1), .integer(5000)),
-        LwM2MRecord(LwM2MPath(3, 0, 9), .integer(100)),
-        LwM2MRecord(LwM2MPath(3, 0, 13), .time(1_367_491_215)),
-        LwM2MRecord(LwM2MPath(3, 0, 16), .string("U")),
-    ]
-
     @Test(arguments: PayloadCodec.hierarchicalFormats)
     func deviceInstanceRoundTripsThroughEveryHierarchicalFormat(format: UInt16) throws {
-        let payload = try PayloadCodec.encode(Self.device, base: LwM2MPath(3, 0), format: format)
+        let payload = try PayloadCodec.encode(deviceRecords, base: LwM2MPath(3, 0), format: format)
         let decoded = try PayloadCodec.decode(payload, base: LwM2MPath(3, 0), format: format, schema: .oma)
-        #expect(decoded.sorted { $0.path < $1.path } == Self.device.sorted { $0.path < $1.path })
+        #expect(decoded.sorted { $0.path < $1.path } == deviceRecords.sorted { $0.path < $1.path })
     }
 
     @Test func singleResourceAsTextAndBack() throws {
-        let payload = try PayloadCodec.encode([Self.device[0]], base: LwM2MPath(3, 0, 0), format: ContentFormat.textPlain)
+        let payload = try PayloadCodec.encode([deviceRecords[0]], base: LwM2MPath(3, 0, 0), format: ContentFormat.textPlain)
         #expect(payload == Array("Open Mobile Alliance".utf8))
         let time = try PayloadCodec.decode(Array("1367491215".utf8), base: LwM2MPath(3, 0, 13),
                                            format: ContentFormat.textPlain, schema: .oma)
@@ -55,7 +41,7 @@ import Testing
 
     @Test func unknownFormatsAndBadPayloadsAreTypedErrors() {
         #expect(throws: ContentFormatError.self) {
-            try PayloadCodec.encode(Self.device, base: LwM2MPath(3, 0), format: 9999)
+            try PayloadCodec.encode(deviceRecords, base: LwM2MPath(3, 0), format: 9999)
         }
         #expect(throws: ContentFormatError.self) {
             try PayloadCodec.decode([0xFF, 0x00], base: LwM2MPath(3, 0), format: ContentFormat.senmlCBOR, schema: .oma)

@@ -32,25 +32,6 @@ private func testTypes(_ path: LwM2MPath) -> ResourceType? {
     }
 }
 
-/// The Device object example values of LwM2M TS 1.1 (§7.4 examples), Read of /3/0.
-private let deviceRecords: [LwM2MRecord] = [
-    .init(LwM2MPath(3, 0, 0), .string("Open Mobile Alliance")),
-    .init(LwM2MPath(3, 0, 1), .string("Lightweight M2M Client")),
-    .init(LwM2MPath(3, 0, 2), .string("345000123")),
-    .init(LwM2MPath(3, 0, 3), .string("1.0")),
-    .init(LwM2MPath(3, 0, 6, 0), .integer(1)),
-    .init(LwM2MPath(3, 0, 6, 1), .integer(5)),
-    .init(LwM2MPath(3, 0, 7, 0), .integer(3800)),
-    .init(LwM2MPath(3, 0, 7, 1), .integer(5000)),
-    .init(LwM2MPath(3, 0, 8, 0), .integer(125)),
-    .init(LwM2MPath(3, 0, 8, 1), .integer(900)),
-    .init(LwM2MPath(3, 0, 9), .integer(100)),
-    .init(LwM2MPath(3, 0, 10), .integer(15)),
-    .init(LwM2MPath(3, 0, 11, 0), .integer(0)),
-    .init(LwM2MPath(3, 0, 13), .time(1_367_491_215)),
-    .init(LwM2MPath(3, 0, 14), .string("+02:00")),
-    .init(LwM2MPath(3, 0, 16), .string("U")),
-]
 
 // cbor2.dumps([{-2: "/3/0/", 0: "0", 3: "Open Mobile Alliance"}, {0: "1", 3: "Lightweight M2M Client"},
 //   {0: "2", 3: "345000123"}, {0: "3", 3: "1.0"}, {0: "6/0", 2: 1}, {0: "6/1", 2: 5}, {0: "7/0", 2: 3800},
