@@ -12,8 +12,6 @@ import CoAP
 // - Read-Composite, Write-Composite, Observe-Composite (FETCH / iPATCH with SenML): answered 4.05.
 // - Access Control (object 2) and per-server rights (4.01 Unauthorized): every request is
 //   allowed; the handler does not know which server asked.
-// - Protection of the Security object (/0) and OSCORE (/21) from DM servers: they must be
-//   invisible (4.04/4.01) outside the Bootstrap interface; nothing hides them yet.
 // - Bootstrap interface (Bootstrap-Write/Read/Discover/Delete on `/`, Bootstrap-Finish).
 // - Write Replace on an instance should also drop writable resources absent from the payload;
 //   for now every record is written and the rest kept. Create does not check mandatory
@@ -49,6 +47,9 @@ public struct RequestHandler: Sendable {
     public static let writableFormats: [UInt16] =
         PayloadCodec.hierarchicalFormats + [ContentFormat.textPlain, ContentFormat.octetStream]
 
+    /// Objects a management server may never read, write, discover or observe.
+    public static let bootstrapOnlyObjects: Set<UInt16> = [0, 21]
+
     /// A handler (stateless: the state lives in the registry).
     public init() {}
 
@@ -77,6 +78,12 @@ public struct RequestHandler: Sendable {
     {
         guard let path = LwM2MPath(segments: message.uriPath) else {
             return .error(.badRequest, "bad request: \"\(message.path)\" is not an LwM2M path")
+        }
+        // The Security (0) and OSCORE (21) objects hold credentials: only the Bootstrap
+        // interface may touch them (the object definitions give their resources no R/W/E
+        // operations), never a management server; secrets are never serialized here.
+        if let objectID = path.objectID, Self.bootstrapOnlyObjects.contains(objectID) {
+            return LwM2MError.unauthorized.response
         }
         do throws(LwM2MError) {
             switch message.code {
