@@ -1,23 +1,10 @@
 import Testing
 @testable import LwM2M
 
-/// The kind of a ContentFormatError, without its message (shared by the JSON test files).
-enum JSONTestErrorKind: Hashable {
-    case truncated, malformed, nestingTooDeep, tooLarge, invalidPath, unknownResource, typeMismatch, unsupported
+/// The error kinds the JSON test files compare (the shared `ErrorKind`).
+typealias JSONTestErrorKind = ErrorKind
 
-    init(_ error: ContentFormatError) {
-        switch error {
-        case .truncated: self = .truncated
-        case .malformed: self = .malformed
-        case .nestingTooDeep: self = .nestingTooDeep
-        case .tooLarge: self = .tooLarge
-        case .invalidPath: self = .invalidPath
-        case .unknownResource: self = .unknownResource
-        case .typeMismatch: self = .typeMismatch
-        case .unsupported: self = .unsupported
-        }
-    }
-
+extension ErrorKind {
     /// The kind of error `body` throws, nil when it succeeds.
     static func of<T>(_ body: () throws(ContentFormatError) -> T) -> JSONTestErrorKind? {
         do {

@@ -264,15 +264,7 @@ private let equivalentForms: [(String, [LwM2MRecord])] = [
         var decoded = 0
         for _ in 0..<30_000 {
             var input = seeds[Int(rng.next() % UInt64(seeds.count))]
-            for _ in 0..<Int(rng.next() % 3 + 1) {
-                let position = Int(rng.next() % UInt64(input.count))
-                switch rng.next() % 3 {
-                case 0: input[position] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: input.remove(at: position)
-                default: input.insert(UInt8(truncatingIfNeeded: rng.next()), at: position)
-                }
-                if input.isEmpty { break }
-            }
+            mutate(&input, using: &rng)
             guard let records = try? LwM2MCBOR.decode(input, types: deviceTypes) else { continue }
             decoded += 1
             guard let encoded = try? LwM2MCBOR.encode(records),

@@ -379,15 +379,7 @@ private func pack(_ records: [CBORValue]) -> [UInt8] { try! CBORValue.array(reco
         var decoded = 0
         for _ in 0..<30_000 {
             var input = seeds[Int(rng.next() % UInt64(seeds.count))]
-            for _ in 0..<Int(rng.next() % 3 + 1) {
-                let position = Int(rng.next() % UInt64(input.count))
-                switch rng.next() % 3 {
-                case 0: input[position] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: input.remove(at: position)
-                default: input.insert(UInt8(truncatingIfNeeded: rng.next()), at: position)
-                }
-                if input.isEmpty { break }
-            }
+            mutate(&input, using: &rng)
             if let records = try? SenMLCBOR.decodeTimestamped(input, types: testTypes) {
                 decoded += 1
                 // Whatever decodes re-encodes and decodes to the same records (compared through

@@ -4,25 +4,7 @@ import Testing
 
 /// Helpers shared by TLVTests, PlainTextTests and LinkFormatTests.
 enum CoreFormatsTestKit {
-    /// The case of a `ContentFormatError`, without its text.
-    enum ErrorCase: Equatable, CustomStringConvertible {
-        case truncated, malformed, nestingTooDeep, tooLarge, invalidPath, unknownResource, typeMismatch, unsupported
-
-        init(_ error: ContentFormatError) {
-            switch error {
-            case .truncated: self = .truncated
-            case .malformed: self = .malformed
-            case .nestingTooDeep: self = .nestingTooDeep
-            case .tooLarge: self = .tooLarge
-            case .invalidPath: self = .invalidPath
-            case .unknownResource: self = .unknownResource
-            case .typeMismatch: self = .typeMismatch
-            case .unsupported: self = .unsupported
-            }
-        }
-
-        var description: String { "\(self)" }
-    }
+    typealias ErrorCase = ErrorKind
 
     /// nil when `body` succeeds, else the case it threw. (Closures do not infer a typed
     /// `throws(ContentFormatError)` from context yet, so `body` throws untyped.)

@@ -1,3 +1,4 @@
+import CoAP  // SplitMix64
 @testable import LwM2M
 
 // Helpers shared by the content-format tests.
@@ -13,24 +14,59 @@ func hex(_ bytes: [UInt8]) -> String {
     bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
 }
 
-/// The kind of `ContentFormatError` thrown by `body`, or nil when it succeeds.
+/// The case of a `ContentFormatError`, without its text (one mapping for every codec test).
+enum ErrorKind: Hashable, CustomStringConvertible {
+    case truncated, malformed, nestingTooDeep, tooLarge, invalidPath, unknownResource, typeMismatch, unsupported
+
+    init(_ error: ContentFormatError) {
+        switch error {
+        case .truncated: self = .truncated
+        case .malformed: self = .malformed
+        case .nestingTooDeep: self = .nestingTooDeep
+        case .tooLarge: self = .tooLarge
+        case .invalidPath: self = .invalidPath
+        case .unknownResource: self = .unknownResource
+        case .typeMismatch: self = .typeMismatch
+        case .unsupported: self = .unsupported
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .truncated: "truncated"
+        case .malformed: "malformed"
+        case .nestingTooDeep: "nestingTooDeep"
+        case .tooLarge: "tooLarge"
+        case .invalidPath: "invalidPath"
+        case .unknownResource: "unknownResource"
+        case .typeMismatch: "typeMismatch"
+        case .unsupported: "unsupported"
+        }
+    }
+}
+
+/// The kind of `ContentFormatError` thrown by `body` as text, or nil when it succeeds.
 func errorKind(_ body: () throws -> Void) -> String? {
     do {
         try body()
         return nil
     } catch let error as ContentFormatError {
-        switch error {
-        case .truncated: return "truncated"
-        case .malformed: return "malformed"
-        case .nestingTooDeep: return "nestingTooDeep"
-        case .tooLarge: return "tooLarge"
-        case .invalidPath: return "invalidPath"
-        case .unknownResource: return "unknownResource"
-        case .typeMismatch: return "typeMismatch"
-        case .unsupported: return "unsupported"
-        }
+        return ErrorKind(error).description
     } catch {
         return "other: \(error)"
+    }
+}
+
+/// Applies one to three random byte edits (overwrite, delete, insert) for mutation tests.
+func mutate(_ input: inout [UInt8], using rng: inout SplitMix64) {
+    for _ in 0..<Int(rng.next() % 3 + 1) {
+        guard !input.isEmpty else { return }
+        let position = Int(rng.next() % UInt64(input.count))
+        switch rng.next() % 3 {
+        case 0: input[position] = UInt8(truncatingIfNeeded: rng.next())
+        case 1: input.remove(at: position)
+        default: input.insert(UInt8(truncatingIfNeeded: rng.next()), at: position)
+        }
     }
 }
 
