@@ -22,8 +22,14 @@ let package = Package(
         // LwM2M data model, content formats and operations (sans-IO, no Foundation)
         .target(name: "LwM2M", dependencies: ["CoAP"], swiftSettings: releaseOptimisation),
 
+        // Secrets and signing keys behind small protocols (no Foundation, no C).
+        .target(name: "Credentials"),
+
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         .target(name: "Transport", dependencies: ["CoAP"]),
+
+        // Atomic, durable state files.
+        .target(name: "Storage"),
 
         // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
         .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport"]),
@@ -52,6 +58,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )
