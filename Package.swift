@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "CoAP", swiftSettings: releaseOptimisation),
 
         // LwM2M data model, content formats and operations (sans-IO, no Foundation)
-        .target(name: "LwM2M", dependencies: ["CoAP"], swiftSettings: releaseOptimisation),
+        .target(name: "LwM2M", dependencies: ["CoAP", "Credentials"], swiftSettings: releaseOptimisation),
 
         // Secrets and signing keys behind small protocols (no Foundation, no C).
         .target(name: "Credentials"),
@@ -56,7 +56,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport"]),
-        .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP"]),
+        .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),

@@ -15,12 +15,14 @@ public final class ObjectRegistry {
     public init() {}
 
     /// Registers `object` under its definition's ID (replacing, and disconnecting, any object
-    /// with that ID) and routes its change reports into `changedPaths`.
+    /// with that ID) and routes its change reports into `changedPaths`; the object's path is
+    /// reported as changed (the registration's object links change).
     public func register(_ object: any LwM2MObject) {
         objects[object.definition.id]?.changeHandler = nil
         objects[object.definition.id] = object
         object.changeHandler = { [weak self] path in self?.recordChange(path) }
         schema = ResourceSchema(objects.keys.sorted().compactMap { objects[$0]?.definition })
+        recordChange(LwM2MPath(object.definition.id))
     }
 
     /// The object with `id`, if registered.

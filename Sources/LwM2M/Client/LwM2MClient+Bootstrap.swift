@@ -1,0 +1,253 @@
+import CoAP
+import Credentials
+
+/// Where client-initiated bootstrap stands.
+struct BootstrapProgress {
+    enum Phase: Hashable {
+        case idle
+        /// Waiting out the Client Hold Off Time (/0/x/11) before connecting.
+        case holdOff(until: Instant)
+        case connecting(ConnectionID)
+        /// Bootstrap-Request sent, not answered yet.
+        case requesting(ConnectionID, RequestID)
+        /// Taking the bootstrap server's commands; fails at `expires` without another one.
+        case session(ConnectionID, expires: Instant)
+        /// Waiting to retry after a failure.
+        case backingOff(until: Instant)
+    }
+
+    var phase = Phase.idle
+    /// Consecutive failures, for the back-off: bootstraps that failed, or whose servers then
+    /// failed to register. Only a registration outside the factory fallback resets it.
+    var failures = 0
+    /// The configuration before the session's first command, restored if the session fails.
+    var snapshot: ConfigurationSnapshot?
+    /// When to purge the bootstrap account (/0/x/12), once registered.
+    var accountPurge: Instant?
+
+    var connection: ConnectionID? {
+        switch phase {
+        case .connecting(let connection), .requesting(let connection, _), .session(let connection, _): connection
+        default: nil
+        }
+    }
+
+    var request: RequestID? {
+        if case .requesting(_, let request) = phase { return request }
+        return nil
+    }
+
+    var deadline: Instant? {
+        let phaseDeadline: Instant? = switch phase {
+        case .holdOff(let until), .backingOff(let until), .session(_, let until): until
+        default: nil
+        }
+        switch (phaseDeadline, accountPurge) {
+        case let (a?, b?): return min(a, b)
+        case let (a, b): return a ?? b
+        }
+    }
+
+    /// Whether a bootstrap is under way or scheduled.
+    var isActive: Bool { phase != .idle }
+
+    /// Whether the bootstrap server is configuring the client right now.
+    var inSession: Bool {
+        if case .session = phase { return true }
+        return false
+    }
+}
+
+extension LwM2MClient {
+    /// Starts a client-initiated bootstrap unless one is under way: after the Client Hold Off
+    /// Time when `holdOff`, at once otherwise, and never before the back-off of earlier
+    /// failures (a server that keeps refusing registration must not make the client loop
+    /// between bootstrap and registration). A bootstrap backing off is left to its timer.
+    mutating func startBootstrap(holdOff: Bool) {
+        guard stopping == nil, let account = accounts.bootstrap else { return }
+        switch bootstrap.phase {
+        case .idle: break
+        case .backingOff, .holdOff, .connecting, .requesting, .session: return
+        }
+        let wait = holdOff ? Duration.seconds(max(0, account.clientHoldOffTime)) : .zero
+        if bootstrap.failures > 0 {
+            let backOff = bootstrapBackOff(failures: bootstrap.failures)
+            bootstrap.phase = .backingOff(until: now + max(wait, backOff))
+            return
+        }
+        if wait > .zero {
+            bootstrap.phase = .holdOff(until: now + wait)
+        } else {
+            connectBootstrap()
+        }
+    }
+
+    /// Opens a connection to the bootstrap server (the Bootstrap-Request follows when it is up).
+    private mutating func connectBootstrap() {
+        guard let account = accounts.bootstrap else {
+            bootstrap.phase = .idle
+            return
+        }
+        emit(.bootstrapPending(uri: account.uri))
+        let connection = nextConnection(.bootstrap)
+        bootstrap.phase = .connecting(connection)
+        actions.append(.open(connection, account))
+    }
+
+    mutating func bootstrapConnectionOpened(_ connection: ConnectionID) {
+        guard case .connecting(connection) = bootstrap.phase else { return }
+        let request = InterfaceRequests.bootstrapRequest(endpointName: configuration.endpointName,
+                                                         preferredFormat: configuration.preferredContentFormat)
+        let id = endpoint.send(request, to: connection, at: now)
+        bootstrap.phase = .requesting(connection, id)
+    }
+
+    mutating func bootstrapRequestAnswered(_ message: CoAPMessage) {
+        guard case .requesting(let connection, _) = bootstrap.phase else { return }
+        guard message.code == .changed else {
+            bootstrapFailed("Bootstrap-Request answered \(message.code)")
+            return
+        }
+        enterSession(connection)
+    }
+
+    /// The session starts with the 2.04 to Bootstrap-Request or with the first command,
+    /// whichever arrives first (a server may send Delete before its separate response).
+    private mutating func enterSession(_ connection: ConnectionID) {
+        if bootstrap.snapshot == nil { bootstrap.snapshot = persistentState }
+        bootstrap.phase = .session(connection, expires: now + configuration.sessionTimeout)
+    }
+
+    mutating func handleBootstrapCommand(_ request: IncomingRequest<ConnectionID>) {
+        switch bootstrap.phase {
+        case .requesting(let connection, let id):
+            endpoint.cancel(id, at: now)
+            enterSession(connection)
+        case .session(let connection, _):
+            enterSession(connection)
+        default:
+            endpoint.respond(to: request.exchange, with: .error(.unauthorized, "no bootstrap session"), at: now)
+            return
+        }
+        let responder = BootstrapResponder(security: security,
+                                           configurationObjects: [0: security, 1: servers, 2: accessControl])
+        switch responder.handle(request.message, registry: registry) {
+        case .respond(let response):
+            endpoint.respond(to: request.exchange, with: response, at: now)
+        case .finish:
+            do throws(BootstrapInconsistency) {
+                try BootstrapConsistencyCheck(supportedModes: configuration.supportedSecurityModes)
+                    .check(security: security.snapshot(), server: servers.snapshot())
+                endpoint.respond(to: request.exchange, with: CoAPResponse(.changed), at: now)
+                commitBootstrap()
+            } catch {
+                endpoint.respond(to: request.exchange, with: .error(.notAcceptable, error.description), at: now)
+                bootstrapFailed("inconsistent configuration: \(error)")
+            }
+        }
+    }
+
+    /// Bootstrap-Finish passed the check: the new configuration is saved and the client moves
+    /// to its servers.
+    private mutating func commitBootstrap() {
+        if let connection = bootstrap.connection { close(connection) }
+        bootstrap.phase = .idle
+        bootstrap.snapshot = nil
+        fallbackEngaged = false
+        collectCredentialGarbage()
+        actions.append(.saveState)
+        emit(.bootstrapFinished)
+        restartRegistrations()
+    }
+
+    /// The bootstrap failed: the old configuration comes back, a retry is scheduled with
+    /// exponential back-off and jitter, and the factory fallback engages when no server is in
+    /// use.
+    mutating func bootstrapFailed(_ reason: String) {
+        guard bootstrap.isActive else { return }
+        if let connection = bootstrap.connection { close(connection) }
+        if let snapshot = bootstrap.snapshot {
+            restoreWithoutSaving(snapshot)
+            bootstrap.snapshot = nil
+            collectCredentialGarbage()
+        }
+        bootstrap.failures += 1
+        let delay = bootstrapBackOff(failures: bootstrap.failures)
+        bootstrap.phase = .backingOff(until: now + delay)
+        emit(.bootstrapFailed(reason: reason, retryIn: delay))
+        engageFallbackIfIdle()
+    }
+
+    /// Puts the configuration a session started from back, without the change reports that
+    /// would make it look like a new configuration to save.
+    private mutating func restoreWithoutSaving(_ snapshot: ConfigurationSnapshot) {
+        let pending = registry.takeChanges().filter { ($0.objectID ?? 0) > 2 }
+        apply(snapshot)
+        _ = registry.takeChanges()
+        for path in pending { registry.recordChange(path) }
+    }
+
+    /// Drops any bootstrap in progress, restoring the configuration it had started to change.
+    mutating func abandonBootstrap() {
+        if let connection = bootstrap.connection { close(connection) }
+        if let snapshot = bootstrap.snapshot { restoreWithoutSaving(snapshot) }
+        bootstrap = BootstrapProgress()
+    }
+
+    /// initial × 2^(failures − 1), capped at the maximum, plus up to 50 % jitter so a fleet
+    /// does not come back in step (protocol pitfall 4).
+    private mutating func bootstrapBackOff(failures: Int) -> Duration {
+        var delay = configuration.bootstrapRetryInitial
+        for _ in 1..<max(1, failures) where delay < configuration.bootstrapRetryMaximum { delay *= 2 }
+        delay = min(delay, configuration.bootstrapRetryMaximum)
+        let jitter = Double(random.next() % 1_000_001) / 1_000_000 * 0.5
+        return delay + delay * jitter
+    }
+
+    mutating func bootstrapTimersFired() {
+        if let purge = bootstrap.accountPurge, now >= purge {
+            bootstrap.accountPurge = nil
+            purgeBootstrapAccount()
+        }
+        switch bootstrap.phase {
+        case .holdOff(let until) where now >= until:
+            connectBootstrap()
+        case .backingOff(let until) where now >= until:
+            connectBootstrap()
+        case .session(_, let expires) where now >= expires:
+            bootstrapFailed("no Bootstrap-Finish within \(configuration.sessionTimeout.components.seconds) s of the last command")
+        default:
+            break
+        }
+    }
+
+    /// Factory-bootstrap fallback: when no server is registered or trying, register with the
+    /// factory snapshot's servers while bootstrap keeps retrying.
+    mutating func engageFallbackIfIdle() {
+        guard stopping == nil,
+              !registrations.values.contains(where: { $0.isActiveOrPending }) else { return }
+        let factoryServers = AccountSet(security: factory.objects[0] ?? ObjectSnapshot(),
+                                        server: factory.objects[1] ?? ObjectSnapshot()).servers
+        guard !factoryServers.isEmpty else { return }
+        if persistentState != factory {
+            apply(factory)
+            collectCredentialGarbage()
+        }
+        fallbackEngaged = true
+        emit(.fallbackEngaged(servers: factoryServers.map(\.shortServerID)))
+        restartRegistrations()
+    }
+
+    /// Schedules the purge of the bootstrap account after /0/x/12 seconds (0 = never).
+    mutating func scheduleBootstrapAccountPurge() {
+        guard bootstrap.accountPurge == nil, let account = accounts.bootstrap,
+              account.bootstrapAccountTimeout > 0 else { return }
+        bootstrap.accountPurge = now + .seconds(account.bootstrapAccountTimeout)
+    }
+
+    private mutating func purgeBootstrapAccount() {
+        guard let account = accounts.bootstrap, !bootstrap.isActive else { return }
+        security.bootstrapDelete(instance: account.instance)
+        actions.append(.saveState)
+    }
+}

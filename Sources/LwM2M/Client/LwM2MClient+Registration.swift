@@ -1,0 +1,385 @@
+import CoAP
+
+/// Where the registration with one management server stands.
+struct ServerRegistration {
+    enum Phase: Hashable {
+        /// Waiting for earlier servers in Registration Priority Order.
+        case queued
+        /// Waiting to connect: initial delay, retry timer or sequence delay.
+        case waiting(until: Instant)
+        case connecting
+        case registering
+        case registered(updateAt: Instant)
+        case updating
+        case deregistering
+        case disabled(until: Instant)
+        /// Registration failed for good (sequences exhausted).
+        case failed
+    }
+
+    var account: ServerAccount
+    var phase = Phase.queued
+    var connection: ConnectionID?
+    var request: RequestID?
+    /// Attempts made in the current sequence, and sequences made.
+    var attempt = 0
+    var sequence = 0
+    var location: [String] = []
+    /// The object links sent with the last Register or Update.
+    var sentLinks: [UInt8] = []
+    /// Lifetime and binding the server knows.
+    var sentLifetime: Int64 = 0
+    var sentBinding = ""
+    var registeredOnce = false
+    /// An Update was asked for while another was in flight.
+    var updatePending = false
+    /// Disable (/1/x/4) asked for this long after the De-register.
+    var disableFor: Duration?
+
+    var isRegistered: Bool {
+        switch phase {
+        case .registered, .updating: true
+        default: false
+        }
+    }
+
+    var isDeregistering: Bool { phase == .deregistering }
+
+    /// Registered, or on the way to it.
+    var isActiveOrPending: Bool {
+        switch phase {
+        case .failed, .disabled: false
+        default: true
+        }
+    }
+
+    /// Registered, failed for good or disabled: later servers in the order may go.
+    var isSettled: Bool {
+        switch phase {
+        case .registered, .updating, .failed, .disabled: true
+        default: false
+        }
+    }
+
+    var deadline: Instant? {
+        switch phase {
+        case .waiting(let until), .registered(let until), .disabled(let until): until
+        default: nil
+        }
+    }
+}
+
+extension LwM2MClient {
+    /// The start policy: bootstrap first when asked to at every start, otherwise register when
+    /// server accounts exist, otherwise bootstrap.
+    mutating func runStartPolicy() {
+        let accounts = accounts
+        if configuration.bootstrapOnEveryStart, accounts.bootstrap != nil {
+            startBootstrap(holdOff: true)
+        } else if !accounts.servers.isEmpty {
+            restartRegistrations()
+        } else if accounts.bootstrap != nil {
+            startBootstrap(holdOff: true)
+        } else {
+            emit(.noAccounts)
+        }
+    }
+
+    /// Ends every registration (De-register where registered) and starts one per server
+    /// account of the configuration now in force.
+    mutating func restartRegistrations() {
+        for ssid in registrationOrder { deregister(ssid) }
+        for account in accounts.servers {
+            if let old = registrations[account.shortServerID], old.isDeregistering {
+                // The De-register of the old registration runs on its own connection; the new
+                // registration takes over the slot once it is answered or times out.
+                finishDeregistration(account.shortServerID)
+            }
+            registrations[account.shortServerID] = ServerRegistration(account: account)
+        }
+        registrationOrder = accounts.servers.map(\.shortServerID)
+        startQueuedRegistrations()
+    }
+
+    /// Starts the queued servers whose turn it is: unordered servers at once, ordered ones
+    /// after every earlier ordered one settled; a failed server with Registration Failure
+    /// Block stops the ones after it.
+    mutating func startQueuedRegistrations() {
+        guard stopping == nil else { return }
+        var blocked = false
+        for ssid in registrationOrder {
+            guard var registration = registrations[ssid] else { continue }
+            let ordered = registration.account.settings.priorityOrder != nil
+            if registration.phase == .queued && !(ordered && blocked) {
+                let delay = registration.registeredOnce ? 0 : registration.account.settings.initialRegistrationDelay
+                registration.phase = .waiting(until: now + .seconds(max(0, delay)))
+                registrations[ssid] = registration
+            }
+            if ordered && !registration.isSettled { blocked = true }
+            if ordered && registration.phase == .failed && registration.account.settings.registrationFailureBlock {
+                blocked = true
+            }
+        }
+        registrationTimersFired()
+    }
+
+    mutating func registrationTimersFired() {
+        for ssid in registrationOrder {
+            guard let registration = registrations[ssid] else { continue }
+            switch registration.phase {
+            case .waiting(let until) where now >= until:
+                connectRegistration(ssid)
+            case .registered(let updateAt) where now >= updateAt:
+                sendUpdate(ssid)
+            case .disabled(let until) where now >= until:
+                registrations[ssid]!.phase = .waiting(until: now)
+                connectRegistration(ssid)
+            default:
+                break
+            }
+        }
+    }
+
+    private mutating func connectRegistration(_ ssid: UInt16) {
+        guard var registration = registrations[ssid] else { return }
+        if let old = registration.connection { close(old) }
+        let connection = nextConnection(.server(ssid))
+        registration.connection = connection
+        registration.phase = .connecting
+        registrations[ssid] = registration
+        emit(.registering(ssid: ssid, uri: registration.account.security.uri))
+        actions.append(.open(connection, registration.account.security))
+    }
+
+    mutating func registrationConnectionOpened(_ connection: ConnectionID, ssid: UInt16) {
+        guard let registration = registrations[ssid], registration.connection == connection,
+              registration.phase == .connecting else { return }
+        sendRegister(ssid)
+    }
+
+    private mutating func sendRegister(_ ssid: UInt16) {
+        guard var registration = registrations[ssid], let connection = registration.connection else { return }
+        let settings = registration.account.settings
+        let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
+        let request = InterfaceRequests.register(
+            .init(endpointName: configuration.endpointName, lifetime: settings.lifetime, binding: settings.binding,
+                  queueMode: settings.queueMode, version: configuration.version),
+            objectLinks: links)
+        registration.request = endpoint.send(request, to: connection, at: now)
+        registration.phase = .registering
+        registration.sentLinks = links
+        registration.sentLifetime = settings.lifetime
+        registration.sentBinding = settings.binding
+        registrations[ssid] = registration
+    }
+
+    mutating func registrationAnswered(_ ssid: UInt16, _ message: CoAPMessage) {
+        guard var registration = registrations[ssid] else { return }
+        registration.request = nil
+        registrations[ssid] = registration
+        let code = message.code.description
+        switch registration.phase {
+        case .registering:
+            guard message.code == .created, let location = InterfaceRequests.location(of: message) else {
+                registrationAttemptFailed(ssid, reason: message.code == .created
+                                          ? "Register answered 2.01 without a location" : "Register answered \(code)")
+                return
+            }
+            registration.location = location
+            registration.attempt = 0
+            registration.sequence = 0
+            registration.registeredOnce = true
+            registration.phase = .registered(updateAt: now + updateInterval(registration.sentLifetime))
+            registrations[ssid] = registration
+            if management[ssid] == nil {
+                var session = ManagementSession()
+                session.attributes.loadServerDefaults(from: registry, instance: registration.account.settings.instance)
+                management[ssid] = session
+            }
+            if !fallbackEngaged { bootstrap.failures = 0 }
+            emit(.registered(ssid: ssid, location: location.joined(separator: "/"), lifetime: registration.sentLifetime))
+            scheduleBootstrapAccountPurge()
+            startQueuedRegistrations()
+            if registration.updatePending { triggerUpdate(ssid) }
+        case .updating:
+            if message.code == .changed {
+                registration.phase = .registered(updateAt: now + updateInterval(registration.sentLifetime))
+                registrations[ssid] = registration
+                emit(.updated(ssid: ssid))
+                if registration.updatePending { triggerUpdate(ssid) }
+            } else {
+                // The server lost or refused the registration: register afresh (pitfall 11).
+                emit(.registrationFailed(ssid: ssid, reason: "Update answered \(code), registering again", retryIn: .zero))
+                sendRegister(ssid)
+            }
+        case .deregistering:
+            finishDeregistration(ssid)
+        default:
+            break
+        }
+    }
+
+    mutating func registrationRequestFailed(_ ssid: UInt16, _ failure: RequestFailure) {
+        guard var registration = registrations[ssid] else { return }
+        registration.request = nil
+        registrations[ssid] = registration
+        switch registration.phase {
+        case .registering:
+            registrationAttemptFailed(ssid, reason: "Register: \(failure)")
+        case .updating:
+            // A timeout on Update: a new connection and a full Register (pitfall 11).
+            emit(.registrationFailed(ssid: ssid, reason: "Update: \(failure), registering again", retryIn: .zero))
+            registrations[ssid]!.phase = .waiting(until: now)
+            connectRegistration(ssid)
+        case .deregistering:
+            finishDeregistration(ssid)
+        default:
+            break
+        }
+    }
+
+    /// One registration attempt failed: retry per Communication Retry Count/Timer, then per
+    /// Sequence Delay/Retry Count; when all are spent the registration has failed, which
+    /// starts a bootstrap when Bootstrap on Registration Failure (/1/x/16) says so.
+    mutating func registrationAttemptFailed(_ ssid: UInt16, reason: String) {
+        guard var registration = registrations[ssid] else { return }
+        if let connection = registration.connection { close(connection) }
+        registration.connection = nil
+        let settings = registration.account.settings
+        registration.attempt += 1
+        var retryIn: Duration?
+        if registration.attempt < settings.retryCount {
+            var delay = Duration.seconds(settings.retryTimer)
+            for _ in 1..<registration.attempt { delay *= 2 }
+            retryIn = delay
+        } else {
+            registration.attempt = 0
+            registration.sequence += 1
+            if registration.sequence < settings.sequenceRetryCount && settings.sequenceDelay < Int64(UInt32.max) {
+                retryIn = .seconds(settings.sequenceDelay)
+            }
+        }
+        if let retryIn {
+            registration.phase = .waiting(until: now + retryIn)
+            registrations[ssid] = registration
+            emit(.registrationFailed(ssid: ssid, reason: reason, retryIn: retryIn))
+            return
+        }
+        registration.phase = .failed
+        registrations[ssid] = registration
+        endManagement(ssid)
+        emit(.registrationFailed(ssid: ssid, reason: reason, retryIn: nil))
+        if settings.bootstrapOnRegistrationFailure && accounts.bootstrap != nil && !bootstrap.isActive {
+            bootstrap.failures += 1
+            startBootstrap(holdOff: true)
+        }
+        startQueuedRegistrations()
+    }
+
+    /// Update now (Registration Update Trigger, changed parameters or objects), or right after
+    /// the one in flight.
+    mutating func triggerUpdate(_ ssid: UInt16) {
+        guard let registration = registrations[ssid] else { return }
+        switch registration.phase {
+        case .registered: sendUpdate(ssid)
+        case .updating, .registering, .connecting, .waiting: registrations[ssid]!.updatePending = true
+        default: break
+        }
+    }
+
+    private mutating func sendUpdate(_ ssid: UInt16) {
+        guard var registration = registrations[ssid], let connection = registration.connection else { return }
+        let settings = registration.account.settings
+        let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
+        let request = InterfaceRequests.update(
+            location: registration.location,
+            lifetime: settings.lifetime != registration.sentLifetime ? settings.lifetime : nil,
+            binding: settings.binding != registration.sentBinding ? settings.binding : nil,
+            objectLinks: links != registration.sentLinks ? links : nil)
+        registration.request = endpoint.send(request, to: connection, at: now)
+        registration.phase = .updating
+        registration.updatePending = false
+        registration.sentLinks = links
+        registration.sentLifetime = settings.lifetime
+        registration.sentBinding = settings.binding
+        registrations[ssid] = registration
+        emit(.updating(ssid: ssid))
+    }
+
+    /// When to send the next Update: Lifetime/2 for lifetimes under 2 × MAX_TRANSMIT_WAIT,
+    /// Lifetime − MAX_TRANSMIT_WAIT otherwise (protocol pitfall 10); at least one second.
+    func updateInterval(_ lifetime: Int64) -> Duration {
+        let lifetime = Duration.seconds(max(1, lifetime))
+        let wait = configuration.endpoint.transmission.maxTransmitWait
+        let interval = lifetime < wait * 2 ? lifetime / 2 : lifetime - wait
+        return max(interval, .seconds(1))
+    }
+
+    /// After a change in the registry: an Update for registered servers whose lifetime,
+    /// binding or object links changed, and their notification defaults reloaded.
+    mutating func registrationParametersMayHaveChanged() {
+        for ssid in registrationOrder {
+            guard var registration = registrations[ssid], registration.isRegistered,
+                  let settings = ServerSettings(instance: registration.account.settings.instance, object: servers),
+                  settings.shortServerID == ssid else { continue }
+            registration.account.settings = settings
+            registrations[ssid] = registration
+            management[ssid]?.attributes.loadServerDefaults(from: registry, instance: settings.instance)
+            let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
+            if settings.lifetime != registration.sentLifetime || settings.binding != registration.sentBinding
+                || links != registration.sentLinks {
+                triggerUpdate(ssid)
+            }
+        }
+    }
+
+    /// De-registers from `ssid` if registered; otherwise drops the registration at once.
+    mutating func deregister(_ ssid: UInt16) {
+        guard var registration = registrations[ssid] else { return }
+        guard registration.isRegistered, let connection = registration.connection else {
+            finishDeregistration(ssid)
+            return
+        }
+        if let pending = registration.request { endpoint.cancel(pending, at: now) }
+        registration.request = endpoint.send(InterfaceRequests.deregister(location: registration.location),
+                                             to: connection, at: now)
+        registration.phase = .deregistering
+        registrations[ssid] = registration
+    }
+
+    /// The De-register was answered (or could not be sent): the connection closes; the server
+    /// is disabled for a while when /1/x/4 asked for it, forgotten otherwise.
+    mutating func finishDeregistration(_ ssid: UInt16) {
+        guard var registration = registrations[ssid] else { return }
+        if let connection = registration.connection { close(connection) }
+        let wasRegistered = registration.isRegistered || registration.isDeregistering
+        endManagement(ssid)
+        if wasRegistered { emit(.deregistered(ssid: ssid)) }
+        if let duration = registration.disableFor {
+            registration.disableFor = nil
+            registration.connection = nil
+            registration.phase = .disabled(until: now + duration)
+            registrations[ssid] = registration
+            emit(.disabled(ssid: ssid, for: duration))
+        } else {
+            registrations[ssid] = nil
+            registrationOrder.removeAll { $0 == ssid }
+        }
+    }
+
+    /// Disable (/1/x/4): De-register, then stay away for Disable Timeout (/1/x/5).
+    mutating func disable(_ ssid: UInt16) {
+        guard var registration = registrations[ssid] else { return }
+        let settings = ServerSettings(instance: registration.account.settings.instance, object: servers)
+            ?? registration.account.settings
+        registration.disableFor = .seconds(max(0, settings.disableTimeout))
+        registrations[ssid] = registration
+        deregister(ssid)
+    }
+
+    /// Ends the observations of `ssid` and forgets its management session.
+    private mutating func endManagement(_ ssid: UInt16) {
+        guard var session = management.removeValue(forKey: ssid) else { return }
+        session.endObservations(endpoint: &endpoint)
+    }
+}

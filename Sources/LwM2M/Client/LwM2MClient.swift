@@ -1,0 +1,380 @@
+import CoAP
+import Credentials
+
+/// The LwM2M client: bootstrap, registration and device management towards every configured
+/// server, as one sans-IO state machine. Fed with datagrams, connection outcomes and the
+/// current time; it answers with `ClientAction`s (open/send/close/save) and `ClientEvent`s, and
+/// says when to wake it (`nextDeadline`).
+///
+/// The policy, in one place (`LwM2MClient+Policy.swift`):
+/// - usable server accounts → register (in Registration Priority Order); a registration that
+///   fails per the Server object's retry rules (/1/x/16–20) → client-initiated bootstrap when a
+///   bootstrap account exists;
+/// - no server account → client-initiated bootstrap;
+/// - a bootstrap that fails (unreachable, timeout, handshake failure, inconsistent data) →
+///   factory-bootstrap fallback: register with the factory snapshot's servers while bootstrap
+///   retries continue with exponential back-off and jitter;
+/// - `bootstrapOnEveryStart` → bootstrap first at every start;
+/// - `factoryReset` → the factory snapshot again, and the policy from the start.
+///
+/// The configuration objects (Security, Server, Access Control) are `ProvisionedObject`s in the
+/// registry; a bootstrap session snapshots them and restores the snapshot if it fails, so the
+/// old configuration stays in force until a consistent one replaces it.
+public struct LwM2MClient {
+    public let configuration: ClientConfiguration
+    /// Every object the servers see; the client adds Security (0), Server (1) and Access
+    /// Control (2).
+    public let registry: ObjectRegistry
+    /// The Security object (0): accounts and credential references.
+    public let security: ProvisionedObject
+    /// The Server object (1).
+    public let servers: ProvisionedObject
+    /// The Access Control object (2).
+    public let accessControl: ProvisionedObject
+    /// The configuration provisioned at the factory: what a fallback registers with and what a
+    /// factory reset restores.
+    public private(set) var factory: ConfigurationSnapshot
+
+    var endpoint: CoAPEndpoint<ConnectionID>
+    let credentials: CredentialStore?
+    let triggers = ServerTriggers()
+    var random: SplitMix64
+    var generation: UInt32 = 0
+    var actions: [ClientAction] = []
+    var actionIndex = 0
+    var events: [ClientEvent] = []
+    var eventIndex = 0
+    var now: Instant
+
+    var bootstrap = BootstrapProgress()
+    var registrations: [UInt16: ServerRegistration] = [:]
+    /// Servers in the order registration goes through them.
+    var registrationOrder: [UInt16] = []
+    var management: [UInt16: ManagementSession] = [:]
+    var fallbackEngaged = false
+    var stopping: Instant?
+    var started = false
+
+    /// A client over `registry` (the platform's objects), holding `factory` as the factory
+    /// snapshot and starting from `state` (the persisted configuration) or, without one, from
+    /// the factory snapshot. Secrets written by bootstrap servers go to `credentials`.
+    public init(configuration: ClientConfiguration, registry: ObjectRegistry, factory: ConfigurationSnapshot,
+                state: ConfigurationSnapshot?, credentials: CredentialStore?, seed: UInt64, now: Instant) {
+        self.configuration = configuration
+        self.registry = registry
+        self.factory = factory
+        self.credentials = credentials
+        self.now = now
+        random = SplitMix64(seed: seed ^ 0x4C77_4D32)
+        endpoint = CoAPEndpoint(configuration: configuration.endpoint, seed: seed)
+        let triggers = triggers
+        security = ProvisionedObject(definition: OMAObjects.definition(0)!, secretResources: [5],
+                                     credentials: credentials ?? EphemeralCredentialStore())
+        servers = ProvisionedObject(definition: OMAObjects.definition(1)!) { instance, resource, _ throws(LwM2MError) in
+            switch resource {
+            case 4: triggers.pending.append(.disable(instance: instance))
+            case 8: triggers.pending.append(.registrationUpdate(instance: instance))
+            case 9: triggers.pending.append(.bootstrapRequest(instance: instance))
+            default: throw .methodNotAllowed
+            }
+        }
+        accessControl = ProvisionedObject(definition: OMAObjects.definition(2)!)
+        registry.register(security)
+        registry.register(servers)
+        registry.register(accessControl)
+        apply(state ?? factory)
+        _ = registry.takeChanges()
+    }
+
+    // MARK: - Inputs
+
+    /// Starts the policy: register, or bootstrap first (see the type's documentation).
+    public mutating func start(at now: Instant) {
+        self.now = now
+        guard !started else { return }
+        started = true
+        runStartPolicy()
+        flush()
+    }
+
+    /// A datagram arrived on `connection`.
+    public mutating func receive(_ datagram: [UInt8], from connection: ConnectionID, at now: Instant) {
+        self.now = now
+        endpoint.receive(datagram, from: connection, at: now)
+        flush()
+    }
+
+    /// The outer layer opened `connection` (DTLS handshake done, or a plain socket ready).
+    public mutating func connectionOpened(_ connection: ConnectionID, at now: Instant) {
+        self.now = now
+        switch connection.role {
+        case .bootstrap: bootstrapConnectionOpened(connection)
+        case .server(let ssid): registrationConnectionOpened(connection, ssid: ssid)
+        }
+        flush()
+    }
+
+    /// The outer layer could not open `connection` or lost it (DNS, socket or handshake
+    /// failure, fatal DTLS alert); `reason` goes into the events.
+    public mutating func connectionFailed(_ connection: ConnectionID, reason: String, at now: Instant) {
+        self.now = now
+        switch connection.role {
+        case .bootstrap:
+            if bootstrap.connection == connection { bootstrapFailed("cannot connect: \(reason)") }
+        case .server(let ssid):
+            if registrations[ssid]?.connection == connection { registrationAttemptFailed(ssid, reason: "cannot connect: \(reason)") }
+        }
+        flush()
+    }
+
+    /// Time passed: retransmissions, timers, notifications.
+    public mutating func advance(to now: Instant) {
+        self.now = now
+        endpoint.advance(to: now)
+        runTimers()
+        flush()
+    }
+
+    /// De-registers from every server (the daemon is stopping); `isStopped` tells when done.
+    public mutating func stop(at now: Instant) {
+        self.now = now
+        guard stopping == nil else { return }
+        stopping = now + configuration.deregistrationTimeout
+        abandonBootstrap()
+        for ssid in registrationOrder { deregister(ssid) }
+        flush()
+    }
+
+    /// Whether `stop` finished: every De-register answered or timed out.
+    public var isStopped: Bool {
+        guard let stopping else { return false }
+        return registrations.values.allSatisfy { !$0.isDeregistering } || now >= stopping
+    }
+
+    /// Returns to the factory snapshot (/3/0/5 Factory Reset, or the CLI): de-registers, drops
+    /// the bootstrapped configuration, saves, and runs the start policy again.
+    public mutating func factoryReset(at now: Instant) {
+        self.now = now
+        abandonBootstrap()
+        for ssid in registrationOrder { deregister(ssid) }
+        apply(factory)
+        fallbackEngaged = false
+        collectCredentialGarbage()
+        emit(.factoryReset)
+        actions.append(.saveState)
+        runStartPolicy()
+        flush()
+    }
+
+    /// Starts a client-initiated bootstrap now (as /1/x/9 would, after the hold-off).
+    public mutating func requestBootstrap(at now: Instant) {
+        self.now = now
+        startBootstrap(holdOff: true)
+        flush()
+    }
+
+    // MARK: - Outputs
+
+    /// The next thing the outer layer must do.
+    public mutating func nextAction() -> ClientAction? {
+        guard actionIndex < actions.count else {
+            if !actions.isEmpty { actions.removeAll(keepingCapacity: true); actionIndex = 0 }
+            return nil
+        }
+        defer { actionIndex += 1 }
+        return actions[actionIndex]
+    }
+
+    /// The next event to log or report.
+    public mutating func nextEvent() -> ClientEvent? {
+        guard eventIndex < events.count else {
+            if !events.isEmpty { events.removeAll(keepingCapacity: true); eventIndex = 0 }
+            return nil
+        }
+        defer { eventIndex += 1 }
+        return events[eventIndex]
+    }
+
+    /// When to call `advance(to:)` at the latest.
+    public var nextDeadline: Instant? {
+        var deadline = endpoint.nextDeadline
+        func consider(_ instant: Instant?) {
+            guard let instant else { return }
+            deadline = deadline.map { min($0, instant) } ?? instant
+        }
+        consider(bootstrap.deadline)
+        for registration in registrations.values { consider(registration.deadline) }
+        for session in management.values { consider(session.nextDeadline) }
+        consider(stopping)
+        return deadline
+    }
+
+    /// The configuration to persist (what `.saveState` asks for).
+    public var persistentState: ConfigurationSnapshot {
+        ConfigurationSnapshot(objects: [0: security.snapshot(), 1: servers.snapshot(), 2: accessControl.snapshot()])
+    }
+
+    /// The Short Server IDs currently registered.
+    public var registeredServers: [UInt16] {
+        registrationOrder.filter { registrations[$0]?.isRegistered == true }
+    }
+
+    /// The registration location of server `ssid` (e.g. ["rd", "5a3f"]), when registered.
+    public func location(of ssid: UInt16) -> [String]? {
+        registrations[ssid].flatMap { $0.isRegistered ? $0.location : nil }
+    }
+
+    /// Whether the client is in a bootstrap session or waiting to bootstrap.
+    public var isBootstrapping: Bool { bootstrap.isActive }
+
+    /// Whether the factory-bootstrap fallback is in force.
+    public var isFallbackEngaged: Bool { fallbackEngaged }
+
+    /// Replaces the factory snapshot (the daemon reloaded its configuration).
+    public mutating func setFactorySnapshot(_ snapshot: ConfigurationSnapshot) {
+        factory = snapshot
+    }
+
+    // MARK: - Internals shared by the extensions
+
+    mutating func emit(_ event: ClientEvent) {
+        events.append(event)
+    }
+
+    mutating func nextConnection(_ role: ConnectionID.Role) -> ConnectionID {
+        generation &+= 1
+        return ConnectionID(role: role, generation: generation)
+    }
+
+    /// Loads `snapshot` into the configuration objects.
+    mutating func apply(_ snapshot: ConfigurationSnapshot) {
+        security.restore(snapshot.objects[0] ?? ObjectSnapshot())
+        servers.restore(snapshot.objects[1] ?? ObjectSnapshot())
+        accessControl.restore(snapshot.objects[2] ?? ObjectSnapshot())
+    }
+
+    /// The accounts the configuration objects hold now.
+    var accounts: AccountSet { AccountSet(security: security, server: servers) }
+
+    /// Removes secrets neither the live configuration nor the factory snapshot refers to.
+    mutating func collectCredentialGarbage() {
+        guard let credentials, let stored = try? credentials.identifiers() else { return }
+        let referenced = persistentState.credentialReferences.union(factory.credentialReferences)
+        for id in stored where id.rawValue.hasPrefix("lwm2m/") && !referenced.contains(id.rawValue) {
+            try? credentials.remove(id)
+        }
+    }
+
+    /// Moves the endpoint's output into actions and handles its events, then timers, until
+    /// nothing is left to do.
+    mutating func flush() {
+        for _ in 0..<8 {
+            var progressed = false
+            while let event = endpoint.nextEvent() {
+                progressed = true
+                handle(event)
+            }
+            if !triggers.pending.isEmpty {
+                progressed = true
+                handleTriggers()
+            }
+            reportChanges()
+            if !progressed { break }
+        }
+        drainDatagrams()
+    }
+
+    /// Moves the endpoint's datagrams into actions (before a `.close`, so a last ACK goes out).
+    mutating func drainDatagrams() {
+        endpoint.drainDatagrams { datagram in actions.append(.send(datagram.peer, datagram.bytes)) }
+    }
+
+    /// Closes `connection` after what is queued for it went out.
+    mutating func close(_ connection: ConnectionID) {
+        drainDatagrams()
+        actions.append(.close(connection))
+    }
+
+    private mutating func handle(_ event: EndpointEvent<ConnectionID>) {
+        switch event {
+        case .request(let request):
+            handleRequest(request)
+        case .response(let id, let message):
+            handleResponse(id, message)
+        case .requestFailed(let id, let failure):
+            handleRequestFailure(id, failure)
+        case .observationEnded(let id, _):
+            for ssid in management.keys { management[ssid]!.observationEnded(id) }
+        case .pong, .malformedDatagram:
+            break
+        }
+    }
+
+    private mutating func handleRequest(_ request: IncomingRequest<ConnectionID>) {
+        switch request.peer.role {
+        case .bootstrap where bootstrap.connection == request.peer:
+            handleBootstrapCommand(request)
+        case .server(let ssid) where registrations[ssid]?.connection == request.peer && management[ssid] != nil:
+            management[ssid]!.handle(request, registry: registry, endpoint: &endpoint, at: now)
+        default:
+            endpoint.respond(to: request.exchange, with: .error(.unauthorized, "no session with this server"), at: now)
+        }
+    }
+
+    private mutating func handleResponse(_ id: RequestID, _ message: CoAPMessage) {
+        if bootstrap.request == id { bootstrapRequestAnswered(message); return }
+        for ssid in registrations.keys.sorted() where registrations[ssid]?.request == id {
+            registrationAnswered(ssid, message)
+            return
+        }
+    }
+
+    private mutating func handleRequestFailure(_ id: RequestID, _ failure: RequestFailure) {
+        if bootstrap.request == id { bootstrapFailed("Bootstrap-Request: \(failure)"); return }
+        for ssid in registrations.keys.sorted() where registrations[ssid]?.request == id {
+            registrationRequestFailed(ssid, failure)
+            return
+        }
+    }
+
+    /// Runs the Server-object executes queued while answering requests.
+    private mutating func handleTriggers() {
+        for trigger in triggers.take() {
+            switch trigger {
+            case .registrationUpdate(let instance):
+                if let ssid = ssid(ofServerInstance: instance) { triggerUpdate(ssid) }
+            case .bootstrapRequest:
+                startBootstrap(holdOff: true)
+            case .disable(let instance):
+                if let ssid = ssid(ofServerInstance: instance) { disable(ssid) }
+            }
+        }
+    }
+
+    /// Takes the registry's changes: notifications for every server, an Update when the object
+    /// instances or the Server-object parameters changed, a save when the configuration changed
+    /// outside a bootstrap session.
+    private mutating func reportChanges() {
+        let changes = registry.takeChanges()
+        guard !changes.isEmpty else { return }
+        for ssid in management.keys.sorted() {
+            management[ssid]!.report(changes: changes, registry: registry, endpoint: &endpoint, at: now)
+        }
+        if !bootstrap.inSession, changes.contains(where: { ($0.objectID ?? 0) <= 2 }) {
+            actions.append(.saveState)
+        }
+        registrationParametersMayHaveChanged()
+    }
+
+    private mutating func runTimers() {
+        bootstrapTimersFired()
+        registrationTimersFired()
+        for ssid in management.keys.sorted() {
+            management[ssid]!.report(changes: [], registry: registry, endpoint: &endpoint, at: now)
+        }
+    }
+
+    func ssid(ofServerInstance instance: UInt16) -> UInt16? {
+        ServerSettings(instance: instance, object: servers)?.shortServerID
+    }
+}

@@ -1,0 +1,196 @@
+import Credentials
+
+/// An object whose instances the Bootstrap interface provisions: Security (0), Server (1) and
+/// Access Control (2). Values live in memory as a snapshot-able `ObjectSnapshot`; resources
+/// named secret (the Security object's Secret Key, /0/x/5) never do: their bytes go straight
+/// into the `CredentialStore` under a fresh name, and the object keeps only that name.
+///
+/// - Management servers reach it through `ObjectRegistry` with the definition's operations
+///   (the Security object's resources have none, so nothing of it is readable there).
+/// - A secret resource is never returned by `read`: reading it is 4.01 for everyone, and it is
+///   left out of `resourceIDs` so no whole-instance read can serialize it.
+/// - Every write stores a secret under a new name, so a bootstrap session that fails can
+///   restore its snapshot while the old secrets are still in the store; the client removes the
+///   names no snapshot refers to any more (`credentialReferences`).
+public final class ProvisionedObject: ConfigurationObject {
+    /// Runs an Execute of a server on resource `resource` of `instance`.
+    public typealias ExecuteHandler = (_ instance: UInt16, _ resource: UInt16, _ arguments: [UInt8])
+        throws(LwM2MError) -> Void
+
+    public let definition: ObjectDefinition
+    public var changeHandler: ((LwM2MPath) -> Void)?
+    /// The resources whose values are secrets.
+    public let secretResources: Set<UInt16>
+
+    private var state = ObjectSnapshot()
+    private let credentials: CredentialStore?
+    private let executeHandler: ExecuteHandler?
+    private var secretGeneration: UInt32 = 0
+
+    /// An object of `definition` with no instances. `credentials` is required when
+    /// `secretResources` is not empty.
+    public init(definition: ObjectDefinition, secretResources: Set<UInt16> = [],
+                credentials: CredentialStore? = nil, onExecute: ExecuteHandler? = nil) {
+        precondition(secretResources.isEmpty || credentials != nil, "secret resources need a credential store")
+        self.definition = definition
+        self.secretResources = secretResources
+        self.credentials = credentials
+        self.executeHandler = onExecute
+    }
+
+    // MARK: - LwM2MObject
+
+    public var instanceIDs: [UInt16] { state.instances.keys.sorted() }
+
+    public func resourceIDs(in instance: UInt16) -> [UInt16] {
+        guard let resources = state.instances[instance] else { return [] }
+        var ids = Array(resources.keys)
+        if executeHandler != nil {
+            for resource in definition.resources
+            where resource.operations.contains(.execute) && resources[resource.id] == nil {
+                ids.append(resource.id)
+            }
+        }
+        return ids.sorted()
+    }
+
+    public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
+        guard let instance = path.instanceID, let resource = path.resourceID else { throw .notFound }
+        guard !secretResources.contains(resource) else { throw .unauthorized }
+        guard let content = state.instances[instance]?[resource] else { throw .notFound }
+        return content
+    }
+
+    public func write(_ path: LwM2MPath, _ content: ResourceContent) throws(LwM2MError) {
+        guard let instance = path.instanceID, let resourceID = path.resourceID,
+              state.instances[instance] != nil, let resource = definition.resource(resourceID) else {
+            throw .notFound
+        }
+        guard resource.operations.contains(.write) else { throw .methodNotAllowed }
+        try content.validate(against: resource)
+        state.instances[instance]![resourceID] = content
+        changeHandler?(path)
+    }
+
+    public func execute(_ path: LwM2MPath, arguments: [UInt8]) throws(LwM2MError) {
+        guard let instance = path.instanceID, let resourceID = path.resourceID,
+              state.instances[instance] != nil, let resource = definition.resource(resourceID) else {
+            throw .notFound
+        }
+        guard resource.operations.contains(.execute) else { throw .methodNotAllowed }
+        guard let executeHandler else { throw .notFound }
+        try executeHandler(instance, resourceID, arguments)
+    }
+
+    public func createInstance(_ id: UInt16, with records: [LwM2MRecord]) throws(LwM2MError) {
+        guard definition.isMultiple else { throw .methodNotAllowed }
+        guard id != 65535 else { throw .badRequest("instance ID 65535 is reserved") }
+        guard state.instances[id] == nil else { throw .badRequest("instance /\(definition.id)/\(id) already exists") }
+        try bootstrapWrite(instance: id, records: records)
+    }
+
+    public func deleteInstance(_ id: UInt16) throws(LwM2MError) {
+        guard definition.isMultiple else { throw .methodNotAllowed }
+        guard state.instances[id] != nil else { throw .notFound }
+        bootstrapDelete(instance: id)
+    }
+
+    // MARK: - ConfigurationObject
+
+    public func bootstrapWrite(instance: UInt16, records: [LwM2MRecord]) throws(LwM2MError) {
+        guard instance != 65535 || definition.id == 2 else { throw .badRequest("instance ID 65535 is reserved") }
+        var contents = try ResourceContent.bootstrapGrouping(records, definition: definition, instance: instance)
+        var newSecrets: [UInt16: CredentialReference] = [:]
+        for resource in secretResources {
+            guard let content = contents.removeValue(forKey: resource) else { continue }
+            guard case .single(.opaque(var bytes)) = content else {
+                throw .badRequest("/\(definition.id)/\(instance)/\(resource) must be opaque")
+            }
+            defer { zeroize(&bytes) }
+            newSecrets[resource] = try storeSecret(bytes, instance: instance, resource: resource)
+        }
+        state.instances[instance, default: [:]].merge(contents) { _, new in new }
+        if !newSecrets.isEmpty { state.secrets[instance, default: [:]].merge(newSecrets) { _, new in new } }
+        changeHandler?(LwM2MPath(definition.id, instance))
+    }
+
+    public func bootstrapDelete(instance: UInt16) {
+        guard state.instances.removeValue(forKey: instance) != nil else { return }
+        state.secrets[instance] = nil
+        changeHandler?(LwM2MPath(definition.id, instance))
+    }
+
+    public func snapshot() -> ObjectSnapshot { state }
+
+    public func restore(_ snapshot: ObjectSnapshot) {
+        state = snapshot
+        for references in snapshot.secrets.values {
+            for reference in references.values {
+                if let generation = Self.generation(of: reference) { secretGeneration = max(secretGeneration, generation) }
+            }
+        }
+        changeHandler?(LwM2MPath(definition.id))
+    }
+
+    // MARK: - Agent side
+
+    /// Sets a resource whatever its operations, creating the instance if needed (the agent's
+    /// own configuration, e.g. from the factory snapshot).
+    public func set(_ path: LwM2MPath, _ content: ResourceContent) throws(LwM2MError) {
+        guard path.isResource, let instance = path.instanceID else { throw .notFound }
+        try bootstrapWrite(instance: instance, records: content.records(at: path))
+    }
+
+    /// Where the secret of `resource` in `instance` is stored, if it has one.
+    public func secretReference(instance: UInt16, resource: UInt16) -> CredentialReference? {
+        state.secrets[instance]?[resource]
+    }
+
+    /// Whether `instance` has a secret in `resource`.
+    public func hasSecret(instance: UInt16, resource: UInt16) -> Bool {
+        secretReference(instance: instance, resource: resource) != nil
+    }
+
+    /// The secret of `resource` in `instance`, loaded from the credential store for a
+    /// handshake; the caller wipes it after use.
+    public func loadSecret(instance: UInt16, resource: UInt16) throws(CredentialStoreError) -> SecretBytes? {
+        guard let name = secretReference(instance: instance, resource: resource),
+              let id = CredentialID(name), let credentials else { return nil }
+        return try credentials.load(id)
+    }
+
+    /// Points `resource` of `instance` at a secret already in the credential store (factory
+    /// provisioning keeps its keys there under fixed names).
+    public func setSecretReference(_ reference: CredentialReference, instance: UInt16, resource: UInt16) {
+        if state.instances[instance] == nil { state.instances[instance] = [:] }
+        state.secrets[instance, default: [:]][resource] = reference
+    }
+
+    /// Every credential name `snapshot` refers to.
+    public static func credentialReferences(in snapshot: ObjectSnapshot) -> Set<CredentialReference> {
+        Set(snapshot.secrets.values.flatMap(\.values))
+    }
+
+    // MARK: - Secrets
+
+    private func storeSecret(_ bytes: [UInt8], instance: UInt16, resource: UInt16)
+        throws(LwM2MError) -> CredentialReference
+    {
+        guard let credentials else { throw .internalError("no credential store") }
+        secretGeneration &+= 1
+        let name = "lwm2m/\(definition.id)-\(instance)-\(resource)/\(secretGeneration)"
+        guard let id = CredentialID(name) else { throw .internalError("bad credential name") }
+        do {
+            try credentials.store(SecretBytes(bytes), as: id)
+        } catch {
+            // The message names the store's trouble, never the secret.
+            throw .internalError("cannot store secret: \(error)")
+        }
+        return name
+    }
+
+    private static func generation(of reference: CredentialReference) -> UInt32? {
+        guard reference.hasPrefix("lwm2m/"), let slash = reference.lastIndex(of: "/") else { return nil }
+        return UInt32(reference[reference.index(after: slash)...])
+    }
+}
