@@ -636,11 +636,24 @@ def test_management_observe_notifications_and_cancel(start_peer, make_device):
     assert device.requests[-1]["observe"] == 1 and device.requests[-1]["token"] == observe_token
     assert cancel["token_reused"] is True
     assert ms.wait_event("observe-ended", observation=observation)["reason"] == "cancelled"
+    assert device.root.observers == 0  # aiocoap's server side honours the Observe=1 GET
 
     device.set_battery(30)
     time.sleep(0.5)
     assert len(ms.events("notify")) == 2  # nothing after the cancellation
     assert ms.command("cancel-observe", observation=observation)["ok"] is False
+
+    # "reset": the server forgets the token and answers the next notification with a Reset.
+    second = ms.command("observe", ep="dev-obs", path="/3/0/9", accept=0)
+    assert second["observing"] and second["value"] == {"/3/0/9": 30} and device.root.observers == 1
+    assert ms.command("cancel-observe", observation=second["observation"], mode="reset")["mode"] == "reset"
+    device.set_battery(20)
+    deadline = time.monotonic() + 5
+    while device.root.observers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert device.root.observers == 0
+    assert ms.wait_event("observe-reset", observation=second["observation"])["observe"] is not None
+    assert len(ms.events("notify")) == 2
 
     # Observing a resource that does not accept observations answers without an observation.
     plain = ms.command("observe", ep="dev-obs", path="/3/0", accept=11542)

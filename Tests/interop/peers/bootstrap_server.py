@@ -24,7 +24,7 @@ import aiocoap.resource as resource
 
 import codec
 import linkformat
-from peerlib import (Events, code_str, drop_incoming, log, parse_listen, payload_text, query_params,
+from peerlib import (Events, code_str, intercept_incoming, log, parse_listen, payload_text, query_params,
                      remote_str, run_until_signalled, server_context)
 
 OPS = ("delete", "write", "discover", "read", "finish", "wait")
@@ -122,7 +122,7 @@ class BootstrapServer:
         self.finishes: list[str] = []
 
     # Bootstrap-Requests to ignore are dropped before aiocoap sees them (no ACK, no response).
-    def should_drop(self, message) -> bool:
+    def should_drop(self, message, _manager=None) -> bool:
         if not (message.code == aiocoap.POST and tuple(message.opt.uri_path) == ("bs",)):
             return False
         key = (remote_str(message.remote), message.mid)
@@ -307,7 +307,7 @@ async def serve(args) -> int:
     root.add_resource(["bs"], BsResource(server))
     host, port = parse_listen(args.listen)
     server.context, bound = await server_context(root, host, port)
-    drop_incoming(server.context, server.should_drop)
+    intercept_incoming(server.context, server.should_drop)
     own_uri = f"coap://{host}:{bound}"
     if args.plan:
         server.plan = load_plan(args.plan)

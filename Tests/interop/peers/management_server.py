@@ -26,8 +26,8 @@ import aiocoap.resource as resource
 
 import codec
 import linkformat
-from peerlib import (Events, code_str, log, parse_code, parse_listen, payload_text, query_params,
-                     remote_str, run_until_signalled, server_context)
+from peerlib import (Events, code_str, intercept_incoming, log, parse_code, parse_listen, payload_text,
+                     query_params, remote_str, reset, run_until_signalled, server_context)
 
 LWM2M_VERSIONS = ("1.0", "1.1", "1.2")
 DEFAULT_LIFETIME = 86400  # TS 1.1 §6.2.1: lt absent -> 86400 s
@@ -126,6 +126,20 @@ class ManagementServer:
         self.observation_ids = itertools.count(1)
         self.observations: dict[int, dict] = {}
         self.registered = asyncio.Condition()
+        self.reset_tokens: dict[tuple[bytes, str], int] = {}  # cancelled with mode "reset"
+
+    def reset_notifications(self, message, manager) -> bool:
+        """Answers a notification of an observation cancelled with mode "reset" with a Reset, CON or
+        NON alike (aiocoap would reset a CON but silently ignore a NON one)."""
+        if not message.code.is_response():
+            return False
+        obs_id = self.reset_tokens.get((message.token, remote_str(message.remote)))
+        if obs_id is None:
+            return False
+        reset(message, manager)
+        self.events.emit("observe-reset", observation=obs_id, remote=remote_str(message.remote),
+                         mtype=str(message.mtype), observe=message.opt.observe)
+        return True
 
     # MARK: Registration interface
 
@@ -322,6 +336,7 @@ class ManagementServer:
         if not obs["request"].observation.cancelled:
             obs["request"].observation.cancel()  # aiocoap forgets the token: a later CON notification gets RST
         if mode == "reset":
+            self.reset_tokens[(obs["token"], remote_str(obs["reg"].remote))] = command["observation"]
             return {"mode": "reset"}
         if mode != "get":
             raise CommandError("mode is get (GET with Observe=1 and the same token) or reset")
@@ -446,6 +461,7 @@ async def serve(args) -> int:
     server = ManagementServer(args, events)
     host, port = parse_listen(args.listen)
     server.context, bound = await server_context(RdResource(server), host, port)
+    intercept_incoming(server.context, server.reset_notifications)
     ready = {"event": "ready", "listen": f"{host}:{bound}", "uri": f"coap://{host}:{bound}"}
     print(json.dumps(ready), flush=True)
     if args.events:

@@ -83,21 +83,32 @@ async def server_context(site, host: str, port: int) -> tuple[aiocoap.Context, i
     return context, bound
 
 
-def drop_incoming(context: aiocoap.Context, should_drop) -> None:
-    """Installs a filter in front of the message layer: messages for which ``should_drop(message)``
-    is true are ignored as if they were lost (no ACK, no response, no dedup entry)."""
+def intercept_incoming(context: aiocoap.Context, handler) -> None:
+    """Installs ``handler(message, manager)`` in front of aiocoap's message layer. When it returns
+    True the message is consumed: aiocoap never sees it (no ACK, no response, no dedup entry).
+    ``manager`` is aiocoap's MessageManager, for handlers that answer on their own (see reset)."""
     for interface in context.request_interfaces:
         manager = getattr(interface, "token_interface", None)
         if manager is None or not hasattr(manager, "dispatch_message"):
             continue
         original = manager.dispatch_message
 
-        def filtered(message, original=original):
-            if should_drop(message):
+        def filtered(message, original=original, manager=manager):
+            if handler(message, manager):
                 return
             original(message)
 
         manager.dispatch_message = filtered
+
+
+def reset(message, manager) -> None:
+    """Answers ``message`` with a Reset (RFC 7252 §4.2/4.3), e.g. an unwanted notification."""
+    from aiocoap.numbers.codes import Code as _Code
+    from aiocoap.numbers.types import Type
+
+    rst = aiocoap.Message(_mtype=Type.RST, _mid=message.mid, code=_Code.EMPTY)
+    rst.remote = message.remote
+    manager._send_initially(rst)
 
 
 async def run_until_signalled(stop: asyncio.Event | None = None) -> None:
