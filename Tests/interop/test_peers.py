@@ -569,6 +569,19 @@ def test_management_registration_lifecycle(start_peer, make_device):
     assert ms.terminate() == 0
 
 
+def test_management_registration_expires_without_update(start_peer, make_device):
+    ms = start_peer("management_server", "--expiry-grace", "0.3")
+    device = make_device("dev-short")
+    registration = registered(ms, device, query=["ep=dev-short", "lt=1", "lwm2m=1.1"])
+    assert registration["lt"] == 1
+    time.sleep(0.6)
+    assert coap_code(device.send(aiocoap.POST, ms.port, ("rd", registration["id"]))) == "2.04"  # re-arms
+    expired = ms.wait_event("registration-expired", timeout=5)
+    assert expired["ep"] == "dev-short" and ms.command("registrations")["registrations"] == []
+    assert time.time() - ms.wait_event("update")["ts"] >= 1.2
+    assert coap_code(device.send(aiocoap.POST, ms.port, ("rd", registration["id"]))) == "4.04"
+
+
 def test_management_read_write_execute_discover_attributes_create_delete(start_peer, make_device):
     ms = start_peer("management_server")
     device = make_device("dev-dm")

@@ -50,6 +50,7 @@ class Registration:
         self.versions: dict[int, str] = {}
         self.registered_at = time.time()
         self.updated_at = self.registered_at
+        self.expiry: asyncio.Task | None = None
         self.apply(params, links)
 
     def apply(self, params: dict, links: list[dict] | None) -> None:
@@ -159,11 +160,11 @@ class ManagementServer:
             return aiocoap.Message(code=self.reject_code)
         old = self.by_ep.pop(params["ep"], None)
         if old is not None:
-            self.by_id.pop(old.id, None)
-            self.drop_observations(old)
+            self.forget(old)
         reg = Registration(str(next(self.ids)), params["ep"], request.remote, params, links)
         self.by_id[reg.id] = reg
         self.by_ep[reg.ep] = reg
+        self.arm_expiry(reg)
         self.events.emit("register", **reg.to_json(), params=params, replaces=old.id if old else None)
         async with self.registered:
             self.registered.notify_all()
@@ -184,23 +185,46 @@ class ManagementServer:
         reg.remote = request.remote  # the device may have a new address (NAT rebinding)
         reg.apply(params, links)
         reg.updated_at = time.time()
+        self.arm_expiry(reg)
         self.events.emit("update", **reg.to_json(), params=params, payload=links is not None, remote_changed=moved)
         return aiocoap.Message(code=aiocoap.CHANGED)
 
     async def deregister(self, request, reg_id: str) -> aiocoap.Message:
-        reg = self.by_id.pop(reg_id, None)
+        reg = self.by_id.get(reg_id)
         if reg is None:
             self.events.emit("deregister-rejected", id=reg_id, remote=remote_str(request.remote), code="4.04")
             return aiocoap.Message(code=aiocoap.NOT_FOUND)
-        self.by_ep.pop(reg.ep, None)
-        self.drop_observations(reg)
+        self.forget(reg)
         self.events.emit("deregister", ep=reg.ep, id=reg.id, remote=remote_str(request.remote))
         return aiocoap.Message(code=aiocoap.DELETED)
+
+    def arm_expiry(self, reg: Registration) -> None:
+        """Removes the registration when its lifetime (plus --expiry-grace) passes without Update."""
+        if reg.expiry is not None:
+            reg.expiry.cancel()
+
+        async def expire():
+            await asyncio.sleep(reg.lifetime + self.args.expiry_grace)
+            if self.by_id.get(reg.id) is reg:
+                self.forget(reg)
+                self.events.emit("registration-expired", ep=reg.ep, id=reg.id, lt=reg.lifetime)
+
+        reg.expiry = asyncio.create_task(expire())
+
+    def forget(self, reg: Registration) -> None:
+        self.by_id.pop(reg.id, None)
+        if self.by_ep.get(reg.ep) is reg:
+            del self.by_ep[reg.ep]
+        if reg.expiry is not None and reg.expiry is not asyncio.current_task():
+            reg.expiry.cancel()
+        self.drop_observations(reg)
 
     def drop_observations(self, reg: Registration) -> None:
         for obs_id, obs in list(self.observations.items()):
             if obs["reg"] is reg:
                 obs["task"].cancel()
+                if not obs["request"].observation.cancelled:
+                    obs["request"].observation.cancel()
                 self.observations.pop(obs_id, None)
 
     # MARK: Device management (commands)
@@ -334,7 +358,7 @@ class ManagementServer:
         mode = command.get("mode", "get")
         obs["task"].cancel()
         if not obs["request"].observation.cancelled:
-            obs["request"].observation.cancel()  # aiocoap forgets the token: a later CON notification gets RST
+            obs["request"].observation.cancel()  # stop following it on our side
         if mode == "reset":
             self.reset_tokens[(obs["token"], remote_str(obs["reg"].remote))] = command["observation"]
             return {"mode": "reset"}
@@ -451,6 +475,8 @@ def parse_args(argv):
     parser.add_argument("--reject-registrations", type=int, default=0, metavar="N",
                         help="answer the first N valid Register requests with --reject-code")
     parser.add_argument("--reject-code", default="4.03")
+    parser.add_argument("--expiry-grace", type=float, default=2.0,
+                        help="seconds past a registration's lifetime before it expires")
     parser.add_argument("--request-timeout", type=float, default=10.0,
                         help="default seconds to wait for the device's answer to a command")
     return parser.parse_args(argv)
