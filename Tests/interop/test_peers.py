@@ -622,6 +622,11 @@ def test_management_read_write_execute_discover_attributes_create_delete(start_p
     assert (3303, 0) not in device.objects
 
     assert ms.command("read", ep="dev-dm", path="/3/0/55")["code"] == "4.04"
+    # A device with an alternate root path ("</lwm2m>;rt=...") is addressed under it.
+    alt = make_device("dev-alt")
+    registered(ms, alt, payload=b'</lwm2m>;rt="oma.lwm2m",</lwm2m/3/0>')
+    assert ms.command("read", ep="dev-alt", path="/3/0/9", accept=0)["value"] == {"/3/0/9": 100}
+    assert alt.requests[-1]["path"] == "/lwm2m/3/0/9"
     assert ms.command("frobnicate")["error"] == "unknown op 'frobnicate'"
     # Everything reached the device from the server's own listening socket.
     assert {r["remote_port"] for r in device.requests} == {ms.port}

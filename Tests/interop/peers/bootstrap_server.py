@@ -48,37 +48,33 @@ def security_account(uri: str, bootstrap: bool, ssid: int | None, identity: str 
 
 
 def style_steps(args, own_uri: str) -> list[dict]:
-    fmt = args.format
-    wrap = args.wrap
-    ssid = args.ssid
-    if args.style == "1nce":
-        # help.1nce.com "Bootstrapping" table: /0/0 is the LwM2M Server account, /0/1 the
-        # Bootstrap-Server account, /1/0 the Server object; no Delete; NoSec omits 3/4/5.
-        ssid = args.ssid if args.ssid is not None else 1111
-        steps = [
-            {"op": "write", "path": "/0/0", "format": fmt, "wrap": wrap,
-             "value": security_account(args.server_uri, False, ssid, args.psk_identity, args.psk_key, False)},
-            {"op": "write", "path": "/0/1", "format": fmt, "wrap": wrap,
-             "value": security_account(args.bootstrap_uri or own_uri, True, 2222, args.bs_psk_identity,
-                                       args.bs_psk_key, False)},
-            {"op": "write", "path": "/1/0", "format": fmt, "wrap": wrap,
-             "value": {"0": ssid, "1": args.lifetime, "2": 1}},
-        ]
-        return steps + [{"op": "finish"}]
-    ssid = ssid if ssid is not None else 101
-    sec, srv = f"/0/{args.security_instance}", f"/1/{args.server_instance}"
-    if args.style == "wakaama":
-        steps = [{"op": "delete", "path": "/0"}, {"op": "delete", "path": "/1"}]
+    fmt, wrap = args.format, args.wrap
+    one_nce = args.style == "1nce"
+    # help.1nce.com "Bootstrapping" table: /0/0 is the LwM2M Server account, /0/1 the
+    # Bootstrap-Server account, /1/0 the Server object; no Delete; NoSec accounts carry no 3/4/5.
+    sec = args.security_instance if args.security_instance is not None else (0 if one_nce else 1)
+    srv = args.server_instance if args.server_instance is not None else (0 if one_nce else 1)
+    bsi = args.bootstrap_instance if args.bootstrap_instance is not None else (1 if one_nce else 0)
+    ssid = args.ssid if args.ssid is not None else (1111 if one_nce else 101)
+    bs_uri = args.bootstrap_uri or (own_uri if one_nce else None)
+
+    def write(path: str, value: dict) -> dict:
+        return {"op": "write", "path": path, "format": fmt, "wrap": wrap, "value": value}
+
+    if one_nce:
+        steps = [write(f"/0/{sec}", security_account(args.server_uri, False, ssid, args.psk_identity,
+                                                       args.psk_key, False))]
     else:
-        steps = [{"op": "delete", "path": "/"}]
-    steps.append({"op": "write", "path": sec, "format": fmt, "wrap": wrap,
-                  "value": security_account(args.server_uri, False, ssid, args.psk_identity, args.psk_key, True)})
-    if args.bootstrap_uri:
-        steps.append({"op": "write", "path": f"/0/{args.bootstrap_instance}", "format": fmt, "wrap": wrap,
-                      "value": security_account(args.bootstrap_uri, True, None, args.bs_psk_identity,
-                                                args.bs_psk_key, True)})
-    steps.append({"op": "write", "path": srv, "format": fmt, "wrap": wrap,
-                  "value": {"0": ssid, "1": args.lifetime, "6": True, "7": args.binding}})
+        steps = [{"op": "delete", "path": "/0"}, {"op": "delete", "path": "/1"}] if args.style == "wakaama" \
+            else [{"op": "delete", "path": "/"}]
+        steps.append(write(f"/0/{sec}", security_account(args.server_uri, False, ssid, args.psk_identity,
+                                                          args.psk_key, True)))
+    if bs_uri:
+        steps.append(write(f"/0/{bsi}", security_account(bs_uri, True, 2222 if one_nce else None,
+                                                         args.bs_psk_identity, args.bs_psk_key, not one_nce)))
+    server = {"0": ssid, "1": args.lifetime, "2": 1} if one_nce else \
+        {"0": ssid, "1": args.lifetime, "6": True, "7": args.binding}
+    steps.append(write(f"/1/{srv}", server))
     return steps + [{"op": "finish"}]
 
 
@@ -277,9 +273,12 @@ def parse_args(argv):
     parser.add_argument("--ssid", type=int, help="Short Server ID (default 101; 1nce style 1111)")
     parser.add_argument("--lifetime", type=int, default=86400)
     parser.add_argument("--binding", default="U")
-    parser.add_argument("--security-instance", type=int, default=1, help="/0 instance of the server account")
-    parser.add_argument("--server-instance", type=int, default=1, help="/1 instance of the server account")
-    parser.add_argument("--bootstrap-instance", type=int, default=0, help="/0 instance of the BS account")
+    parser.add_argument("--security-instance", type=int, help="/0 instance of the server account "
+                        "(default 1; 1nce style 0)")
+    parser.add_argument("--server-instance", type=int, help="/1 instance of the server account (default 1; "
+                        "1nce style 0)")
+    parser.add_argument("--bootstrap-instance", type=int, help="/0 instance of the BS account (default 0; "
+                        "1nce style 1)")
     parser.add_argument("--psk-identity", help="PSK identity (UTF-8) for the server account: Security Mode 0")
     parser.add_argument("--psk-key", help="PSK secret key (hex) for the server account")
     parser.add_argument("--bs-psk-identity", help="PSK identity for the provisioned BS account")
