@@ -51,6 +51,9 @@ class PeerProc(Proc):
                                           start_new_session=True)
         self.returncode = None
         self.next_id = 1
+        self.port = None
+
+    def wait_ready(self) -> None:
         ready = self.wait_line(lambda line: line.get("event") == "ready")
         self.port = int(ready["listen"].rsplit(":", 1)[1])
 
@@ -114,7 +117,8 @@ def start_peer(procs):
         index = sum(1 for p in procs.background if p.name.startswith(script))
         proc = PeerProc(f"{script}-{index}", [sys.executable, PEERS / f"{script}.py", "--listen", "127.0.0.1:0",
                                               *args], procs.workdir)
-        procs.background.append(proc)
+        procs.background.append(proc)  # killed and reported even if it never gets ready
+        proc.wait_ready()
         return proc
     return start
 
@@ -628,6 +632,8 @@ def test_management_read_write_execute_discover_attributes_create_delete(start_p
     assert ms.command("read", ep="dev-alt", path="/3/0/9", accept=0)["value"] == {"/3/0/9": 100}
     assert alt.requests[-1]["path"] == "/lwm2m/3/0/9"
     assert ms.command("frobnicate")["error"] == "unknown op 'frobnicate'"
+    assert ms.command("write", ep="dev-dm", path="/3/0")["error"] == "missing field 'value'"
+    assert ms.command("write", ep="dev-dm", path="/3/0/9", value="x", format="cbor")["ok"] is False
     # Everything reached the device from the server's own listening socket.
     assert {r["remote_port"] for r in device.requests} == {ms.port}
 

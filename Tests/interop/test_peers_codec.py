@@ -82,6 +82,10 @@ def test_tlv_integers_are_minimal_twos_complement(value, encoded):
 
 def test_tlv_unsigned_floats_booleans_objlnk():
     assert tlv.encode_uint(200) == b"\xc8" and tlv.encode_uint(256) == b"\x01\x00"
+    assert tlv.decode_value("unsigned", b"\xc8") == 200
+    assert tlv.encode_value("unsigned", 200) == b"\x00\xc8"  # also 200 for a peer reading it signed
+    assert tlv.encode_value("unsigned", 49320) == bytes.fromhex("0000C0A8")  # /0/x/16 TLS_PSK_WITH_AES_128_CCM_8
+    assert tlv.encode_value("unsigned", 2**64 - 1) == b"\xff" * 8
     assert tlv.encode_float(1.5).hex() == "3fc00000"          # exact in single precision
     assert tlv.encode_float(0.1) == bytes.fromhex("3FB999999999999A")  # needs double
     assert tlv.decode_float(bytes.fromhex("3fc00000")) == 1.5

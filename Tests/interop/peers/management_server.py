@@ -420,8 +420,12 @@ class ManagementServer:
         else:
             try:
                 reply.update(ok=True, **await handler(command))
-            except (CommandError, codec.CodecError, KeyError, ValueError, aiocoap.error.Error) as error:
+            except KeyError as error:
+                reply.update(ok=False, error=f"missing field {error}")
+            except (CommandError, codec.CodecError, ValueError, aiocoap.error.Error) as error:
                 reply.update(ok=False, error=str(error) or repr(error))
+            except Exception as error:  # a bug or an odd value: still exactly one reply
+                reply.update(ok=False, error=repr(error))
         self.reply(reply)
 
     def reply(self, reply: dict) -> None:

@@ -9,7 +9,7 @@ and the value. Type byte bits (most significant first):
   2-0  the value's length when bits 4-3 are 00
 
 Values: integers are two's complement big-endian in 1, 2, 4 or 8 bytes; unsigned integers the
-same widths without sign; floats IEEE 754 in 4 or 8 bytes; booleans one byte 0/1; strings UTF-8;
+same widths without sign (written in the width that is also correct when read as signed); floats IEEE 754 in 4 or 8 bytes; booleans one byte 0/1; strings UTF-8;
 object links 2 bytes object id + 2 bytes instance id; time is an integer.
 
 This module works on bytes and plain Python values; opaque values are ``bytes`` here (codec.py
@@ -168,7 +168,10 @@ def encode_value(kind: str, value) -> bytes:
     if kind in ("integer", "time"):
         return encode_int(int(value))
     if kind == "unsigned":
-        return encode_uint(int(value))
+        # The sign-safe width: 200 is 00 C8, which a peer decoding it as signed still reads as 200
+        # (protocol-pitfalls #24). Only values of 2^63 and above need all 64 bits unsigned.
+        value = int(value)
+        return encode_int(value) if 0 <= value < (1 << 63) else encode_uint(value)
     if kind == "float":
         return encode_float(float(value))
     if kind == "boolean":
