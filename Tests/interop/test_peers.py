@@ -165,6 +165,7 @@ class FakeDevice:
         self.objects: dict[tuple[int, int], dict] = {(0, 0): {0: b"coap://127.0.0.1:1", 1: b"\x01", 2: b"\x03"},
                                                     (3, 0): {}}
         self.requests: list[dict] = []
+        self.mute: set[str] = set()  # paths whose requests are never answered
         self.battery = 100
         self.finish_code = None
         self.loop = asyncio.new_event_loop()
@@ -304,6 +305,8 @@ class DeviceRoot(resource.ObservableResource):
             "token": request.token.hex(), "payload": request.payload,
             "remote_port": request.remote.sockaddr[1]})
         code = request.code
+        if raw_path in device.mute:
+            await asyncio.sleep(3600)
         if code == aiocoap.POST and raw_path == "/bs":
             problem = device.consistent()
             device.finish_code = "4.06" if problem else "2.04"
@@ -469,6 +472,21 @@ def test_bootstrap_plan_file_discover_read_senml_and_rejected_finish(start_peer,
     assert coap_code(stranger.bootstrap_request(bs.port)) == "4.00"
     assert bs.wait_event("bootstrap-request", ep="stranger")["code"] == "4.00"
     assert bs.terminate() == 3  # --finish-expect 2.04 was not met
+
+
+def test_bootstrap_step_timeout_aborts_the_session(start_peer, make_device, tmp_path):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps([{"op": "wait", "seconds": 0.2}, {"op": "read", "path": "/2", "timeout": 0.5},
+                                {"op": "finish"}]))
+    bs = start_peer("bootstrap_server", "--plan", plan)
+    device = make_device("dev-mute")
+    device.mute.add("/2")
+    started = time.monotonic()
+    assert coap_code(device.bootstrap_request(bs.port)) == "2.04"
+    aborted = bs.wait_event("session-aborted")
+    assert aborted["step"] == 1 and 0.6 < time.monotonic() - started < 5
+    assert bs.events("response") == [bs.wait_event("response", op="read", error="timeout", code=None)]
+    assert not bs.events("finish") and not [r for r in device.requests if r["path"] == "/bs"]
 
 
 def test_bootstrap_ignores_the_first_requests_then_serves_the_1nce_table(start_peer, make_device):
