@@ -591,6 +591,19 @@ def test_management_registration_lifecycle(start_peer, make_device):
     assert ms.terminate() == 0
 
 
+def test_management_follows_the_device_to_its_new_address_on_update(start_peer, make_device):
+    ms = start_peer("management_server")
+    before = make_device("dev-nat")
+    registration = registered(ms, before)
+    after = make_device("dev-nat")  # the same device seen from a new address:port (NAT rebinding)
+    assert coap_code(after.send(aiocoap.POST, ms.port, ("rd", registration["id"]))) == "2.04"
+    update = ms.wait_event("update")
+    assert update["remote_changed"] is True and update["remote"] == f"127.0.0.1:{after.port}"
+    assert ms.command("read", ep="dev-nat", path="/3/0/9", accept=0)["code"] == "2.05"
+    assert [r["path"] for r in after.requests] == ["/3/0/9"] and before.requests == []
+    assert after.requests[0]["remote_port"] == ms.port
+
+
 def test_management_registration_expires_without_update(start_peer, make_device):
     ms = start_peer("management_server", "--expiry-grace", "0.3")
     device = make_device("dev-short")
