@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Storage"),
 
         // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
-        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport"]),
+        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "Credentials", "Storage"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
         .systemLibrary(
@@ -49,7 +49,7 @@ let package = Package(
             providers: [.apt(["libgpiod-dev"])]),
 
         // MARK: Executables
-        .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "Transport"]),
+        .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport"]),
 
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials", "Storage"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]

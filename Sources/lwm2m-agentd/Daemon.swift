@@ -3,13 +3,16 @@ import CoAP
 import Glibc
 import Transport
 
-/// `lwm2m-agentd`: the agent daemon. This build serves the demo resource tree (`--demo`);
-/// the LwM2M client (bootstrap, registration, objects) runs in this same loop as it lands.
+/// `lwm2m-agentd`: the agent daemon. `--config FILE` runs the LwM2M client (bootstrap,
+/// registration, device management) as the configuration file says; `--demo` serves the demo
+/// resource tree as a plain CoAP server.
 @main
 struct Daemon {
     static let usage = """
-        usage: lwm2m-agentd --demo [options]
+        usage: lwm2m-agentd --config FILE [--log-level LEVEL]
+               lwm2m-agentd --demo [options]
 
+          --config FILE          run the LwM2M client as FILE says (format: docs/configuration.md)
           --demo                 serve the demo resources (/.well-known/core, /demo/*)
           --listen URI           where to listen (default coap://[::]:5683; dual-stack)
           --tick SECONDS         interval of /demo/counter updates (default 1)
@@ -17,7 +20,8 @@ struct Daemon {
           --log-level LEVEL      error, warning, notice, info (default) or debug
           --version              print the version and exit
 
-        SIGTERM/SIGINT stop the daemon; SIGHUP is logged (nothing to reload in demo mode).
+        SIGTERM/SIGINT de-register and stop the daemon; SIGHUP reloads the configuration file
+        (factory accounts, log level). Logs go to stderr with journald priority prefixes.
         """
 
     static func main() {
@@ -28,12 +32,16 @@ struct Daemon {
         var configuration = EndpointConfiguration()
         do {
             parsed = try ParsedArguments(
-                arguments, valueOptions: ["listen", "tick", "ack-timeout", "log-level"],
+                arguments, valueOptions: ["listen", "tick", "ack-timeout", "log-level", "config"],
                 flagOptions: ["demo", "version", "help"])
             if parsed.flag("help") { return print(usage) }
             if parsed.flag("version") { return print("lwm2m-agentd \(AgentVersion.string)") }
             if let extra = parsed.positional.first { throw UsageError.unexpectedArgument(extra) }
-            guard parsed.flag("demo") else { throw UsageError.missingArgument("--demo (the only mode in this build)") }
+            if let path = parsed.value("config") {
+                guard !parsed.flag("demo") else { throw UsageError.unexpectedArgument("--demo (with --config)") }
+                return runClient(configurationPath: path, logLevel: parsed.value("log-level"))
+            }
+            guard parsed.flag("demo") else { throw UsageError.missingArgument("--config FILE or --demo") }
             let levelName = parsed.value("log-level") ?? "info"
             guard let level = LogLevel(name: levelName) else {
                 throw UsageError.invalidValue("log-level", levelName, "expected error, warning, notice, info or debug")
@@ -54,6 +62,31 @@ struct Daemon {
                           configuration: configuration, log: log)
         } catch {
             log.error("\(error)")
+            exit(1)
+        }
+    }
+
+    /// Configuration mode: the LwM2M client until SIGTERM.
+    static func runClient(configurationPath: String, logLevel override: String?) {
+        let early = Logger(component: "lwm2m-agentd", level: .info)
+        do {
+            let configuration = try AgentLauncher.loadConfiguration(configurationPath)
+            var level = configuration.logLevel
+            if let override {
+                guard let parsed = LogLevel(name: override) else {
+                    early.error("--log-level \"\(override)\": expected error, warning, notice, info or debug")
+                    exit(2)
+                }
+                level = parsed
+            }
+            let log = Logger(component: "lwm2m-agentd", level: level)
+            let signals = try SignalMonitor()
+            let runtime = try AgentLauncher.makeRuntime(configuration, configurationPath: configurationPath, log: log,
+                                                        signals: signals)
+            try runtime.run()
+            exit(0)
+        } catch {
+            early.error("\(error)")
             exit(1)
         }
     }

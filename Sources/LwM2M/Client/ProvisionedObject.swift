@@ -100,17 +100,21 @@ public final class ProvisionedObject: ConfigurationObject {
     public func bootstrapWrite(instance: UInt16, records: [LwM2MRecord]) throws(LwM2MError) {
         guard instance != 65535 || definition.id == 2 else { throw .badRequest("instance ID 65535 is reserved") }
         var contents = try ResourceContent.bootstrapGrouping(records, definition: definition, instance: instance)
-        var newSecrets: [UInt16: CredentialReference] = [:]
+        var newSecrets: [UInt16: CredentialReference?] = [:]
         for resource in secretResources {
             guard let content = contents.removeValue(forKey: resource) else { continue }
             guard case .single(.opaque(var bytes)) = content else {
                 throw .badRequest("/\(definition.id)/\(instance)/\(resource) must be opaque")
             }
             defer { zeroize(&bytes) }
-            newSecrets[resource] = try storeSecret(bytes, instance: instance, resource: resource)
+            // An empty value (bootstrap servers write one in NoSec mode) means no secret.
+            newSecrets[resource] = bytes.isEmpty ? .some(nil) : try storeSecret(bytes, instance: instance, resource: resource)
         }
         state.instances[instance, default: [:]].merge(contents) { _, new in new }
-        if !newSecrets.isEmpty { state.secrets[instance, default: [:]].merge(newSecrets) { _, new in new } }
+        for (resource, reference) in newSecrets {
+            state.secrets[instance, default: [:]][resource] = reference
+        }
+        if state.secrets[instance]?.isEmpty == true { state.secrets[instance] = nil }
         changeHandler?(LwM2MPath(definition.id, instance))
     }
 

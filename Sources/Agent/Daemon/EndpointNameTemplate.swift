@@ -1,0 +1,86 @@
+import Glibc
+import Storage
+
+/// Why an endpoint name could not be made.
+public enum EndpointNameError: Error, Equatable, Sendable, CustomStringConvertible {
+    case unknownPlaceholder(String)
+    case unterminatedPlaceholder
+    case missingValue(String, String)
+    case invalidName(String)
+
+    public var description: String {
+        switch self {
+        case .unknownPlaceholder(let name):
+            "unknown placeholder {\(name)} (known: {machine-id}, {hostname}, {serial})"
+        case .unterminatedPlaceholder: "\"{\" without \"}\""
+        case .missingValue(let name, let why): "cannot fill {\(name)}: \(why)"
+        case .invalidName(let name): "endpoint name \"\(name)\" must be 1–255 printable characters without spaces, \"&\" or \"=\""
+        }
+    }
+}
+
+/// An endpoint client name, literal or made from the machine: `gw-{serial}`, `urn:dev:{machine-id}`.
+public struct EndpointNameTemplate: Sendable {
+    /// Where placeholder values come from (injectable for tests).
+    public struct Environment: Sendable {
+        public var machineID: @Sendable () -> String?
+        public var hostname: @Sendable () -> String?
+        public var readFile: @Sendable (String) -> String?
+
+        public init(machineID: @escaping @Sendable () -> String?, hostname: @escaping @Sendable () -> String?,
+                    readFile: @escaping @Sendable (String) -> String?) {
+            self.machineID = machineID
+            self.hostname = hostname
+            self.readFile = readFile
+        }
+
+        /// This machine: /etc/machine-id, gethostname(2), files as they are.
+        public static let system = Environment(
+            machineID: { readText("/etc/machine-id") },
+            hostname: {
+                var buffer = [CChar](repeating: 0, count: 256)
+                guard gethostname(&buffer, buffer.count) == 0 else { return nil }
+                return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            },
+            readFile: { readText($0) })
+
+        private static func readText(_ path: String) -> String? {
+            guard let bytes = try? AtomicFile.read(path) else { return nil }
+            // Device-tree strings end in NUL; files in a newline.
+            let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            return text.trimmingSpaces().split(separator: "\n").first.map(String.init)
+        }
+    }
+
+    public let template: String
+
+    public init(_ template: String) { self.template = template }
+
+    /// The name with every placeholder filled.
+    public func expand(_ environment: Environment, serialFile: String) throws(EndpointNameError) -> String {
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { throw .unterminatedPlaceholder }
+            let name = String(rest[rest.index(after: open)..<close])
+            let value: String?
+            switch name {
+            case "machine-id": value = environment.machineID()
+            case "hostname": value = environment.hostname()
+            case "serial": value = environment.readFile(serialFile)
+            default: throw .unknownPlaceholder(name)
+            }
+            guard let value, !value.isEmpty else {
+                throw .missingValue(name, name == "serial" ? "\(serialFile) is missing or empty" : "not available")
+            }
+            result += value
+            rest = rest[rest.index(after: close)...]
+        }
+        result += rest
+        let valid = !result.isEmpty && result.utf8.count <= 255
+            && result.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "&") && $0 != UInt8(ascii: "=") }
+        guard valid else { throw .invalidName(result) }
+        return result
+    }
+}
