@@ -1,5 +1,6 @@
 import Agent
 import CoAP
+import LwM2M
 import Glibc
 import Transport
 
@@ -12,6 +13,8 @@ struct CLI {
         commands:
           coap get|post|put|delete|fetch|ipatch URI [options]   send one CoAP request
           coap ping URI                                         CoAP ping (empty CON)
+          state show --config FILE [--json]                     the accounts the agent uses (no secrets)
+          factory-reset --config FILE                           back to the factory accounts
           version                                               print the version
 
         coap options:
@@ -27,6 +30,12 @@ struct CLI {
 
         The response payload goes to standard output. Exit status: 0 for a 2.xx response,
         1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
+
+        state show prints the saved configuration (or the factory accounts when none is saved);
+        exit 1 when the configuration or the saved state cannot be read. factory-reset asks a
+        running lwm2m-agentd to return to the factory accounts (SIGUSR1; it de-registers, drops
+        the bootstrapped configuration and starts over), or removes the saved configuration
+        when the daemon is not running.
         """
 
     static func main() {
@@ -37,7 +46,60 @@ struct CLI {
         case "version", "--version": print("lwm2m-agent \(AgentVersion.string)")
         case "help", "--help", "-h": print(usage)
         case "coap": exit(coap(arguments))
+        case "state": exit(state(arguments))
+        case "factory-reset": exit(factoryReset(arguments))
         default: usageError("unknown command \"\(command)\"")
+        }
+    }
+
+    static func state(_ arguments: [String]) -> Int32 {
+        do {
+            let parsed = try ParsedArguments(arguments, valueOptions: ["config"], flagOptions: ["json"])
+            guard parsed.positional == ["show"] else { throw UsageError.missingArgument("show") }
+            guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
+            let configuration = try AgentLauncher.loadConfiguration(path)
+            let store = try StateStore(directory: configuration.stateDirectory)
+            let snapshot: ConfigurationSnapshot
+            let source: String
+            switch store.load() {
+            case .none:
+                (snapshot, source) = (configuration.factorySnapshot, "factory accounts (nothing saved yet)")
+            case .state(let saved):
+                (snapshot, source) = (saved, "saved in \(store.path)")
+            case .unreadable(let why, let aside):
+                Console.error("lwm2m-agent: saved configuration unreadable: \(why) (moved to \(aside))\n")
+                return 1
+            }
+            print(StateReport.render(snapshot, source: source, endpointName: configuration.endpointName,
+                                     json: parsed.flag("json")), terminator: parsed.flag("json") ? "\n" : "")
+            return 0
+        } catch let error as UsageError {
+            usageError("\(error)")
+        } catch {
+            Console.error("lwm2m-agent: \(error)\n")
+            return 1
+        }
+    }
+
+    static func factoryReset(_ arguments: [String]) -> Int32 {
+        do {
+            let parsed = try ParsedArguments(arguments, valueOptions: ["config"], flagOptions: [])
+            guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
+            let configuration = try AgentLauncher.loadConfiguration(path)
+            let store = try StateStore(directory: configuration.stateDirectory)
+            if let pid = DaemonPIDFile(directory: configuration.stateDirectory).runningProcess() {
+                kill(pid, SIGUSR1)
+                print("factory reset requested from lwm2m-agentd (pid \(pid))")
+            } else {
+                try store.remove()
+                print("saved configuration removed: the next start uses the factory accounts")
+            }
+            return 0
+        } catch let error as UsageError {
+            usageError("\(error)")
+        } catch {
+            Console.error("lwm2m-agent: \(error)\n")
+            return 1
         }
     }
 

@@ -21,7 +21,7 @@ struct Daemon {
           --version              print the version and exit
 
         SIGTERM/SIGINT de-register and stop the daemon; SIGHUP reloads the configuration file
-        (factory accounts, log level). Logs go to stderr with journald priority prefixes.
+        (factory accounts, log level); SIGUSR1 is a factory reset (lwm2m-agent factory-reset). Logs go to stderr with journald priority prefixes.
         """
 
     static func main() {
@@ -80,11 +80,13 @@ struct Daemon {
                 level = parsed
             }
             let log = Logger(component: "lwm2m-agentd", level: level)
-            let signals = try SignalMonitor()
+            let signals = try SignalMonitor(signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1])
             let runtime = try AgentLauncher.makeRuntime(configuration, configurationPath: configurationPath, log: log,
                                                         signals: signals)
+            let pidFile = DaemonPIDFile(directory: configuration.stateDirectory)
+            try? pidFile.write()
+            defer { pidFile.remove() }
             try runtime.run()
-            exit(0)
         } catch {
             early.error("\(error)")
             exit(1)

@@ -442,3 +442,18 @@ def start_relay(procs):
         match = proc.wait_for(r"listening 127\.0\.0\.1 (\d+)", stream="stdout", timeout=10)
         return Relay(proc, int(match.group(1)))
     return start
+
+
+@pytest.fixture
+def start_peer(procs):
+    """Starts a peer server (``bootstrap_server`` or ``management_server``) on a free port."""
+    from peerproc import PEERS, PeerProc
+
+    def start(script: str, *args) -> PeerProc:
+        index = sum(1 for p in procs.background if p.name.startswith(script))
+        proc = PeerProc(f"{script}-{index}", [sys.executable, PEERS / f"{script}.py", "--listen", "127.0.0.1:0",
+                                              *args], procs.workdir)
+        procs.background.append(proc)  # killed and reported even if it never gets ready
+        proc.wait_ready()
+        return proc
+    return start

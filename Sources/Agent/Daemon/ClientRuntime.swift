@@ -81,6 +81,9 @@ public final class ClientRuntime {
     private func handleSignals(_ received: [Int32], logger: inout Logger) {
         for signal in received {
             switch signal {
+            case SIGUSR1:
+                log.notice("SIGUSR1: factory reset")
+                client.factoryReset(at: MonotonicClock.now())
             case SIGHUP:
                 guard let reload else { continue }
                 do {
