@@ -138,26 +138,31 @@ public final class ClientRuntime {
 
     private func performActions() {
         while true {
-            while let event = client.nextEvent() { report(event) }
-            guard let action = client.nextAction() else { return }
-            switch action {
-            case .open(let id, let account):
-                open(id, account)
-            case .send(let id, let bytes):
-                guard let connection = connections[id] else { continue }
-                do {
-                    _ = try connection.socket.send(bytes, to: connection.peer)
-                } catch {
-                    log.warning("\(id): send failed: \(error)")
-                }
-            case .close(let id):
-                if let connection = connections.removeValue(forKey: id) {
-                    poller.unregister(connection.socket.fileDescriptor)
-                    connection.socket.close()
-                }
-            case .saveState:
-                saveState()
+            for event in client.takeEvents() { report(event) }
+            let actions = client.takeActions()
+            if actions.isEmpty { return }
+            for action in actions { perform(action) }
+        }
+    }
+
+    private func perform(_ action: ClientAction) {
+        switch action {
+        case .open(let id, let account):
+            open(id, account)
+        case .send(let id, let bytes):
+            guard let connection = connections[id] else { return }
+            do {
+                _ = try connection.socket.send(bytes, to: connection.peer)
+            } catch {
+                log.warning("\(id): send failed: \(error)")
             }
+        case .close(let id):
+            if let connection = connections.removeValue(forKey: id) {
+                poller.unregister(connection.socket.fileDescriptor)
+                connection.socket.close()
+            }
+        case .saveState:
+            saveState()
         }
     }
 

@@ -41,9 +41,7 @@ public struct LwM2MClient {
     var random: SplitMix64
     var generation: UInt32 = 0
     var actions: [ClientAction] = []
-    var actionIndex = 0
     var events: [ClientEvent] = []
-    var eventIndex = 0
     var now: Instant
 
     var bootstrap = BootstrapProgress()
@@ -175,24 +173,18 @@ public struct LwM2MClient {
 
     // MARK: - Outputs
 
-    /// The next thing the outer layer must do.
-    public mutating func nextAction() -> ClientAction? {
-        guard actionIndex < actions.count else {
-            if !actions.isEmpty { actions.removeAll(keepingCapacity: true); actionIndex = 0 }
-            return nil
-        }
-        defer { actionIndex += 1 }
-        return actions[actionIndex]
+    /// What the outer layer must do, in order; empties the queue. (Arrays rather than a
+    /// `while let next()` loop: Swift 6.3's optimiser keeps such a loop's exclusive access open
+    /// across iterations, a false "simultaneous access" trap when the body calls back in.)
+    public mutating func takeActions() -> [ClientAction] {
+        defer { actions = [] }
+        return actions
     }
 
-    /// The next event to log or report.
-    public mutating func nextEvent() -> ClientEvent? {
-        guard eventIndex < events.count else {
-            if !events.isEmpty { events.removeAll(keepingCapacity: true); eventIndex = 0 }
-            return nil
-        }
-        defer { eventIndex += 1 }
-        return events[eventIndex]
+    /// The events since the last call, in order; empties the queue.
+    public mutating func takeEvents() -> [ClientEvent] {
+        defer { events = [] }
+        return events
     }
 
     /// When to call `advance(to:)` at the latest.
@@ -269,11 +261,10 @@ public struct LwM2MClient {
     /// nothing is left to do.
     mutating func flush() {
         for _ in 0..<8 {
-            var progressed = false
-            while let event = endpoint.nextEvent() {
-                progressed = true
-                handle(event)
-            }
+            var pending: [EndpointEvent<ConnectionID>] = []
+            while let event = endpoint.nextEvent() { pending.append(event) }
+            var progressed = !pending.isEmpty
+            for event in pending { handle(event) }
             if !triggers.pending.isEmpty {
                 progressed = true
                 handleTriggers()

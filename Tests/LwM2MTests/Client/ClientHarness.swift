@@ -155,8 +155,8 @@ struct ClientHarness {
     mutating func pump() {
         for _ in 0..<10_000 {
             var moved = false
-            while let event = client.nextEvent() { events.append(event) }
-            while let action = client.nextAction() {
+            events += client.takeEvents()
+            for action in client.takeActions() {
                 moved = true
                 switch action {
                 case .open(let connection, let account):
@@ -183,7 +183,7 @@ struct ClientHarness {
                     client.receive(datagram.bytes, from: datagram.peer, at: now)
                 }
             }
-            while let event = client.nextEvent() { events.append(event) }
+            events += client.takeEvents()
             if !moved { return }
         }
     }

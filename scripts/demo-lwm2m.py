@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""The LwM2M demo, run by scripts/demo.sh after the release build:
+
+    demo-lwm2m.py BIN_DIR
+
+Starts, on loopback, an LwM2M bootstrap server and a management server (the independent aiocoap
+peers in Tests/interop/peers) and lwm2m-agentd with a configuration holding only a bootstrap
+account. Shows: client-initiated bootstrap → registration → the management server reading the
+Device object /3/0 in TLV, SenML JSON and SenML CBOR → an observation with pmin/pmax → a restart
+that registers without bootstrapping → SIGTERM de-registering. Every process is stopped at the
+end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PEERS = REPO / "Tests" / "interop" / "peers"
+WAIT = 15.0
+
+
+class Peer:
+    """A peer server: JSON events on stdout, JSON commands on stdin."""
+
+    def __init__(self, name: str, script: str, workdir: Path, *args: str):
+        self.name = name
+        self.out = workdir / f"{name}.jsonl"
+        self.err = workdir / f"{name}.log"
+        self.proc = subprocess.Popen([sys.executable, str(PEERS / script), "--listen", "127.0.0.1:0", *args],
+                                     stdin=subprocess.PIPE, stdout=open(self.out, "wb"), stderr=open(self.err, "wb"))
+        self.next_id = 1
+        self.port = int(self.wait(lambda line: line.get("event") == "ready")["listen"].rsplit(":", 1)[1])
+
+    def lines(self) -> list[dict]:
+        result = []
+        for text in self.out.read_text(errors="replace").splitlines():
+            try:
+                result.append(json.loads(text))
+            except ValueError:
+                pass
+        return result
+
+    def wait(self, predicate, timeout: float = WAIT, count: int = 1) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.lines() if predicate(line)]
+            if len(found) >= count:
+                return found[count - 1]
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited: {self.err.read_text()[-2000:]}")
+            time.sleep(0.02)
+        raise SystemExit(f"{self.name}: timed out waiting ({timeout} s)")
+
+    def command(self, op: str, **fields) -> dict:
+        command_id = self.next_id
+        self.next_id += 1
+        self.proc.stdin.write((json.dumps({"id": command_id, "op": op, **fields}) + "\n").encode())
+        self.proc.stdin.flush()
+        return self.wait(lambda line: line.get("id") == command_id and "event" not in line)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def step(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def show(line: dict, keys: list[str]) -> None:
+    print("   " + json.dumps({key: line[key] for key in keys if key in line}), flush=True)
+
+
+def main() -> int:
+    bin_dir = Path(sys.argv[1])
+    workdir = Path(tempfile.mkdtemp(prefix="lwm2m-demo-"))
+    peers: list[Peer] = []
+    agents: list[subprocess.Popen] = []
+
+    def start_agent(config: Path, log: Path) -> subprocess.Popen:
+        started = time.monotonic()
+        agent = subprocess.Popen([str(bin_dir / "lwm2m-agentd"), "--config", str(config)],
+                                 stderr=open(log, "wb"), stdout=subprocess.DEVNULL)
+        agents.append(agent)
+        agent.started = started  # type: ignore[attr-defined]
+        return agent
+
+    try:
+        management = Peer("management-server", "management_server.py", workdir)
+        peers.append(management)
+        bootstrap = Peer("bootstrap-server", "bootstrap_server.py", workdir,
+                         "--server-uri", f"coap://127.0.0.1:{management.port}", "--lifetime", "60")
+        peers.append(bootstrap)
+        config = workdir / "agent.conf"
+        config.write_text(f"""[agent]
+endpoint-name = demo-gw-{{hostname}}
+state-dir = {workdir}/state
+log-level = info
+credential-store = development
+
+[bootstrap]
+uri = coap://127.0.0.1:{bootstrap.port}
+""")
+        step(f"servers: bootstrap coap://127.0.0.1:{bootstrap.port}, management coap://127.0.0.1:{management.port}")
+        print(f"   agent configuration ({config}):")
+        print("".join(f"   | {line}\n" for line in config.read_text().splitlines()), end="")
+
+        step("lwm2m-agentd --config agent.conf: client-initiated bootstrap")
+        agent = start_agent(config, workdir / "agentd.log")
+        show(bootstrap.wait(lambda line: line.get("event") == "bootstrap-request"), ["event", "ep", "pct"])
+        for line in [bootstrap.wait(lambda l: l.get("event") == "response", count=n) for n in range(1, 5)]:
+            show(line, ["op", "path", "format", "code"])
+
+        step("registration at the management server")
+        registration = management.wait(lambda line: line.get("event") == "register")
+        elapsed = time.monotonic() - agent.started  # type: ignore[attr-defined]
+        show(registration, ["event", "ep", "lt", "lwm2m", "binding", "location", "objects"])
+        print(f"   (start → registered via bootstrap: {elapsed * 1000:.0f} ms, debug build of the peers included)")
+        ep = registration["ep"]
+
+        for accept, name in ((11542, "TLV"), (110, "SenML JSON"), (112, "SenML CBOR")):
+            step(f"the management server reads /3/0 as {name} ({accept})")
+            reply = management.command("read", ep=ep, path="/3/0", accept=accept)
+            print(f"   {reply['code']}, format {reply.get('format')}")
+            for path, value in list(reply.get("value", {}).items())[:8]:
+                print(f"   {path} = {value!r}")
+
+        step("Write-Attributes pmin=1&pmax=2 on /3/0/9, then observe it for 5 s")
+        show(management.command("write-attributes", ep=ep, path="/3/0/9", attributes={"pmin": 1, "pmax": 2}), ["code"])
+        observed = management.command("observe", ep=ep, path="/3/0/9", accept=0)
+        show(observed, ["code", "value", "observing"])
+        time.sleep(5)
+        for line in [l for l in management.lines() if l.get("event") == "notify"]:
+            show(line, ["event", "observe", "value"])
+
+        step("SIGTERM: the agent de-registers")
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=10)
+        show(management.wait(lambda line: line.get("event") == "deregister"), ["event", "ep"])
+
+        step("restart: registered again from the saved configuration, no bootstrap")
+        agent = start_agent(config, workdir / "agentd-restart.log")
+        management.wait(lambda line: line.get("event") == "register", count=2)
+        requests = [l for l in bootstrap.lines() if l.get("event") == "bootstrap-request"]
+        print(f"   registered; bootstrap requests so far: {len(requests)}")
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=10)
+
+        step("agent log (first run)")
+        print((workdir / "agentd.log").read_text(), end="")
+        return 0
+    finally:
+        for agent in agents:
+            if agent.poll() is None:
+                agent.kill()
+        for peer in peers:
+            peer.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
