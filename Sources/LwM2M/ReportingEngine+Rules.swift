@@ -39,7 +39,7 @@ extension ReportingEngine {
         }
 
         /// The (first) observed path.
-        var path: LwM2MPath { paths[0] }
+        var path: LwM2MPath { paths.first ?? .root }
 
         /// The current content of the observed path(s). A composite observation leaves out
         /// the paths that no longer exist and never fails.

@@ -104,6 +104,35 @@ import Testing
         #expect(rig.update(at: 2).count == 1)
     }
 
+    @Test func emptyCompositePathListDoesNotTrap() throws {
+        var rig = try ReportingRig()
+        let id = ObservationID(rawValue: 9)
+        rig.engine.observe(paths: [], observation: id, format: ContentFormat.senmlJSON, registry: rig.registry,
+                           attributes: rig.store, at: rig.at(0))
+        #expect(rig.engine.path(of: id) == .root)
+        #expect(rig.update(at: 1).isEmpty)
+    }
+
+    // MARK: - Server defaults
+
+    /// TS 1.1 §5.1.2 / §6.4: Default Minimum and Maximum Period (/1/x/2, /1/x/3) apply only where
+    /// no level sets pmin / pmax; they cap nothing (a longer pmax at any level wins).
+    @Test func serverDefaultsApplyOnlyWhereNoLevelSetsTheAttribute() throws {
+        let servers = try MultiServer([101])
+        var rig = try ReportingRig()
+        // The rig's own registry: copy the server account's defaults (pmin 1, pmax 60).
+        rig.store.loadServerDefaults(from: servers.registry, server: ServerContext(shortServerID: 101))
+        #expect(rig.store.defaults == NotificationAttributes(pmin: 1, pmax: 60))
+        rig.writeAttributes("/3", "pmax=120")
+        rig.writeAttributes("/3/0", "pmin=3")
+        rig.writeAttributes("/3/0/9", "pmax=10")
+        #expect(rig.store.effective(for: LwM2MPath(3, 0, 9)) == NotificationAttributes(pmin: 3, pmax: 10))
+        #expect(rig.store.effective(for: LwM2MPath(3, 0, 13)) == NotificationAttributes(pmin: 3, pmax: 120))
+        #expect(rig.store.effective(for: LwM2MPath(32769, 0, 0)) == NotificationAttributes(pmin: 1, pmax: 60))
+        _ = rig.observe(LwM2MPath(3, 0, 13))
+        #expect(rig.engine.nextDeadline == rig.at(120))  // not capped at the default 60
+    }
+
     // MARK: - gt / lt / st on a multi-instance resource
 
     @Test func thresholdsApplyToEachResourceInstance() throws {
