@@ -199,3 +199,59 @@ def test_bad_composite_input_never_breaks_the_agent(start_daemon):
         assert request(daemon, Code.iPATCH, "/", payload=payload, content_format=fmt).code == Code.BAD_REQUEST
     assert daemon.proc.alive()
     assert read_json(daemon, "/3/0")["/3/0/16"]["vs"] == "U"
+
+
+async def observe_values(uri: str, count: int, timeout: float = 20.0) -> list[tuple[float, bytes]]:
+    """Observes ``uri`` (GET, Observe 0) and returns (arrival time, payload) of the registration
+    answer and the next ``count`` notifications."""
+    context = await Context.create_client_context()
+    loop = asyncio.get_running_loop()
+    try:
+        pending = context.request(Message(code=Code.GET, uri=uri, observe=0))
+        first = await asyncio.wait_for(pending.response, 10)
+        assert first.code == Code.CONTENT and first.opt.observe is not None, first
+        received = [(loop.time(), first.payload)]
+
+        async def collect():
+            async for notification in pending.observation:
+                received.append((loop.time(), notification.payload))
+                if len(received) == count + 1:
+                    return
+
+        await asyncio.wait_for(collect(), timeout)
+        pending.observation.cancel()
+        return received
+    finally:
+        await context.shutdown()
+
+
+def test_observe_with_pmin_and_pmax(start_daemon):
+    daemon = start_daemon()
+    # Timezone (/3/0/15) never changes: only pmax makes notifications.
+    assert run(exchange(daemon.uri("/3/0/15?pmax=1"), Code.PUT)).code == Code.CHANGED
+    received = run(observe_values(daemon.uri("/3/0/15"), 2))
+    gaps = [b[0] - a[0] for a, b in zip(received, received[1:])]
+    assert all(0.8 <= gap <= 2.5 for gap in gaps), gaps
+    assert {payload for _, payload in received} == {b"Etc/UTC"}
+    # Current Time (/3/0/13) changes every second; pmin 2 spaces the notifications.
+    assert run(exchange(daemon.uri("/3/0/13?pmin=2"), Code.PUT)).code == Code.CHANGED
+    received = run(observe_values(daemon.uri("/3/0/13"), 2))
+    gaps = [b[0] - a[0] for a, b in zip(received, received[1:])]
+    assert all(gap >= 1.8 for gap in gaps), gaps
+    times = [int(payload) for _, payload in received]
+    assert times[1] - times[0] >= 2 and times[2] - times[1] >= 2
+
+
+def test_observe_with_lt_and_st(start_daemon):
+    # Battery Level (/3/0/9) drops by 1 every 10 ticks: every 0.2 s here.
+    daemon = start_daemon(tick=0.02)
+    level = int(request(daemon, Code.GET, "/3/0/9").payload)
+    assert run(exchange(daemon.uri(f"/3/0/9?lt={level - 2.5}"), Code.PUT)).code == Code.CHANGED
+    received = run(observe_values(daemon.uri("/3/0/9"), 1))
+    # The first notification is the crossing of lt: from level-2 to level-3.
+    assert int(received[1][1]) == level - 3, received
+    # With a step of 3 (lt removed) each notification is 3 below the previous one.
+    assert run(exchange(daemon.uri("/3/0/9?lt&st=3"), Code.PUT)).code == Code.CHANGED
+    values = [int(payload) for _, payload in run(observe_values(daemon.uri("/3/0/9"), 2))]
+    steps = [a - b for a, b in zip(values, values[1:])]
+    assert steps == [3, 3], values  # (the level wraps from 0 to 100 only after about 19 s)
