@@ -1,25 +1,20 @@
 import CoAP
 
-// TODO(issue 3): still missing from the Device Management & Information Reporting interfaces:
-// - Observe / Cancel Observation / Notify: this handler answers the registering GET as a plain
-//   Read; `ReportingEngine` owns the observations and decides the notifications (pmin, pmax,
-//   gt, lt, st, epmin, epmax) from `ObjectRegistry.takeChanges()`. Still missing: storing
-//   notifications while offline (/1/x/6), Default Maximum Period capping a longer per-path
-//   pmax, attributes per server (one `AttributeStore` for now), and gt/lt/st on an observed
-//   multi-instance resource (they filter single numeric values only).
-// - Write-Attributes and attributes in Discover need `handle(_:registry:attributes:)` (one
-//   `AttributeStore`, i.e. one server); the store-less `handle(_:registry:)` answers 5.01.
-// - Read-Composite, Write-Composite, Observe-Composite (FETCH / iPATCH with SenML): answered 4.05.
-// - Access Control (object 2) and per-server rights (4.01 Unauthorized): every request is
-//   allowed; the handler does not know which server asked.
-// - Bootstrap interface (Bootstrap-Write/Read/Discover/Delete on `/`, Bootstrap-Finish).
-// - Write Replace on an instance should also drop writable resources absent from the payload;
-//   for now every record is written and the rest kept. Create does not check mandatory
-//   resources.
-// - Execute argument syntax (TS 1.1 §5.4.5) is not validated; the raw payload is passed on.
-// - A Write spanning several resources is validated first but not rolled back if a platform
-//   object fails part-way.
-// - Send (LwM2M 1.1 Information Reporting), and LwM2M 1.2 additions (Discover depth, …).
+// TODO(issue 3): what remains of the Device Management & Information Reporting interfaces
+// (see docs/lwm2m-responder.md for what is done):
+// - Bootstrap interface (Bootstrap-Write/Read/Discover/Delete on `/`, Bootstrap-Finish): the
+//   Security (0) and OSCORE (21) objects answer 4.01 to every management-server request.
+// - Access rights are checked when an observation is registered, not again per notification;
+//   an ACL change does not end existing observations.
+// - Observe-Composite takes the smallest pmin / pmax over its paths and ignores gt / lt / st,
+//   epmin and epmax (TS 1.1 leaves composite attributes open).
+// - Read-Composite answers with the paths that exist (4.04 only when none does); a per-path
+//   error cannot be reported in SenML.
+// - Attributes attached to one resource instance do not apply to an observation of the whole
+//   multi-instance resource (the resource's own gt / lt / st apply to each instance).
+// - Write-Replace of an instance whose object cannot remove resources (`removeResource` not
+//   implemented) fails with 4.05 when a present optional writable resource is left out.
+// - LwM2M 1.2 additions (Discover depth, Write-Attributes edge cases, gateway / ACL bits 1.2).
 
 /// Answers the Device Management requests of an LwM2M server (TS 1.1 §6.3) against an
 /// `ObjectRegistry`. Sans-IO: one CoAP request in, one response out.
@@ -34,6 +29,8 @@ import CoAP
 /// | POST on resource             | Execute (payload = arguments)     | 2.04    |
 /// | POST on object               | Create (Location-Path `o/i`)      | 2.01    |
 /// | DELETE on instance           | Delete                            | 2.02    |
+/// | FETCH on `/` (SenML paths)   | Read-Composite / Observe-Composite| 2.05    |
+/// | iPATCH on `/` (SenML values) | Write-Composite                   | 2.04    |
 ///
 /// Errors: a Uri-Path that is not an LwM2M path (non-numeric or zero-padded segment, an ID
 /// over 65534, more than four segments) is 4.00 Bad Request — the request is malformed for
@@ -41,7 +38,8 @@ import CoAP
 /// the target or its definition does not allow, and methods no operation maps to, are 4.05;
 /// a missing or unreadable Content-Format is 4.15; a payload that does not decode or does not
 /// fit the definition is 4.00 (and nothing is written); a Read no accepted format can carry
-/// is 4.06.
+/// is 4.06; an operation the server has no access right for (Access Control, several servers)
+/// and any request on the Security or OSCORE object is 4.01; an object failing is 5.00.
 public struct RequestHandler: Sendable {
     /// Content formats a Write or Create payload may use.
     public static let writableFormats: [UInt16] =
