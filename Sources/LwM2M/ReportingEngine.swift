@@ -89,6 +89,12 @@ public struct ReportingEngine: Sendable {
     /// The notifications stored while offline, oldest first.
     public var storedNotifications: [Notification] { stored }
 
+    /// Takes Notification Storing When Disabled or Offline (/1/x/6) from `server`'s account
+    /// (true when absent).
+    public mutating func loadServerSettings(from registry: ObjectRegistry, server: ServerContext) {
+        storesNotificationsWhenOffline = server.storesNotificationsWhenOffline(in: registry)
+    }
+
     /// The server went offline (false) or came back (true). Stored notifications come out with
     /// the next `update`/`due`.
     public mutating func setOnline(_ online: Bool) {

@@ -74,11 +74,17 @@ public struct RequestHandler: Sendable {
     /// path, a Delete forgets the attributes under the instance. When the registry holds more
     /// than one Server object instance, the Access Control object (2) decides what `server` may
     /// do (`AccessControl`; 4.01 otherwise), and a Create makes `server` the owner of the new
-    /// instance's ACL instance.
+    /// instance's ACL instance. When the server has a Server object instance, its Default
+    /// Minimum / Maximum Period (/1/x/2, /1/x/3) are reloaded into `attributes.defaults` after
+    /// the request, so a Write to them takes effect for the next notification.
     public func handle(_ message: CoAPMessage, registry: ObjectRegistry, server: ServerContext,
                        attributes: inout AttributeStore) -> CoAPResponse
     {
-        handleKeeping(message, registry, server, &attributes)
+        let response = handleKeeping(message, registry, server, &attributes)
+        if server.serverInstance(in: registry) != nil {
+            attributes.loadServerDefaults(from: registry, server: server)
+        }
+        return response
     }
 
     private func handleKeeping(_ message: CoAPMessage, _ registry: ObjectRegistry, _ server: ServerContext?,

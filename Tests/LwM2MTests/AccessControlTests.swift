@@ -130,6 +130,17 @@ import Testing
         #expect(ServerContext(shortServerID: 7).serverInstance(in: rig.registry) == nil)
     }
 
+    @Test func writingTheDefaultPeriodsUpdatesThatServersStore() throws {
+        let rig = try MultiServer([101])
+        let write = request(.put, "/1/0/3", format: ContentFormat.textPlain, payload: utf8("90"))
+        #expect(rig.handle(write, from: 101).code == .changed)
+        #expect(rig.stores[101]?.defaults == NotificationAttributes(pmin: 1, pmax: 90))
+        var engine = ReportingEngine()
+        try rig.servers.set(LwM2MPath(1, 0, 6), .boolean(false))
+        engine.loadServerSettings(from: rig.registry, server: ServerContext(shortServerID: 101))
+        #expect(!engine.storesNotificationsWhenOffline)
+    }
+
     @Test func attributesArePerServer() throws {
         let rig = try MultiServer([101])
         #expect(rig.handle(request(.put, "/3/0/9", query: ["pmin=5"]), from: 101).code == .changed)
