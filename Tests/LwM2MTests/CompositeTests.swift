@@ -44,6 +44,22 @@ import Testing
         #expect(one.payload == [0x81, 0xA2, 0x00, 0x66] + utf8("/3/0/9") + [0x02, 0x18, 0x5F])
     }
 
+    /// The LwM2M 1.1 interoperability test int-229 path list: overlapping object, instance,
+    /// resource and resource-instance paths; each value comes once. The root reads everything
+    /// a management server may see.
+    @Test func overlappingPathsAndTheRoot() throws {
+        let rig = try MultiServer([101])
+        try rig.responder.device.set(LwM2MPath(3, 0, 11), .multiple([0: .integer(0)]))
+        let response = rig.responder.handle(fetch(#"[{"n":"/3"},{"n":"/1/0"},{"n":"/1/0/1"},{"n":"/3/0/11/0"}]"#))
+        #expect(response.code == .content)
+        let records = try SenMLJSON.decode(response.payload, resolver: { rig.registry.schema.type(of: $0) })
+        let expected = try rig.registry.records(at: LwM2MPath(3)) + rig.registry.records(at: LwM2MPath(1, 0))
+        #expect(records == expected)
+        let all = rig.responder.handle(fetch(#"[{"n":"/"}]"#))
+        let everything = try SenMLJSON.decode(all.payload, resolver: { rig.registry.schema.type(of: $0) })
+        #expect(Set(everything.map { $0.path.objectID! }) == [1, 3, 32769])
+    }
+
     @Test func negotiationAndErrors() throws {
         let responder = try Responder()
         let paths = #"[{"n":"/3/0/9"}]"#
