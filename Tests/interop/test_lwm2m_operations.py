@@ -255,3 +255,10 @@ def test_observe_with_lt_and_st(start_daemon):
     values = [int(payload) for _, payload in run(observe_values(daemon.uri("/3/0/9"), 2))]
     steps = [a - b for a, b in zip(values, values[1:])]
     assert steps == [3, 3], values  # (the level wraps from 0 to 100 only after about 19 s)
+
+
+def test_send_golden_vector_decodes_with_cbor2():
+    """The SenML CBOR Send payload hand-encoded in Tests/LwM2MTests/SendRequestTests.swift
+    (`senmlCBORGoldenVector`), read by cbor2: one record, n "/3/0/9", v 95, bt 1700000000."""
+    golden = bytes.fromhex("81a3" "00" "66") + b"/3/0/9" + bytes.fromhex("02185f" "221a6553f100")
+    assert cbor2.loads(golden) == [{0: "/3/0/9", 2: 95, -3: 1_700_000_000}]
