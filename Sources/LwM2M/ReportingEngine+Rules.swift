@@ -4,6 +4,13 @@ import CoAP
 // notification is due.
 
 extension ReportingEngine {
+    /// What an evaluation reads: the registry, filtered by the engine's server's access rights
+    /// (no filter without a server or with a single Server object instance).
+    struct Source {
+        let registry: ObjectRegistry
+        let access: AccessControl?
+    }
+
     /// One observation: its path and format, what was last sent and when, and what is waiting.
     struct Entry: Sendable {
         /// The observed paths: one, or the list of a composite observation.
@@ -41,16 +48,22 @@ extension ReportingEngine {
         /// The (first) observed path.
         var path: LwM2MPath { paths.first ?? .root }
 
-        /// The current content of the observed path(s). A composite observation leaves out
-        /// the paths that no longer exist and never fails.
-        func records(_ registry: ObjectRegistry) throws(LwM2MError) -> [LwM2MRecord] {
-            isComposite ? try Self.compositeRecords(paths, registry) : try registry.records(at: path)
+        /// The current content of the observed path(s), as `source`'s server may read it. A
+        /// composite observation leaves out the paths that no longer exist or that the server may
+        /// not read, and never fails; a single path the server lost its Read right on is 4.01
+        /// (the observation then ends).
+        func records(_ source: Source) throws(LwM2MError) -> [LwM2MRecord] {
+            if isComposite { return Self.compositeRecords(paths, source) }
+            if let access = source.access, path.depth >= 2 {
+                _ = try source.registry.target(path)
+                try access.require(.read, at: path)
+            }
+            return try RequestHandler.readableRecords(path, source.registry, source.access)
         }
 
-        /// The records of every existing path of `paths`, each once, in list order.
-        static func compositeRecords(_ paths: [LwM2MPath], _ registry: ObjectRegistry) throws(LwM2MError)
-            -> [LwM2MRecord]
-        {
+        /// The records of every existing, readable path of `paths`, each once, in list order.
+        static func compositeRecords(_ paths: [LwM2MPath], _ source: Source) -> [LwM2MRecord] {
+            let registry = source.registry
             var records: [LwM2MRecord] = []
             var seen: Set<LwM2MPath> = []
             for path in paths {
@@ -58,8 +71,12 @@ extension ReportingEngine {
                     ? registry.objectIDs.filter { !RequestHandler.bootstrapOnlyObjects.contains($0) }.map { LwM2MPath($0) }
                     : [path]
                 for target in targets {
-                    if let objectID = target.objectID, RequestHandler.bootstrapOnlyObjects.contains(objectID) { continue }
-                    guard let part = try? registry.records(at: target) else { continue }
+                    guard let objectID = target.objectID, !RequestHandler.bootstrapOnlyObjects.contains(objectID) else {
+                        continue
+                    }
+                    if let access = source.access, let instance = target.instanceID,
+                       !access.canRead(objectID: objectID, instanceID: instance) { continue }
+                    guard let part = try? RequestHandler.readableRecords(target, registry, source.access) else { continue }
                     for record in part where seen.insert(record.path).inserted { records.append(record) }
                 }
             }
@@ -99,32 +116,32 @@ extension ReportingEngine {
 
         /// The object reported a change at or around the path: evaluate it now, or when epmin
         /// has passed since the last evaluation.
-        mutating func changeReported(registry: ObjectRegistry, at now: Instant) {
+        mutating func changeReported(source: Source, at now: Instant) {
             guard !failed else { return }
             if let epmin = attributes.epmin, now < lastEvaluated + .seconds(epmin) {
                 deferredChange = true
                 return
             }
-            evaluate(registry: registry, changed: true, at: now)
+            evaluate(source: source, changed: true, at: now)
         }
 
         /// Runs the evaluations that have come due: a deferred change, or an epmax sample.
-        mutating func evaluateIfDue(registry: ObjectRegistry, at now: Instant) {
+        mutating func evaluateIfDue(source: Source, at now: Instant) {
             guard !failed else { return }
             if deferredChange, lastEvaluated + .seconds(attributes.epmin ?? 0) <= now {
-                evaluate(registry: registry, changed: true, at: now)
+                evaluate(source: source, changed: true, at: now)
             } else if let epmax = effectiveEpmax, lastEvaluated + .seconds(epmax) <= now {
-                evaluate(registry: registry, changed: false, at: now)
+                evaluate(source: source, changed: false, at: now)
             }
         }
 
         /// Reads the path and decides whether it is worth a notification. A reported change
         /// counts even if the content reads the same; a sample (`changed` false) only when the
         /// content differs from the last one sent. An unreadable path is due at once (its error).
-        mutating func evaluate(registry: ObjectRegistry, changed: Bool, at now: Instant) {
+        mutating func evaluate(source: Source, changed: Bool, at now: Instant) {
             lastEvaluated = now
             deferredChange = false
-            guard let records = try? records(registry) else {
+            guard let records = try? records(source) else {
                 failed = true
                 return
             }
@@ -153,8 +170,8 @@ extension ReportingEngine {
 
         /// The notification carrying the path's current content in the registration's format;
         /// records it as sent `now`. Throws the read error (the observation then ends).
-        mutating func notification(registry: ObjectRegistry, at now: Instant) throws(LwM2MError) -> CoAPResponse {
-            let records = try records(registry)
+        mutating func notification(source: Source, at now: Instant) throws(LwM2MError) -> CoAPResponse {
+            let records = try records(source)
             let payload: [UInt8]
             if isComposite {
                 payload = try RequestHandler.encodeComposite(records, format: format)

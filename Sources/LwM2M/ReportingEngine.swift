@@ -59,6 +59,11 @@ public struct ReportingEngine: Sendable {
     /// /1/x/6 of the server's account: store notifications while offline (true) or suspend
     /// reporting (false).
     public var storesNotificationsWhenOffline = true
+    /// The server these observations belong to. When set and access control applies (several
+    /// Server object instances), notifications carry only what the server may read: an object
+    /// observation lists its readable instances, a composite one its readable paths, and an
+    /// observation of an instance (or below) whose Read right was withdrawn ends with 4.01.
+    public var server: ServerContext?
     /// How many notifications are stored at most while offline.
     public var storageLimit = 64
     /// How many stored notifications were dropped (oldest first) because the storage was full.
@@ -108,9 +113,10 @@ public struct ReportingEngine: Sendable {
     public mutating func observe(path: LwM2MPath, observation: ObservationID, format: UInt16,
                                  registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) {
         if entries[observation] == nil { order.append(observation) }
-        entries[observation] = Entry(paths: [path], isComposite: false, format: format,
-                                     records: try? registry.records(at: path),
-                                     attributes: attributes.effective(for: path), at: now)
+        var entry = Entry(paths: [path], isComposite: false, format: format, records: nil,
+                          attributes: attributes.effective(for: path), at: now)
+        entry.lastRecords = try? entry.records(source(registry))
+        entries[observation] = entry
     }
 
     /// Starts reporting the path list `paths` for a composite `observation` (Observe-Composite:
@@ -122,7 +128,7 @@ public struct ReportingEngine: Sendable {
                                  registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) {
         if entries[observation] == nil { order.append(observation) }
         entries[observation] = Entry(paths: paths, isComposite: true, format: format,
-                                     records: try? Entry.compositeRecords(paths, registry),
+                                     records: Entry.compositeRecords(paths, source(registry)),
                                      attributes: Self.compositeAttributes(paths, attributes), at: now)
     }
 
@@ -156,15 +162,16 @@ public struct ReportingEngine: Sendable {
     public mutating func update(changed: [LwM2MPath], registry: ObjectRegistry, attributes: AttributeStore,
                                 at now: Instant) -> [Notification] {
         refresh(attributes)
+        let source = source(registry)
         if !changed.isEmpty {
             for id in order {
                 guard let paths = entries[id]?.paths,
                       changed.contains(where: { change in paths.contains { $0.contains(change) || change.contains($0) } })
                 else { continue }
-                entries[id]!.changeReported(registry: registry, at: now)
+                entries[id]!.changeReported(source: source, at: now)
             }
         }
-        return collectDue(registry: registry, at: now)
+        return collectDue(source: source, at: now)
     }
 
     /// The notifications due `now`: pending changes whose pmin has passed, observations whose
@@ -172,7 +179,7 @@ public struct ReportingEngine: Sendable {
     /// carries the current content of the observed path.
     public mutating func due(registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) -> [Notification] {
         refresh(attributes)
-        return collectDue(registry: registry, at: now)
+        return collectDue(source: source(registry), at: now)
     }
 
     /// The earliest instant something becomes due (a pending change's pmin, a pmax, an epmin or
@@ -204,9 +211,9 @@ public struct ReportingEngine: Sendable {
         return NotificationAttributes(pmin: pmin, pmax: pmaxes.min())
     }
 
-    private mutating func collectDue(registry: ObjectRegistry, at now: Instant) -> [Notification] {
+    private mutating func collectDue(source: Source, at now: Instant) -> [Notification] {
         guard isOnline || storesNotificationsWhenOffline else { return [] }
-        let fresh = collectFresh(registry: registry, at: now)
+        let fresh = collectFresh(source: source, at: now)
         guard isOnline else {
             stored += fresh
             if stored.count > storageLimit {
@@ -220,17 +227,22 @@ public struct ReportingEngine: Sendable {
         return stored + fresh
     }
 
-    private mutating func collectFresh(registry: ObjectRegistry, at now: Instant) -> [Notification] {
+    /// The reading context of `registry` for this engine's server.
+    private func source(_ registry: ObjectRegistry) -> Source {
+        Source(registry: registry, access: AccessControl(server: server, registry: registry))
+    }
+
+    private mutating func collectFresh(source: Source, at now: Instant) -> [Notification] {
         var notifications: [Notification] = []
         for id in order {
             guard var entry = entries[id], let deadline = entry.deadline, deadline <= now else { continue }
-            entry.evaluateIfDue(registry: registry, at: now)
+            entry.evaluateIfDue(source: source, at: now)
             guard entry.isDue(at: now) else {
                 entries[id] = entry
                 continue
             }
             do throws(LwM2MError) {
-                let response = try entry.notification(registry: registry, at: now)
+                let response = try entry.notification(source: source, at: now)
                 entries[id] = entry
                 notifications.append(Notification(observation: id, response: response))
             } catch {

@@ -4,8 +4,8 @@ import CoAP
 // (see docs/lwm2m-responder.md for what is done):
 // - Bootstrap interface (Bootstrap-Write/Read/Discover/Delete on `/`, Bootstrap-Finish): the
 //   Security (0) and OSCORE (21) objects answer 4.01 to every management-server request.
-// - Access rights are checked when an observation is registered, not again per notification;
-//   an ACL change does not end existing observations.
+// - ACL housekeeping beyond Create/Delete: orphaned instances (no owner left) are not
+//   removed, and the Discover right follows Read (some clients always allow Discover).
 // - Observe-Composite takes the smallest pmin / pmax over its paths and ignores gt / lt / st,
 //   epmin and epmax (TS 1.1 leaves composite attributes open).
 // - Read-Composite answers with the paths that exist (4.04 only when none does); a per-path

@@ -1,4 +1,4 @@
-import CoAP
+@testable import CoAP
 import Testing
 @testable import LwM2M
 
@@ -96,6 +96,35 @@ import Testing
         #expect(rig.handle(request(.delete, "/32769/5"), from: 101).code == .deleted)
         #expect(!AccessControl.entries(in: rig.registry).contains { $0.objectInstanceID == 5 })
         #expect(rig.acl.instanceIDs == [0])
+    }
+
+    @Test func notificationsCarryOnlyWhatTheServerMayRead() throws {
+        let rig = try MultiServer()
+        try rig.responder.test.set(LwM2MPath(32769, 1, 0), .string("one"))
+        try rig.addACL(0, object: 32769, objectInstance: 1, rights: [101: .read], owner: 102)
+        try rig.addACL(1, object: 32769, objectInstance: 0, rights: [101: .read], owner: 102)
+        var engine = ReportingEngine()
+        engine.server = ServerContext(shortServerID: 101)
+        let store = AttributeStore()
+        let t0 = Instant(nanoseconds: 1_000_000_000)
+        let objectObservation = ObservationID(rawValue: 1), instanceObservation = ObservationID(rawValue: 2)
+        engine.observe(path: LwM2MPath(32769), observation: objectObservation, format: ContentFormat.senmlJSON,
+                       registry: rig.registry, attributes: store, at: t0)
+        engine.observe(path: LwM2MPath(32769, 0), observation: instanceObservation, format: ContentFormat.senmlJSON,
+                       registry: rig.registry, attributes: store, at: t0)
+        // 101 loses Read on /32769/0: the object notification leaves it out, the instance
+        // observation ends with 4.01.
+        try rig.addACL(1, object: 32769, objectInstance: 0, rights: [101: .write], owner: 102)
+        try rig.responder.test.set(LwM2MPath(32769, 0, 0), .string("changed"))
+        try rig.responder.test.set(LwM2MPath(32769, 1, 0), .string("uno"))
+        let notifications = engine.update(changed: rig.registry.takeChanges(), registry: rig.registry,
+                                          attributes: store, at: t0 + .seconds(1))
+        let byID = Dictionary(uniqueKeysWithValues: notifications.map { ($0.observation, $0.response) })
+        #expect(byID[objectObservation]?.code == .content)
+        #expect(byID[objectObservation]?.text.contains("changed") == false)
+        #expect(byID[objectObservation]?.text.contains("uno") == true)
+        #expect(byID[instanceObservation]?.code == .unauthorized)
+        #expect(engine.observations == [objectObservation])
     }
 
     @Test func aclBitsMapToOperations() {
