@@ -21,6 +21,9 @@ extension DemoResources {
         defer { report(endpoint: &endpoint, at: now) }
         let message = request.message
         let response = RequestHandler().handle(message, registry: registry, attributes: &attributes)
+        if message.code == .fetch {
+            return observeComposite(request, response: response, endpoint: &endpoint, at: now)
+        }
         guard message.code == .get, let path = LwM2MPath(segments: message.uriPath) else {
             endpoint.respond(to: request.exchange, with: response, at: now)
             return
@@ -37,6 +40,37 @@ extension DemoResources {
         }
         if let id = endpoint.respond(to: request.exchange, with: response, acceptObservation: true, at: now) {
             reporting.observe(path: path, observation: id, format: format, registry: registry,
+                              attributes: attributes, at: now)
+        }
+    }
+
+    /// Answers a Read-Composite; with Observe = 0 and a 2.05 answer, registers an
+    /// Observe-Composite with the endpoint and the reporting engine, replacing the peer's
+    /// observation of the same path list under another token (Observe = 1 ends those too).
+    private mutating func observeComposite<Peer>(
+        _ request: IncomingRequest<Peer>, response: CoAPResponse, endpoint: inout CoAPEndpoint<Peer>, at now: Instant
+    ) {
+        let message = request.message
+        guard request.observe != nil, let paths = try? RequestHandler.compositePaths(of: message) else {
+            endpoint.respond(to: request.exchange, with: response, at: now)
+            return
+        }
+        let registering = request.observe == .register && response.code == .content
+        if request.observe == .deregister || registering {
+            for id in reporting.compositeObservations(of: paths) {
+                guard let info = endpoint.observationInfo(id), info.peer == request.peer,
+                      info.token != message.token else { continue }
+                reporting.cancel(observation: id)
+                endpoint.cancelObservation(id)
+            }
+        }
+        guard registering, let format = response.options.first(where: { $0.number == .contentFormat })?.uintValue
+            .flatMap({ UInt16(exactly: $0) }) else {
+            endpoint.respond(to: request.exchange, with: response, at: now)
+            return
+        }
+        if let id = endpoint.respond(to: request.exchange, with: response, acceptObservation: true, at: now) {
+            reporting.observe(paths: paths, observation: id, format: format, registry: registry,
                               attributes: attributes, at: now)
         }
     }

@@ -15,6 +15,8 @@ import LwM2M
 /// | /demo/counter | GET (+Observe) | a number that increments every `tickInterval` |
 /// | /demo/execute | POST | counts executions |
 /// | /3/0 | LwM2M operations | a Device object (Read in TLV, SenML JSON/CBOR, …; Write, Execute, Discover, Write-Attributes, Observe) |
+/// | /3311/0 | LwM2M operations | a Light Control object (writable, multi-instance: Create, Delete, Write-Replace) |
+/// | / | FETCH, iPATCH | LwM2M Read-/Observe-Composite and Write-Composite (SenML JSON / CBOR) |
 ///
 /// The Device object changes so LwM2M observations fire: Current Time (/3/0/13) follows the
 /// clock on every tick, Battery Level (/3/0/9) drops by 1 every 10 ticks (back to 100 after 0).
@@ -66,6 +68,7 @@ public struct DemoResources {
         batteryLevel = info.batteryLevel
         device = DeviceObject.make(info: info, currentTime: startTime, reboot: { rebootCounter.count += 1 })
         registry.register(device)
+        registry.register(Self.makeLight())
         _ = registry.takeChanges()
         self.rebootCounter = rebootCounter
     }
@@ -110,7 +113,10 @@ public struct DemoResources {
              ("/demo/counter", _), ("/demo/execute", _):
             response = .error(.methodNotAllowed, "\(message.code.name ?? message.code.description) not allowed on \(message.path)")
         default:
-            if let first = message.uriPath.first, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            if message.uriPath.isEmpty, message.code == .fetch || message.code == .iPatch {
+                // Read-/Observe-Composite and Write-Composite address the root.
+                return handleLwM2M(request, endpoint: &endpoint, at: now)
+            } else if let first = message.uriPath.first, first.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
                 // An LwM2M object path: the LwM2M responder answers it.
                 return handleLwM2M(request, endpoint: &endpoint, at: now)
             } else {
@@ -150,6 +156,17 @@ public struct DemoResources {
         "</demo/hello>;rt=\"demo.text\";ct=0,</demo/large>;ct=0;sz=4096,</demo/store>;ct=42,"
         + "</demo/counter>;obs;ct=0,</demo/execute>,</3/0>;ver=1.2"
     ).utf8)
+
+    /// Light Control (/3311) instance 0: On/Off true, Dimmer 50, Colour "warm white", Power
+    /// factor 0.9 (read-only).
+    static func makeLight() -> StaticObject {
+        let light = StaticObject(definition: OMAObjects.definition(3311)!, instanceIDs: [0])
+        try? light.set(LwM2MPath(3311, 0, 5850), .boolean(true))
+        try? light.set(LwM2MPath(3311, 0, 5851), .integer(50))
+        try? light.set(LwM2MPath(3311, 0, 5706), .string("warm white"))
+        try? light.set(LwM2MPath(3311, 0, 5820), .float(0.9))
+        return light
+    }
 
     /// A 2.05 with `payload`, or 4.06 if the client's Accept asks for another format.
     static func text(_ payload: [UInt8], format: UInt16, accept: UInt16?) -> CoAPResponse {

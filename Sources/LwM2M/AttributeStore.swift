@@ -1,9 +1,12 @@
 /// The notification attributes a server attached with Write-Attributes, by path, and the
-/// server's defaults (Default Minimum/Maximum Period, /1/x/2 and /1/x/3). One server for now:
-/// a multi-server agent keeps one store per Short Server ID.
+/// server's defaults (Default Minimum/Maximum Period, /1/x/2 and /1/x/3). Attributes belong to
+/// the server that wrote them: the agent keeps one store per Short Server ID and hands the
+/// requesting server's to `RequestHandler.handle(_:registry:server:attributes:)` and that
+/// server's `ReportingEngine`.
 ///
 /// Precedence (TS 1.1 §5.1.2): resource instance > resource > object instance > object >
-/// server defaults, attribute by attribute.
+/// server defaults, attribute by attribute. The defaults only fill in what no level sets: a
+/// pmax set at any level is used as it is, longer than Default Maximum Period or not.
 public struct AttributeStore: Hashable, Sendable {
     /// The attributes attached at each path (never empty sets).
     public private(set) var attached: [LwM2MPath: NotificationAttributes] = [:]

@@ -127,6 +127,11 @@ public protocol LwM2MObject: AnyObject {
     /// A server deletes instance `id`.
     func deleteInstance(_ id: UInt16) throws(LwM2MError)
 
+    /// A Write-Replace of an instance removes the resource at `path` (`/o/i/r`, an optional
+    /// writable resource the payload left out, TS 1.1 §6.3.3); the responder also calls it to
+    /// undo a write to a resource that was absent before, when a later write failed.
+    func removeResource(_ path: LwM2MPath) throws(LwM2MError)
+
     /// Called with the path of every value or instance that changed (set by `ObjectRegistry`
     /// when the object is registered). Implementations call it after each change, from
     /// whichever context owns the object.
@@ -151,6 +156,12 @@ extension LwM2MObject {
 
     /// Fixed instances by default: 4.05.
     public func deleteInstance(_ id: UInt16) throws(LwM2MError) {
+        throw .methodNotAllowed
+    }
+
+    /// Fixed resources by default: 4.05 (a Write-Replace leaving out a present optional
+    /// resource then fails as a whole).
+    public func removeResource(_ path: LwM2MPath) throws(LwM2MError) {
         throw .methodNotAllowed
     }
 }

@@ -4,9 +4,19 @@ import CoAP
 // notification is due.
 
 extension ReportingEngine {
+    /// What an evaluation reads: the registry, filtered by the engine's server's access rights
+    /// (no filter without a server or with a single Server object instance).
+    struct Source {
+        let registry: ObjectRegistry
+        let access: AccessControl?
+    }
+
     /// One observation: its path and format, what was last sent and when, and what is waiting.
     struct Entry: Sendable {
-        let path: LwM2MPath
+        /// The observed paths: one, or the list of a composite observation.
+        let paths: [LwM2MPath]
+        /// An Observe-Composite: notifications carry SenML records of every path.
+        let isComposite: Bool
         let format: UInt16
         /// The attributes in effect, as of the last `update`/`due`.
         var attributes: NotificationAttributes
@@ -24,14 +34,53 @@ extension ReportingEngine {
         /// A change report found the path unreadable: the error is due at once.
         var failed = false
 
-        init(path: LwM2MPath, format: UInt16, records: [LwM2MRecord]?, attributes: NotificationAttributes,
-             at now: Instant) {
-            self.path = path
+        init(paths: [LwM2MPath], isComposite: Bool, format: UInt16, records: [LwM2MRecord]?,
+             attributes: NotificationAttributes, at now: Instant) {
+            self.paths = paths
+            self.isComposite = isComposite
             self.format = format
             self.attributes = attributes
             lastSent = now
             lastRecords = records
             lastEvaluated = now
+        }
+
+        /// The (first) observed path.
+        var path: LwM2MPath { paths.first ?? .root }
+
+        /// The current content of the observed path(s), as `source`'s server may read it. A
+        /// composite observation leaves out the paths that no longer exist or that the server may
+        /// not read, and never fails; a single path the server lost its Read right on is 4.01
+        /// (the observation then ends).
+        func records(_ source: Source) throws(LwM2MError) -> [LwM2MRecord] {
+            if isComposite { return Self.compositeRecords(paths, source) }
+            if let access = source.access, path.depth >= 2 {
+                _ = try source.registry.target(path)
+                try access.require(.read, at: path)
+            }
+            return try RequestHandler.readableRecords(path, source.registry, source.access)
+        }
+
+        /// The records of every existing, readable path of `paths`, each once, in list order.
+        static func compositeRecords(_ paths: [LwM2MPath], _ source: Source) -> [LwM2MRecord] {
+            let registry = source.registry
+            var records: [LwM2MRecord] = []
+            var seen: Set<LwM2MPath> = []
+            for path in paths {
+                let targets = path.isRoot
+                    ? registry.objectIDs.filter { !RequestHandler.bootstrapOnlyObjects.contains($0) }.map { LwM2MPath($0) }
+                    : [path]
+                for target in targets {
+                    guard let objectID = target.objectID, !RequestHandler.bootstrapOnlyObjects.contains(objectID) else {
+                        continue
+                    }
+                    if let access = source.access, let instance = target.instanceID,
+                       !access.canRead(objectID: objectID, instanceID: instance) { continue }
+                    guard let part = try? RequestHandler.readableRecords(target, registry, source.access) else { continue }
+                    for record in part where seen.insert(record.path).inserted { records.append(record) }
+                }
+            }
+            return records
         }
 
         // MARK: Deadlines
@@ -67,32 +116,32 @@ extension ReportingEngine {
 
         /// The object reported a change at or around the path: evaluate it now, or when epmin
         /// has passed since the last evaluation.
-        mutating func changeReported(registry: ObjectRegistry, at now: Instant) {
+        mutating func changeReported(source: Source, at now: Instant) {
             guard !failed else { return }
             if let epmin = attributes.epmin, now < lastEvaluated + .seconds(epmin) {
                 deferredChange = true
                 return
             }
-            evaluate(registry: registry, changed: true, at: now)
+            evaluate(source: source, changed: true, at: now)
         }
 
         /// Runs the evaluations that have come due: a deferred change, or an epmax sample.
-        mutating func evaluateIfDue(registry: ObjectRegistry, at now: Instant) {
+        mutating func evaluateIfDue(source: Source, at now: Instant) {
             guard !failed else { return }
             if deferredChange, lastEvaluated + .seconds(attributes.epmin ?? 0) <= now {
-                evaluate(registry: registry, changed: true, at: now)
+                evaluate(source: source, changed: true, at: now)
             } else if let epmax = effectiveEpmax, lastEvaluated + .seconds(epmax) <= now {
-                evaluate(registry: registry, changed: false, at: now)
+                evaluate(source: source, changed: false, at: now)
             }
         }
 
         /// Reads the path and decides whether it is worth a notification. A reported change
         /// counts even if the content reads the same; a sample (`changed` false) only when the
         /// content differs from the last one sent. An unreadable path is due at once (its error).
-        mutating func evaluate(registry: ObjectRegistry, changed: Bool, at now: Instant) {
+        mutating func evaluate(source: Source, changed: Bool, at now: Instant) {
             lastEvaluated = now
             deferredChange = false
-            guard let records = try? registry.records(at: path) else {
+            guard let records = try? records(source) else {
                 failed = true
                 return
             }
@@ -101,12 +150,19 @@ extension ReportingEngine {
         }
 
         /// Whether content `records` passes the gt / lt / st conditions against the last sent.
+        /// On a multi-instance resource the conditions apply to each resource instance: one
+        /// instance crossing gt or lt or moving by st, or an instance added or removed, is
+        /// enough.
         func isNotifiable(_ records: [LwM2MRecord]) -> Bool {
-            guard attributes.hasNumericConditions, let current = Self.numericValue(records, at: path),
-                  let last = lastRecords.flatMap({ Self.numericValue($0, at: path) }) else { return true }
-            if let gt = attributes.gt, (last > gt) != (current > gt) { return true }
-            if let lt = attributes.lt, (last < lt) != (current < lt) { return true }
-            if let st = attributes.st, abs(current - last) >= st { return true }
+            guard attributes.hasNumericConditions, !isComposite, let current = Self.numericValues(records, at: path),
+                  let last = lastRecords.flatMap({ Self.numericValues($0, at: path) }) else { return true }
+            guard current.count == last.count else { return true }
+            for (valuePath, value) in current {
+                guard let old = last[valuePath] else { return true }
+                if let gt = attributes.gt, (old > gt) != (value > gt) { return true }
+                if let lt = attributes.lt, (old < lt) != (value < lt) { return true }
+                if let st = attributes.st, abs(value - old) >= st { return true }
+            }
             return false
         }
 
@@ -114,13 +170,17 @@ extension ReportingEngine {
 
         /// The notification carrying the path's current content in the registration's format;
         /// records it as sent `now`. Throws the read error (the observation then ends).
-        mutating func notification(registry: ObjectRegistry, at now: Instant) throws(LwM2MError) -> CoAPResponse {
-            let records = try registry.records(at: path)
+        mutating func notification(source: Source, at now: Instant) throws(LwM2MError) -> CoAPResponse {
+            let records = try records(source)
             let payload: [UInt8]
-            do throws(ContentFormatError) {
-                payload = try PayloadCodec.encode(records, base: path, format: format)
-            } catch {
-                throw .internalError("cannot encode \(path): \(error)")
+            if isComposite {
+                payload = try RequestHandler.encodeComposite(records, format: format)
+            } else {
+                do throws(ContentFormatError) {
+                    payload = try PayloadCodec.encode(records, base: path, format: format)
+                } catch {
+                    throw .internalError("cannot encode \(path): \(error)")
+                }
             }
             lastSent = now
             lastEvaluated = now
@@ -131,11 +191,16 @@ extension ReportingEngine {
             return CoAPResponse(.content, contentFormat: format, payload: payload)
         }
 
-        /// The one numeric value of `records` read at `path` (a single-instance resource or a
-        /// resource instance), if that is what they are.
-        static func numericValue(_ records: [LwM2MRecord], at path: LwM2MPath) -> Double? {
-            guard path.depth >= 3, records.count == 1, records[0].path == path else { return nil }
-            return records[0].value.numericValue
+        /// The numeric values of `records` read at `path` (a resource or a resource instance)
+        /// by path, if they all are numbers; nil otherwise (an object or instance, text …).
+        static func numericValues(_ records: [LwM2MRecord], at path: LwM2MPath) -> [LwM2MPath: Double]? {
+            guard path.depth >= 3 else { return nil }
+            var values: [LwM2MPath: Double] = [:]
+            for record in records {
+                guard let value = record.value.numericValue else { return nil }
+                values[record.path] = value
+            }
+            return values
         }
     }
 }

@@ -21,6 +21,17 @@ import CoAP
 ///
 /// Attributes are looked up on every `update`/`due` call, so a Write-Attributes takes effect
 /// at the next call.
+///
+/// One engine serves one server (the caller keeps one per server, with that server's
+/// `AttributeStore`). Composite observations (Observe-Composite, `observe(paths:…)`) carry the
+/// records of all their paths in SenML. While the server is offline (`setOnline(false)`), the
+/// engine follows its Notification Storing When Disabled or Offline resource (/1/x/6,
+/// `storesNotificationsWhenOffline`): when true, due notifications are stored (at most
+/// `storageLimit`, the oldest dropped and counted in `droppedNotifications`) and handed out
+/// first, in order, by the first `update`/`due` after `setOnline(true)`; when false, reporting
+/// is suspended (nothing is evaluated for sending, nothing stored, no deadline), and on return
+/// every observation with a change pending, or whose pmax expired, notifies once with the
+/// current content.
 public struct ReportingEngine: Sendable {
     /// One notification to send: `CoAPEndpoint.notify(observation, with: response, at:)`. An
     /// error response ends the observation (the engine has already forgotten it).
@@ -40,6 +51,23 @@ public struct ReportingEngine: Sendable {
     private var entries: [ObservationID: Entry] = [:]
     /// Observation IDs in registration order, so notifications come out deterministically.
     private var order: [ObservationID] = []
+    /// Notifications made while offline with storing on, oldest first.
+    private var stored: [Notification] = []
+
+    /// Whether the server is reachable (registered and not disabled). Starts online.
+    public private(set) var isOnline = true
+    /// /1/x/6 of the server's account: store notifications while offline (true) or suspend
+    /// reporting (false).
+    public var storesNotificationsWhenOffline = true
+    /// The server these observations belong to. When set and access control applies (several
+    /// Server object instances), notifications carry only what the server may read: an object
+    /// observation lists its readable instances, a composite one its readable paths, and an
+    /// observation of an instance (or below) whose Read right was withdrawn ends with 4.01.
+    public var server: ServerContext?
+    /// How many notifications are stored at most while offline.
+    public var storageLimit = 64
+    /// How many stored notifications were dropped (oldest first) because the storage was full.
+    public private(set) var droppedNotifications = 0
 
     /// An engine observing nothing.
     public init() {}
@@ -47,13 +75,36 @@ public struct ReportingEngine: Sendable {
     /// The live observations, in registration order.
     public var observations: [ObservationID] { order }
 
-    /// The observations of exactly `path`, in registration order.
+    /// The single-path observations of exactly `path`, in registration order.
     public func observations(at path: LwM2MPath) -> [ObservationID] {
-        order.filter { entries[$0]?.path == path }
+        order.filter { entries[$0].map { !$0.isComposite && $0.path == path } ?? false }
     }
 
-    /// The path `observation` observes.
+    /// The composite observations of exactly the path list `paths`, in registration order.
+    public func compositeObservations(of paths: [LwM2MPath]) -> [ObservationID] {
+        order.filter { entries[$0].map { $0.isComposite && $0.paths == paths } ?? false }
+    }
+
+    /// The path `observation` observes (the first one of a composite observation).
     public func path(of observation: ObservationID) -> LwM2MPath? { entries[observation]?.path }
+
+    /// Every path `observation` observes.
+    public func paths(of observation: ObservationID) -> [LwM2MPath]? { entries[observation]?.paths }
+
+    /// The notifications stored while offline, oldest first.
+    public var storedNotifications: [Notification] { stored }
+
+    /// Takes Notification Storing When Disabled or Offline (/1/x/6) from `server`'s account
+    /// (true when absent).
+    public mutating func loadServerSettings(from registry: ObjectRegistry, server: ServerContext) {
+        storesNotificationsWhenOffline = server.storesNotificationsWhenOffline(in: registry)
+    }
+
+    /// The server went offline (false) or came back (true). Stored notifications come out with
+    /// the next `update`/`due`.
+    public mutating func setOnline(_ online: Bool) {
+        isOnline = online
+    }
 
     /// Starts reporting `path` for `observation`, which the CoAP layer just accepted with a
     /// response in `format` sent `now`. `registry` supplies the content that response carried
@@ -62,13 +113,35 @@ public struct ReportingEngine: Sendable {
     public mutating func observe(path: LwM2MPath, observation: ObservationID, format: UInt16,
                                  registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) {
         if entries[observation] == nil { order.append(observation) }
-        entries[observation] = Entry(path: path, format: format, records: try? registry.records(at: path),
-                                     attributes: attributes.effective(for: path), at: now)
+        var entry = Entry(paths: [path], isComposite: false, format: format, records: nil,
+                          attributes: attributes.effective(for: path), at: now)
+        entry.lastRecords = try? entry.records(source(registry))
+        entries[observation] = entry
+    }
+
+    /// Starts reporting the path list `paths` for a composite `observation` (Observe-Composite:
+    /// FETCH with Observe 0), answered `now` in `format` (SenML JSON or CBOR). Notifications
+    /// carry the records of every path that exists. Periods: the smallest pmin and the
+    /// smallest usable pmax in effect over the paths; gt / lt / st and epmin / epmax do not
+    /// apply to composite observations.
+    public mutating func observe(paths: [LwM2MPath], observation: ObservationID, format: UInt16,
+                                 registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) {
+        if entries[observation] == nil { order.append(observation) }
+        entries[observation] = Entry(paths: paths, isComposite: true, format: format,
+                                     records: Entry.compositeRecords(paths, source(registry)),
+                                     attributes: Self.compositeAttributes(paths, attributes), at: now)
     }
 
     /// Forgets `observation` (the CoAP layer reported it ended). Returns whether it was known.
     @discardableResult
     public mutating func cancel(observation: ObservationID) -> Bool {
+        stored.removeAll { $0.observation == observation }
+        return forget(observation)
+    }
+
+    /// Forgets `observation` but keeps what was stored for it (its final error notification).
+    @discardableResult
+    private mutating func forget(_ observation: ObservationID) -> Bool {
         guard entries.removeValue(forKey: observation) != nil else { return false }
         order.removeAll { $0 == observation }
         return true
@@ -89,14 +162,16 @@ public struct ReportingEngine: Sendable {
     public mutating func update(changed: [LwM2MPath], registry: ObjectRegistry, attributes: AttributeStore,
                                 at now: Instant) -> [Notification] {
         refresh(attributes)
+        let source = source(registry)
         if !changed.isEmpty {
             for id in order {
-                guard let path = entries[id]?.path,
-                      changed.contains(where: { path.contains($0) || $0.contains(path) }) else { continue }
-                entries[id]!.changeReported(registry: registry, at: now)
+                guard let paths = entries[id]?.paths,
+                      changed.contains(where: { change in paths.contains { $0.contains(change) || change.contains($0) } })
+                else { continue }
+                entries[id]!.changeReported(source: source, at: now)
             }
         }
-        return collectDue(registry: registry, at: now)
+        return collectDue(source: source, at: now)
     }
 
     /// The notifications due `now`: pending changes whose pmin has passed, observations whose
@@ -104,41 +179,75 @@ public struct ReportingEngine: Sendable {
     /// carries the current content of the observed path.
     public mutating func due(registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) -> [Notification] {
         refresh(attributes)
-        return collectDue(registry: registry, at: now)
+        return collectDue(source: source(registry), at: now)
     }
 
     /// The earliest instant something becomes due (a pending change's pmin, a pmax, an epmin or
     /// epmax evaluation); nil when nothing is scheduled. Pass it to the run loop as a wake-up
     /// deadline.
     public var nextDeadline: Instant? {
-        entries.values.compactMap(\.deadline).min()
+        guard isOnline || storesNotificationsWhenOffline else { return nil }
+        if isOnline, !stored.isEmpty { return .zero }
+        return entries.values.compactMap(\.deadline).min()
     }
 
     // MARK: - Private
 
     private mutating func refresh(_ attributes: AttributeStore) {
         for id in order {
-            guard let path = entries[id]?.path else { continue }
-            entries[id]!.attributes = attributes.effective(for: path)
+            guard let entry = entries[id] else { continue }
+            entries[id]!.attributes = entry.isComposite
+                ? Self.compositeAttributes(entry.paths, attributes) : attributes.effective(for: entry.path)
         }
     }
 
-    private mutating func collectDue(registry: ObjectRegistry, at now: Instant) -> [Notification] {
+    /// The periods of a composite observation: the smallest pmin, and the smallest usable pmax,
+    /// in effect over `paths`.
+    static func compositeAttributes(_ paths: [LwM2MPath], _ attributes: AttributeStore) -> NotificationAttributes {
+        let each = paths.map { attributes.effective(for: $0) }
+        let pmins = each.map { $0.pmin ?? 0 }
+        let pmaxes = each.compactMap(\.effectivePmax)
+        let pmin = pmins.min().flatMap { $0 > 0 ? $0 : nil }
+        return NotificationAttributes(pmin: pmin, pmax: pmaxes.min())
+    }
+
+    private mutating func collectDue(source: Source, at now: Instant) -> [Notification] {
+        guard isOnline || storesNotificationsWhenOffline else { return [] }
+        let fresh = collectFresh(source: source, at: now)
+        guard isOnline else {
+            stored += fresh
+            if stored.count > storageLimit {
+                let excess = stored.count - max(storageLimit, 0)
+                stored.removeFirst(excess)
+                droppedNotifications += excess
+            }
+            return []
+        }
+        defer { stored = [] }
+        return stored + fresh
+    }
+
+    /// The reading context of `registry` for this engine's server.
+    private func source(_ registry: ObjectRegistry) -> Source {
+        Source(registry: registry, access: AccessControl(server: server, registry: registry))
+    }
+
+    private mutating func collectFresh(source: Source, at now: Instant) -> [Notification] {
         var notifications: [Notification] = []
         for id in order {
             guard var entry = entries[id], let deadline = entry.deadline, deadline <= now else { continue }
-            entry.evaluateIfDue(registry: registry, at: now)
+            entry.evaluateIfDue(source: source, at: now)
             guard entry.isDue(at: now) else {
                 entries[id] = entry
                 continue
             }
             do throws(LwM2MError) {
-                let response = try entry.notification(registry: registry, at: now)
+                let response = try entry.notification(source: source, at: now)
                 entries[id] = entry
                 notifications.append(Notification(observation: id, response: response))
             } catch {
                 notifications.append(Notification(observation: id, response: error.response))
-                cancel(observation: id)
+                forget(id)
             }
         }
         return notifications

@@ -1,25 +1,20 @@
 import CoAP
 
-// TODO(issue 3): still missing from the Device Management & Information Reporting interfaces:
-// - Observe / Cancel Observation / Notify: this handler answers the registering GET as a plain
-//   Read; `ReportingEngine` owns the observations and decides the notifications (pmin, pmax,
-//   gt, lt, st, epmin, epmax) from `ObjectRegistry.takeChanges()`. Still missing: storing
-//   notifications while offline (/1/x/6), Default Maximum Period capping a longer per-path
-//   pmax, attributes per server (one `AttributeStore` for now), and gt/lt/st on an observed
-//   multi-instance resource (they filter single numeric values only).
-// - Write-Attributes and attributes in Discover need `handle(_:registry:attributes:)` (one
-//   `AttributeStore`, i.e. one server); the store-less `handle(_:registry:)` answers 5.01.
-// - Read-Composite, Write-Composite, Observe-Composite (FETCH / iPATCH with SenML): answered 4.05.
-// - Access Control (object 2) and per-server rights (4.01 Unauthorized): every request is
-//   allowed; the handler does not know which server asked.
-// - Bootstrap interface (Bootstrap-Write/Read/Discover/Delete on `/`, Bootstrap-Finish).
-// - Write Replace on an instance should also drop writable resources absent from the payload;
-//   for now every record is written and the rest kept. Create does not check mandatory
-//   resources.
-// - Execute argument syntax (TS 1.1 §5.4.5) is not validated; the raw payload is passed on.
-// - A Write spanning several resources is validated first but not rolled back if a platform
-//   object fails part-way.
-// - Send (LwM2M 1.1 Information Reporting), and LwM2M 1.2 additions (Discover depth, …).
+// TODO(issue 3): what remains of the Device Management & Information Reporting interfaces
+// (see docs/lwm2m-responder.md for what is done):
+// - Bootstrap interface (Bootstrap-Write/Read/Discover/Delete on `/`, Bootstrap-Finish): the
+//   Security (0) and OSCORE (21) objects answer 4.01 to every management-server request.
+// - ACL housekeeping beyond Create/Delete: orphaned instances (no owner left) are not
+//   removed, and the Discover right follows Read (some clients always allow Discover).
+// - Observe-Composite takes the smallest pmin / pmax over its paths and ignores gt / lt / st,
+//   epmin and epmax (TS 1.1 leaves composite attributes open).
+// - Read-Composite answers with the paths that exist (4.04 only when none does); a per-path
+//   error cannot be reported in SenML.
+// - Attributes attached to one resource instance do not apply to an observation of the whole
+//   multi-instance resource (the resource's own gt / lt / st apply to each instance).
+// - Write-Replace of an instance whose object cannot remove resources (`removeResource` not
+//   implemented) fails with 4.05 when a present optional writable resource is left out.
+// - LwM2M 1.2 additions (Discover depth, Write-Attributes edge cases, gateway / ACL bits 1.2).
 
 /// Answers the Device Management requests of an LwM2M server (TS 1.1 §6.3) against an
 /// `ObjectRegistry`. Sans-IO: one CoAP request in, one response out.
@@ -34,6 +29,8 @@ import CoAP
 /// | POST on resource             | Execute (payload = arguments)     | 2.04    |
 /// | POST on object               | Create (Location-Path `o/i`)      | 2.01    |
 /// | DELETE on instance           | Delete                            | 2.02    |
+/// | FETCH on `/` (SenML paths)   | Read-Composite / Observe-Composite| 2.05    |
+/// | iPATCH on `/` (SenML values) | Write-Composite                   | 2.04    |
 ///
 /// Errors: a Uri-Path that is not an LwM2M path (non-numeric or zero-padded segment, an ID
 /// over 65534, more than four segments) is 4.00 Bad Request — the request is malformed for
@@ -41,7 +38,8 @@ import CoAP
 /// the target or its definition does not allow, and methods no operation maps to, are 4.05;
 /// a missing or unreadable Content-Format is 4.15; a payload that does not decode or does not
 /// fit the definition is 4.00 (and nothing is written); a Read no accepted format can carry
-/// is 4.06.
+/// is 4.06; an operation the server has no access right for (Access Control, several servers)
+/// and any request on the Security or OSCORE object is 4.01; an object failing is 5.00.
 public struct RequestHandler: Sendable {
     /// Content formats a Write or Create payload may use.
     public static let writableFormats: [UInt16] =
@@ -53,28 +51,52 @@ public struct RequestHandler: Sendable {
     /// A handler (stateless: the state lives in the registry).
     public init() {}
 
-    /// The response to `message` (a request from an LwM2M server), after applying it to
-    /// `registry`. Never traps on bad input: every failure is an error response. Without an
-    /// attribute store, Write-Attributes is 5.01 and Discover lists no notification attributes.
+    /// Single-server convenience: the response to `message` (a request from the only LwM2M
+    /// server), after applying it to `registry`. No access control (no server identity).
+    /// Without an attribute store, Write-Attributes is 5.01 and Discover lists no notification
+    /// attributes. Never traps on bad input: every failure is an error response.
     public func handle(_ message: CoAPMessage, registry: ObjectRegistry) -> CoAPResponse {
         var none: AttributeStore? = nil
-        return respond(message, registry, &none)
+        return respond(message, registry, nil, &none)
     }
 
-    /// The response to `message`, after applying it to `registry` and `attributes`:
-    /// Write-Attributes (PUT with Uri-Query) stores into `attributes`, Discover lists the
-    /// attributes attached at each path, and a Delete forgets the attributes under the instance.
+    /// Single-server convenience: as `handle(_:registry:server:attributes:)` without a server
+    /// identity, hence without access control.
     public func handle(_ message: CoAPMessage, registry: ObjectRegistry, attributes: inout AttributeStore)
         -> CoAPResponse
     {
+        handleKeeping(message, registry, nil, &attributes)
+    }
+
+    /// The response to `message` from `server`, after applying it to `registry` and to
+    /// `attributes` — that server's own store (the caller keeps one `AttributeStore` per
+    /// server): Write-Attributes stores into it, Discover lists the attributes attached at each
+    /// path, a Delete forgets the attributes under the instance. When the registry holds more
+    /// than one Server object instance, the Access Control object (2) decides what `server` may
+    /// do (`AccessControl`; 4.01 otherwise), and a Create makes `server` the owner of the new
+    /// instance's ACL instance. When the server has a Server object instance, its Default
+    /// Minimum / Maximum Period (/1/x/2, /1/x/3) are reloaded into `attributes.defaults` after
+    /// the request, so a Write to them takes effect for the next notification.
+    public func handle(_ message: CoAPMessage, registry: ObjectRegistry, server: ServerContext,
+                       attributes: inout AttributeStore) -> CoAPResponse
+    {
+        let response = handleKeeping(message, registry, server, &attributes)
+        if server.serverInstance(in: registry) != nil {
+            attributes.loadServerDefaults(from: registry, server: server)
+        }
+        return response
+    }
+
+    private func handleKeeping(_ message: CoAPMessage, _ registry: ObjectRegistry, _ server: ServerContext?,
+                               _ attributes: inout AttributeStore) -> CoAPResponse {
         var store: AttributeStore? = attributes
         attributes = AttributeStore()  // keep the store uniquely referenced while it is edited
         defer { attributes = store! }
-        return respond(message, registry, &store)
+        return respond(message, registry, server, &store)
     }
 
-    private func respond(_ message: CoAPMessage, _ registry: ObjectRegistry, _ attributes: inout AttributeStore?)
-        -> CoAPResponse
+    private func respond(_ message: CoAPMessage, _ registry: ObjectRegistry, _ server: ServerContext?,
+                         _ attributes: inout AttributeStore?) -> CoAPResponse
     {
         guard let path = LwM2MPath(segments: message.uriPath) else {
             return .error(.badRequest, "bad request: \"\(message.path)\" is not an LwM2M path")
@@ -85,28 +107,43 @@ public struct RequestHandler: Sendable {
         if let objectID = path.objectID, Self.bootstrapOnlyObjects.contains(objectID) {
             return LwM2MError.unauthorized.response
         }
+        let access = AccessControl(server: server, registry: registry)
         do throws(LwM2MError) {
             switch message.code {
             case .get:
-                if message.accept == ContentFormat.linkFormat { return try discover(path, registry, attributes) }
-                return try read(path, accept: message.accept, registry)
+                try authorize(.read, path, registry, access)
+                if message.accept == ContentFormat.linkFormat { return try discover(path, registry, attributes, access) }
+                return try read(path, accept: message.accept, registry, access)
             case .put:
                 if !message.uriQuery.isEmpty {
                     guard attributes != nil else { throw .notImplemented("Write-Attributes") }
+                    try authorize(.read, path, registry, access)
                     return try writeAttributes(message, path, registry, &attributes!)
                 }
+                try authorize(.write, path, registry, access)
                 return try write(message, path, registry, partial: false)
             case .post:
                 switch path.depth {
-                case 1: return try create(message, path, registry)
-                case 2: return try write(message, path, registry, partial: true)
-                case 3: return try execute(message, path, registry)
+                case 1:
+                    try authorize(.create, path, registry, access)
+                    return try create(message, path, registry, owner: access?.server)
+                case 2:
+                    try authorize(.write, path, registry, access)
+                    return try write(message, path, registry, partial: true)
+                case 3:
+                    try authorize(.execute, path, registry, access)
+                    return try execute(message, path, registry)
                 default: throw .methodNotAllowed
                 }
             case .delete:
+                try authorize(.delete, path, registry, access)
                 let response = try delete(path, registry)
                 attributes?.removeAll(under: path)
                 return response
+            case .fetch:
+                return try readComposite(message, path, registry, access)
+            case .iPatch:
+                return try writeComposite(message, path, registry, access)
             default:
                 throw .methodNotAllowed
             }
@@ -115,12 +152,35 @@ public struct RequestHandler: Sendable {
         }
     }
 
+    /// Access control of one operation (no-op without `access`): the target must exist (4.04
+    /// first, so a missing target is not reported as a rights problem), then the server needs
+    /// `needed` on the object instance — on the object-level ACL instance for Create. Reads,
+    /// Discover and Write-Attributes of a whole object are filtered per instance instead.
+    func authorize(_ needed: AccessRights, _ path: LwM2MPath, _ registry: ObjectRegistry,
+                   _ access: AccessControl?) throws(LwM2MError) {
+        guard let access, !path.isRoot else { return }
+        _ = try registry.target(path)
+        if path.depth == 1 && needed != .create { return }
+        if path.objectID == AccessControl.objectID, needed == .create || needed == .delete { throw .unauthorized }
+        try access.require(needed, at: path)
+    }
+
     // MARK: - Read and Discover
 
-    private func read(_ path: LwM2MPath, accept: UInt16?, _ registry: ObjectRegistry) throws(LwM2MError)
-        -> CoAPResponse
+    /// The readable records at `path`; an object read under access control keeps the instances
+    /// the server may read.
+    static func readableRecords(_ path: LwM2MPath, _ registry: ObjectRegistry, _ access: AccessControl?)
+        throws(LwM2MError) -> [LwM2MRecord]
     {
         let records = try registry.records(at: path)
+        guard let access, path.depth == 1, let objectID = path.objectID else { return records }
+        return records.filter { access.canRead(objectID: objectID, instanceID: $0.path.instanceID!) }
+    }
+
+    private func read(_ path: LwM2MPath, accept: UInt16?, _ registry: ObjectRegistry, _ access: AccessControl?)
+        throws(LwM2MError) -> CoAPResponse
+    {
+        let records = try Self.readableRecords(path, registry, access)
         let singleValue = path.depth == 4 || (path.depth == 3 && !registry.schema.isMultiple(path))
         guard let format = PayloadCodec.responseFormat(accept: accept, base: path, schema: registry.schema,
                                                        singleValue: singleValue) else { throw .notAcceptable }
@@ -136,10 +196,16 @@ public struct RequestHandler: Sendable {
         }
     }
 
-    private func discover(_ path: LwM2MPath, _ registry: ObjectRegistry, _ attributes: AttributeStore?)
-        throws(LwM2MError) -> CoAPResponse
+    private func discover(_ path: LwM2MPath, _ registry: ObjectRegistry, _ attributes: AttributeStore?,
+                          _ access: AccessControl?) throws(LwM2MError) -> CoAPResponse
     {
         var entries = try registry.linkEntries(at: path)
+        if let access, path.depth == 1, let objectID = path.objectID {
+            entries = entries.filter { entry in
+                guard let instance = entry.path?.instanceID else { return true }
+                return access.canRead(objectID: objectID, instanceID: instance)
+            }
+        }
         if let attributes { entries = Self.attaching(attributes, to: entries, target: path) }
         do throws(ContentFormatError) {
             return CoAPResponse(.content, contentFormat: ContentFormat.linkFormat, payload: try LinkFormat.encode(entries))
@@ -148,101 +214,19 @@ public struct RequestHandler: Sendable {
         }
     }
 
-    // MARK: - Write
+    // MARK: - Execute
 
-    /// Write on an instance, resource or resource instance. `partial` (POST on an instance) and
-    /// writes of one resource instance merge into a multi-instance resource's instances; a
-    /// replace of a resource replaces them all.
-    private func write(_ message: CoAPMessage, _ path: LwM2MPath, _ registry: ObjectRegistry, partial: Bool)
-        throws(LwM2MError) -> CoAPResponse
-    {
-        guard path.depth >= 2 else { throw .methodNotAllowed }
-        let object = try registry.target(path)
-        let definition = object.definition
-        if path.depth >= 3 {
-            guard let resource = definition.resource(path.resourceID!) else { throw .notFound }
-            guard path.depth == 3 || resource.isMultiple else { throw .notFound }
-            guard resource.operations.contains(.write) else { throw .methodNotAllowed }
-        }
-        let records = try decode(message, base: path, registry)
-        for record in records where !path.contains(record.path) || record.path.depth < 3 {
-            throw .badRequest("\(record.path) lies outside \(path)")
-        }
-        var contents = try ResourceContent.grouping(records, definition: definition)
-        if path.depth == 3, contents.isEmpty, definition.resource(path.resourceID!)?.isMultiple == true {
-            contents[path.resourceID!] = .multiple([:])  // an empty multiple resource
-        }
-        if path.depth >= 3, contents.isEmpty { throw .badRequest("no value for \(path)") }
-        let instancePath = LwM2MPath(path.objectID!, path.instanceID!)
-        for (id, content) in contents {
-            guard let resource = definition.resource(id), resource.operations.contains(.write) else {
-                throw .methodNotAllowed
-            }
-            guard partial || path.depth == 4, case .multiple(let added) = content,
-                  object.resourceIDs(in: path.instanceID!).contains(id),
-                  case .multiple(let existing) = try object.read(instancePath.appending(id)) else { continue }
-            contents[id] = .multiple(existing.merging(added) { _, new in new })
-        }
-        for id in contents.keys.sorted() {
-            try object.write(instancePath.appending(id), contents[id]!)
-        }
-        return CoAPResponse(.changed)
-    }
-
-    /// Decodes a Write or Create payload for `base` in its Content-Format.
-    private func decode(_ message: CoAPMessage, base: LwM2MPath, _ registry: ObjectRegistry,
-                        implicitInstanceID: UInt16? = nil) throws(LwM2MError) -> [LwM2MRecord] {
-        guard let format = message.contentFormat, Self.writableFormats.contains(format) else {
-            throw .unsupportedContentFormat
-        }
-        do throws(ContentFormatError) {
-            return try PayloadCodec.decode(message.payload, base: base, format: format, schema: registry.schema,
-                                           implicitInstanceID: implicitInstanceID)
-        } catch {
-            throw LwM2MError(error)
-        }
-    }
-
-    // MARK: - Execute, Create, Delete
-
+    /// Execute: the arguments must follow the TS 1.1 §5.4.5 syntax (4.00 otherwise); the raw
+    /// payload is handed to the object.
     private func execute(_ message: CoAPMessage, _ path: LwM2MPath, _ registry: ObjectRegistry)
         throws(LwM2MError) -> CoAPResponse
     {
         let object = try registry.target(path)
         guard let resource = object.definition.resource(path.resourceID!) else { throw .notFound }
         guard resource.operations.contains(.execute) else { throw .methodNotAllowed }
+        _ = try ExecuteArgument.parse(message.payload)
         try object.execute(path, arguments: message.payload)
         return CoAPResponse(.changed)
-    }
-
-    /// Create on `/o`: the instance ID comes from the payload (an object-instance TLV, SenML
-    /// names) or is the lowest free one; the answer's Location-Path is `o/i`.
-    private func create(_ message: CoAPMessage, _ path: LwM2MPath, _ registry: ObjectRegistry)
-        throws(LwM2MError) -> CoAPResponse
-    {
-        let object = try registry.target(path)
-        let existing = object.instanceIDs
-        guard let free = Self.lowestFreeID(existing) else { throw .badRequest("no free instance ID") }
-        var records: [LwM2MRecord] = []
-        if !message.payload.isEmpty || message.contentFormat != nil {
-            records = try decode(message, base: path, registry, implicitInstanceID: free)
-        }
-        let ids = Set(records.map { $0.path.instanceID })
-        guard ids.count <= 1 else { throw .badRequest("a Create carries one object instance") }
-        guard records.allSatisfy({ $0.path.depth >= 3 }) else { throw .badRequest("a Create carries resource values") }
-        let id = ids.first.flatMap { $0 } ?? free
-        guard !existing.contains(id) else { throw .badRequest("instance /\(path.objectID!)/\(id) already exists") }
-        try object.createInstance(id, with: records)
-        return CoAPResponse(.created, options: [
-            CoAPOption(.locationPath, string: String(path.objectID!)),
-            CoAPOption(.locationPath, string: String(id)),
-        ])
-    }
-
-    private func delete(_ path: LwM2MPath, _ registry: ObjectRegistry) throws(LwM2MError) -> CoAPResponse {
-        guard path.isObjectInstance else { throw .methodNotAllowed }
-        try registry.target(path).deleteInstance(path.instanceID!)
-        return CoAPResponse(.deleted)
     }
 
     /// The lowest ID in 0...65534 not in `ids` (sorted ascending).

@@ -89,7 +89,9 @@ final class ReadOnlyObject: LwM2MObject {
         let write = request(.put, "/32769/0/0", format: ContentFormat.textPlain, payload: utf8("x"))
         #expect(handler.handle(write, registry: registry).code == .methodNotAllowed)
         #expect(handler.handle(request(.post, "/32769/0/3"), registry: registry).code == .methodNotAllowed)
-        #expect(handler.handle(request(.post, "/32769"), registry: registry).code == .methodNotAllowed)
+        // A complete Create (the mandatory Name given, so the request itself is valid).
+        let create = request(.post, "/32769", format: ContentFormat.senmlJSON, payload: utf8(#"[{"n":"/32769/1/0","vs":"x"}]"#))
+        #expect(handler.handle(create, registry: registry).code == .methodNotAllowed)
         #expect(handler.handle(request(.delete, "/32769/0"), registry: registry).code == .methodNotAllowed)
     }
 

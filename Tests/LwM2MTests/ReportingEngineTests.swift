@@ -4,7 +4,7 @@ import Testing
 
 /// A registry (the shared `Responder` fixture), an attribute store and a reporting engine on a
 /// virtual clock counted in seconds from `t0`.
-private struct ReportingRig {
+struct ReportingRig {
     let responder: Responder
     var engine = ReportingEngine()
     var store = AttributeStore()
