@@ -30,10 +30,13 @@ public struct DemoResources {
     /// The LwM2M objects served under /<object id>: a Device object whose Current Time and
     /// Battery Level move on with the ticks.
     public let registry = ObjectRegistry()
-    /// The notification attributes the (one) server attached with Write-Attributes.
-    public internal(set) var attributes = AttributeStore()
+    /// Whoever talks to the demo, as one management server with full rights: its attributes
+    /// and observations.
+    public internal(set) var session: ManagementSession
+    /// The notification attributes attached with Write-Attributes.
+    public var attributes: AttributeStore { session.attributes }
     /// The observations of LwM2M paths and their reporting rules.
-    public internal(set) var reporting = ReportingEngine()
+    public var reporting: ReportingEngine { session.reporting }
     /// The Device object, updated on every tick.
     let device: StaticObject
     /// Current Time (/3/0/13) at `start`, and the battery level now.
@@ -43,7 +46,7 @@ public struct DemoResources {
     /// When `tick` must run next: the next counter tick or the next LwM2M notification deadline,
     /// whichever comes first. Pass it to the run loop.
     public var nextDeadline: Instant {
-        guard let reportingDeadline = reporting.nextDeadline else { return nextTick }
+        guard let reportingDeadline = session.nextDeadline else { return nextTick }
         return min(nextTick, reportingDeadline)
     }
     /// Reboot (/3/0/4) executions, which the demo only counts.
@@ -70,6 +73,7 @@ public struct DemoResources {
         registry.register(device)
         registry.register(Self.makeLight())
         _ = registry.takeChanges()
+        session = ManagementSession(registry: registry)
         self.rebootCounter = rebootCounter
     }
 
@@ -149,7 +153,7 @@ public struct DemoResources {
     /// Forgets an observation the endpoint reported as ended.
     public mutating func observationEnded(_ id: ObservationID) {
         counterObservers.removeAll { $0 == id }
-        reporting.cancel(observation: id)
+        session.observationEnded(id)
     }
 
     static let linkFormat = Array((

@@ -72,8 +72,8 @@ public struct ConfigFile: Sendable {
 
 extension Substring {
     func trimmingSpaces() -> String {
-        String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed()
-            .drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        return String(drop(while: blank).reversed().drop(while: blank).reversed())
     }
 }
 

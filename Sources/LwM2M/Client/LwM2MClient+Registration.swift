@@ -192,9 +192,7 @@ extension LwM2MClient {
             registration.phase = .registered(updateAt: now + updateInterval(registration.sentLifetime))
             registrations[ssid] = registration
             if management[ssid] == nil {
-                var session = ManagementSession()
-                session.attributes.loadServerDefaults(from: registry, instance: registration.account.settings.instance)
-                management[ssid] = session
+                management[ssid] = ManagementSession(server: ServerContext(shortServerID: ssid), registry: registry)
             }
             if !fallbackEngaged { bootstrap.failures = 0 }
             emit(.registered(ssid: ssid, location: location.joined(separator: "/"), lifetime: registration.sentLifetime))
@@ -324,7 +322,7 @@ extension LwM2MClient {
                   settings.shortServerID == ssid else { continue }
             registration.account.settings = settings
             registrations[ssid] = registration
-            management[ssid]?.attributes.loadServerDefaults(from: registry, instance: settings.instance)
+            management[ssid]?.reloadServerSettings(from: registry)
             let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
             if settings.lifetime != registration.sentLifetime || settings.binding != registration.sentBinding
                 || links != registration.sentLinks {

@@ -1,53 +1,83 @@
 import CoAP
 
 /// What one management server has set up with the client: its notification attributes and its
-/// observations. Answers that server's Device Management requests through `RequestHandler` and
-/// sends the notifications its observations are due, through the CoAP endpoint the requests
-/// came from.
+/// observations (single-path and composite). Answers that server's Device Management requests
+/// through `RequestHandler` (with access control when `server` is set) and sends the
+/// notifications its observations are due, through the CoAP endpoint the requests came from.
+///
+/// The LwM2M client keeps one per registered server; the demo keeps one for whoever talks to it.
 public struct ManagementSession: Sendable {
+    /// The server, for access control and its Server-object settings; nil serves anyone with
+    /// full rights (the demo).
+    public let server: ServerContext?
     /// The attributes this server attached with Write-Attributes, over its Server-object
     /// defaults (/1/x/2 pmin, /1/x/3 pmax).
-    public var attributes: AttributeStore
+    public var attributes = AttributeStore()
     /// This server's observations and their reporting rules.
     public var reporting = ReportingEngine()
 
-    /// A session with `defaults` (from the Server object) as the attributes of last resort.
-    public init(defaults: NotificationAttributes = NotificationAttributes()) {
-        attributes = AttributeStore(defaults: defaults)
+    /// A session for `server` (nil: no access control), loading its Server-object settings.
+    public init(server: ServerContext? = nil, registry: ObjectRegistry) {
+        self.server = server
+        reporting.server = server
+        reloadServerSettings(from: registry)
     }
 
     /// When the next notification may be due.
     public var nextDeadline: Instant? { reporting.nextDeadline }
 
+    /// Reads the server's defaults again (/1/x/2, /1/x/3, /1/x/6) after they may have changed.
+    public mutating func reloadServerSettings(from registry: ObjectRegistry) {
+        guard let server else { return }
+        attributes.loadServerDefaults(from: registry, server: server)
+        reporting.loadServerSettings(from: registry, server: server)
+    }
+
     /// Answers `request` from this server, registering or cancelling an observation when it
     /// asks for one.
     ///
-    /// A GET with Observe = 0 answered 2.05 (a Read, not a Discover) registers the observation
-    /// with the endpoint and the reporting engine; it replaces an earlier observation of the
-    /// same path by the same peer under another token (an LwM2M observation is identified by
-    /// server and path). A GET with Observe = 1 is answered as a Read; the endpoint has already
-    /// ended the observation with that token, and any observation of the same path by the same
-    /// peer is ended too (servers that cancel with a new token, protocol pitfall 21).
+    /// A GET (or a composite FETCH) with Observe = 0 answered 2.05 — a Read, not a Discover —
+    /// registers the observation with the endpoint and the reporting engine; it replaces an
+    /// earlier observation of the same path (or path list) by the same peer under another token
+    /// (an LwM2M observation is identified by server and path). Observe = 1 is answered as a
+    /// Read; the endpoint has already ended the observation with that token, and any
+    /// observation of the same target by the same peer is ended too (servers that cancel with a
+    /// new token, protocol pitfall 21).
     public mutating func handle<Peer>(_ request: IncomingRequest<Peer>, registry: ObjectRegistry,
                                       endpoint: inout CoAPEndpoint<Peer>, at now: Instant) {
         let message = request.message
-        let response = RequestHandler().handle(message, registry: registry, attributes: &attributes)
-        guard message.code == .get, let path = LwM2MPath(segments: message.uriPath) else {
-            endpoint.respond(to: request.exchange, with: response, at: now)
-            return
+        let response = if let server {
+            RequestHandler().handle(message, registry: registry, server: server, attributes: &attributes)
+        } else {
+            RequestHandler().handle(message, registry: registry, attributes: &attributes)
         }
-        let registering = request.observe == .register && message.accept != ContentFormat.linkFormat
-            && response.code == .content
-        if request.observe == .deregister || registering {
-            cancelObservations(of: path, by: request.peer, except: message.token, endpoint: &endpoint)
+        let target: Target
+        switch message.code {
+        case .get where message.accept != ContentFormat.linkFormat:
+            guard let path = LwM2MPath(segments: message.uriPath) else { return respond(request, response, &endpoint, now) }
+            target = .path(path)
+        case .fetch:
+            guard let paths = try? RequestHandler.compositePaths(of: message) else {
+                return respond(request, response, &endpoint, now)
+            }
+            target = .paths(paths)
+        default:
+            return respond(request, response, &endpoint, now)
         }
+        guard request.observe != nil else { return respond(request, response, &endpoint, now) }
+        let registering = request.observe == .register && response.code == .content
+        cancelObservations(of: target, by: request.peer, except: message.token, endpoint: &endpoint)
         guard registering, let format = response.options.first(where: { $0.number == .contentFormat })?.uintValue
-            .flatMap({ UInt16(exactly: $0) }) else {
-            endpoint.respond(to: request.exchange, with: response, at: now)
+            .flatMap({ UInt16(exactly: $0) }) else { return respond(request, response, &endpoint, now) }
+        guard let id = endpoint.respond(to: request.exchange, with: response, acceptObservation: true, at: now) else {
             return
         }
-        if let id = endpoint.respond(to: request.exchange, with: response, acceptObservation: true, at: now) {
+        switch target {
+        case .path(let path):
             reporting.observe(path: path, observation: id, format: format, registry: registry,
+                              attributes: attributes, at: now)
+        case .paths(let paths):
+            reporting.observe(paths: paths, observation: id, format: format, registry: registry,
                               attributes: attributes, at: now)
         }
     }
@@ -77,12 +107,26 @@ public struct ManagementSession: Sendable {
         }
     }
 
-    /// Ends `peer`'s observations of exactly `path` in the engine and the endpoint, except the
-    /// one on `token` (the endpoint itself replaces or ends that one, keeping RFC 7641 §3.4
-    /// sequence numbers).
-    private mutating func cancelObservations<Peer>(of path: LwM2MPath, by peer: Peer, except token: Token,
+    private enum Target {
+        case path(LwM2MPath)
+        case paths([LwM2MPath])
+    }
+
+    private func respond<Peer>(_ request: IncomingRequest<Peer>, _ response: CoAPResponse,
+                               _ endpoint: inout CoAPEndpoint<Peer>, _ now: Instant) {
+        endpoint.respond(to: request.exchange, with: response, at: now)
+    }
+
+    /// Ends `peer`'s observations of exactly this target in the engine and the endpoint,
+    /// except the one on `token` (the endpoint itself replaces or ends that one, keeping
+    /// RFC 7641 §3.4 sequence numbers).
+    private mutating func cancelObservations<Peer>(of target: Target, by peer: Peer, except token: Token,
                                                    endpoint: inout CoAPEndpoint<Peer>) {
-        for id in reporting.observations(at: path) {
+        let ids = switch target {
+        case .path(let path): reporting.observations(at: path)
+        case .paths(let paths): reporting.compositeObservations(of: paths)
+        }
+        for id in ids {
             guard let info = endpoint.observationInfo(id), info.peer == peer, info.token != token else { continue }
             reporting.cancel(observation: id)
             endpoint.cancelObservation(id)
