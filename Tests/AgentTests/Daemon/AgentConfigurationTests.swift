@@ -1,0 +1,129 @@
+import Agent
+import Credentials
+import Glibc
+import LwM2M
+import Storage
+import Testing
+
+private let testEnvironment = EndpointNameTemplate.Environment(
+    machineID: { "0123abcd" }, hostname: { "gw-host" },
+    readFile: { $0 == "/serial" ? "SN-42" : nil })
+
+private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration {
+    try AgentConfiguration(parsing: text, environment: testEnvironment)
+}
+
+@Suite struct AgentConfigurationTests {
+    @Test func fullFileIsTyped() throws {
+        let configuration = try parse("""
+            # a comment
+            [agent]
+            endpoint-name = gw-{serial}
+            serial-file = /serial
+            state-dir = /tmp/x
+            log-level = debug
+            credential-store = development
+            bootstrap-on-every-start = yes
+            ack-timeout = 0.5
+
+            [bootstrap]
+            uri = coaps://bs.example.com:5684
+            security-mode = psk
+            psk-identity = gw-SN-42
+            secret-key = factory/bootstrap-psk
+            client-hold-off = 3
+
+            [server 201]
+            uri = coap://dm.example.com
+            lifetime = 300
+            retry-count = 2
+            """)
+        #expect(configuration.endpointName == "gw-SN-42")
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.credentialStore == .development)
+        #expect(configuration.bootstrapOnEveryStart)
+        #expect(configuration.ackTimeout == .milliseconds(500))
+        #expect(configuration.bootstrap?.securityMode == .preSharedKey)
+        #expect(configuration.bootstrap?.identity == Array("gw-SN-42".utf8))
+        #expect(configuration.servers.map(\.shortServerID) == [201])
+
+        let snapshot = configuration.factorySnapshot
+        let accounts = AccountSet(security: snapshot.objects[0]!, server: snapshot.objects[1]!)
+        #expect(accounts.bootstrap?.uri == "coaps://bs.example.com:5684")
+        #expect(accounts.bootstrap?.secretKey == "factory/bootstrap-psk")
+        #expect(accounts.bootstrap?.clientHoldOffTime == 3)
+        #expect(accounts.servers.first?.settings.lifetime == 300)
+        #expect(accounts.servers.first?.settings.retryCount == 2)
+        #expect(accounts.servers.first?.security.mode == .noSecurity)
+    }
+
+    @Test(arguments: [
+        ("[agent]\nbogus = 1\n[bootstrap]\nuri = coap://a", "line 2: unknown key \"bogus\" in [agent]"),
+        ("[agent]\n[bootstrap]\nuri = coap://a\n[bootstrap]\nuri = coap://b", "line 4: section [bootstrap] appears twice"),
+        ("[agent]\n[server x]\nuri = coap://a", "line 2: [server N] needs a Short Server ID N in 1…65534"),
+        ("[agent]\n[server 5]\nuri = ftp://a", "line 3: uri \"ftp://a\""),
+        ("[agent]\nlog-level = loud\n[bootstrap]\nuri = coap://a", "line 2: log-level \"loud\""),
+        ("[agent]\n", "no [bootstrap] and no [server N] section"),
+        ("uri = coap://a", "line 1: \"uri\" before any [section]"),
+        ("[agent\n", "line 1: section header without \"]\""),
+        ("[agent]\nendpoint-name = x-{nope}\n[bootstrap]\nuri = coap://a", "line 2: unknown placeholder {nope}"),
+        ("[agent]\nendpoint-name = has space\n[bootstrap]\nuri = coap://a", "line 2: endpoint name \"has space\""),
+        ("[agent]\n[server 7]\nuri = coap://a\nlifetime = 0", "line 4: lifetime must be positive"),
+        ("[agent]\n[server 7]\nuri = coap://a\nretry-count = -1", "line 4: retry-count \"-1\" is not a non-negative integer"),
+    ])
+    func badFilesNameTheLine(_ text: String, _ expected: String) {
+        do {
+            _ = try parse(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.description.hasPrefix(expected), "\(error)")
+        }
+    }
+
+    @Test func templatesFillFromTheMachine() throws {
+        #expect(try EndpointNameTemplate("urn:dev:{machine-id}").expand(testEnvironment, serialFile: "/serial")
+            == "urn:dev:0123abcd")
+        #expect(try EndpointNameTemplate("{hostname}-{serial}").expand(testEnvironment, serialFile: "/serial")
+            == "gw-host-SN-42")
+        #expect(throws: EndpointNameError.missingValue("serial", "/missing is missing or empty")) {
+            try EndpointNameTemplate("{serial}").expand(testEnvironment, serialFile: "/missing")
+        }
+        #expect(throws: EndpointNameError.unterminatedPlaceholder) {
+            try EndpointNameTemplate("a{serial").expand(testEnvironment, serialFile: "/serial")
+        }
+    }
+}
+
+@Suite struct StateStoreTests {
+    private func directory() -> String {
+        var template = Array("/tmp/lwm2m-state-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    @Test func savesAndLoadsTheConfiguration() throws {
+        let store = try StateStore(directory: directory() + "/nested")
+        guard case .none = store.load() else { Issue.record("expected nothing saved"); return }
+        let configuration = try parse("[agent]\n[server 9]\nuri = coap://127.0.0.1:1\nlifetime = 77")
+        try store.save(configuration.factorySnapshot)
+        guard case .state(let loaded) = store.load() else { Issue.record("not loaded"); return }
+        #expect(loaded == configuration.factorySnapshot)
+    }
+
+    @Test func anUnreadableFileIsMovedAsideNotLost() throws {
+        let path = directory()
+        let store = try StateStore(directory: path)
+        try AtomicFile.write(Array("{\"format\":\"lwm2m-agent-configuration\",\"version\":1,\"objects\":{\"0\":".utf8),
+                             to: store.path)
+        guard case .unreadable(_, let aside) = store.load() else { Issue.record("expected unreadable"); return }
+        #expect(AtomicFile.exists(aside))
+        #expect(!AtomicFile.exists(store.path))
+        guard case .none = store.load() else { Issue.record("expected none after moving aside"); return }
+    }
+
+    @Test func leftoverTemporaryFilesAreCleanedAtStart() throws {
+        let path = directory()
+        try AtomicFile.write([1], to: "\(path)/configuration.json.tmp-99")
+        _ = try StateStore(directory: path)
+        #expect(try AtomicFile.list(path).isEmpty)
+    }
+}

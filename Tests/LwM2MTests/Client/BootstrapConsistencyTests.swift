@@ -1,0 +1,106 @@
+import CoAP
+@testable import LwM2M
+import Testing
+
+@Suite struct BootstrapConsistencyTests {
+    private let check = BootstrapConsistencyCheck(supportedModes: [.noSecurity, .preSharedKey, .certificate])
+    private let bootstrapAccount = Accounts.securityRecords(instance: 0, uri: "coap://bs:5683", bootstrap: true)
+
+    private func verdict(security: [LwM2MRecord], servers: [LwM2MRecord], secrets: [UInt16: String] = [:])
+        -> String?
+    {
+        var snapshot = Accounts.snapshot(security: security, servers: servers)
+        for (instance, name) in secrets { snapshot.objects[0]!.secrets[instance] = [5: name] }
+        do {
+            try check.check(security: snapshot.objects[0]!, server: snapshot.objects[1]!)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func aPlainServerAccountPasses() {
+        #expect(verdict(security: bootstrapAccount + Accounts.securityRecords(instance: 1, uri: "coap://dm", bootstrap: false, ssid: 1),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1)) == nil)
+    }
+
+    @Test func iowasSixReasonsAndTheSSIDMatchAreReported() {
+        // 1. No server account at all.
+        #expect(verdict(security: [], servers: []) == "no LwM2M server account provided")
+        // 2. Only a bootstrap account.
+        #expect(verdict(security: bootstrapAccount, servers: [])
+            == "only a bootstrap-server account provided, no LwM2M server account")
+        // 3. coaps without security information.
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coaps://dm", bootstrap: false, ssid: 1),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1))
+            == "/0/1: coaps URI but Security Mode NoSec (no security information)")
+        // 4. coap with security information.
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coap://dm", bootstrap: false, mode: 0, ssid: 1,
+                                                           identity: [1]),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1), secrets: [1: "k"])
+            == "/0/1: coap URI but security information provided")
+        // 5. Binding mismatch.
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coap://dm", bootstrap: false, ssid: 1),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1, binding: "T"))
+            == "server 1: URI \"coap://dm\" needs UDP but Binding is \"T\"")
+        // 6. Mode against identity and keys.
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coaps://dm", bootstrap: false, mode: 0, ssid: 1),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1))
+            == "/0/1: Security Mode PSK without a PSK identity (/0/1/3)")
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coaps://dm", bootstrap: false, mode: 0, ssid: 1,
+                                                           identity: [1]),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1))
+            == "/0/1: Security Mode PSK without a key (/0/1/5)")
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coaps://dm", bootstrap: false, mode: 2, ssid: 1,
+                                                           identity: [1]),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1), secrets: [1: "k"])
+            == "/0/1: Security Mode X.509 without a server certificate or trust anchor (/0/1/4)")
+        // 7. /0 ↔ /1 Short Server ID.
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coap://dm", bootstrap: false, ssid: 1),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 2))
+            == "Short Server ID 2: Server instance /1/0 has no Security instance")
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: "coap://dm", bootstrap: false, ssid: 1),
+                        servers: [])
+            == "Short Server ID 1: Security instance has no Server instance")
+    }
+
+    @Test func rawPublicKeysAreRefusedWithAReason() {
+        let result = verdict(security: Accounts.securityRecords(instance: 1, uri: "coaps://dm", bootstrap: false, mode: 1,
+                                                                 ssid: 1, identity: [1]),
+                             servers: Accounts.serverRecords(instance: 0, ssid: 1), secrets: [1: "k"])
+        #expect(result?.contains("RPK is not supported") == true)
+    }
+
+    @Test func twoBootstrapAccountsAreRefused() {
+        #expect(verdict(security: bootstrapAccount + Accounts.securityRecords(instance: 3, uri: "coap://bs2", bootstrap: true),
+                        servers: []) == "more than one bootstrap-server account")
+    }
+}
+
+@Suite struct StateFileRobustnessTests {
+    @Test func everyMutationDecodesOrFailsCleanly() throws {
+        let snapshot = Accounts.snapshot(
+            security: Accounts.securityRecords(instance: 0, uri: "coap://bs", bootstrap: true)
+                + Accounts.securityRecords(instance: 1, uri: "coaps://dm", bootstrap: false, mode: 0, ssid: 7, identity: [1, 2]),
+            servers: Accounts.serverRecords(instance: 0, ssid: 7))
+        var withSecret = snapshot
+        withSecret.objects[0]!.secrets[1] = [5: "lwm2m/0-1-5/1"]
+        let encoded = withSecret.encoded()
+        #expect(try ConfigurationSnapshot(decoding: encoded) == withSecret)
+        var random = SplitMix64(seed: 4)
+        var decodedCount = 0
+        for _ in 0..<5000 {
+            var bytes = encoded
+            switch random.next() % 3 {
+            case 0: bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
+            case 1: bytes.removeLast(Int(random.next() % UInt64(bytes.count)))
+            default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: Int(random.next() % UInt64(bytes.count)))
+            }
+            if (try? ConfigurationSnapshot(decoding: bytes)) != nil { decodedCount += 1 }
+        }
+        #expect(decodedCount < 5000)
+        #expect(throws: StateFileError.unsupportedVersion(2)) {
+            try ConfigurationSnapshot(decoding: Array(#"{"format":"lwm2m-agent-configuration","version":2,"objects":{}}"#.utf8))
+        }
+    }
+}
