@@ -25,6 +25,9 @@ let package = Package(
         // Secrets and signing keys behind small protocols (no Foundation, no C).
         .target(name: "Credentials"),
 
+        // DTLS 1.2 client sessions over mbedTLS 2.28, sans-IO (no Foundation).
+        .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "CoAP"]),
+
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         .target(name: "Transport", dependencies: ["CoAP"]),
 
@@ -59,6 +62,7 @@ let package = Package(
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "Credentials", "CoAP", "Transport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )
