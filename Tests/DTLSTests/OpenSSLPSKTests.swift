@@ -1,0 +1,85 @@
+import CoAP
+import DTLS
+import Testing
+import Transport
+
+@Suite("DTLS PSK against openssl s_server", .serialized)
+struct OpenSSLPSKTests {
+    @Test("PSK handshake with AES-128-CCM_8, data both ways, close_notify, then resumption")
+    func handshakeExchangeResume() throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer.psk(identity: TestPSK.identity, keyHex: TestPSK.keyHex, directory: pki.directory)
+        let driver = try SocketDriver(serverPort: server.port)
+        let session = try DTLSClientSession(configuration: TestPSK.configuration(), random: testRandom, now: MonotonicClock.now())
+        let event = try driver.handshake(session)
+        #expect(event == .connected(resumed: false, cipherSuite: "TLS-PSK-WITH-AES-128-CCM-8"))
+        #expect(session.state == .connected)
+
+        try session.send(Array("hello from the agent\n".utf8))
+        try driver.flush(session)
+        #expect(server.process.waitForOutput("hello from the agent"), "s_server printed our data")
+        server.process.writeInput("hello from openssl\n")
+        var reply: [UInt8]?
+        try driver.run(session, timeout: .seconds(5)) {
+            if reply == nil { reply = session.nextApplicationData() }
+            return reply != nil
+        }
+        #expect(reply.map { String(decoding: $0, as: UTF8.self) } == "hello from openssl\n")
+
+        let saved = try #require(session.savedSession)
+        session.close()
+        try driver.flush(session)
+        #expect(driver.events.last == .closed)
+        #expect(session.state == .closed)
+        #expect(server.process.waitForOutput("DONE", timeout: .seconds(2)), "s_server saw our close_notify")
+
+        // A fresh session object resumes the saved session: abbreviated handshake.
+        let resumedDriver = try SocketDriver(serverPort: server.port)
+        let start = MonotonicClock.now()
+        let resumedSession = try DTLSClientSession(
+            configuration: TestPSK.configuration(), resuming: saved, random: testRandom, now: start)
+        let resumedEvent = try resumedDriver.handshake(resumedSession)
+        #expect(resumedEvent == .connected(resumed: true, cipherSuite: "TLS-PSK-WITH-AES-128-CCM-8"))
+        #expect(resumedSession.state == .connected)
+        let serialized = try saved.serialized()
+        #expect(serialized.count > 48)
+        #expect(try DTLSSavedSession(serialized: serialized).hasTicket == saved.hasTicket)
+        resumedSession.close()
+        try resumedDriver.flush(resumedSession)
+    }
+
+    @Test("a wrong PSK fails fast with a wrong-PSK error")
+    func wrongPSK() throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer.psk(identity: TestPSK.identity, keyHex: TestPSK.keyHex, directory: pki.directory)
+        let driver = try SocketDriver(serverPort: server.port)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let session = try DTLSClientSession(
+            configuration: TestPSK.configuration(key: Array(repeating: 0x55, count: 16), min: .milliseconds(100), max: .milliseconds(400)),
+            random: testRandom, now: MonotonicClock.now())
+        let event = try driver.handshake(session, timeout: .seconds(5))
+        let elapsed = clock.now - started
+        guard case .failed(.pskRejected) = event else {
+            Issue.record("expected a wrong-PSK failure, got \(String(describing: event))")
+            return
+        }
+        #expect("\(event!.failure!)".contains("wrong PSK"))
+        #expect(elapsed < .seconds(2), "failed in \(elapsed)")
+        #expect(session.nextDeadline == nil)
+    }
+
+    @Test("no server at all: handshake timeout after min+2min+4min+max")
+    func noServer() throws {
+        let port = try freeUDPPort()
+        let driver = try SocketDriver(serverPort: port)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let session = try DTLSClientSession(
+            configuration: TestPSK.configuration(min: .milliseconds(50), max: .milliseconds(200)), random: testRandom, now: MonotonicClock.now())
+        let event = try driver.handshake(session, timeout: .seconds(5))
+        let elapsed = clock.now - started
+        #expect(event == .failed(.handshakeTimeout))
+        #expect(elapsed >= .milliseconds(340) && elapsed < .seconds(2), "50+100+200 ms of retransmissions, took \(elapsed)")
+    }
+}
