@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Storage"),
 
         // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
-        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport"]),
+        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "DTLS"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
         .systemLibrary(
@@ -53,7 +53,7 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "Transport"]),
-        .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport"]),
+        .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport", "DTLS", "Credentials"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport"]),
 
         // MARK: Tests
