@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "Agent"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )
