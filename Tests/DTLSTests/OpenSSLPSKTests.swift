@@ -48,6 +48,30 @@ struct OpenSSLPSKTests {
         try resumedDriver.flush(resumedSession)
     }
 
+    @Test("a server that lost the session answers with a full handshake, which succeeds")
+    func serverLostSession() throws {
+        let pki = try TestPKI()
+        var server = try OpenSSLServer.psk(identity: TestPSK.identity, keyHex: TestPSK.keyHex, directory: pki.directory)
+        let driver = try SocketDriver(serverPort: server.port)
+        let first = try DTLSClientSession(configuration: TestPSK.configuration(), random: testRandom, now: MonotonicClock.now())
+        #expect(try driver.handshake(first)?.isConnected == true)
+        let saved = try #require(first.savedSession)
+        first.close()
+        try driver.flush(first)
+        server.process.stop()
+
+        server = try OpenSSLServer.psk(identity: TestPSK.identity, keyHex: TestPSK.keyHex, directory: pki.directory)
+        let secondDriver = try SocketDriver(serverPort: server.port)
+        let second = try DTLSClientSession(
+            configuration: TestPSK.configuration(), resuming: saved, random: testRandom, now: MonotonicClock.now())
+        #expect(try secondDriver.handshake(second) == .connected(resumed: false, cipherSuite: "TLS-PSK-WITH-AES-128-CCM-8"))
+        #expect(second.resumed == false)
+        let fresh = try #require(second.savedSession)
+        #expect(try fresh.serialized() != (try saved.serialized()), "a new session replaced the lost one")
+        second.close()
+        try secondDriver.flush(second)
+    }
+
     @Test("a wrong PSK fails fast with a wrong-PSK error")
     func wrongPSK() throws {
         let pki = try TestPKI()
