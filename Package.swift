@@ -54,7 +54,7 @@ let package = Package(
         // MARK: Executables
         .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport", "DTLS", "Credentials"]),
-        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport"]),
+        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "Agent", "DTLS", "Credentials"]),
 
         // MARK: Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
