@@ -22,6 +22,8 @@ public final class DTLSChannel {
     private let buffer: UnsafeMutableRawBufferPointer
     /// Datagrams from other addresses than `server`, dropped.
     public private(set) var foreignDatagramCount = 0
+    /// Where session events are logged (connected, failures with their mapped cause, closed).
+    public var logger: Logger?
     /// Socket send failures (kept for logs; UDP loss is normal).
     public private(set) var sendErrors: [TransportError] = []
 
@@ -59,7 +61,10 @@ public final class DTLSChannel {
                     if sendErrors.count < 16 { sendErrors.append(error) }
                 }
             }
-            while let event = session.nextEvent() { dtlsEvents.append(event) }
+            while let event = session.nextEvent() {
+                log(event)
+                dtlsEvents.append(event)
+            }
             guard let event = endpoint.nextEvent() else { return }
             handler(event, &endpoint, now)
         }
@@ -87,6 +92,19 @@ public final class DTLSChannel {
         session.advance(to: now)
         endpoint.advance(to: now)
         flush(handler, at: now)
+    }
+
+    private func log(_ event: DTLSEvent) {
+        guard let logger else { return }
+        switch event {
+        case .connected(let resumed, let suite):
+            let took = session.connectedAt.map { " in \($0 - session.startedAt)" } ?? ""
+            logger.log(.info, "DTLS session with \(server) established\(took): \(suite)\(resumed ? ", resumed" : "")")
+        case .failed(let error):
+            logger.log(.error, "DTLS session with \(server) failed: \(error)")
+        case .closed:
+            logger.log(.notice, "DTLS session with \(server) closed")
+        }
     }
 
     /// Sends close_notify and flushes it.

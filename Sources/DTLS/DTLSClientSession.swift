@@ -158,6 +158,7 @@ public final class DTLSClientSession {
 
         status = mbedtls_ssl_setup(ssl, config)
         guard status == 0 else { throw DTLSError.library(status) }
+        if let size = configuration.maximumDatagramSize { mbedtls_ssl_set_mtu(ssl, UInt16(clamping: size)) }
         // SNI and the certificate name check share mbedTLS's host name: an IP literal is never
         // set (no SNI, and no name check for IP hosts: see DTLSConfiguration.serverName).
         if let name = configuration.sniHostName {
@@ -327,7 +328,15 @@ public final class DTLSClientSession {
         if usesPSK, [TLSAlert.decryptError, TLSAlert.badRecordMAC, TLSAlert.unknownPSKIdentity].contains(code) {
             return .pskRejected(reason: "server sent \(TLSAlert.name(code))")
         }
+        if !usesPSK, clientCertificateSent, TLSAlert.clientCertificateProblems.contains(code) {
+            return .clientCertificateRejected(alert: TLSAlert.name(code))
+        }
         return .alertReceived(code: code, name: TLSAlert.name(code))
+    }
+
+    /// Whether the handshake got past sending our Certificate message.
+    private var clientCertificateSent: Bool {
+        ssl.pointee.state > Int32(MBEDTLS_SSL_CLIENT_CERTIFICATE.rawValue)
     }
 
     // MARK: mbedTLS callbacks

@@ -81,6 +81,10 @@ public struct DTLSConfiguration {
     /// Longest retransmission timeout: the handshake fails once a flight goes unanswered for
     /// this long. The defaults (2 s → 60 s, about two minutes in all) suit cellular links.
     public var handshakeTimeoutMax: Duration = .seconds(60)
+    /// The largest datagram to send (path MTU less IP/UDP headers): handshake flights larger
+    /// than this are fragmented, application data larger than a record allows is refused.
+    /// `nil` leaves mbedTLS's default (no limit below 16 KiB records).
+    public var maximumDatagramSize: Int? = 1232
     /// How many application datagrams `send` queues while the handshake is running.
     public var maxQueuedDatagrams = 16
 

@@ -20,6 +20,9 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
     case certificatePinMismatch(usage: CertificateUsage)
     /// Any other certificate problem, with mbedTLS's verification flags spelled out.
     case certificateRejected(flags: String)
+    /// The server refused our client certificate (an alert such as unknown_ca or
+    /// bad_certificate arrived after we sent it).
+    case clientCertificateRejected(alert: String)
     /// The server sent a fatal alert (other than the ones mapped above).
     case alertReceived(code: UInt8, name: String)
     /// No handshake flight was answered before the retransmission timer reached its maximum.
@@ -49,6 +52,7 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .certificatePinMismatch(let usage):
             "DTLS handshake failed: server certificate does not match /0/x/4 (certificate usage \(usage.rawValue), \(usage))"
         case .certificateRejected(let flags): "DTLS handshake failed: server certificate rejected (\(flags))"
+        case .clientCertificateRejected(let alert): "DTLS handshake failed: server rejected our client certificate (alert \(alert))"
         case .alertReceived(let code, let name): "DTLS: server sent fatal alert \(name) (\(code))"
         case .handshakeTimeout: "DTLS handshake timed out: no answer from the server"
         case .signerFailed(let reason): "DTLS: client key could not sign: \(reason)"
@@ -75,10 +79,19 @@ enum TLSAlert {
     static let badRecordMAC: UInt8 = 20
     static let handshakeFailure: UInt8 = 40
     static let badCertificate: UInt8 = 42
+    static let unsupportedCertificate: UInt8 = 43
+    static let certificateRevoked: UInt8 = 44
     static let certificateExpired: UInt8 = 45
+    static let certificateUnknown: UInt8 = 46
     static let unknownCA: UInt8 = 48
+    static let accessDenied: UInt8 = 49
     static let decryptError: UInt8 = 51
     static let unknownPSKIdentity: UInt8 = 115
+
+    /// Alerts a server sends when it does not accept the client's certificate.
+    static let clientCertificateProblems: Set<UInt8> = [
+        badCertificate, unsupportedCertificate, certificateRevoked, certificateExpired, certificateUnknown, unknownCA, accessDenied,
+    ]
 
     static func name(_ code: UInt8) -> String {
         switch code {

@@ -20,8 +20,10 @@ struct OpenSSLCertificateTests {
         return configuration
     }
 
-    static func handshake(_ server: OpenSSLServer, _ configuration: DTLSConfiguration) throws -> (DTLSEvent?, Duration) {
-        let driver = try SocketDriver(serverPort: server.port)
+    static func handshake(
+        _ server: OpenSSLServer, _ configuration: DTLSConfiguration, driver: SocketDriver? = nil
+    ) throws -> (DTLSEvent?, Duration) {
+        let driver = try driver ?? SocketDriver(serverPort: server.port)
         let clock = ContinuousClock()
         let started = clock.now
         let session = try DTLSClientSession(configuration: configuration, random: testRandom, now: MonotonicClock.now())
@@ -115,6 +117,31 @@ struct OpenSSLCertificateTests {
         let (event, elapsed) = try Self.handshake(server, Self.configuration(pki))
         #expect(event == .failed(.certificateExpired))
         #expect(elapsed < .seconds(1), "took \(elapsed)")
+    }
+
+    @Test("small datagrams: the certificate flights are fragmented to fit")
+    func smallDatagrams() throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer.certificate("server", pki: pki, verifyClient: true)
+        var configuration = try Self.configuration(pki)
+        configuration.maximumDatagramSize = 200
+        let driver = try SocketDriver(serverPort: server.port)
+        let (event, _) = try Self.handshake(server, configuration, driver: driver)
+        #expect(event?.isConnected == true, "\(String(describing: event))")
+        #expect(driver.largestDatagram <= 200 && driver.largestDatagram > 100, "largest \(driver.largestDatagram)")
+    }
+
+    @Test("a server that does not trust our client certificate: named as such")
+    func clientCertificateRejected() throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer.certificate("server", pki: pki, verifyClient: true, clientCA: "other-ca")
+        let (event, elapsed) = try Self.handshake(server, Self.configuration(pki))
+        guard case .failed(.clientCertificateRejected(let alert)) = event else {
+            Issue.record("expected a client-certificate rejection, got \(String(describing: event))")
+            return
+        }
+        #expect(alert == "unknown_ca" || alert == "bad_certificate", "\(alert)")
+        #expect(elapsed < .seconds(1))
     }
 
     @Test("a failing signer (TPM gone) fails the handshake with the signer's reason")

@@ -13,9 +13,11 @@ final class OpenSSLServer {
 
     /// Starts a certificate server with `name.pem`/`name.key` from `pki`; `verifyClient` asks
     /// for (and requires) a client certificate issued by the test CA.
-    static func certificate(_ name: String, pki: TestPKI, verifyClient: Bool = false, cipher: String? = nil) throws -> OpenSSLServer {
+    static func certificate(
+        _ name: String, pki: TestPKI, verifyClient: Bool = false, clientCA: String = "ca", cipher: String? = nil
+    ) throws -> OpenSSLServer {
         var arguments = ["-cert", pki.path("\(name).pem"), "-key", pki.path("\(name).key")]
-        if verifyClient { arguments += ["-CAfile", pki.path("ca.pem"), "-Verify", "1"] }
+        if verifyClient { arguments += ["-CAfile", pki.path("\(clientCA).pem"), "-Verify", "1", "-verify_return_error"] }
         if let cipher { arguments += ["-cipher", cipher] }
         return try OpenSSLServer(arguments, directory: pki.directory)
     }

@@ -26,6 +26,8 @@ final class SocketDriver {
     private var poller = Poller()
     private var buffer = [UInt8](repeating: 0, count: 65_536)
     private(set) var events: [DTLSEvent] = []
+    /// The largest datagram sent so far.
+    private(set) var largestDatagram = 0
 
     init(serverPort: UInt16) throws {
         socket = try UDPSocket(family: .ipv4)
@@ -35,7 +37,10 @@ final class SocketDriver {
 
     /// Sends what the session has queued.
     func flush(_ session: DTLSClientSession) throws {
-        while let datagram = session.nextDatagram() { try socket.send(datagram, to: server) }
+        while let datagram = session.nextDatagram() {
+            largestDatagram = max(largestDatagram, datagram.count)
+            try socket.send(datagram, to: server)
+        }
         while let event = session.nextEvent() { events.append(event) }
     }
 
