@@ -15,7 +15,7 @@ public enum OneShotError: Error, CustomStringConvertible {
         switch self {
         case .uri(let error): "invalid URI: \(error)"
         case .transport(let error): "\(error)"
-        case .unsupportedScheme(let scheme): "\(scheme):// is not supported here"
+        case .unsupportedScheme(let scheme): "\(scheme):// is not supported by this client (coap:// uses OneShotClient, coaps:// SecureOneShotClient)"
         case .failed(let failure): "\(failure)"
         case .dtls(let error): "\(error)"
         case .deadlineExceeded: "no answer before the deadline"

@@ -31,29 +31,30 @@ public final class DTLSClientSession {
     public let startedAt: Instant
     public private(set) var connectedAt: Instant?
 
-    private let ssl: UnsafeMutablePointer<mbedtls_ssl_context>
-    private let config: UnsafeMutablePointer<mbedtls_ssl_config>
-    private let ownCertificates: UnsafeMutablePointer<mbedtls_x509_crt>
-    private let suites: UnsafeMutablePointer<Int32>
-    private let readBuffer: UnsafeMutableBufferPointer<UInt8>
-    private let random: RandomBox
-    private var verifier: CertificateVerifier?
-    private var signerKey: SignerKey?
-    private let usesPSK: Bool
-    private let expectedName: String?
-    private let maxQueued: Int
-    private let offeredSession: DTLSSavedSession?
+    // Internal (not private) so the extensions in the DTLSClientSession+*.swift files reach them.
+    let ssl: UnsafeMutablePointer<mbedtls_ssl_context>
+    let config: UnsafeMutablePointer<mbedtls_ssl_config>
+    let ownCertificates: UnsafeMutablePointer<mbedtls_x509_crt>
+    let suites: UnsafeMutablePointer<Int32>
+    let readBuffer: UnsafeMutableBufferPointer<UInt8>
+    let random: RandomBox
+    var verifier: CertificateVerifier?
+    var signerKey: SignerKey?
+    let usesPSK: Bool
+    let expectedName: String?
+    let maxQueued: Int
+    let offeredSession: DTLSSavedSession?
 
-    private var now: Instant
-    private var timerStart = Instant.zero
-    private var timerIntermediate: Duration = .zero
-    private var timerFinal: Duration = .zero
+    var now: Instant
+    var timerStart = Instant.zero
+    var timerIntermediate: Duration = .zero
+    var timerFinal: Duration = .zero
 
-    private var incoming: [[UInt8]] = []
-    private var outgoing: [[UInt8]] = []
-    private var received: [[UInt8]] = []
-    private var events: [DTLSEvent] = []
-    private var queuedPlaintext: [[UInt8]] = []
+    var incoming: [[UInt8]] = []
+    var outgoing: [[UInt8]] = []
+    var received: [[UInt8]] = []
+    var events: [DTLSEvent] = []
+    var queuedPlaintext: [[UInt8]] = []
 
     /// Configures mbedTLS and starts the handshake.
     ///
@@ -112,62 +113,8 @@ public final class DTLSClientSession {
         readBuffer.deallocate()
     }
 
-    private var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
-
-    private func configure(_ configuration: DTLSConfiguration) throws(DTLSError) {
-        var status = mbedtls_ssl_config_defaults(config, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT)
-        guard status == 0 else { throw DTLSError.library(status) }
-        mbedtls_ssl_conf_rng(config, RandomBox.callback, random.opaque)
-        mbedtls_ssl_conf_min_version(config, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3)  // DTLS 1.2
-        mbedtls_ssl_conf_ciphersuites(config, suites)
-        mbedtls_ssl_conf_handshake_timeout(config, Self.milliseconds(configuration.handshakeTimeoutMin),
-                                           Self.milliseconds(configuration.handshakeTimeoutMax))
-        mbedtls_ssl_conf_session_tickets(config, MBEDTLS_SSL_SESSION_TICKETS_ENABLED)
-
-        switch configuration.authentication {
-        case .psk(let identity, let key):
-            guard !identity.isEmpty, !key.isEmpty else { throw .invalidConfiguration("PSK identity and key must not be empty") }
-            status = key.withUnsafeBytes { bytes in
-                mbedtls_ssl_conf_psk(config, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, identity, identity.count)
-            }
-            guard status == 0 else { throw .invalidConfiguration("PSK rejected by mbedTLS (\(DTLSError.library(status)))") }
-            mbedtls_ssl_conf_authmode(config, MBEDTLS_SSL_VERIFY_NONE)
-        case .certificate(let chain, let signer):
-            try MbedTLSGuard.check()
-            guard !chain.isEmpty else { throw .invalidConfiguration("client certificate chain is empty") }
-            for der in chain {
-                status = mbedtls_x509_crt_parse_der(ownCertificates, der, der.count)
-                guard status == 0 else { throw .invalidConfiguration("client certificate is not DER X.509 (\(DTLSError.library(status)))") }
-            }
-            let key = try SignerKey(signer: signer)
-            signerKey = key
-            guard Self.publicKeyMatches(ownCertificates, signer.publicKeyPoint) else {
-                throw .invalidConfiguration("client certificate does not belong to the signing key")
-            }
-            status = mbedtls_ssl_conf_own_cert(config, ownCertificates, key.context)
-            guard status == 0 else { throw DTLSError.library(status) }
-            guard let trust = configuration.serverTrust else {
-                throw .invalidConfiguration("certificate mode needs a server trust rule (/0/x/4 and /0/x/15)")
-            }
-            let verifier = try CertificateVerifier(trust: trust, additionalAnchors: configuration.additionalTrustAnchors)
-            self.verifier = verifier
-            mbedtls_ssl_conf_ca_chain(config, verifier.anchors, nil)
-            mbedtls_ssl_conf_authmode(config, MBEDTLS_SSL_VERIFY_REQUIRED)
-            mbedtls_ssl_conf_verify(config, CertificateVerifier.callback, verifier.opaque)
-        }
-
-        status = mbedtls_ssl_setup(ssl, config)
-        guard status == 0 else { throw DTLSError.library(status) }
-        if let size = configuration.maximumDatagramSize { mbedtls_ssl_set_mtu(ssl, UInt16(clamping: size)) }
-        // SNI and the certificate name check share mbedTLS's host name: an IP literal is never
-        // set (no SNI, and no name check for IP hosts: see DTLSConfiguration.serverName).
-        if let name = configuration.sniHostName {
-            status = mbedtls_ssl_set_hostname(ssl, name)
-            guard status == 0 else { throw .invalidConfiguration("server name \"\(name)\" is not usable") }
-        }
-        mbedtls_ssl_set_bio(ssl, opaque, Self.sendCallback, Self.receiveCallback, nil)
-        mbedtls_ssl_set_timer_cb(ssl, opaque, Self.setTimerCallback, Self.getTimerCallback)
-    }
+    /// `self` as the context pointer of the mbedTLS callbacks (valid while `self` lives).
+    var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
     // MARK: Driver interface
 
@@ -299,101 +246,5 @@ public final class DTLSClientSession {
         queuedPlaintext.removeAll()
         timerFinal = .zero
         events.append(.failed(error))
-    }
-
-    // MARK: Error mapping
-
-    private func handshakeError(_ status: Int32) -> DTLSError {
-        if let message = signerKey?.box.lastError { return .signerFailed(message) }
-        switch status {
-        case MBEDTLS_ERR_SSL_TIMEOUT:
-            // Servers drop a Finished made with a wrong key silently (RFC 6347 §4.1.2.7): a
-            // timeout after ours was sent is the usual sign of a wrong PSK.
-            if usesPSK && ssl.pointee.state >= Int32(MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC.rawValue) {
-                return .pskRejected(reason: "the server never answered our Finished message")
-            }
-            return .handshakeTimeout
-        case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
-            guard let verifier else { return .library(status) }
-            return verifier.error(verifyResult: mbedtls_ssl_get_verify_result(ssl), expectedName: expectedName)
-        case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-            return alertError()
-        default:
-            return .library(status)
-        }
-    }
-
-    private func alertError() -> DTLSError {
-        let code = ssl.pointee.in_msg.map { $0[1] } ?? 0
-        if usesPSK, [TLSAlert.decryptError, TLSAlert.badRecordMAC, TLSAlert.unknownPSKIdentity].contains(code) {
-            return .pskRejected(reason: "server sent \(TLSAlert.name(code))")
-        }
-        if !usesPSK, clientCertificateSent, TLSAlert.clientCertificateProblems.contains(code) {
-            return .clientCertificateRejected(alert: TLSAlert.name(code))
-        }
-        return .alertReceived(code: code, name: TLSAlert.name(code))
-    }
-
-    /// Whether the handshake got past sending our Certificate message.
-    private var clientCertificateSent: Bool {
-        ssl.pointee.state > Int32(MBEDTLS_SSL_CLIENT_CERTIFICATE.rawValue)
-    }
-
-    // MARK: mbedTLS callbacks
-
-    private static func session(_ context: UnsafeMutableRawPointer?) -> DTLSClientSession {
-        Unmanaged<DTLSClientSession>.fromOpaque(context!).takeUnretainedValue()
-    }
-
-    private static let sendCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt8>?, Int) -> Int32 = {
-        context, bytes, count in
-        guard let bytes else { return MBEDTLS_ERR_SSL_BAD_INPUT_DATA }
-        session(context).outgoing.append(Array(UnsafeBufferPointer(start: bytes, count: count)))
-        return Int32(count)
-    }
-
-    private static let receiveCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int) -> Int32 = {
-        context, buffer, capacity in
-        let session = session(context)
-        guard let buffer, !session.incoming.isEmpty else { return MBEDTLS_ERR_SSL_WANT_READ }
-        let datagram = session.incoming.removeFirst()
-        let count = min(datagram.count, capacity)  // mbedTLS offers a whole record buffer
-        datagram.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: count) }
-        return Int32(count)
-    }
-
-    private static let setTimerCallback: @convention(c) (UnsafeMutableRawPointer?, UInt32, UInt32) -> Void = {
-        context, intermediate, final in
-        let session = session(context)
-        session.timerStart = session.now
-        session.timerIntermediate = .milliseconds(intermediate)
-        session.timerFinal = .milliseconds(final)
-    }
-
-    /// -1 cancelled, 0 running, 1 intermediate delay passed, 2 final delay passed.
-    private static let getTimerCallback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { context in
-        let session = session(context)
-        guard session.timerFinal > .zero else { return -1 }
-        let elapsed = session.now - session.timerStart
-        if elapsed >= session.timerFinal { return 2 }
-        if elapsed >= session.timerIntermediate { return 1 }
-        return 0
-    }
-
-    // MARK: Helpers
-
-    private static func milliseconds(_ duration: Duration) -> UInt32 {
-        UInt32(clamping: max(1, duration.nanosecondsClamped / 1_000_000))
-    }
-
-    private static func publicKeyMatches(_ certificate: UnsafeMutablePointer<mbedtls_x509_crt>, _ point: [UInt8]) -> Bool {
-        guard mbedtls_pk_get_type(&certificate.pointee.pk) == MBEDTLS_PK_ECKEY,
-              let context = certificate.pointee.pk.pk_ctx?.assumingMemoryBound(to: mbedtls_ecp_keypair.self)
-        else { return false }
-        var buffer = [UInt8](repeating: 0, count: 65)
-        var length = 0
-        let status = mbedtls_ecp_point_write_binary(&context.pointee.grp, &context.pointee.Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
-                                                    &length, &buffer, buffer.count)
-        return status == 0 && length == 65 && buffer == point
     }
 }
