@@ -17,6 +17,8 @@ extension DTLSClientSession {
             return verifier.error(verifyResult: mbedtls_ssl_get_verify_result(ssl), expectedName: expectedName)
         case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
             return alertError()
+        case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY:
+            return .closedByPeer
         default:
             return .library(status)
         }

@@ -14,6 +14,8 @@ struct OpenSSLPSKTests {
         let event = try driver.handshake(session)
         #expect(event == .connected(resumed: false, cipherSuite: "TLS-PSK-WITH-AES-128-CCM-8"))
         #expect(session.state == .connected)
+        #expect(driver.clientHelloCount == 2, "ClientHello, HelloVerifyRequest with a cookie, ClientHello with the cookie")
+        #expect(session.nextDeadline == nil, "no timer runs on an established session")
 
         try session.send(Array("hello from the agent\n".utf8))
         try driver.flush(session)

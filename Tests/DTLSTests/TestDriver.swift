@@ -28,6 +28,8 @@ final class SocketDriver {
     private(set) var events: [DTLSEvent] = []
     /// The largest datagram sent so far.
     private(set) var largestDatagram = 0
+    /// ClientHello messages sent (2 when the server asked for a cookie with HelloVerifyRequest).
+    private(set) var clientHelloCount = 0
 
     init(serverPort: UInt16) throws {
         socket = try UDPSocket(family: .ipv4)
@@ -39,6 +41,8 @@ final class SocketDriver {
     func flush(_ session: DTLSClientSession) throws {
         while let datagram = session.nextDatagram() {
             largestDatagram = max(largestDatagram, datagram.count)
+            // An epoch-0 handshake record (13-byte header) whose message is a ClientHello (1).
+            if datagram.count > 13, datagram[0] == 22, datagram[3] == 0, datagram[4] == 0, datagram[13] == 1 { clientHelloCount += 1 }
             try socket.send(datagram, to: server)
         }
         while let event = session.nextEvent() { events.append(event) }
