@@ -43,7 +43,9 @@ public enum SecureOneShotClient {
         let id = ping ? channel.endpoint.ping(peer, at: start) : channel.endpoint.send(request, to: peer, at: start)
         var outcome: Result<CoAPMessage, OneShotError>? = nil
         while outcome == nil {
-            guard MonotonicClock.now() - start < timeout else { throw .deadlineExceeded }
+            guard MonotonicClock.now() - start < timeout else {
+                throw channel.session.state == .handshaking ? .dtls(.handshakeTimeout) : .deadlineExceeded
+            }
             do {
                 try channel.runOnce(until: start + timeout) { event, endpoint, now in
                     switch event {
@@ -63,6 +65,8 @@ public enum SecureOneShotClient {
                 if case .closed = event, outcome == nil { throw .dtls(.closedByPeer) }
             }
         }
+        // CoAP gave up while the handshake was still retransmitting: say so, not just "timeout".
+        if case .failure = outcome!, channel.session.state == .handshaking { throw .dtls(.handshakeTimeout) }
         let response = try outcome!.get()
         let end = MonotonicClock.now()
         return SecureExchange(
