@@ -19,29 +19,34 @@ public enum MbedTLSGuard {
     /// Throws `.unsupportedLibrary` naming the first mismatch: version, a missing feature, a
     /// forbidden one, or an EC key vtable that does not look like 2.28's.
     public static func check() throws(DTLSError) {
-        let runtime = mbedtls_version_get_number()
-        guard runtime >> 16 == 0x021C else {
-            throw .unsupportedLibrary("version \(versionString(runtime)) found, this build needs 2.28.x")
-        }
-        guard runtime >> 16 == UInt32(MBEDTLS_VERSION_NUMBER) >> 16 else {
-            throw .unsupportedLibrary("library \(versionString(runtime)) differs from the headers built against (\(MBEDTLS_VERSION_STRING))")
-        }
-        // mbedtls_version_check_feature needs MBEDTLS_VERSION_FEATURES: -2 means it is off.
-        guard mbedtls_version_check_feature("MBEDTLS_SSL_PROTO_DTLS") != -2 else {
-            throw .unsupportedLibrary("built without MBEDTLS_VERSION_FEATURES, its configuration cannot be checked")
-        }
-        for feature in requiredFeatures where mbedtls_version_check_feature(feature) != 0 {
-            throw .unsupportedLibrary("built without \(feature)")
-        }
-        for feature in forbiddenFeatures where mbedtls_version_check_feature(feature) == 0 {
-            throw .unsupportedLibrary("built with \(feature), which changes the PK vtable layout")
-        }
+        try check(runtimeVersion: mbedtls_version_get_number()) { mbedtls_version_check_feature($0) }
         let info = mbedtls_eckey_info
         guard info.type == MBEDTLS_PK_ECKEY, let name = info.name, String(cString: name) == "EC",
               info.sign_func != nil, info.verify_func != nil, info.ctx_free_func != nil,
               info.check_pair_func != nil, info.get_bitlen != nil
         else {
             throw .unsupportedLibrary("mbedtls_eckey_info does not have the expected 2.28 layout")
+        }
+    }
+
+    /// The version and configuration part of ``check()``, with the library's answers passed in
+    /// (`featureStatus` answers like `mbedtls_version_check_feature`: 0 present, -1 absent,
+    /// -2 feature list not compiled in), so tests can play other libraries.
+    static func check(runtimeVersion runtime: UInt32, featureStatus: (String) -> Int32) throws(DTLSError) {
+        guard runtime >> 16 == 0x021C else {
+            throw .unsupportedLibrary("version \(versionString(runtime)) found, this build needs 2.28.x")
+        }
+        guard runtime >> 16 == UInt32(MBEDTLS_VERSION_NUMBER) >> 16 else {
+            throw .unsupportedLibrary("library \(versionString(runtime)) differs from the headers built against (\(MBEDTLS_VERSION_STRING))")
+        }
+        guard featureStatus("MBEDTLS_SSL_PROTO_DTLS") != -2 else {
+            throw .unsupportedLibrary("built without MBEDTLS_VERSION_FEATURES, its configuration cannot be checked")
+        }
+        for feature in requiredFeatures where featureStatus(feature) != 0 {
+            throw .unsupportedLibrary("built without \(feature)")
+        }
+        for feature in forbiddenFeatures where featureStatus(feature) == 0 {
+            throw .unsupportedLibrary("built with \(feature), which changes the PK vtable layout")
         }
     }
 

@@ -25,6 +25,27 @@ struct SignerKeyTests {
         #expect(MbedTLSGuard.versionString(0x021C0300) == "2.28.3")
     }
 
+    @Test("the guard names what is wrong with another mbedTLS")
+    func guardRefusals() {
+        let present: (String) -> Int32 = { MbedTLSGuard.forbiddenFeatures.contains($0) ? -1 : 0 }
+        #expect(throws: DTLSError.unsupportedLibrary("version 3.6.0 found, this build needs 2.28.x")) {
+            try MbedTLSGuard.check(runtimeVersion: 0x0306_0000, featureStatus: present)
+        }
+        #expect(throws: DTLSError.unsupportedLibrary("built without MBEDTLS_CCM_C")) {
+            try MbedTLSGuard.check(runtimeVersion: 0x021C_0300) { $0 == "MBEDTLS_CCM_C" ? -1 : present($0) }
+        }
+        #expect(throws: DTLSError.unsupportedLibrary("built without MBEDTLS_SSL_DTLS_HELLO_VERIFY")) {
+            try MbedTLSGuard.check(runtimeVersion: 0x021C_0A00) { $0 == "MBEDTLS_SSL_DTLS_HELLO_VERIFY" ? -1 : present($0) }
+        }
+        #expect(throws: DTLSError.unsupportedLibrary("built with MBEDTLS_ECP_RESTARTABLE, which changes the PK vtable layout")) {
+            try MbedTLSGuard.check(runtimeVersion: 0x021C_0300) { _ in 0 }
+        }
+        #expect(throws: DTLSError.unsupportedLibrary("built without MBEDTLS_VERSION_FEATURES, its configuration cannot be checked")) {
+            try MbedTLSGuard.check(runtimeVersion: 0x021C_0300) { _ in -2 }
+        }
+        #expect("\(DTLSError.unsupportedLibrary("built without MBEDTLS_CCM_C"))" == "unsupported mbedTLS: built without MBEDTLS_CCM_C")
+    }
+
     @Test("mbedtls_pk_sign on a SignerKey goes through the Signer and verifies with the public key")
     func signThroughVtable() throws {
         let signer = CountingSigner(try SoftwareSigner(generatingWith: testRandom))
