@@ -1,6 +1,7 @@
 import Agent
 import Credentials
 import DTLS
+import Glibc
 import Transport
 
 /// The `coap` command's DTLS options: PSK or X.509 credentials for `coaps://` URIs.
@@ -36,9 +37,9 @@ enum DTLSOptions {
         } else if let certificatePath = parsed.value("cert") {
             guard let keyPath = parsed.value("key") else { throw .missingArgument("--key for --cert") }
             let certificate = try file("cert", certificatePath)
-            let keyBytes = try file("key", keyPath)
+            let key = try secretFile("key", keyPath)
             let signer: SoftwareSigner
-            do { signer = try SoftwareSigner(privateKey: SecretBytes(keyBytes), random: { secureRandomBytes($0) }) } catch {
+            do { signer = try SoftwareSigner(privateKey: key, random: { secureRandomBytes($0) }) } catch {
                 throw .invalidValue("key", keyPath, "\(error)")
             }
             authentication = .certificate(chain: [certificate], key: signer)
@@ -78,9 +79,30 @@ enum DTLSOptions {
         return bytes
     }
 
+    /// Reads a key file into one buffer that is zeroed afterwards (no reallocation copies left
+    /// behind); at most 64 KiB.
+    private static func secretFile(_ option: String, _ path: String) throws(UsageError) -> SecretBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .invalidValue(option, path, "cannot read it") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        defer { zeroize(&buffer) }
+        var count = 0
+        while count < buffer.count {
+            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw .invalidValue(option, path, "cannot read it") }
+            if got == 0 { break }
+            count += got
+        }
+        guard count > 0, count < buffer.count else { throw .invalidValue(option, path, "empty or larger than 64 KiB") }
+        return buffer.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
     /// Hex text (whitespace ignored) when the file is nothing else, raw bytes otherwise.
     static func pskKey(_ path: String) throws(UsageError) -> SecretBytes {
-        var bytes = try file("psk-key-file", path)
+        let secret = try secretFile("psk-key-file", path)
+        var bytes = secret.copyBytes()
         defer { zeroize(&bytes) }
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         var digits = bytes.filter { !isSpace($0) }
@@ -98,6 +120,6 @@ enum DTLSOptions {
             for index in key.indices { key[index] = nibble(digits[2 * index])! << 4 | nibble(digits[2 * index + 1])! }
             return SecretBytes(key)
         }
-        return SecretBytes(bytes)
+        return secret
     }
 }
