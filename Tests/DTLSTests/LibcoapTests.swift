@@ -37,6 +37,22 @@ struct LibcoapTests {
         print("coap-server-\(flavour) PSK: handshake \(exchange.handshakeDuration), handshake+GET \(exchange.totalDuration)")
     }
 
+    /// libcoap's GnuTLS server keeps no session cache: the offer is declined and a full
+    /// handshake follows, which must work just as well.
+    @Test("PSK: a new session offers the saved one; resumed where the server keeps sessions, then GET /",
+          arguments: [("openssl", true), ("gnutls", false)])
+    func pskResumption(flavour: String, serverResumes: Bool) throws {
+        let pki = try TestPKI()
+        let server = try LibcoapServer(flavour: flavour, arguments: ["-k", Self.pskKey, "-h", "hint"], directory: pki.directory)
+        let first = try Self.get(server.dtlsPort, Self.psk())
+        #expect(first.resumed == false)
+        let saved = try #require(first.savedSession)
+        let second = try Self.get(server.dtlsPort, Self.psk(), resuming: saved)
+        #expect(second.response.code == .content)
+        #expect(second.resumed == serverResumes, "coap-server-\(flavour)")
+        print("coap-server-\(flavour) PSK resumed: handshake \(second.handshakeDuration) (full: \(first.handshakeDuration))")
+    }
+
     @Test("PSK: a wrong key fails fast with a wrong-PSK error", arguments: ["openssl", "gnutls"])
     func wrongPSK(flavour: String) throws {
         let pki = try TestPKI()
