@@ -74,6 +74,22 @@ struct OpenSSLPSKTests {
         try secondDriver.flush(second)
     }
 
+    @Test("cipher suites from /0/x/16 are offered as given", arguments: [
+        (DTLSCipherSuite.pskAES128CCM, "PSK-AES128-CCM", "TLS-PSK-WITH-AES-128-CCM"),
+        (DTLSCipherSuite.pskAES128GCMSHA256, "PSK-AES128-GCM-SHA256", "TLS-PSK-WITH-AES-128-GCM-SHA256"),
+    ])
+    func configuredSuites(suite: UInt16, opensslName: String, mbedtlsName: String) throws {
+        let pki = try TestPKI()
+        let server = try OpenSSLServer.psk(identity: TestPSK.identity, keyHex: TestPSK.keyHex, cipher: opensslName, directory: pki.directory)
+        let driver = try SocketDriver(serverPort: server.port)
+        var configuration = TestPSK.configuration()
+        configuration.cipherSuites = [0xFFFF, suite]  // unknown numbers are dropped
+        let session = try DTLSClientSession(configuration: configuration, random: testRandom, now: MonotonicClock.now())
+        #expect(try driver.handshake(session) == .connected(resumed: false, cipherSuite: mbedtlsName))
+        session.close()
+        try driver.flush(session)
+    }
+
     @Test("a wrong PSK fails fast with a wrong-PSK error")
     func wrongPSK() throws {
         let pki = try TestPKI()
