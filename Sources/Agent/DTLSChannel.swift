@@ -12,9 +12,13 @@ public final class DTLSChannel {
     /// Called for every endpoint event, as with `EndpointRunner`.
     public typealias EventHandler = EndpointRunner.EventHandler
 
+    /// The CoAP engine; its peer is always `server`.
     public var endpoint: CoAPEndpoint<SocketAddress>
+    /// The DTLS session with `server` (state, cipher suite, saved session for resumption).
     public let session: DTLSClientSession
+    /// The socket the records travel on.
     public let socket: UDPSocket
+    /// The server's address; datagrams from anywhere else are dropped.
     public let server: SocketAddress
     /// Session events not yet taken with ``nextDTLSEvent()``.
     private var dtlsEvents: [DTLSEvent] = []

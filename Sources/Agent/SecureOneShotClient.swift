@@ -4,6 +4,7 @@ import Transport
 
 /// What a one-shot request over DTLS produced: the response and how the session went.
 public struct SecureExchange {
+    /// The final CoAP response (an empty Reset for a ping).
     public let response: CoAPMessage
     /// The negotiated cipher suite (mbedTLS name).
     public let cipherSuite: String

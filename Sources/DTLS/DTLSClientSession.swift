@@ -20,6 +20,7 @@ public final class DTLSClientSession {
     /// Where the session is in its life.
     public enum State: Equatable, Sendable { case handshaking, connected, closed, failed }
 
+    /// The current state; `.closed` and `.failed` are final.
     public private(set) var state: State = .handshaking
     /// After the handshake: the session to pass to a later session's `resuming:` argument.
     public private(set) var savedSession: DTLSSavedSession?
@@ -27,8 +28,9 @@ public final class DTLSClientSession {
     public private(set) var cipherSuite: String?
     /// Whether the handshake resumed an earlier session.
     public private(set) var resumed = false
-    /// When the session was created and when its handshake finished (driver's clock).
+    /// When the session was created (the first ClientHello), on the driver's clock.
     public let startedAt: Instant
+    /// When the handshake finished, on the driver's clock.
     public private(set) var connectedAt: Instant?
 
     // Internal (not private) so the extensions in the DTLSClientSession+*.swift files reach them.

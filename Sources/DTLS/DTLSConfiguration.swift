@@ -39,10 +39,12 @@ public enum CertificateUsage: UInt8, Sendable, CaseIterable, CustomStringConvert
 
 /// The server certificate rule: a Certificate Usage and the DER certificate from /0/x/4.
 public struct ServerTrust: Sendable {
+    /// How `certificate` is used (/0/x/15).
     public var usage: CertificateUsage
     /// The DER certificate of /0/x/4: a CA or the server's own certificate, depending on `usage`.
     public var certificate: [UInt8]
 
+    /// A rule for /0/x/15 `usage` (LwM2M's default: 3) and the DER certificate of /0/x/4.
     public init(usage: CertificateUsage = .domainIssuedCertificate, certificate: [UInt8]) {
         self.usage = usage
         self.certificate = certificate
@@ -59,6 +61,7 @@ public struct DTLSConfiguration {
         case certificate(chain: [[UInt8]], key: Signer)
     }
 
+    /// PSK or certificate credentials.
     public var authentication: Authentication
     /// Required for `.certificate` authentication; ignored for PSK.
     public var serverTrust: ServerTrust?
@@ -88,6 +91,7 @@ public struct DTLSConfiguration {
     /// How many application datagrams `send` queues while the handshake is running.
     public var maxQueuedDatagrams = 16
 
+    /// A configuration with default suites, timers (2 s → 60 s) and datagram size (1232).
     public init(authentication: Authentication, serverTrust: ServerTrust? = nil, serverName: String? = nil) {
         self.authentication = authentication
         self.serverTrust = serverTrust

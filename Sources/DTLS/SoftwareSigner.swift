@@ -6,6 +6,7 @@ import Credentials
 public final class SoftwareSigner: Signer {
     private let key: UnsafeMutablePointer<mbedtls_pk_context>
     private let random: RandomBox
+    /// The public key, uncompressed SEC1 (65 bytes).
     public let publicKeyPoint: [UInt8]
 
     /// Loads a PKCS#8 or SEC1 DER (or PEM, NUL-terminated) P-256 private key.
@@ -47,6 +48,7 @@ public final class SoftwareSigner: Signer {
 
     deinit { SoftwareSigner.release(key) }
 
+    /// Deterministic ECDSA (RFC 6979) over a SHA-256 digest; DER `SEQUENCE { r, s }`.
     public func sign(digest: [UInt8]) throws(CredentialStoreError) -> [UInt8] {
         guard digest.count == 32 else { throw .refused("a SHA-256 digest has 32 bytes, got \(digest.count)") }
         var signature = [UInt8](repeating: 0, count: SignerKey.maxSignatureLength)
