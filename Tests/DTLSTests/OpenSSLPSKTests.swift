@@ -17,6 +17,13 @@ struct OpenSSLPSKTests {
         #expect(driver.clientHelloCount == 2, "ClientHello, HelloVerifyRequest with a cookie, ClientHello with the cookie")
         #expect(session.nextDeadline == nil, "no timer runs on an established session")
 
+        // Forged or corrupted records on an established session are dropped, not fatal.
+        for garbage: [UInt8] in [[23, 0xFE, 0xFD, 0, 1, 0, 0, 0, 0, 0, 9, 0, 20] + Array(repeating: 0xAA, count: 20), [1, 2, 3], [21]] {
+            session.receive(datagram: garbage, now: MonotonicClock.now())
+        }
+        #expect(session.state == .connected)
+        #expect(session.nextApplicationData() == nil)
+
         try session.send(Array("hello from the agent\n".utf8))
         try driver.flush(session)
         #expect(server.process.waitForOutput("hello from the agent"), "s_server printed our data")
