@@ -25,6 +25,9 @@ let package = Package(
         // Secrets and signing keys behind small protocols (no Foundation, no C).
         .target(name: "Credentials"),
 
+        // DTLS 1.2 client sessions over mbedTLS 2.28, sans-IO (no Foundation).
+        .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "CoAP"]),
+
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         .target(name: "Transport", dependencies: ["CoAP"]),
 
@@ -32,7 +35,7 @@ let package = Package(
         .target(name: "Storage"),
 
         // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
-        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "Credentials", "Storage"]),
+        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "DTLS", "Credentials", "Storage"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
         .systemLibrary(
@@ -50,8 +53,8 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials"]),
-        .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport"]),
-        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport"]),
+        .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "DTLS", "Credentials"]),
+        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "Agent", "DTLS", "Credentials"]),
 
         // MARK: Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
@@ -59,6 +62,7 @@ let package = Package(
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials", "Storage"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "Agent"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )

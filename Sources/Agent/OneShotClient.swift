@@ -1,4 +1,5 @@
 import CoAP
+import DTLS
 import Transport
 
 /// Why a one-shot request produced no response.
@@ -7,14 +8,16 @@ public enum OneShotError: Error, CustomStringConvertible {
     case transport(TransportError)
     case unsupportedScheme(String)
     case failed(RequestFailure)
+    case dtls(DTLSError)
     case deadlineExceeded
 
     public var description: String {
         switch self {
         case .uri(let error): "invalid URI: \(error)"
         case .transport(let error): "\(error)"
-        case .unsupportedScheme(let scheme): "\(scheme):// is not supported yet (DTLS arrives with the coaps support)"
+        case .unsupportedScheme(let scheme): "\(scheme):// is not supported by this client (coap:// uses OneShotClient, coaps:// SecureOneShotClient)"
         case .failed(let failure): "\(failure)"
+        case .dtls(let error): "\(error)"
         case .deadlineExceeded: "no answer before the deadline"
         }
     }
@@ -36,12 +39,7 @@ public enum OneShotClient {
             let peer = try Resolver.resolve(host: uri.host, port: uri.port)[0]
             let socket = try UDPSocket(family: peer.family)
             let runner = EndpointRunner(sockets: [socket], configuration: configuration)
-            var request = request
-            request.options.removeAll { $0.number == .uriPath || $0.number == .uriQuery }
-            var message = CoAPMessage(type: .confirmable, code: request.method, options: request.options)
-            for option in uri.options { message.addOption(option) }
-            request.options = message.options
-
+            let request = addingURIOptions(of: uri, to: request)
             let start = MonotonicClock.now()
             let id = ping ? runner.endpoint.ping(peer, at: start) : runner.endpoint.send(request, to: peer, at: start)
             var outcome: Result<CoAPMessage, OneShotError>? = nil
@@ -67,5 +65,15 @@ public enum OneShotClient {
         } catch {
             throw .deadlineExceeded
         }
+    }
+
+    /// `request` with its Uri-Path and Uri-Query options replaced by those of `uri`.
+    static func addingURIOptions(of uri: CoAPURI, to request: CoAPRequest) -> CoAPRequest {
+        var request = request
+        request.options.removeAll { $0.number == .uriPath || $0.number == .uriQuery }
+        var message = CoAPMessage(type: .confirmable, code: request.method, options: request.options)
+        for option in uri.options { message.addOption(option) }
+        request.options = message.options
+        return request
     }
 }

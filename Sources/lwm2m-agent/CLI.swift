@@ -1,5 +1,6 @@
 import Agent
 import CoAP
+import DTLS
 import LwM2M
 import Glibc
 import Transport
@@ -27,6 +28,8 @@ struct CLI {
           --ack-timeout SECONDS   CoAP ACK_TIMEOUT (default 2)
           --timeout SECONDS       give up after this long (default 100)
           --verbose               print the response code and options to standard error
+
+        \(DTLSOptions.usage)
 
         The response payload goes to standard output. Exit status: 0 for a 2.xx response,
         1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
@@ -120,8 +123,8 @@ struct CLI {
         do {
             parsed = try ParsedArguments(
                 arguments,
-                valueOptions: ["payload", "payload-file", "content-format", "accept", "block-size",
-                               "ack-timeout", "timeout"],
+                valueOptions: (["payload", "payload-file", "content-format", "accept", "block-size",
+                               "ack-timeout", "timeout"] as Set<String>).union(DTLSOptions.valueOptions),
                 flagOptions: ["non", "verbose"])
             guard parsed.positional.count == 2 else { throw UsageError.missingArgument("METHOD and URI") }
             isPing = parsed.positional[0] == "ping"
@@ -152,8 +155,24 @@ struct CLI {
 
         let response: CoAPMessage
         do {
-            response = try OneShotClient.perform(
-                request, uri: parsed.positional[1], configuration: configuration, timeout: timeout, ping: isPing)
+            if parsed.positional[1].lowercased().hasPrefix("coaps:") {
+                let dtls: DTLSConfiguration
+                do {
+                    guard let given = try DTLSOptions.configuration(from: parsed) else {
+                        throw UsageError.missingArgument("--psk-identity/--psk-key-file or --cert/--key for coaps://")
+                    }
+                    dtls = given
+                } catch { usageError("\(error)") }
+                let exchange = try SecureOneShotClient.perform(
+                    request, uri: parsed.positional[1], configuration: configuration, dtls: dtls, timeout: timeout, ping: isPing)
+                response = exchange.response
+                if parsed.flag("verbose") {
+                    Console.error("DTLS \(exchange.cipherSuite): handshake \(exchange.handshakeDuration), total \(exchange.totalDuration)\n")
+                }
+            } else {
+                response = try OneShotClient.perform(
+                    request, uri: parsed.positional[1], configuration: configuration, timeout: timeout, ping: isPing)
+            }
         } catch {
             Console.error("lwm2m-agent: \(error)\n")
             return 3

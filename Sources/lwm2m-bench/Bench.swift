@@ -4,7 +4,8 @@ import LwM2M
 import Transport
 
 /// `lwm2m-bench`: throughput and CPU figures for the CoAP engine. Build with
-/// `swift build -c release` and run `.build/release/lwm2m-bench [codec|loopback|all] [seconds]`.
+/// `swift build -c release` and run `.build/release/lwm2m-bench [codec|loopback|all] [seconds]`
+/// (or `dtls [rounds]`).
 @main
 struct Bench {
     static func main() {
@@ -20,6 +21,7 @@ struct Bench {
             let text = CoAPResponse(.content, contentFormat: ContentFormat.textPlain, payload: Array("21.5".utf8))
             loopback("GET /bench", path: ["bench"], accept: nil, seconds: seconds) { _ in text }
         }
+        if which == "dtls" { dtls(rounds: arguments.count > 1 ? Int(arguments[1]) ?? 200 : 200) }
         if which == "responder" {
             // Only the in-process Read /3/0 loop (TLV then SenML CBOR), for profiling.
             let registry = ObjectRegistry()

@@ -1,0 +1,252 @@
+import CMbedTLS
+import CoAP
+import Credentials
+
+/// One DTLS 1.2 client session with one server, driven sans-IO over mbedTLS 2.28.
+///
+/// The session never touches a socket or a clock: the driver feeds received datagrams with
+/// ``receive(datagram:now:)``, calls ``advance(to:)`` when ``nextDeadline`` passes, and sends
+/// every datagram ``nextDatagram()`` returns to the server. mbedTLS's I/O and timer callbacks
+/// are bound to these queues and to the `Instant`s passed in, so handshake retransmissions
+/// follow the driver's clock (a virtual one in tests).
+///
+/// The handshake starts in `init` (the ClientHello is queued at once). Application data sent
+/// before ``DTLSEvent/connected(resumed:cipherSuite:)`` is queued (up to
+/// ``DTLSConfiguration/maxQueuedDatagrams``) and sent when the handshake completes.
+///
+/// A class because mbedTLS keeps pointers to its contexts: they are allocated once and stay put.
+/// Not thread-safe; use from the event-loop thread.
+public final class DTLSClientSession {
+    /// Where the session is in its life.
+    public enum State: Equatable, Sendable { case handshaking, connected, closed, failed }
+
+    /// The current state; `.closed` and `.failed` are final.
+    public private(set) var state: State = .handshaking
+    /// After the handshake: the session to pass to a later session's `resuming:` argument.
+    public private(set) var savedSession: DTLSSavedSession?
+    /// The negotiated cipher suite's mbedTLS name, once connected.
+    public private(set) var cipherSuite: String?
+    /// Whether the handshake resumed an earlier session.
+    public private(set) var resumed = false
+    /// When the session was created (the first ClientHello), on the driver's clock.
+    public let startedAt: Instant
+    /// When the handshake finished, on the driver's clock.
+    public private(set) var connectedAt: Instant?
+
+    // Internal (not private) so the extensions in the DTLSClientSession+*.swift files reach them.
+    let ssl: UnsafeMutablePointer<mbedtls_ssl_context>
+    let config: UnsafeMutablePointer<mbedtls_ssl_config>
+    let ownCertificates: UnsafeMutablePointer<mbedtls_x509_crt>
+    let suites: UnsafeMutablePointer<Int32>
+    let readBuffer: UnsafeMutableBufferPointer<UInt8>
+    let random: RandomBox
+    var verifier: CertificateVerifier?
+    var signerKey: SignerKey?
+    let usesPSK: Bool
+    let expectedName: String?
+    let maxQueued: Int
+    let offeredSession: DTLSSavedSession?
+
+    var now: Instant
+    var timerStart = Instant.zero
+    var timerIntermediate: Duration = .zero
+    var timerFinal: Duration = .zero
+
+    var incoming: [[UInt8]] = []
+    var outgoing: [[UInt8]] = []
+    var received: [[UInt8]] = []
+    var events: [DTLSEvent] = []
+    var queuedPlaintext: [[UInt8]] = []
+
+    /// Configures mbedTLS and starts the handshake.
+    ///
+    /// - Parameters:
+    ///   - configuration: credentials, server trust and timers.
+    ///   - resuming: a session saved from an earlier connection to the same server; the server
+    ///     may resume it (abbreviated handshake) or start afresh if it lost it.
+    ///   - random: the source of all randomness (client random, ECDHE keys, ticket IDs).
+    ///   - now: the driver's current time.
+    /// - Throws: `.invalidConfiguration` for unusable certificates, keys or suites;
+    ///   `.unsupportedLibrary` when ``MbedTLSGuard/check()`` fails for certificate mode.
+    public init(
+        configuration: DTLSConfiguration, resuming: DTLSSavedSession? = nil,
+        random: @escaping RandomSource, now: Instant
+    ) throws(DTLSError) {
+        ssl = .allocate(capacity: 1)
+        config = .allocate(capacity: 1)
+        ownCertificates = .allocate(capacity: 1)
+        mbedtls_ssl_init(ssl)
+        mbedtls_ssl_config_init(config)
+        mbedtls_x509_crt_init(ownCertificates)
+        self.random = RandomBox(random)
+        self.now = now
+        startedAt = now
+        offeredSession = resuming
+        maxQueued = configuration.maxQueuedDatagrams
+        expectedName = configuration.expectedServerName
+        readBuffer = .allocate(capacity: Int(MBEDTLS_SSL_IN_CONTENT_LEN))
+        let usesPSK: Bool
+        if case .psk = configuration.authentication { usesPSK = true } else { usesPSK = false }
+        self.usesPSK = usesPSK
+        let chosen = (configuration.cipherSuites ?? (usesPSK ? DTLSCipherSuite.defaultPSK : DTLSCipherSuite.defaultCertificate))
+            .filter { usesPSK ? DTLSCipherSuite.isPSK($0) : DTLSCipherSuite.isECDHEECDSA($0) }
+        suites = .allocate(capacity: chosen.count + 1)
+        for (index, suite) in chosen.enumerated() { suites[index] = Int32(suite) }
+        suites[chosen.count] = 0
+        guard !chosen.isEmpty else {
+            throw .invalidConfiguration("none of the cipher suites \(configuration.cipherSuites ?? []) is usable for \(usesPSK ? "PSK" : "certificate") mode")
+        }
+        try configure(configuration)
+        if let resuming {
+            let status = mbedtls_ssl_set_session(ssl, resuming.session)
+            guard status == 0 else { throw DTLSError.library(status) }
+        }
+        drive()
+    }
+
+    deinit {
+        mbedtls_ssl_free(ssl)
+        mbedtls_ssl_config_free(config)  // zeroises the PSK copy
+        mbedtls_x509_crt_free(ownCertificates)
+        ssl.deallocate()
+        config.deallocate()
+        ownCertificates.deallocate()
+        suites.deallocate()
+        readBuffer.deallocate()
+    }
+
+    /// `self` as the context pointer of the mbedTLS callbacks (valid while `self` lives).
+    var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
+
+    // MARK: Driver interface
+
+    /// Feeds one datagram received from the server. Records that fail authentication and
+    /// datagrams that are not DTLS are dropped (RFC 6347 §4.1.2.7), never fatal.
+    public func receive(datagram: [UInt8], now: Instant) {
+        self.now = max(self.now, now)
+        guard !datagram.isEmpty, state == .handshaking || state == .connected else { return }
+        incoming.append(datagram)
+        drive()
+        incoming.removeAll()  // anything mbedTLS did not consume is stale
+    }
+
+    /// Lets timers fire: handshake retransmissions, or the handshake timeout.
+    public func advance(to now: Instant) {
+        self.now = max(self.now, now)
+        if let deadline = nextDeadline, deadline <= self.now { drive() }
+    }
+
+    /// When ``advance(to:)`` must next be called; `nil` when no timer runs.
+    public var nextDeadline: Instant? {
+        guard state == .handshaking || state == .connected, timerFinal > .zero else { return nil }
+        return timerStart + timerFinal
+    }
+
+    /// Encrypts `plaintext` as one record (one datagram) to the server, or queues it while the
+    /// handshake runs.
+    /// - Throws: `.notConnected` after the session ended or when the queue is full,
+    ///   `.messageTooLong` when it does not fit a record.
+    public func send(_ plaintext: [UInt8]) throws(DTLSError) {
+        switch state {
+        case .handshaking:
+            guard queuedPlaintext.count < maxQueued else { throw .notConnected }
+            queuedPlaintext.append(plaintext)
+        case .connected:
+            try write(plaintext)
+        case .closed, .failed:
+            throw .notConnected
+        }
+    }
+
+    /// Ends the session with close_notify (when connected); reports `.closed`.
+    public func close() {
+        guard state == .handshaking || state == .connected else { return }
+        if state == .connected { _ = mbedtls_ssl_close_notify(ssl) }
+        state = .closed
+        queuedPlaintext.removeAll()
+        events.append(.closed)
+    }
+
+    /// The next datagram to send to the server.
+    public func nextDatagram() -> [UInt8]? { outgoing.isEmpty ? nil : outgoing.removeFirst() }
+    /// The next decrypted application datagram from the server.
+    public func nextApplicationData() -> [UInt8]? { received.isEmpty ? nil : received.removeFirst() }
+    /// The next event.
+    public func nextEvent() -> DTLSEvent? { events.isEmpty ? nil : events.removeFirst() }
+
+    // MARK: Engine
+
+    private func drive() {
+        if state == .handshaking {
+            let status = handshake()
+            if status == MBEDTLS_ERR_SSL_WANT_READ || status == MBEDTLS_ERR_SSL_WANT_WRITE { return }
+            guard status == 0 else { return fail(handshakeError(status)) }
+            didConnect()
+        }
+        if state == .connected { readApplicationData() }
+    }
+
+    /// Steps the handshake until it needs input; notes an abbreviated (resumed) handshake,
+    /// which goes straight from ServerHello to the server's ChangeCipherSpec.
+    private func handshake() -> Int32 {
+        let serverHello = Int32(MBEDTLS_SSL_SERVER_HELLO.rawValue)
+        let serverCCS = Int32(MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC.rawValue)
+        while ssl.pointee.state != Int32(MBEDTLS_SSL_HANDSHAKE_OVER.rawValue) {
+            let before = ssl.pointee.state
+            let status = mbedtls_ssl_handshake_step(ssl)
+            if before == serverHello && ssl.pointee.state == serverCCS { resumed = true }
+            if status != 0 { return status }
+        }
+        return 0
+    }
+
+    private func didConnect() {
+        state = .connected
+        connectedAt = now
+        resumed = resumed && offeredSession != nil
+        cipherSuite = mbedtls_ssl_get_ciphersuite(ssl).map { String(cString: $0) } ?? "unknown"
+        savedSession = DTLSSavedSession(from: ssl)
+        events.append(.connected(resumed: resumed, cipherSuite: cipherSuite!))
+        let pending = queuedPlaintext
+        queuedPlaintext.removeAll()
+        for plaintext in pending {
+            do throws(DTLSError) { try write(plaintext) } catch { events.append(.failed(error)) }
+        }
+    }
+
+    private func write(_ plaintext: [UInt8]) throws(DTLSError) {
+        let status = mbedtls_ssl_write(ssl, plaintext, plaintext.count)
+        if status >= 0 { return }
+        if status == MBEDTLS_ERR_SSL_BAD_INPUT_DATA { throw .messageTooLong(plaintext.count) }
+        let error = DTLSError.library(status)
+        fail(error)
+        throw error
+    }
+
+    private func readApplicationData() {
+        while state == .connected {
+            let count = mbedtls_ssl_read(ssl, readBuffer.baseAddress, readBuffer.count)
+            if count > 0 {
+                received.append(Array(readBuffer[0..<Int(count)]))
+            } else if count == MBEDTLS_ERR_SSL_WANT_READ || count == MBEDTLS_ERR_SSL_WANT_WRITE || count == 0 {
+                return
+            } else if count == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY {
+                _ = mbedtls_ssl_close_notify(ssl)
+                state = .closed
+                events.append(.closed)
+            } else if count == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE {
+                fail(alertError())
+            } else {
+                fail(.library(count))
+            }
+        }
+    }
+
+    private func fail(_ error: DTLSError) {
+        guard state == .handshaking || state == .connected else { return }
+        state = .failed
+        queuedPlaintext.removeAll()
+        timerFinal = .zero
+        events.append(.failed(error))
+    }
+}

@@ -1,0 +1,125 @@
+import Agent
+import Credentials
+import DTLS
+import Glibc
+import Transport
+
+/// The `coap` command's DTLS options: PSK or X.509 credentials for `coaps://` URIs.
+///
+/// Keys are read from files only, never from the command line (argv is visible to every user).
+enum DTLSOptions {
+    static let valueOptions: Set<String> = [
+        "psk-identity", "psk-key-file", "ca", "server-cert", "cert", "key", "sni", "cipher-suites",
+        "dtls-min-timeout", "dtls-max-timeout",
+    ]
+
+    static let usage = """
+        coaps options (DTLS 1.2):
+          --psk-identity ID       PSK identity (UTF-8)
+          --psk-key-file PATH     PSK key: a file holding hex text or the raw key bytes
+          --cert PATH             client certificate (DER)
+          --key PATH              client private key (PKCS#8 or SEC1 DER, P-256)
+          --ca PATH               trust anchor (DER): the server chain must lead to it (usage 2)
+          --server-cert PATH      pinned server certificate (DER), nothing else checked (usage 3)
+          --sni NAME              server name for SNI and the certificate check (default: URI host)
+          --cipher-suites LIST    IANA numbers in preference order, e.g. 0xC0A8,0xC0AE
+          --dtls-min-timeout S    first handshake retransmission (default 2)
+          --dtls-max-timeout S    longest retransmission timeout (default 60)
+        """
+
+    /// The DTLS configuration the options describe; `nil` when none was given.
+    static func configuration(from parsed: ParsedArguments) throws(UsageError) -> DTLSConfiguration? {
+        let authentication: DTLSConfiguration.Authentication
+        if let identity = parsed.value("psk-identity") {
+            guard let path = parsed.value("psk-key-file") else { throw .missingArgument("--psk-key-file for --psk-identity") }
+            guard parsed.value("cert") == nil else { throw .invalidValue("cert", "", "use either PSK or a certificate") }
+            authentication = .psk(identity: Array(identity.utf8), key: try pskKey(path))
+        } else if let certificatePath = parsed.value("cert") {
+            guard let keyPath = parsed.value("key") else { throw .missingArgument("--key for --cert") }
+            let certificate = try file("cert", certificatePath)
+            let key = try secretFile("key", keyPath)
+            let signer: SoftwareSigner
+            do { signer = try SoftwareSigner(privateKey: key, random: { secureRandomBytes($0) }) } catch {
+                throw .invalidValue("key", keyPath, "\(error)")
+            }
+            authentication = .certificate(chain: [certificate], key: signer)
+        } else {
+            return nil
+        }
+        var configuration = DTLSConfiguration(authentication: authentication)
+        if case .certificate = authentication {
+            if let path = parsed.value("ca") {
+                configuration.serverTrust = ServerTrust(usage: .trustAnchorAssertion, certificate: try file("ca", path))
+            } else if let path = parsed.value("server-cert") {
+                configuration.serverTrust = ServerTrust(usage: .domainIssuedCertificate, certificate: try file("server-cert", path))
+            } else {
+                throw .missingArgument("--ca or --server-cert to check the server's certificate")
+            }
+        }
+        configuration.serverNameIndication = parsed.value("sni")
+        if let list = parsed.value("cipher-suites") {
+            configuration.cipherSuites = try list.split(separator: ",").map { item throws(UsageError) in
+                let text = item.hasPrefix("0x") || item.hasPrefix("0X") ? item.dropFirst(2) : item[...]
+                guard let number = UInt16(text, radix: item.count == text.count ? 10 : 16) else {
+                    throw .invalidValue("cipher-suites", String(item), "expected IANA numbers such as 0xC0A8 or 49320")
+                }
+                return number
+            }
+        }
+        if let minimum = try parsed.seconds("dtls-min-timeout", default: nil) { configuration.handshakeTimeoutMin = minimum }
+        if let maximum = try parsed.seconds("dtls-max-timeout", default: nil) { configuration.handshakeTimeoutMax = maximum }
+        guard configuration.handshakeTimeoutMin <= configuration.handshakeTimeoutMax else {
+            throw .invalidValue("dtls-min-timeout", "", "must not exceed --dtls-max-timeout")
+        }
+        return configuration
+    }
+
+    private static func file(_ option: String, _ path: String) throws(UsageError) -> [UInt8] {
+        guard let bytes = CLI.readFile(path), !bytes.isEmpty else { throw .invalidValue(option, path, "cannot read it") }
+        return bytes
+    }
+
+    /// Reads a key file into one buffer that is zeroed afterwards (no reallocation copies left
+    /// behind); at most 64 KiB.
+    private static func secretFile(_ option: String, _ path: String) throws(UsageError) -> SecretBytes {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .invalidValue(option, path, "cannot read it") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        defer { zeroize(&buffer) }
+        var count = 0
+        while count < buffer.count {
+            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else { throw .invalidValue(option, path, "cannot read it") }
+            if got == 0 { break }
+            count += got
+        }
+        guard count > 0, count < buffer.count else { throw .invalidValue(option, path, "empty or larger than 64 KiB") }
+        return buffer.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    /// Hex text (whitespace ignored) when the file is nothing else, raw bytes otherwise.
+    static func pskKey(_ path: String) throws(UsageError) -> SecretBytes {
+        let secret = try secretFile("psk-key-file", path)
+        var bytes = secret.copyBytes()
+        defer { zeroize(&bytes) }
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        var digits = bytes.filter { !isSpace($0) }
+        defer { zeroize(&digits) }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        if !digits.isEmpty, digits.count % 2 == 0, digits.allSatisfy({ nibble($0) != nil }) {
+            var key = [UInt8](repeating: 0, count: digits.count / 2)
+            for index in key.indices { key[index] = nibble(digits[2 * index])! << 4 | nibble(digits[2 * index + 1])! }
+            return SecretBytes(key)
+        }
+        return secret
+    }
+}
