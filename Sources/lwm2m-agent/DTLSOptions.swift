@@ -75,51 +75,14 @@ enum DTLSOptions {
     }
 
     private static func file(_ option: String, _ path: String) throws(UsageError) -> [UInt8] {
-        guard let bytes = CLI.readFile(path), !bytes.isEmpty else { throw .invalidValue(option, path, "cannot read it") }
-        return bytes
+        do { return try KeyFile.der(path).copyBytes() } catch { throw .invalidValue(option, path, error.reason) }
     }
 
-    /// Reads a key file into one buffer that is zeroed afterwards (no reallocation copies left
-    /// behind); at most 64 KiB.
     private static func secretFile(_ option: String, _ path: String) throws(UsageError) -> SecretBytes {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .invalidValue(option, path, "cannot read it") }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        defer { zeroize(&buffer) }
-        var count = 0
-        while count < buffer.count {
-            let got = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if got < 0 && errno == EINTR { continue }
-            guard got >= 0 else { throw .invalidValue(option, path, "cannot read it") }
-            if got == 0 { break }
-            count += got
-        }
-        guard count > 0, count < buffer.count else { throw .invalidValue(option, path, "empty or larger than 64 KiB") }
-        return buffer.withUnsafeBytes { SecretBytes(copying: UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        do { return try KeyFile.der(path) } catch { throw .invalidValue(option, path, error.reason) }
     }
 
-    /// Hex text (whitespace ignored) when the file is nothing else, raw bytes otherwise.
     static func pskKey(_ path: String) throws(UsageError) -> SecretBytes {
-        let secret = try secretFile("psk-key-file", path)
-        var bytes = secret.copyBytes()
-        defer { zeroize(&bytes) }
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        var digits = bytes.filter { !isSpace($0) }
-        defer { zeroize(&digits) }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x41...0x46: c - 0x41 + 10
-            case 0x61...0x66: c - 0x61 + 10
-            default: nil
-            }
-        }
-        if !digits.isEmpty, digits.count % 2 == 0, digits.allSatisfy({ nibble($0) != nil }) {
-            var key = [UInt8](repeating: 0, count: digits.count / 2)
-            for index in key.indices { key[index] = nibble(digits[2 * index])! << 4 | nibble(digits[2 * index + 1])! }
-            return SecretBytes(key)
-        }
-        return secret
+        do { return try KeyFile.pskKey(path) } catch { throw .invalidValue("psk-key-file", path, error.reason) }
     }
 }

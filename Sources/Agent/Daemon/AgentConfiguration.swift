@@ -27,6 +27,12 @@ public struct AgentConfiguration: Sendable {
         public var bootstrapAccountTimeout: Int64 = 0
         public var serverNameIndication: String?
         public var certificateUsage: UInt64?
+        /// Files named by the configuration, read at start (`loadingFiles`): the secret key
+        /// (development credential store only), the server certificate and the client
+        /// certificate (DER).
+        public var secretKeyFile: String?
+        public var serverCertificateFile: String?
+        public var clientCertificateFile: String?
     }
 
     /// A factory management server: its account plus Server-object settings.
@@ -57,6 +63,8 @@ public struct AgentConfiguration: Sendable {
     public var bootstrap: Account?
     public var servers: [Server]
     public var ackTimeout: Duration
+    public var dtlsTimeoutMinimum: Duration
+    public var dtlsTimeoutMaximum: Duration
     public var bootstrapRetryInitial: Duration
     public var bootstrapRetryMaximum: Duration
     public var bootstrapSessionTimeout: Duration?
@@ -73,7 +81,8 @@ public struct AgentConfiguration: Sendable {
         guard let agent = file.sections("agent").first else { throw ConfigFileError(line: 0, "missing [agent] section") }
         try Self.checkKeys(agent, ["endpoint-name", "state-dir", "log-level", "credential-store", "tpm-tcti",
                                    "bootstrap-on-every-start", "ack-timeout", "bootstrap-retry-initial",
-                                   "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file"])
+                                   "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file",
+                                   "dtls-timeout-min", "dtls-timeout-max"])
         serialFile = agent.value("serial-file") ?? "/sys/firmware/devicetree/base/serial-number"
         let template = agent.value("endpoint-name") ?? "urn:dev:{machine-id}"
         do {
@@ -95,6 +104,11 @@ public struct AgentConfiguration: Sendable {
         tcti = agent.value("tpm-tcti") ?? "device:/dev/tpmrm0"
         bootstrapOnEveryStart = try Self.bool(agent, "bootstrap-on-every-start") ?? false
         ackTimeout = try Self.seconds(agent, "ack-timeout") ?? .seconds(2)
+        dtlsTimeoutMinimum = try Self.seconds(agent, "dtls-timeout-min") ?? .seconds(2)
+        dtlsTimeoutMaximum = try Self.seconds(agent, "dtls-timeout-max") ?? .seconds(60)
+        guard dtlsTimeoutMinimum > .zero, dtlsTimeoutMaximum >= dtlsTimeoutMinimum else {
+            throw ConfigFileError(line: agent.line(of: "dtls-timeout-max"), "dtls-timeout-max must be at least dtls-timeout-min (> 0)")
+        }
         bootstrapRetryInitial = try Self.seconds(agent, "bootstrap-retry-initial") ?? .seconds(10)
         bootstrapRetryMaximum = try Self.seconds(agent, "bootstrap-retry-maximum") ?? .seconds(3600)
         bootstrapSessionTimeout = try Self.seconds(agent, "bootstrap-session-timeout")
@@ -143,7 +157,7 @@ public struct AgentConfiguration: Sendable {
         }
     }
 
-    static let accountKeys = ["uri", "security-mode", "psk-identity", "psk-identity-hex", "secret-key",
+    static let accountKeys = ["uri", "security-mode", "psk-identity", "psk-identity-hex", "secret-key", "secret-key-file",
                               "server-certificate-file", "client-certificate-file", "sni", "certificate-usage"]
 
     // MARK: - Helpers
@@ -181,6 +195,15 @@ public struct AgentConfiguration: Sendable {
             account.identity = bytes
         }
         account.secretKey = section.value("secret-key")
+        account.secretKeyFile = section.value("secret-key-file")
+        account.serverCertificateFile = section.value("server-certificate-file")
+        account.clientCertificateFile = section.value("client-certificate-file")
+        if account.secretKey != nil && account.secretKeyFile != nil {
+            throw ConfigFileError(line: section.line(of: "secret-key-file"), "set secret-key or secret-key-file, not both")
+        }
+        if let usage = try unsigned(section, "certificate-usage"), usage > 3 {
+            throw ConfigFileError(line: section.line(of: "certificate-usage"), "certificate-usage must be 0, 1, 2 or 3")
+        }
         account.serverNameIndication = section.value("sni")
         account.certificateUsage = try unsigned(section, "certificate-usage")
         return account

@@ -1,5 +1,6 @@
 import CoAP
 import Credentials
+import DTLS
 import Glibc
 import LwM2M
 import Storage
@@ -11,6 +12,9 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
     case unreadableConfiguration(path: String, FileError)
     case stateDirectory(FileError)
     case credentialStoreUnavailable(String)
+    case accountFile(KeyFileError)
+    case secretFileNeedsDevelopmentStore(String)
+    case unsupportedLibrary(String)
 
     public var description: String {
         switch self {
@@ -18,6 +22,10 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
         case .unreadableConfiguration(_, let error): "cannot read the configuration: \(error)"
         case .stateDirectory(let error): "state directory: \(error)"
         case .credentialStoreUnavailable(let why): why
+        case .accountFile(let error): "account file \(error)"
+        case .secretFileNeedsDevelopmentStore(let path):
+            "secret-key-file \(path): a key in a plain file is for credential-store = development only; provision the key into the TPM instead"
+        case .unsupportedLibrary(let why): why
         }
     }
 }
@@ -52,6 +60,15 @@ public enum AgentLauncher {
             throw .credentialStoreUnavailable(
                 "credential-store = tpm: the TPM credential store is not in this build yet; use credential-store = development for NoSec or test setups")
         }
+        var configuration = configuration
+        try loadAccountFiles(&configuration, into: credentials)
+        var securityModes: Set<SecurityMode> = [.noSecurity]
+        do {
+            try MbedTLSGuard.check()
+            securityModes.formUnion([.preSharedKey, .certificate])
+        } catch {
+            throw .unsupportedLibrary("DTLS unavailable: \(error)")
+        }
         let store: StateStore
         do {
             store = try StateStore(directory: configuration.stateDirectory)
@@ -75,7 +92,7 @@ public enum AgentLauncher {
         clientConfiguration.bootstrapRetryMaximum = configuration.bootstrapRetryMaximum
         clientConfiguration.bootstrapSessionTimeout = configuration.bootstrapSessionTimeout
         clientConfiguration.endpoint.transmission.ackTimeout = configuration.ackTimeout
-        clientConfiguration.supportedSecurityModes = [.noSecurity]
+        clientConfiguration.supportedSecurityModes = securityModes
 
         let requests = DeviceRequests()
         let registry = ObjectRegistry()
@@ -88,11 +105,49 @@ public enum AgentLauncher {
         log.notice("endpoint \(configuration.endpointName), state in \(configuration.stateDirectory)")
         let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,
                                     log: log, deviceRequests: requests)
+        runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
         runtime.reload = {
             let reloaded = try loadConfiguration(configurationPath)
             return (reloaded.factorySnapshot, reloaded.logLevel)
         }
         return runtime
+    }
+}
+
+extension AgentLauncher {
+    /// Reads the certificate files of every account into the configuration and, with the
+    /// development store only, puts `secret-key-file` keys into the store under
+    /// `factory/<account>/secret-key`.
+    static func loadAccountFiles(_ configuration: inout AgentConfiguration,
+                                 into credentials: CredentialStore) throws(AgentLaunchError) {
+        let isDevelopmentStore = configuration.credentialStore == .development
+        func load(_ account: inout AgentConfiguration.Account, name: String) throws(AgentLaunchError) {
+            do {
+                if let path = account.serverCertificateFile { account.serverPublicKey = try KeyFile.der(path).copyBytes() }
+                if let path = account.clientCertificateFile { account.identity = try KeyFile.der(path).copyBytes() }
+                if let path = account.secretKeyFile {
+                    guard isDevelopmentStore else { throw AgentLaunchError.secretFileNeedsDevelopmentStore(path) }
+                    let secret = account.securityMode == .preSharedKey ? try KeyFile.pskKey(path) : try KeyFile.der(path)
+                    defer { secret.wipe() }
+                    let id = CredentialID("factory/\(name)/secret-key")!
+                    try? credentials.store(secret, as: id)
+                    account.secretKey = id.rawValue
+                }
+            } catch let error as KeyFileError {
+                throw .accountFile(error)
+            } catch let error as AgentLaunchError {
+                throw error
+            } catch {
+                throw .credentialStoreUnavailable("\(error)")
+            }
+        }
+        if var bootstrap = configuration.bootstrap {
+            try load(&bootstrap, name: "bootstrap")
+            configuration.bootstrap = bootstrap
+        }
+        for index in configuration.servers.indices {
+            try load(&configuration.servers[index].account, name: "server-\(configuration.servers[index].shortServerID)")
+        }
     }
 }
 

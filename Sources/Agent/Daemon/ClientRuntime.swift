@@ -1,5 +1,6 @@
 import CoAP
 import Credentials
+import DTLS
 import Glibc
 import LwM2M
 import Transport
@@ -15,7 +16,12 @@ public final class ClientRuntime {
     private let log: Logger
     private let store: StateStore
     private let credentials: CredentialStore
-    private var connections: [ConnectionID: Connection] = [:]
+    private var connections: [ConnectionID: ServerConnection] = [:]
+    /// The last DTLS session per server URI, offered for resumption on the next connection.
+    private var savedSessions: [String: DTLSSavedSession] = [:]
+    private var uris: [ConnectionID: String] = [:]
+    /// Handshake timers of DTLS sessions.
+    public var dtlsTimers = DTLSTimers()
     private var poller = Poller()
     private let signals: SignalMonitor?
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
@@ -23,11 +29,6 @@ public final class ClientRuntime {
     private var warnedAboutSecrets = false
     /// Called on SIGHUP; returns the new factory snapshot and log level, or throws to keep the old.
     public var reload: (() throws -> (ConfigurationSnapshot, LogLevel))?
-
-    private struct Connection {
-        let socket: UDPSocket
-        let peer: SocketAddress
-    }
 
     private let deviceRequests: DeviceRequests
 
@@ -43,7 +44,7 @@ public final class ClientRuntime {
     }
 
     deinit {
-        for connection in connections.values { connection.socket.close() }
+        for connection in connections.values { connection.close() }
         buffer.deallocate()
     }
 
@@ -57,7 +58,7 @@ public final class ClientRuntime {
         while true {
             performActions()
             if client.isStopped { break }
-            let ready = try poller.wait(until: client.nextDeadline, now: MonotonicClock.now())
+            let ready = try poller.wait(until: nextDeadline, now: MonotonicClock.now())
             for fd in ready {
                 if let signals, fd == signals.wakeUp.fileDescriptor {
                     signals.wakeUp.drain()
@@ -66,7 +67,16 @@ public final class ClientRuntime {
                     receive(on: fd)
                 }
             }
-            client.advance(to: MonotonicClock.now())
+            let now = MonotonicClock.now()
+            for (id, connection) in connections where connection.nextDeadline.map({ $0 <= now }) ?? false {
+                do {
+                    try connection.advance(to: now)
+                } catch {
+                    log.warning("\(id): send failed: \(error)")
+                }
+                handleSessionEvents(id, connection)
+            }
+            client.advance(to: now)
             handleDeviceRequests()
         }
         performActions()
@@ -115,9 +125,18 @@ public final class ClientRuntime {
         }
     }
 
+    /// The earliest of the client's and the DTLS sessions' deadlines.
+    private var nextDeadline: Instant? {
+        var deadline = client.nextDeadline
+        for connection in connections.values {
+            if let candidate = connection.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }
+        }
+        return deadline
+    }
+
     private func receive(on fd: Int32) {
         guard let (id, connection) = connections.first(where: { $0.value.socket.fileDescriptor == fd }) else { return }
-        while true {
+        while connections[id] != nil {
             let received: (count: Int, from: SocketAddress)?
             do {
                 received = try connection.socket.receive(into: buffer)
@@ -132,8 +151,49 @@ public final class ClientRuntime {
                 log.debug("\(id): dropped a datagram from \(sender)")
                 continue
             }
-            client.receive(Array(buffer[0..<count]), from: id, at: MonotonicClock.now())
+            let now = MonotonicClock.now()
+            let datagrams: [[UInt8]]
+            do {
+                datagrams = try connection.receive(Array(buffer[0..<count]), at: now)
+            } catch {
+                log.warning("\(id): send failed: \(error)")
+                datagrams = []
+            }
+            handleSessionEvents(id, connection)
+            for datagram in datagrams { client.receive(datagram, from: id, at: now) }
         }
+    }
+
+    /// Tells the client what the DTLS session did: open after the handshake, failed with a
+    /// clear reason (wrong PSK, unknown CA, expired certificate, host mismatch …).
+    private func handleSessionEvents(_ id: ConnectionID, _ connection: ServerConnection) {
+        for event in connection.takeEvents() {
+            let now = MonotonicClock.now()
+            switch event {
+            case .connected(let resumed, let suite):
+                let took = connection.dtls.flatMap { session in session.connectedAt.map { $0 - session.startedAt } }
+                log.info("\(id): DTLS \(resumed ? "session resumed" : "handshake done")\(took.map { " in \($0)" } ?? ""): \(suite)")
+                if let saved = connection.dtls?.savedSession, let uri = uris[id] { savedSessions[uri] = saved }
+                if !connection.reportedOpen {
+                    connection.reportedOpen = true
+                    client.connectionOpened(id, at: now)
+                }
+            case .failed(let error):
+                log.warning("\(id): DTLS failed: \(error)")
+                if let uri = uris[id] { savedSessions[uri] = nil }
+                dropConnection(id)
+                client.connectionFailed(id, reason: "DTLS: \(error)", at: now)
+            case .closed:
+                log.debug("\(id): DTLS session closed")
+            }
+        }
+    }
+
+    private func dropConnection(_ id: ConnectionID) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        poller.unregister(connection.socket.fileDescriptor)
+        connection.socket.close()
+        uris[id] = nil
     }
 
     private func performActions() {
@@ -152,14 +212,16 @@ public final class ClientRuntime {
         case .send(let id, let bytes):
             guard let connection = connections[id] else { return }
             do {
-                _ = try connection.socket.send(bytes, to: connection.peer)
+                try connection.send(bytes)
             } catch {
                 log.warning("\(id): send failed: \(error)")
             }
+            handleSessionEvents(id, connection)
         case .close(let id):
             if let connection = connections.removeValue(forKey: id) {
                 poller.unregister(connection.socket.fileDescriptor)
-                connection.socket.close()
+                connection.close()
+                uris[id] = nil
             }
         case .saveState:
             saveState()
@@ -170,19 +232,28 @@ public final class ClientRuntime {
         let now = MonotonicClock.now()
         do {
             let uri = try CoAPURI(account.uri)
-            guard uri.scheme == .coap else {
-                // DTLS (coaps) arrives with the DTLS transport; until then the account fails
-                // like an unreachable server, which feeds the bootstrap/fallback policy.
-                client.connectionFailed(id, reason: "coaps needs DTLS, not available in this build", at: now)
-                return
-            }
             let address = try Resolver.resolve(host: uri.host, port: uri.port)[0]
-            let socket = try UDPSocket(family: address.family)
-            connections[id] = Connection(socket: socket, peer: address)
-            poller.register(socket.fileDescriptor)
-            log.debug("\(id): connected to \(address) from \(socket.localAddress)")
-            client.connectionOpened(id, at: now)
+            var session: DTLSClientSession?
+            if uri.scheme == .coaps {
+                let configuration = try DTLSConfiguration.forAccount(account, host: uri.host, credentials: credentials,
+                                                                     timers: dtlsTimers)
+                session = try DTLSClientSession(configuration: configuration, resuming: savedSessions[account.uri],
+                                                random: { secureRandomBytes($0) }, now: now)
+            }
+            let connection = ServerConnection(socket: try UDPSocket(family: address.family), peer: address, dtls: session)
+            connections[id] = connection
+            uris[id] = account.uri
+            poller.register(connection.socket.fileDescriptor)
+            log.debug("\(id): \(session == nil ? "CoAP" : "DTLS handshake") to \(address) from \(connection.socket.localAddress)")
+            if session == nil {
+                connection.reportedOpen = true
+                client.connectionOpened(id, at: now)
+            } else {
+                try connection.advance(to: now)
+                handleSessionEvents(id, connection)
+            }
         } catch {
+            dropConnection(id)
             client.connectionFailed(id, reason: "\(error)", at: now)
         }
     }

@@ -1,0 +1,73 @@
+import CoAP
+import DTLS
+import Transport
+
+/// One connection of the client to a server: a UDP socket to the server's address, with a DTLS
+/// session on top for `coaps` accounts. Moves CoAP datagrams in and out; the session's
+/// handshake timers are driven from the runtime's clock.
+final class ServerConnection {
+    let socket: UDPSocket
+    let peer: SocketAddress
+    let dtls: DTLSClientSession?
+    /// Whether the client was told the connection is open (at once for CoAP, after the
+    /// handshake for DTLS).
+    var reportedOpen = false
+
+    init(socket: UDPSocket, peer: SocketAddress, dtls: DTLSClientSession?) {
+        self.socket = socket
+        self.peer = peer
+        self.dtls = dtls
+    }
+
+    /// Sends one CoAP datagram (encrypted as one record for DTLS).
+    func send(_ bytes: [UInt8]) throws(TransportError) {
+        if let dtls {
+            // A full handshake queue or an oversized message: CoAP retransmits or fails the request.
+            try? dtls.send(bytes)
+            try flushRecords()
+        } else {
+            _ = try socket.send(bytes, to: peer)
+        }
+    }
+
+    /// Takes one datagram from the server; returns the CoAP datagrams it carried.
+    func receive(_ datagram: [UInt8], at now: Instant) throws(TransportError) -> [[UInt8]] {
+        guard let dtls else { return [datagram] }
+        dtls.receive(datagram: datagram, now: now)
+        var plaintext: [[UInt8]] = []
+        while let data = dtls.nextApplicationData() { plaintext.append(data) }
+        try flushRecords()
+        return plaintext
+    }
+
+    /// Fires the handshake timers due `now`.
+    func advance(to now: Instant) throws(TransportError) {
+        guard let dtls else { return }
+        dtls.advance(to: now)
+        try flushRecords()
+    }
+
+    /// The DTLS events since the last call.
+    func takeEvents() -> [DTLSEvent] {
+        guard let dtls else { return [] }
+        var events: [DTLSEvent] = []
+        while let event = dtls.nextEvent() { events.append(event) }
+        return events
+    }
+
+    var nextDeadline: Instant? { dtls?.nextDeadline }
+
+    /// close_notify for DTLS, then the socket closes.
+    func close() {
+        if let dtls {
+            dtls.close()
+            try? flushRecords()
+        }
+        socket.close()
+    }
+
+    private func flushRecords() throws(TransportError) {
+        guard let dtls else { return }
+        while let record = dtls.nextDatagram() { _ = try socket.send(record, to: peer) }
+    }
+}
