@@ -458,3 +458,19 @@ def start_peer(procs):
         proc.wait_ready()
         return proc
     return start
+
+
+@pytest.fixture
+def start_agent(procs, bin_dir):
+    """Starts ``lwm2m-agentd --config CONFIG``."""
+    def start(config: Path, name: str = "agentd"):
+        return procs.start(name, [bin_dir / "lwm2m-agentd", "--config", config])
+    return start
+
+
+@pytest.fixture
+def state_show(procs, bin_dir):
+    """Runs ``lwm2m-agent state show --config CONFIG --json``."""
+    def run(config: Path):
+        return procs.run([bin_dir / "lwm2m-agent", "state", "show", "--config", config, "--json"], timeout=10)
+    return run

@@ -17,48 +17,12 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import time
-from pathlib import Path
 
-import cbor2
 import pytest
 
+from agentconfig import write_config
 from conftest import SEED
-
-ACK_TIMEOUT = 0.1  # MAX_TRANSMIT_WAIT = 4.65 s
-
-
-def write_config(path: Path, *, bootstrap: str | None = None, servers: dict[int, dict] | None = None,
-                 **agent) -> Path:
-    """An agent configuration file (docs/configuration.md) in ``path``."""
-    settings = {"endpoint-name": "gw-e2e-1", "state-dir": str(path / "state"), "log-level": "debug",
-                "credential-store": "development", "ack-timeout": ACK_TIMEOUT, "bootstrap-retry-initial": 1,
-                "bootstrap-retry-maximum": 4}
-    settings.update({key.replace("_", "-"): value for key, value in agent.items()})
-    lines = ["[agent]"] + [f"{key} = {str(value).lower() if isinstance(value, bool) else value}"
-                           for key, value in settings.items()]
-    if bootstrap:
-        lines += ["", "[bootstrap]", f"uri = {bootstrap}"]
-    for ssid, server in (servers or {}).items():
-        lines += ["", f"[server {ssid}]"] + [f"{key.replace('_', '-')} = {value}" for key, value in server.items()]
-    config = path / "agent.conf"
-    config.write_text("\n".join(lines) + "\n")
-    return config
-
-
-@pytest.fixture
-def start_agent(procs, bin_dir):
-    def start(config: Path, name: str = "agentd"):
-        return procs.start(name, [bin_dir / "lwm2m-agentd", "--config", config])
-    return start
-
-
-@pytest.fixture
-def state_show(procs, bin_dir):
-    def run(config: Path):
-        return procs.run([bin_dir / "lwm2m-agent", "state", "show", "--config", config, "--json"], timeout=10)
-    return run
 
 
 def bootstrap_server(start_peer, server_port: int, *args, lifetime: int = 60):
