@@ -21,7 +21,8 @@ tpm2-tools
 openssl
 python3-pip
 "
-PY_MODULES="aiocoap cbor2 pytest"
+# import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
+PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -70,12 +71,13 @@ command -v python3 >/dev/null 2>&1 || die "python3 not found"
 PYTHON=$(command -v python3)
 
 missing_py=""
-for mod in $PY_MODULES; do
+for entry in $PY_MODULES; do
+	mod=${entry%%:*}
 	if "$PYTHON" -c "import $mod" >/dev/null 2>&1; then
 		log "ok       python: $mod"
 	else
 		log "missing  python: $mod"
-		missing_py="$missing_py $mod"
+		missing_py="$missing_py ${entry#*:}"
 	fi
 done
 
@@ -96,7 +98,8 @@ if [ -n "$missing_py" ]; then
 	log "pip install$missing_py ($PYTHON)"
 	# shellcheck disable=SC2086
 	$pip_sudo "$PYTHON" -m pip install $pip_flags $missing_py
-	for mod in $missing_py; do
+	for entry in $PY_MODULES; do
+		mod=${entry%%:*}
 		"$PYTHON" -c "import $mod" >/dev/null 2>&1 || die "python module $mod still not importable"
 	done
 else
