@@ -3,6 +3,7 @@ import Credentials
 import DTLS
 import Glibc
 import LwM2M
+import Storage
 import Transport
 
 /// Runs an `LwM2MClient` on this machine: one UDP socket per server connection, one poll(2)
@@ -20,6 +21,7 @@ public final class ClientRuntime {
     /// The last DTLS session per server URI, offered for resumption on the next connection.
     private var savedSessions: [String: DTLSSavedSession] = [:]
     private var uris: [ConnectionID: String] = [:]
+    private let startedAt = MonotonicClock.now()
     /// Handshake timers of DTLS sessions.
     public var dtlsTimers = DTLSTimers()
     private var poller = Poller()
@@ -282,9 +284,32 @@ public final class ClientRuntime {
     private func report(_ event: ClientEvent) {
         switch event {
         case .bootstrapFailed, .registrationFailed, .noAccounts: log.warning("\(event)")
-        case .registered, .bootstrapFinished, .fallbackEngaged, .factoryReset, .deregistered: log.notice("\(event)")
+        case .registered:
+            // Time since the runtime started and resident memory: the figures operators compare.
+            let elapsed = MonotonicClock.now() - startedAt
+            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
+                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
+            log.notice("\(event) (\(Self.format(ms)) ms after start, CPU \(Self.format(cpu)) ms, RSS \(Self.residentKiB() ?? 0) KiB)")
+        case .bootstrapFinished, .fallbackEngaged, .factoryReset, .deregistered: log.notice("\(event)")
         default: log.info("\(event)")
         }
         for observer in observers { observer(event) }
+    }
+
+    private static func format(_ milliseconds: Double) -> String {
+        let tenths = Int((milliseconds * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// VmRSS of this process from /proc/self/status, in KiB.
+    static func residentKiB() -> Int? {
+        guard let bytes = try? AtomicFile.read("/proc/self/status") else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        }
+        return nil
     }
 }

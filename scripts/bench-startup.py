@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Start-to-registered benchmark of the release lwm2m-agentd on loopback:
+
+    bench-startup.py BIN_DIR [RUNS]
+
+For each path — client-initiated bootstrap then registration (zero hold-off), registration with
+a factory account, and the same two over DTLS PSK through the OpenSSL relay of the interop tests —
+starts the daemon RUNS times with a fresh state directory (the bootstrap server sends its
+first command at once, --start-delay 0) and reads from its log the time from
+the runtime's start to "registered", the agent's own CPU time (user + system, since exec) and
+the resident memory (VmRSS) at that moment. The peers
+are the aiocoap servers of Tests/interop/peers (their Python latency is part of the figure).
+Prints min / median / max per path.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lwm2m_peers import REPO, Peer
+
+PSK = ("gw-bench", "000102030405060708090a0b0c0d0e0f")
+
+
+def relay(target: int, workdir: Path, procs: list) -> int:
+    proc = subprocess.Popen([sys.executable, str(REPO / "Tests" / "interop" / "dtls_relay.py"), "--listen", "127.0.0.1:0",
+                             "--target", f"127.0.0.1:{target}", "--psk", f"{PSK[0]}:{PSK[1]}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs.append(proc)
+    return int(proc.stdout.readline().split()[2])
+
+
+def run(bin_dir: Path, config_text: str, workdir: Path, runs: int) -> list[tuple[float, float, int]]:
+    workdir = Path(tempfile.mkdtemp(dir=workdir))
+    results = []
+    for index in range(runs):
+        state = workdir / f"state-{index}"
+        config = workdir / f"agent-{index}.conf"
+        config.write_text(config_text.replace("STATE", str(state)))
+        log = workdir / f"agentd-{index}.log"
+        agent = subprocess.Popen([str(bin_dir / "lwm2m-agentd"), "--config", str(config)], stderr=open(log, "wb"))
+        deadline = time.monotonic() + 20
+        match = None
+        while time.monotonic() < deadline and match is None:
+            match = re.search(r"registered at \S+, lifetime \d+ s \(([\d.]+) ms after start, CPU ([\d.]+) ms, RSS (\d+) KiB\)",
+                              log.read_text(errors="replace"))
+            time.sleep(0.01)
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=10)
+        if match is None:
+            raise SystemExit(f"run {index}: not registered: {log.read_text()[-2000:]}")
+        results.append((float(match.group(1)), float(match.group(2)), int(match.group(3))))
+    return results
+
+
+def main() -> int:
+    bin_dir = Path(sys.argv[1])
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    workdir = Path(tempfile.mkdtemp(prefix="lwm2m-bench-startup-"))
+    peers: list[Peer] = []
+    procs: list[subprocess.Popen] = []
+    try:
+        ms = Peer("management-server", "management_server.py", workdir)
+        peers.append(ms)
+        bs = Peer("bootstrap-server", "bootstrap_server.py", workdir, "--server-uri", f"coap://127.0.0.1:{ms.port}",
+                  "--lifetime", "300", "--start-delay", "0")
+        peers.append(bs)
+        ms_dtls = relay(ms.port, workdir, procs)
+        bs_psk = Peer("bootstrap-server-psk", "bootstrap_server.py", workdir,
+                      "--server-uri", f"coaps://127.0.0.1:{ms_dtls}", "--lifetime", "300",
+                      "--psk-identity", PSK[0], "--psk-key", PSK[1], "--start-delay", "0")
+        peers.append(bs_psk)
+        bs_dtls = relay(bs_psk.port, workdir, procs)
+        (workdir / "psk.hex").write_text(PSK[1])
+        agent = ("[agent]\nendpoint-name = bench-gw\nstate-dir = STATE\nlog-level = notice\n"
+                 "credential-store = development\n")
+        cases = {
+            "bootstrap → register (CoAP)": agent + f"[bootstrap]\nuri = coap://127.0.0.1:{bs.port}\n",
+            "register, factory account (CoAP)": agent + f"[server 101]\nuri = coap://127.0.0.1:{ms.port}\nlifetime = 300\n",
+            "bootstrap → register (DTLS PSK)": agent + (
+                f"[bootstrap]\nuri = coaps://127.0.0.1:{bs_dtls}\nsecurity-mode = psk\npsk-identity = {PSK[0]}\n"
+                f"secret-key-file = {workdir / 'psk.hex'}\n"),
+            "register, factory account (DTLS PSK)": agent + (
+                f"[server 101]\nuri = coaps://127.0.0.1:{ms_dtls}\nsecurity-mode = psk\npsk-identity = {PSK[0]}\n"
+                f"secret-key-file = {workdir / 'psk.hex'}\nlifetime = 300\n"),
+        }
+        print(f"{'path':38} {'min':>7} {'median':>7} {'max':>7}  (ms, {runs} runs)  agent CPU  RSS (medians)")
+        for name, text in cases.items():
+            results = run(bin_dir, text, workdir, runs)
+            times = [r[0] for r in results]
+            cpu = statistics.median(r[1] for r in results)
+            rss = statistics.median(r[2] for r in results)
+            print(f"{name:38} {min(times):7.1f} {statistics.median(times):7.1f} {max(times):7.1f}  "
+                  f"{cpu:13.1f} ms  {rss / 1024:.1f} MiB", flush=True)
+        return 0
+    finally:
+        for peer in peers:
+            peer.stop()
+        for proc in procs:
+            proc.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The aiocoap peer servers (Tests/interop/peers) as processes for the demo and the benchmarks:
+JSON events on stdout, JSON commands on stdin."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PEERS = REPO / "Tests" / "interop" / "peers"
+WAIT = 15.0
+
+
+class Peer:
+    """A peer server: JSON events on stdout, JSON commands on stdin."""
+
+    def __init__(self, name: str, script: str, workdir: Path, *args: str):
+        self.name = name
+        self.out = workdir / f"{name}.jsonl"
+        self.err = workdir / f"{name}.log"
+        self.proc = subprocess.Popen([sys.executable, str(PEERS / script), "--listen", "127.0.0.1:0", *args],
+                                     stdin=subprocess.PIPE, stdout=open(self.out, "wb"), stderr=open(self.err, "wb"))
+        self.next_id = 1
+        self.port = int(self.wait(lambda line: line.get("event") == "ready")["listen"].rsplit(":", 1)[1])
+
+    def lines(self) -> list[dict]:
+        result = []
+        for text in self.out.read_text(errors="replace").splitlines():
+            try:
+                result.append(json.loads(text))
+            except ValueError:
+                pass
+        return result
+
+    def wait(self, predicate, timeout: float = WAIT, count: int = 1) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.lines() if predicate(line)]
+            if len(found) >= count:
+                return found[count - 1]
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited: {self.err.read_text()[-2000:]}")
+            time.sleep(0.02)
+        raise SystemExit(f"{self.name}: timed out waiting ({timeout} s)")
+
+    def command(self, op: str, **fields) -> dict:
+        command_id = self.next_id
+        self.next_id += 1
+        self.proc.stdin.write((json.dumps({"id": command_id, "op": op, **fields}) + "\n").encode())
+        self.proc.stdin.flush()
+        return self.wait(lambda line: line.get("id") == command_id and "event" not in line)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
