@@ -22,12 +22,13 @@ set -euo pipefail
 # seeds in Fuzz/seeds/<name>/.
 TARGETS=(
     "coap-decoder|CoAP|corpus-coap|Fuzz/CoAPDecoderFuzz.swift"
-    "tlv-decoder|CoAP LwM2M|corpus-tlv|Fuzz/TLVDecoderFuzz.swift"
-    "link-format|CoAP LwM2M|corpus-link|Fuzz/LinkFormatFuzz.swift"
-    "cbor|CoAP LwM2M|corpus-cbor|Fuzz/CBORFuzz.swift"
-    "senml-cbor|CoAP LwM2M|corpus-senml-cbor|Fuzz/SenMLCBORFuzz.swift"
-    "json|CoAP LwM2M|corpus-json|Fuzz/JSONFuzz.swift"
-    "senml-json|CoAP LwM2M|corpus-senml-json|Fuzz/SenMLJSONFuzz.swift"
+    "tlv-decoder|CoAP Credentials LwM2M|corpus-tlv|Fuzz/TLVDecoderFuzz.swift"
+    "link-format|CoAP Credentials LwM2M|corpus-link|Fuzz/LinkFormatFuzz.swift"
+    "cbor|CoAP Credentials LwM2M|corpus-cbor|Fuzz/CBORFuzz.swift"
+    "senml-cbor|CoAP Credentials LwM2M|corpus-senml-cbor|Fuzz/SenMLCBORFuzz.swift"
+    "json|CoAP Credentials LwM2M|corpus-json|Fuzz/JSONFuzz.swift"
+    "senml-json|CoAP Credentials LwM2M|corpus-senml-json|Fuzz/SenMLJSONFuzz.swift"
+    "bootstrap|CoAP Credentials LwM2M|corpus-bootstrap|Fuzz/BootstrapFuzz.swift"
 )
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }

@@ -104,12 +104,19 @@ public struct ClientConfiguration: Sendable {
     public var supportedSecurityModes: Set<SecurityMode> = [.noSecurity]
     /// The CoAP endpoint's parameters.
     public var endpoint = EndpointConfiguration()
+    /// Queue mode (Binding "UQ"): how long the client stays reachable after a Register, an
+    /// Update or a server's request before it goes to sleep and stores notifications; nil means
+    /// MAX_TRANSMIT_WAIT (93 s with the default transmission parameters).
+    public var queueModeAwakeTime: Duration?
     /// How long stop() waits for De-register responses before giving up.
     public var deregistrationTimeout: Duration = .seconds(5)
 
     public init(endpointName: String) {
         self.endpointName = endpointName
     }
+
+    /// The queue-mode awake time in effect.
+    var awakeTime: Duration { queueModeAwakeTime ?? endpoint.transmission.maxTransmitWait }
 
     /// The bootstrap session timeout in effect.
     var sessionTimeout: Duration {

@@ -35,6 +35,10 @@ struct ServerRegistration {
     var updatePending = false
     /// Disable (/1/x/4) asked for this long after the De-register.
     var disableFor: Duration?
+    /// Queue mode: when the client goes to sleep, and whether it sleeps (notifications are
+    /// stored until the next Update).
+    var sleepsAt: Instant?
+    var asleep = false
 
     var isRegistered: Bool {
         switch phase {
@@ -62,10 +66,12 @@ struct ServerRegistration {
     }
 
     var deadline: Instant? {
-        switch phase {
+        let phaseDeadline: Instant? = switch phase {
         case .waiting(let until), .registered(let until), .disabled(let until): until
         default: nil
         }
+        guard let sleepsAt, !asleep, isRegistered else { return phaseDeadline }
+        return phaseDeadline.map { min($0, sleepsAt) } ?? sleepsAt
     }
 }
 
@@ -131,6 +137,8 @@ extension LwM2MClient {
                 connectRegistration(ssid)
             case .registered(let updateAt) where now >= updateAt:
                 sendUpdate(ssid)
+            case .registered where registration.sleepsAt.map({ now >= $0 }) ?? false && !registration.asleep:
+                fallAsleep(ssid)
             case .disabled(let until) where now >= until:
                 registrations[ssid]!.phase = .waiting(until: now)
                 connectRegistration(ssid)
@@ -195,6 +203,7 @@ extension LwM2MClient {
                 management[ssid] = ManagementSession(server: ServerContext(shortServerID: ssid), registry: registry)
             }
             if !fallbackEngaged { bootstrap.failures = 0 }
+            stayAwake(ssid)
             emit(.registered(ssid: ssid, location: location.joined(separator: "/"), lifetime: registration.sentLifetime))
             scheduleBootstrapAccountPurge()
             startQueuedRegistrations()
@@ -204,6 +213,7 @@ extension LwM2MClient {
                 registration.phase = .registered(updateAt: now + updateInterval(registration.sentLifetime))
                 registrations[ssid] = registration
                 emit(.updated(ssid: ssid))
+                stayAwake(ssid)
                 if registration.updatePending { triggerUpdate(ssid) }
             } else {
                 // The server lost or refused the registration: register afresh (pitfall 11).
@@ -373,6 +383,41 @@ extension LwM2MClient {
         registration.disableFor = .seconds(max(0, settings.disableTimeout))
         registrations[ssid] = registration
         deregister(ssid)
+    }
+
+    // MARK: - Queue mode
+
+    /// The server just heard from the client (Register, Update) or asked something: in queue
+    /// mode the client stays reachable for the awake time, and notifications stored while it
+    /// slept go out.
+    mutating func stayAwake(_ ssid: UInt16) {
+        guard var registration = registrations[ssid], registration.account.settings.queueMode else { return }
+        registration.sleepsAt = now + configuration.awakeTime
+        let wasAsleep = registration.asleep
+        registration.asleep = false
+        registrations[ssid] = registration
+        if wasAsleep, management[ssid] != nil {
+            management[ssid]!.reporting.setOnline(true)
+            management[ssid]!.report(changes: [], registry: registry, endpoint: &endpoint, at: now)
+        }
+    }
+
+    /// Queue mode: the awake time passed without traffic; notifications are stored (or
+    /// suspended, per /1/x/6) until the client wakes with an Update.
+    private mutating func fallAsleep(_ ssid: UInt16) {
+        guard registrations[ssid] != nil else { return }
+        registrations[ssid]!.asleep = true
+        management[ssid]?.reporting.setOnline(false)
+    }
+
+    /// A sleeping client with something to report wakes itself with an Update (the server
+    /// sends queued requests when it sees it).
+    mutating func wakeForStoredNotifications() {
+        for ssid in registrationOrder {
+            guard let registration = registrations[ssid], registration.asleep,
+                  management[ssid]?.reporting.storedNotifications.isEmpty == false else { continue }
+            triggerUpdate(ssid)
+        }
     }
 
     /// Ends the observations of `ssid` and forgets its management session.

@@ -306,6 +306,7 @@ public struct LwM2MClient {
         case .bootstrap where bootstrap.connection == request.peer:
             handleBootstrapCommand(request)
         case .server(let ssid) where registrations[ssid]?.connection == request.peer && management[ssid] != nil:
+            stayAwake(ssid)
             management[ssid]!.handle(request, registry: registry, endpoint: &endpoint, at: now)
         default:
             endpoint.respond(to: request.exchange, with: .error(.unauthorized, "no session with this server"), at: now)
@@ -355,6 +356,7 @@ public struct LwM2MClient {
             actions.append(.saveState)
         }
         registrationParametersMayHaveChanged()
+        wakeForStoredNotifications()
     }
 
     private mutating func runTimers() {
@@ -363,6 +365,7 @@ public struct LwM2MClient {
         for ssid in management.keys.sorted() {
             management[ssid]!.report(changes: [], registry: registry, endpoint: &endpoint, at: now)
         }
+        wakeForStoredNotifications()
     }
 
     func ssid(ofServerInstance instance: UInt16) -> UInt16? {

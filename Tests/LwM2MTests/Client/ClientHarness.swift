@@ -131,6 +131,8 @@ struct ClientHarness {
     var events: [ClientEvent] = []
     var saved: [ConfigurationSnapshot] = []
     var closed: [ConnectionID] = []
+    /// Every message the client sent, decoded, with the time.
+    var sentByClient: [(Instant, CoAPMessage)] = []
     /// Fraction of datagrams dropped in each direction, with its own seeded generator.
     var lossRate = 0.0
     var loss = SplitMix64(seed: 99)
@@ -167,6 +169,7 @@ struct ClientHarness {
                         client.connectionOpened(connection, at: now)
                     }
                 case .send(let connection, let bytes):
+                    if let message = try? CoAPMessage(decoding: bytes) { sentByClient.append((now, message)) }
                     guard let uri = connections[connection], let server = servers[uri],
                           !closed.contains(connection), !dropped() else { continue }
                     server.deliver(bytes, from: connection, at: now)

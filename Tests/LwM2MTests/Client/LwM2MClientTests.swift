@@ -429,3 +429,39 @@ private func query(_ message: CoAPMessage) -> [String] { message.uriQuery }
     }
 }
 
+
+@Suite struct ClientQueueModeTests {
+    @Test func aSleepingClientStoresNotificationsAndWakesWithAnUpdate() throws {
+        let factory = Accounts.snapshot(
+            security: Accounts.securityRecords(instance: 1, uri: factoryServerURI, bootstrap: false, ssid: 201),
+            servers: Accounts.serverRecords(instance: 0, ssid: 201, lifetime: 3600, binding: "UQ"))
+        var configuration = ClientConfiguration.test
+        configuration.queueModeAwakeTime = .seconds(10)
+        var world = ClientHarness(configuration: configuration, factory: factory)
+        let server = FakeManagementServer()
+        world.servers = [factoryServerURI: server]
+        world.start()
+        #expect(server.registrations.first?.uriQuery.contains("Q") == true)
+        #expect(server.registrations.first?.uriQuery.contains("b=U") == true)
+
+        // Observe Battery Level (pmin 0) while awake.
+        _ = server.send(CoAPRequest(.get, options: [
+            CoAPOption(.observe, uint: 0), CoAPOption(.uriPath, string: "3"), CoAPOption(.uriPath, string: "0"),
+            CoAPOption(.uriPath, string: "9"),
+        ]), at: world.now)
+        world.run(for: .seconds(1))
+        let device = try #require(world.client.registry.object(3) as? StaticObject)
+
+        // Asleep after 10 s without traffic: a change is stored, then the client wakes itself.
+        world.run(for: .seconds(12))
+        let before = world.sentByClient.count
+        try device.set(LwM2MPath(3, 0, 9), .integer(42))
+        world.client.advance(to: world.now)
+        world.pump()
+        let sent = world.sentByClient[before...].map(\.1)
+        let update = try #require(sent.firstIndex { $0.code == .post && $0.uriPath == ["rd", "r1"] })
+        let notification = try #require(sent.firstIndex { $0.code == .content && $0.observe != nil })
+        #expect(update < notification)
+        #expect(server.updates.count == 1)
+    }
+}

@@ -1,0 +1,68 @@
+@testable import CoAP
+@testable import LwM2M
+import Credentials
+
+// libFuzzer target for what a bootstrap server can send (Sources/LwM2M/Client): a sequence of
+// CoAP requests answered by `BootstrapResponder`, then the Bootstrap-Finish consistency check,
+// then the state file of the result (ConfigurationSnapshot encode/decode).
+//
+// Built and run by scripts/fuzz.sh (target bootstrap). Input: chunks of [length byte][CoAP
+// message bytes]; every chunk that decodes as a request is handled in order against one
+// registry holding the Security, Server and Access Control objects and a Device object.
+//
+// Properties checked for every input:
+//   * nothing traps; every request gets a response or the Finish outcome;
+//   * the bootstrap-server account written first (/0/0) is never deleted;
+//   * the Security object never yields its Secret Key (/0/x/5) to a read;
+//   * the consistency check terminates with a verdict;
+//   * the configuration's state file decodes back to the same snapshot.
+
+private let definitions: [UInt16: ObjectDefinition] = [0: OMAObjects.definition(0)!, 1: OMAObjects.definition(1)!]
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzBootstrap(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = Array(UnsafeBufferPointer(start: data, count: size))
+    let store = EphemeralCredentialStore()
+    let security = ProvisionedObject(definition: definitions[0]!, secretResources: [5], credentials: store)
+    let servers = ProvisionedObject(definition: definitions[1]!)
+    let access = ProvisionedObject(definition: OMAObjects.definition(2)!)
+    let registry = ObjectRegistry()
+    registry.register(security)
+    registry.register(servers)
+    registry.register(access)
+    registry.register(DeviceObject.make(currentTime: 0, reboot: {}))
+    try! security.bootstrapWrite(instance: 0, records: [
+        LwM2MRecord(LwM2MPath(0, 0, 0), .string("coap://bs")), LwM2MRecord(LwM2MPath(0, 0, 1), .boolean(true)),
+        LwM2MRecord(LwM2MPath(0, 0, 2), .integer(3)),
+    ])
+    let responder = BootstrapResponder(security: security, configurationObjects: [0: security, 1: servers, 2: access])
+
+    var offset = 0
+    while offset < input.count {
+        let length = Int(input[offset])
+        offset += 1
+        let end = min(input.count, offset + length)
+        let chunk = Array(input[offset..<end])
+        offset = end
+        guard let message = try? CoAPMessage(decoding: chunk), message.code.isRequest else { continue }
+        switch responder.handle(message, registry: registry) {
+        case .respond(let response): _ = response.code
+        case .finish:
+            do {
+                try BootstrapConsistencyCheck().check(security: security.snapshot(), server: servers.snapshot())
+            } catch {
+                _ = error.description
+            }
+        }
+        guard security.instanceIDs.contains(0) else { fatalError("the bootstrap account was deleted") }
+    }
+    for instance in security.instanceIDs {
+        if (try? security.read(LwM2MPath(0, instance, 5))) != nil { fatalError("a secret key was readable") }
+    }
+    let snapshot = ConfigurationSnapshot(objects: [0: security.snapshot(), 1: servers.snapshot(), 2: access.snapshot()])
+    guard let decoded = try? ConfigurationSnapshot(decoding: snapshot.encoded()) else {
+        fatalError("the state file of a bootstrapped configuration does not decode")
+    }
+    guard decoded == snapshot else { fatalError("state file round trip changed the configuration") }
+    return 0
+}
