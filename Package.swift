@@ -31,6 +31,9 @@ let package = Package(
         // Atomic, durable state files.
         .target(name: "Storage"),
 
+        // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir).
+        .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Storage"]),
+
         // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
         .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport"]),
 
@@ -52,6 +55,8 @@ let package = Package(
         .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport"]),
+        // Second process for the TPM tests (seal/check/sign) and the TPM latency figures.
+        .executableTarget(name: "lwm2m-tpm-probe", dependencies: ["TPM", "Credentials"]),
 
         // MARK: Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
@@ -59,6 +64,7 @@ let package = Package(
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
+        .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )
