@@ -184,7 +184,7 @@ final class ESAPI {
             let error = TPMError(rc: rc, operation: "load blob")
             // A parameter the TPM rejects (bad size, value, key, integrity) is the blob's fault.
             if case .other = error, rc >> 16 == 0, rc & 0x0C0 == 0x0C0 {
-                throw .foreignBlob("load blob: \(TPMError.decode(rc))")
+                throw .foreignBlob("load blob: 0x\(String(rc, radix: 16)) \(TPMError.decode(rc))")
             }
             throw error
         }

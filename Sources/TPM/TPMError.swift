@@ -79,7 +79,7 @@ public enum TPMError: Error, Equatable, Sendable, CustomStringConvertible {
         switch TPMResponseCode(rc) {
         case .lockout: self = .lockout(operation: operation)
         case .authFail, .badAuth: self = .badAuth(operation: operation)
-        case .integrity: self = .foreignBlob("\(operation): \(text)")
+        case .integrity: self = .foreignBlob("\(operation): 0x\(String(rc, radix: 16)) \(text)")
         case .policyFail: self = .policyMismatch
         case .objectMemory, .objectHandles, .sessionMemory, .sessionHandles:
             self = .objectMemory(operation: operation)

@@ -99,8 +99,9 @@ private func base64(_ bytes: [UInt8]) -> String {
     return output
 }
 
-/// Writes `bytes` to `path` (test scratch files).
+/// Writes `bytes` to `path` (test scratch files), creating the directory.
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    try AtomicFile.createDirectory(String(path[..<path.lastIndex(of: "/")!]))
     try AtomicFile.write(bytes, to: path)
 }
 
