@@ -149,8 +149,10 @@ final class ESAPI {
 
     /// Creates an object under `parent`; `sensitiveData` is the data to seal (nil for a key the
     /// TPM generates). The input structure holding the data is zeroed afterwards.
-    func create(parent: ESYS_TR, template: TPM2B_PUBLIC, sensitiveData: UnsafeRawBufferPointer?)
-        throws(TPMError) -> TPMBlob.Object
+    /// `session` authorises the parent: the password session, or a salted session from
+    /// `startEncryptionSession` (which then also encrypts the sensitive data on the bus).
+    func create(parent: ESYS_TR, template: TPM2B_PUBLIC, sensitiveData: UnsafeRawBufferPointer?,
+                session: ESYS_TR = TPMConstants.esysPassword) throws(TPMError) -> TPMBlob.Object
     {
         let esys = try context()
         var sensitive = TPM2B_SENSITIVE_CREATE()
@@ -163,7 +165,8 @@ final class ESAPI {
         var creationPCR = TPML_PCR_SELECTION()
         var outPrivate: UnsafeMutablePointer<TPM2B_PRIVATE>?
         var outPublic: UnsafeMutablePointer<TPM2B_PUBLIC>?
-        try check(Esys_Create(esys, parent, C.esysPassword, C.esysNone, C.esysNone, &sensitive, &template,
+        if session != C.esysPassword { try setAttributes(session, C.sessionContinue | C.sessionDecrypt | C.sessionEncrypt) }
+        try check(Esys_Create(esys, parent, session, C.esysNone, C.esysNone, &sensitive, &template,
                               &outsideInfo, &creationPCR, &outPrivate, &outPublic, nil, nil, nil),
                   "create object under SRK")
         defer {
@@ -199,10 +202,18 @@ final class ESAPI {
     }
 
     /// Unseals a loaded data object, appending the data to `output`; the ESAPI output buffer is
-    /// zeroed before it is freed. `session` is a policy session or the password session.
-    func unseal(_ handle: ESYS_TR, session: ESYS_TR, appendingTo output: inout [UInt8]) throws(TPMError) {
+    /// zeroed before it is freed. `session` authorises (a policy session, a salted HMAC session
+    /// or the password session); `encryption`, if given, encrypts the response on the bus (it may
+    /// be `session` itself).
+    func unseal(_ handle: ESYS_TR, session: ESYS_TR, encryption: ESYS_TR?,
+                appendingTo output: inout [UInt8]) throws(TPMError) {
+        var second = C.esysNone
+        if let encryption {
+            try setAttributes(encryption, C.sessionContinue | C.sessionEncrypt)
+            if encryption != session { second = encryption }
+        }
         var data: UnsafeMutablePointer<TPM2B_SENSITIVE_DATA>?
-        let rc = Esys_Unseal(try context(), handle, session, C.esysNone, C.esysNone, &data)
+        let rc = Esys_Unseal(try context(), handle, session, second, C.esysNone, &data)
         defer {
             zeroizeMemory(data, size: MemoryLayout<TPM2B_SENSITIVE_DATA>.size)
             Esys_Free(data)
@@ -231,7 +242,27 @@ final class ESAPI {
                 bytesOfTuple(ecdsa.signatureS.buffer, count: ecdsa.signatureS.size))
     }
 
-    // MARK: Policy sessions
+    // MARK: Sessions
+
+    /// Starts an HMAC session salted with the storage key (ECDH: only this TPM can derive the
+    /// session key) with AES-128-CFB parameter encryption; flush it after use. Commands using it
+    /// carry secrets encrypted between host and TPM instead of in clear on the bus.
+    func startEncryptionSession(storageKey: ESYS_TR) throws(TPMError) -> ESYS_TR {
+        var symmetric = TPMT_SYM_DEF()
+        symmetric.algorithm = C.algAES
+        symmetric.keyBits.aes = 128
+        symmetric.mode.aes = C.algCFB
+        var session = C.esysNone
+        try check(Esys_StartAuthSession(try context(), storageKey, C.esysNone, C.esysNone, C.esysNone, C.esysNone,
+                                        nil, C.sessionHMAC, &symmetric, C.algSHA256, &session),
+                  "start salted session")
+        resident.insert(session)
+        return session
+    }
+
+    private func setAttributes(_ session: ESYS_TR, _ attributes: TPMA_SESSION) throws(TPMError) {
+        try check(Esys_TRSess_SetAttributes(try context(), session, attributes, 0xFF), "set session attributes")
+    }
 
     /// Starts an unsalted, unbound policy (or trial) session with SHA-256; flush it after use.
     func startPolicySession(trial: Bool) throws(TPMError) -> ESYS_TR {
@@ -244,7 +275,7 @@ final class ESAPI {
                                         C.algSHA256, &session), "start policy session")
         resident.insert(session)
         // Keep the session after use, so that flushing it is always the caller's job.
-        _ = Esys_TRSess_SetAttributes(esys, session, TPMA_SESSION(0x01), TPMA_SESSION(0x01))
+        _ = Esys_TRSess_SetAttributes(esys, session, C.sessionContinue, C.sessionContinue)
         return session
     }
 

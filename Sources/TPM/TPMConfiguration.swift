@@ -14,6 +14,10 @@ public struct TPMConfiguration: Sendable {
     public var ownerAuth: SecretBytes?
     /// If set, secrets sealed from now on unseal only while these PCRs keep their current values.
     public var pcrPolicy: PCRSelection?
+    /// Whether secrets cross the TPM bus encrypted (a session salted with the SRK, AES-128-CFB
+    /// parameter encryption, for sealing and unsealing). On by default; costs a few milliseconds
+    /// per seal or unseal on the host (ECDH for the salt).
+    public var encryptsParameters: Bool
 
     /// The default SRK handle, 0x81000001.
     public static let defaultStorageKeyHandle: UInt32 = 0x8100_0001
@@ -24,13 +28,15 @@ public struct TPMConfiguration: Sendable {
         storageKeyHandle: UInt32 = TPMConfiguration.defaultStorageKeyHandle,
         stateDirectory: String,
         ownerAuth: SecretBytes? = nil,
-        pcrPolicy: PCRSelection? = nil
+        pcrPolicy: PCRSelection? = nil,
+        encryptsParameters: Bool = true
     ) {
         self.tcti = tcti
         self.storageKeyHandle = storageKeyHandle
         self.stateDirectory = stateDirectory
         self.ownerAuth = ownerAuth
         self.pcrPolicy = pcrPolicy
+        self.encryptsParameters = encryptsParameters
     }
 
     /// Parses a handle written as `0x81000001` (or decimal) and checks its range.

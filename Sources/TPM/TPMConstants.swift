@@ -27,6 +27,12 @@ enum TPMConstants {
     static let tagHashCheck: TPM2_ST = 0x8024
     static let sessionPolicy: TPM2_SE = 0x01
     static let sessionTrial: TPM2_SE = 0x03
+    static let sessionHMAC: TPM2_SE = 0x00
+
+    // Session attributes (TPMA_SESSION).
+    static let sessionContinue: TPMA_SESSION = 0x01
+    static let sessionDecrypt: TPMA_SESSION = 0x20
+    static let sessionEncrypt: TPMA_SESSION = 0x40
     static let hierarchyNull: TPM2_RH = 0x4000_0007
 
     // ESAPI resource handles (ESYS_TR).

@@ -63,12 +63,16 @@ public final class TPMCredentialStore: CredentialStore, @unchecked Sendable {
                 authPolicy = try PCRPolicy.digest(for: selection, esapi: esapi)
             }
             let template = ObjectTemplates.sealedData(authPolicy: authPolicy)
+            let session = configuration.encryptsParameters
+                ? try esapi.startEncryptionSession(storageKey: storageKey) : TPMConstants.esysPassword
+            defer { esapi.flush(session) }
             return try secret.withUnsafeBytes { bytes throws(TPMError) in
                 var objects: [TPMBlob.Object] = []
                 for start in stride(from: 0, to: count, by: TPMConstants.maximumSealedChunk) {
                     let end = min(start + TPMConstants.maximumSealedChunk, count)
                     let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-                    objects.append(try esapi.create(parent: storageKey, template: template, sensitiveData: chunk))
+                    objects.append(try esapi.create(parent: storageKey, template: template, sensitiveData: chunk,
+                                                    session: session))
                 }
                 return objects
             }
@@ -93,15 +97,19 @@ public final class TPMCredentialStore: CredentialStore, @unchecked Sendable {
         secret.reserveCapacity(blob.objects.count * TPMConstants.maximumSealedChunk)
         do throws(TPMError) {
             try context.withStorageKey { esapi, storageKey throws(TPMError) in
+                let encryption = configuration.encryptsParameters
+                    ? try esapi.startEncryptionSession(storageKey: storageKey) : nil
+                defer { if let encryption { esapi.flush(encryption) } }
                 for object in blob.objects {
                     let handle = try esapi.load(parent: storageKey, object)
                     defer { esapi.flush(handle) }
                     if let selection = blob.pcrPolicy {
                         try PCRPolicy.withSatisfiedSession(for: selection, esapi: esapi) { session throws(TPMError) in
-                            try esapi.unseal(handle, session: session, appendingTo: &secret)
+                            try esapi.unseal(handle, session: session, encryption: encryption, appendingTo: &secret)
                         }
                     } else {
-                        try esapi.unseal(handle, session: TPMConstants.esysPassword, appendingTo: &secret)
+                        try esapi.unseal(handle, session: encryption ?? TPMConstants.esysPassword,
+                                         encryption: encryption, appendingTo: &secret)
                     }
                 }
             }
