@@ -10,6 +10,10 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+private let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+    .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
 /// Serialises pipe creation with spawning: a pipe is close-on-exec before any child can start.
 private let spawnLock = SpawnLock()
 
@@ -91,6 +95,10 @@ enum Subprocess {
     }
 
     private static func spawn(_ arguments: [String], actions: inout posix_spawn_file_actions_t) throws -> pid_t {
+        // Children get stdin/stdout/stderr only: an inherited TCTI or relay socket would keep a
+        // swtpm (which serves one connection at a time) blocked after the owner closed it.
+        // (glibc 2.34+ has posix_spawn_file_actions_addclosefrom_np; Swift's Glibc module hides it.)
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0

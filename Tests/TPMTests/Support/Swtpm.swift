@@ -1,3 +1,4 @@
+import Storage
 import TPM
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ final class Swtpm {
     init() throws {
         silenceESAPILogging()
         let state = try TemporaryDirectory(prefix: "swtpm")
-        for _ in 0..<5 {
+        for _ in 0..<10 {
             let (server, control) = try Self.twoFreePorts()
             let pid = try Subprocess.start([
                 "swtpm", "socket", "--tpm2",
@@ -81,7 +82,7 @@ final class Swtpm {
 
     /// Two free consecutive ports: the swtpm TCTI always talks to the control channel at port + 1.
     private static func twoFreePorts() throws -> (UInt16, UInt16) {
-        for _ in 0..<20 {
+        for _ in 0..<100 {
             let first = try boundSocket(port: 0)
             defer { close(first.fd) }
             guard first.port < UInt16.max, let second = try? boundSocket(port: first.port + 1) else { continue }
@@ -94,6 +95,10 @@ final class Swtpm {
     private static func boundSocket(port: UInt16) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError("socket failed") }
+        // Like swtpm: a port whose last connection is in TIME_WAIT counts as free (bind(0)
+        // hands out odd ports, and P + 1 is then an even one, the kind outgoing connections use).
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -111,34 +116,47 @@ final class Swtpm {
         return (fd, UInt16(bigEndian: address.sin_port))
     }
 
-    /// True once swtpm accepts a TCP connection on `port` and is still running shortly after
-    /// (a swtpm that lost the port race exits at once).
+    /// True once our swtpm process itself listens on both ports (checked in /proc, not by
+    /// connecting: a connection could reach another test's swtpm on a port we lost the race for,
+    /// and swtpm serves one connection at a time).
     private static func waitUntilReady(pid: pid_t, port: UInt16) -> Bool {
         for _ in 0..<250 {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return false }
-            if canConnect(port: port) {
-                usleep(20_000)
-                return waitpid(pid, &status, WNOHANG) == 0
-            }
-            usleep(20_000)
+            if listens(pid: pid, port: port) && listens(pid: pid, port: port + 1) { return true }
+            usleep(10_000)
         }
         return false
     }
 
-    private static func canConnect(port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+    private static func listens(pid: pid_t, port: UInt16) -> Bool {
+        guard let table = try? AtomicFile.read("/proc/net/tcp") else { return false }
+        // Fixed-width lines: "%4d: %08X:%04X %08X:%04X %02X ...": port at 15..<19, state at 34..<36.
+        // Compared as bytes: the table has thousands of TIME_WAIT lines on a busy host.
+        let portHex = String(port, radix: 16, uppercase: true)
+        let wanted = Array((String(repeating: "0", count: 4 - portHex.count) + portHex).utf8)
+        let listen = Array("0A".utf8)
+        var inodes: Set<String> = []
+        var lineStart = 0
+        while lineStart < table.count {
+            var lineEnd = lineStart
+            while lineEnd < table.count && table[lineEnd] != 0x0A { lineEnd += 1 }
+            if lineEnd - lineStart > 40, table[lineStart + 15..<lineStart + 19].elementsEqual(wanted),
+               table[lineStart + 34..<lineStart + 36].elementsEqual(listen) {
+                let fields = String(decoding: table[lineStart..<lineEnd], as: UTF8.self).split(separator: " ")
+                if fields.count > 9 { inodes.insert(String(fields[9])) }
             }
+            lineStart = lineEnd + 1
         }
+        guard !inodes.isEmpty, let descriptors = try? AtomicFile.list("/proc/\(pid)/fd") else { return false }
+        for descriptor in descriptors {
+            var buffer = [CChar](repeating: 0, count: 128)
+            let count = readlink("/proc/\(pid)/fd/\(descriptor)", &buffer, buffer.count - 1)
+            guard count > 0 else { continue }
+            let target = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("socket:["), inodes.contains(String(target.dropFirst(8).dropLast())) { return true }
+        }
+        return false
     }
 }
 

@@ -18,7 +18,10 @@ final class TemporaryDirectory {
         path = String(cString: created)
     }
 
-    deinit { _ = try? Subprocess.run(["rm", "-rf", path]) }
+    /// Kept when LWM2M_TPM_KEEP_TEST_FILES is set (swtpm logs for diagnosis).
+    deinit {
+        if getenv("LWM2M_TPM_KEEP_TEST_FILES") == nil { _ = try? Subprocess.run(["rm", "-rf", path]) }
+    }
 }
 
 /// Every regular file below `directory` (recursively) with its content.

@@ -9,7 +9,7 @@ import Musl
 /// uses port + 1 for control) and forwards to the swtpm's two ports.
 final class WireTap: @unchecked Sendable {
     let port: UInt16
-    private let listeners: [Int32]
+    private var listeners: [Int32]
     private var threads: [pthread_t] = []
     private var mutex = pthread_mutex_t()
     private var captured: [UInt8] = []
@@ -17,7 +17,7 @@ final class WireTap: @unchecked Sendable {
     init(forwardingTo swtpm: Swtpm) throws {
         pthread_mutex_init(&mutex, nil)
         var chosen: (UInt16, [Int32])?
-        for _ in 0..<20 {
+        for _ in 0..<100 {
             guard let first = try? listeningSocket(port: 0) else { continue }
             if let second = try? listeningSocket(port: first.port + 1) {
                 chosen = (first.port, [first.fd, second.fd])
@@ -41,12 +41,14 @@ final class WireTap: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Stops relaying and joins the threads.
+    /// Stops relaying and joins the threads. Idempotent: closing a descriptor twice would close
+    /// whatever another test opened under that number meanwhile (e.g. its TCTI socket).
     func stop() {
         for listener in listeners { shutdown(listener, Int32(SHUT_RDWR)) }
         for thread in threads { pthread_join(thread, nil) }
         threads = []
         for listener in listeners { close(listener) }
+        listeners = []
     }
 
     /// Everything seen so far, both directions concatenated in arrival order.
@@ -114,6 +116,8 @@ private final class RelayJob {
 private func listeningSocket(port: UInt16) throws -> (fd: Int32, port: UInt16) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw FixtureError("socket failed") }
+    var on: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
