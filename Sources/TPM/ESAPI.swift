@@ -18,6 +18,12 @@ final class ESAPI {
     private(set) var resident: Set<ESYS_TR> = []
     /// The storage key's ESAPI resource, once looked up or created.
     private var storageKey: ESYS_TR?
+    /// The salted parameter-encryption session, kept between operations (starting one costs an
+    /// ECDH on the host and a TPM2_StartAuthSession).
+    private var encryptionSession: ESYS_TR?
+
+    /// Loaded transient objects, not counting the kept encryption session.
+    var residentObjectCount: Int { resident.count - (encryptionSession == nil ? 0 : 1) }
 
     /// Opens the TCTI and the ESAPI context; sets the owner auth if given.
     init(configuration: TPMConfiguration) throws(TPMError) {
@@ -52,6 +58,7 @@ final class ESAPI {
     func close() {
         guard esys != nil else { return }
         for handle in resident { flush(handle) }
+        encryptionSession = nil
         if var handle = storageKey {
             Esys_TR_Close(esys, &handle)
             storageKey = nil
@@ -258,6 +265,21 @@ final class ESAPI {
                   "start salted session")
         resident.insert(session)
         return session
+    }
+
+    /// The kept encryption session, started on first use.
+    func sharedEncryptionSession(storageKey: ESYS_TR) throws(TPMError) -> ESYS_TR {
+        if let encryptionSession { return encryptionSession }
+        let session = try startEncryptionSession(storageKey: storageKey)
+        encryptionSession = session
+        return session
+    }
+
+    /// Flushes the kept encryption session (after a failed command its nonces may be out of step);
+    /// the next operation starts a new one.
+    func discardEncryptionSession() {
+        if let encryptionSession { flush(encryptionSession) }
+        encryptionSession = nil
     }
 
     private func setAttributes(_ session: ESYS_TR, _ attributes: TPMA_SESSION) throws(TPMError) {

@@ -46,10 +46,11 @@ public final class TPMContext: @unchecked Sendable {
         }
     }
 
-    /// Number of transient objects and sessions this context has loaded and not flushed
-    /// (zero between operations unless a signer keeps its key loaded).
+    /// Number of transient objects this context has loaded and not flushed (zero between
+    /// operations unless a signer keeps its key loaded). The salted session kept for parameter
+    /// encryption is not counted.
     public var residentObjectCount: Int {
-        lock.withLock { esapi?.resident.count ?? 0 }
+        lock.withLock { esapi?.residentObjectCount ?? 0 }
     }
 
     /// Runs `body` with the open ESAPI under the lock.

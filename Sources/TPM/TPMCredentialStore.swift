@@ -64,15 +64,19 @@ public final class TPMCredentialStore: CredentialStore, @unchecked Sendable {
             }
             let template = ObjectTemplates.sealedData(authPolicy: authPolicy)
             let session = configuration.encryptsParameters
-                ? try esapi.startEncryptionSession(storageKey: storageKey) : TPMConstants.esysPassword
-            defer { esapi.flush(session) }
+                ? try esapi.sharedEncryptionSession(storageKey: storageKey) : TPMConstants.esysPassword
             return try secret.withUnsafeBytes { bytes throws(TPMError) in
                 var objects: [TPMBlob.Object] = []
                 for start in stride(from: 0, to: count, by: TPMConstants.maximumSealedChunk) {
                     let end = min(start + TPMConstants.maximumSealedChunk, count)
                     let chunk = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-                    objects.append(try esapi.create(parent: storageKey, template: template, sensitiveData: chunk,
-                                                    session: session))
+                    do throws(TPMError) {
+                        objects.append(try esapi.create(parent: storageKey, template: template, sensitiveData: chunk,
+                                                        session: session))
+                    } catch {
+                        esapi.discardEncryptionSession()
+                        throw error
+                    }
                 }
                 return objects
             }
@@ -98,19 +102,23 @@ public final class TPMCredentialStore: CredentialStore, @unchecked Sendable {
         do throws(TPMError) {
             try context.withStorageKey { esapi, storageKey throws(TPMError) in
                 let encryption = configuration.encryptsParameters
-                    ? try esapi.startEncryptionSession(storageKey: storageKey) : nil
-                defer { if let encryption { esapi.flush(encryption) } }
-                for object in blob.objects {
-                    let handle = try esapi.load(parent: storageKey, object)
-                    defer { esapi.flush(handle) }
-                    if let selection = blob.pcrPolicy {
-                        try PCRPolicy.withSatisfiedSession(for: selection, esapi: esapi) { session throws(TPMError) in
-                            try esapi.unseal(handle, session: session, encryption: encryption, appendingTo: &secret)
+                    ? try esapi.sharedEncryptionSession(storageKey: storageKey) : nil
+                do throws(TPMError) {
+                    for object in blob.objects {
+                        let handle = try esapi.load(parent: storageKey, object)
+                        defer { esapi.flush(handle) }
+                        if let selection = blob.pcrPolicy {
+                            try PCRPolicy.withSatisfiedSession(for: selection, esapi: esapi) { session throws(TPMError) in
+                                try esapi.unseal(handle, session: session, encryption: encryption, appendingTo: &secret)
+                            }
+                        } else {
+                            try esapi.unseal(handle, session: encryption ?? TPMConstants.esysPassword,
+                                             encryption: encryption, appendingTo: &secret)
                         }
-                    } else {
-                        try esapi.unseal(handle, session: encryption ?? TPMConstants.esysPassword,
-                                         encryption: encryption, appendingTo: &secret)
                     }
+                } catch {
+                    esapi.discardEncryptionSession()
+                    throw error
                 }
             }
         } catch {

@@ -20,6 +20,8 @@ struct LatencyBench {
         let store = TPMCredentialStore(context: context)
         let id = CredentialID("bench/psk")!
         var secret = [UInt8](repeating: 0x5A, count: 16)
+        let mode = context.configuration.encryptsParameters ? "salted session" : "password session"
+        print("parameter encryption: \(mode)")
         try measure("seal 16-byte secret (create + write blob)") { () throws(TPMError) in
             try store.seal(SecretBytes(secret), as: id)
         }
@@ -30,6 +32,16 @@ struct LatencyBench {
         try store.seal(SecretBytes([UInt8](repeating: 0x33, count: 300)), as: id)
         try measure("unseal 300-byte secret (3 sealed chunks)") { () throws(TPMError) in
             _ = try store.unseal(id)
+        }
+        // The same without parameter encryption (password session, secret in clear on the bus).
+        var plain = context.configuration
+        plain.encryptsParameters = false
+        let plainContext = try TPMContext(configuration: plain)
+        defer { plainContext.close() }
+        let plainStore = TPMCredentialStore(context: plainContext)
+        try plainStore.seal(SecretBytes([UInt8](repeating: 0x5A, count: 16)), as: id)
+        try measure("unseal 16-byte secret without parameter encryption") { () throws(TPMError) in
+            _ = try plainStore.unseal(id)
         }
         let keys = TPMSigningKeyStore(context: context)
         let keyID = CredentialID("bench/key")!

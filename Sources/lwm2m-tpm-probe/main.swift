@@ -17,7 +17,12 @@ import Glibc
 import Musl
 #endif
 
+/// Closed before any exit: exit() skips defers, and without a resource manager (swtpm over TCP)
+/// the context's session would stay in the TPM.
+nonisolated(unsafe) var openContext: TPMContext?
+
 func fail(_ message: String) -> Never {
+    openContext?.close()
     let line = Array("lwm2m-tpm-probe: \(message)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     exit(2)
@@ -64,6 +69,7 @@ guard arguments.count >= 3 else {
 do throws(TPMError) {
     let configuration = TPMConfiguration(tcti: try TCTI(parsing: arguments[1]), stateDirectory: arguments[2])
     let context = try TPMContext(configuration: configuration)
+    openContext = context
     defer { context.close() }
     switch arguments[0] {
     case "seal" where arguments.count == 4:
@@ -73,7 +79,9 @@ do throws(TPMError) {
         guard let id = CredentialID(arguments[3]) else { fail("bad credential id") }
         let expected = secretFromStandardInput()
         guard let secret = try TPMCredentialStore(context: context).unseal(id) else { fail("no credential \(id)") }
-        exit(secret == expected ? 0 : 1)
+        let equal = secret == expected
+        context.close()  // exit() skips the defer: without a resource manager the session would leak
+        exit(equal ? 0 : 1)
     case "sign" where arguments.count == 5:
         guard let id = CredentialID(arguments[3]), let digest = parseHex(arguments[4]) else { fail("bad arguments") }
         let keys = TPMSigningKeyStore(context: context)
