@@ -53,4 +53,21 @@ struct StorageKeyTests {
         let context = try fixture.context()
         #expect(throws: TPMError.unsuitableStorageKey(handle: 0x8100_0001)) { try context.prepareStorageKey() }
     }
+
+    @Test func concurrentFirstUseByTwoProcessesLeavesOneSRK() throws {
+        let fixture = try TPMFixture()
+        let digest = hex([UInt8](repeating: 9, count: 32))
+        let log = "\(fixture.state.path)/probes.log"
+        // Two processes racing to create the SRK: the loser's EvictControl gets NV_DEFINED and
+        // uses the winner's key. (Two, not more: swtpm has three object slots and no resource manager.)
+        let pids = try ["first", "second"].map { name in
+            try Subprocess.start([try probePath(), "sign", fixture.swtpm.tctiString, fixture.state.path, name, digest],
+                                 logPath: log)
+        }
+        for pid in pids { #expect(Subprocess.wait(for: pid) == 0) }
+        #expect(try fixture.swtpm.persistentHandles() == ["0x81000001"])
+        let keys = TPMSigningKeyStore(context: try fixture.context())
+        #expect(try keys.keyIdentifiers().map(\.rawValue) == ["first", "second"])
+        _ = try keys.signer(for: CredentialID("first")!).sign(digest: [UInt8](repeating: 9, count: 32))
+    }
 }
