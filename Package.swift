@@ -34,8 +34,11 @@ let package = Package(
         // Atomic, durable state files.
         .target(name: "Storage"),
 
+        // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir).
+        .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Storage"]),
+
         // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
-        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "DTLS", "Credentials", "Storage"]),
+        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "DTLS", "TPM", "Credentials", "Storage"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
         .systemLibrary(
@@ -55,6 +58,8 @@ let package = Package(
         .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "DTLS", "Credentials"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "Agent", "DTLS", "Credentials"]),
+        // Second process for the TPM tests (seal/check/sign) and the TPM latency figures.
+        .executableTarget(name: "lwm2m-tpm-probe", dependencies: ["TPM", "Credentials"]),
 
         // MARK: Tests
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
@@ -63,6 +68,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials", "Storage"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "Agent"]),
+        .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )

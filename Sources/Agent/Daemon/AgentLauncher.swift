@@ -4,6 +4,7 @@ import DTLS
 import Glibc
 import LwM2M
 import Storage
+import TPM
 import Transport
 
 /// Why the daemon could not start in configuration mode.
@@ -57,8 +58,14 @@ public enum AgentLauncher {
             log.warning("credential-store = development: secrets live in memory only and are never saved; do not use on a deployed board")
             credentials = EphemeralCredentialStore()
         case .tpm:
-            throw .credentialStoreUnavailable(
-                "credential-store = tpm: the TPM credential store is not in this build yet; use credential-store = development for NoSec or test setups")
+            do {
+                let tpm = TPMConfiguration(tcti: try TCTI(parsing: configuration.tcti),
+                                           stateDirectory: configuration.stateDirectory)
+                credentials = TPMCredentialStore(context: try TPMContext(configuration: tpm))
+                log.info("credentials sealed by the TPM (\(configuration.tcti)), blobs in \(configuration.stateDirectory)")
+            } catch {
+                throw .credentialStoreUnavailable("TPM credential store (\(configuration.tcti)): \(error)")
+            }
         }
         var configuration = configuration
         try loadAccountFiles(&configuration, into: credentials)
