@@ -46,15 +46,7 @@ public enum OneShotClient {
             while outcome == nil {
                 guard MonotonicClock.now() - start < timeout else { throw OneShotError.deadlineExceeded }
                 try runner.runOnce(until: start + timeout) { event, endpoint, now in
-                    switch event {
-                    case .response(let answered, let response) where answered == id: outcome = .success(response)
-                    case .pong(let answered) where answered == id: outcome = .success(.empty(.reset, messageID: 0))
-                    case .requestFailed(let failed, let failure) where failed == id: outcome = .failure(.failed(failure))
-                    case .request(let incoming):
-                        // We serve nothing here: answer unexpected requests instead of leaving them hanging.
-                        endpoint.respond(to: incoming.exchange, with: .error(.notFound, "client only"), at: now)
-                    default: break
-                    }
+                    trackOneShot(event, of: id, endpoint: &endpoint, at: now, into: &outcome)
                 }
             }
             return try outcome!.get()
@@ -75,5 +67,19 @@ public enum OneShotClient {
         for option in uri.options { message.addOption(option) }
         request.options = message.options
         return request
+    }
+}
+
+/// Records in `outcome` what `event` says about request `id` (response, pong, failure) and
+/// answers any request the server sends: a one-shot client serves nothing, but must not leave
+/// a request hanging.
+func trackOneShot(_ event: EndpointEvent<SocketAddress>, of id: RequestID, endpoint: inout CoAPEndpoint<SocketAddress>,
+                  at now: Instant, into outcome: inout Result<CoAPMessage, OneShotError>?) {
+    switch event {
+    case .response(let answered, let response) where answered == id: outcome = .success(response)
+    case .pong(let answered) where answered == id: outcome = .success(.empty(.reset, messageID: 0))
+    case .requestFailed(let failed, let failure) where failed == id: outcome = .failure(.failed(failure))
+    case .request(let incoming): endpoint.respond(to: incoming.exchange, with: .error(.notFound, "client only"), at: now)
+    default: break
     }
 }

@@ -49,14 +49,7 @@ public enum SecureOneShotClient {
             }
             do {
                 try channel.runOnce(until: start + timeout) { event, endpoint, now in
-                    switch event {
-                    case .response(let answered, let response) where answered == id: outcome = .success(response)
-                    case .pong(let answered) where answered == id: outcome = .success(.empty(.reset, messageID: 0))
-                    case .requestFailed(let failed, let failure) where failed == id: outcome = .failure(.failed(failure))
-                    case .request(let incoming):
-                        endpoint.respond(to: incoming.exchange, with: .error(.notFound, "client only"), at: now)
-                    default: break
-                    }
+                    trackOneShot(event, of: id, endpoint: &endpoint, at: now, into: &outcome)
                 }
             } catch {
                 throw .transport(error)
