@@ -4,7 +4,8 @@
     bench-startup.py BIN_DIR [RUNS]
 
 For each path — client-initiated bootstrap then registration (zero hold-off), registration with
-a factory account, and the same two over DTLS PSK through the OpenSSL relay of the interop tests —
+a factory account, the same two over DTLS PSK, and a factory account over DTLS X.509
+(ECDHE-ECDSA, client certificate), through the OpenSSL relay of the interop tests —
 starts the daemon RUNS times with a fresh state directory (the bootstrap server sends its
 first command at once, --start-delay 0) and reads from its log the time from
 the runtime's start to "registered", the agent's own CPU time (user + system, since exec) and
@@ -24,17 +25,30 @@ import tempfile
 import time
 from pathlib import Path
 
-from lwm2m_peers import REPO, Peer
+from lwm2m_peers import Peer, start_dtls_relay
 
 PSK = ("gw-bench", "000102030405060708090a0b0c0d0e0f")
 
 
-def relay(target: int, workdir: Path, procs: list) -> int:
-    proc = subprocess.Popen([sys.executable, str(REPO / "Tests" / "interop" / "dtls_relay.py"), "--listen", "127.0.0.1:0",
-                             "--target", f"127.0.0.1:{target}", "--psk", f"{PSK[0]}:{PSK[1]}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    procs.append(proc)
-    return int(proc.stdout.readline().split()[2])
+def make_pki(workdir: Path) -> Path:
+    """A CA, a server certificate (CN lwm2m-server) and a client certificate (CN bench-gw),
+    P-256, the client key as PKCS#8 DER — as seed 000 makes them."""
+    directory = workdir / "pki"
+    directory.mkdir()
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    openssl("ecparam", "-genkey", "-name", "prime256v1", "-out", "ca.key")
+    openssl("req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=bench CA", "-days", "2", "-out", "ca.pem")
+    for name in ("lwm2m-server", "bench-gw"):
+        openssl("ecparam", "-genkey", "-name", "prime256v1", "-out", f"{name}.key")
+        openssl("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr")
+        (directory / f"{name}.ext").write_text(f"subjectAltName=DNS:{name}\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-sha256", "-extfile", f"{name}.ext", "-out", f"{name}.pem")
+        openssl("pkcs8", "-topk8", "-nocrypt", "-in", f"{name}.key", "-outform", "DER", "-out", f"{name}.key.der")
+    return directory
 
 
 def run(bin_dir: Path, config_text: str, workdir: Path, runs: int) -> list[tuple[float, float, int]]:
@@ -72,13 +86,16 @@ def main() -> int:
         bs = Peer("bootstrap-server", "bootstrap_server.py", workdir, "--server-uri", f"coap://127.0.0.1:{ms.port}",
                   "--lifetime", "300", "--start-delay", "0")
         peers.append(bs)
-        ms_dtls = relay(ms.port, workdir, procs)
+        ms_dtls = start_dtls_relay(ms.port, [f"{PSK[0]}:{PSK[1]}"], procs)
         bs_psk = Peer("bootstrap-server-psk", "bootstrap_server.py", workdir,
                       "--server-uri", f"coaps://127.0.0.1:{ms_dtls}", "--lifetime", "300",
                       "--psk-identity", PSK[0], "--psk-key", PSK[1], "--start-delay", "0")
         peers.append(bs_psk)
-        bs_dtls = relay(bs_psk.port, workdir, procs)
+        bs_dtls = start_dtls_relay(bs_psk.port, [f"{PSK[0]}:{PSK[1]}"], procs)
         (workdir / "psk.hex").write_text(PSK[1])
+        pki = make_pki(workdir)
+        ms_x509 = start_dtls_relay(ms.port, [], procs, "--cert", str(pki / "lwm2m-server.pem"),
+                                   "--key", str(pki / "lwm2m-server.key"), "--ca", str(pki / "ca.pem"))
         agent = ("[agent]\nendpoint-name = bench-gw\nstate-dir = STATE\nlog-level = notice\n"
                  "credential-store = development\n")
         cases = {
@@ -90,6 +107,10 @@ def main() -> int:
             "register, factory account (DTLS PSK)": agent + (
                 f"[server 101]\nuri = coaps://127.0.0.1:{ms_dtls}\nsecurity-mode = psk\npsk-identity = {PSK[0]}\n"
                 f"secret-key-file = {workdir / 'psk.hex'}\nlifetime = 300\n"),
+            "register, factory account (DTLS X.509)": agent + (
+                f"[server 101]\nuri = coaps://127.0.0.1:{ms_x509}\nsecurity-mode = certificate\n"
+                f"client-certificate-file = {pki / 'bench-gw.pem'}\nsecret-key-file = {pki / 'bench-gw.key.der'}\n"
+                f"server-certificate-file = {pki / 'ca.pem'}\ncertificate-usage = 2\nsni = lwm2m-server\nlifetime = 300\n"),
         }
         print(f"{'path':38} {'min':>7} {'median':>7} {'max':>7}  (ms, {runs} runs)  agent CPU  RSS (medians)")
         for name, text in cases.items():

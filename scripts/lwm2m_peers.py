@@ -61,3 +61,15 @@ class Peer:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+
+def start_dtls_relay(target: int, psk: list[str], procs: list, *args: str) -> int:
+    """Starts Tests/interop/dtls_relay.py (OpenSSL) in front of 127.0.0.1:target with the given
+    `IDENTITY:HEXKEY` PSKs (and extra arguments); returns its port. The process goes to `procs`."""
+    argv = [sys.executable, str(REPO / "Tests" / "interop" / "dtls_relay.py"), "--listen", "127.0.0.1:0",
+            "--target", f"127.0.0.1:{target}", *args]
+    for entry in psk:
+        argv += ["--psk", entry]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    procs.append(proc)
+    return int(proc.stdout.readline().split()[2])
