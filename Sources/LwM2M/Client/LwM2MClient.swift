@@ -164,13 +164,6 @@ public struct LwM2MClient {
         flush()
     }
 
-    /// Starts a client-initiated bootstrap now (as /1/x/9 would, after the hold-off).
-    public mutating func requestBootstrap(at now: Instant) {
-        self.now = now
-        startBootstrap(holdOff: true)
-        flush()
-    }
-
     // MARK: - Outputs
 
     /// What the outer layer must do, in order; empties the queue. (Arrays rather than a

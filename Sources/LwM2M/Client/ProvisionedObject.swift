@@ -150,26 +150,6 @@ public final class ProvisionedObject: ConfigurationObject {
         state.secrets[instance]?[resource]
     }
 
-    /// Whether `instance` has a secret in `resource`.
-    public func hasSecret(instance: UInt16, resource: UInt16) -> Bool {
-        secretReference(instance: instance, resource: resource) != nil
-    }
-
-    /// The secret of `resource` in `instance`, loaded from the credential store for a
-    /// handshake; the caller wipes it after use.
-    public func loadSecret(instance: UInt16, resource: UInt16) throws(CredentialStoreError) -> SecretBytes? {
-        guard let name = secretReference(instance: instance, resource: resource),
-              let id = CredentialID(name), let credentials else { return nil }
-        return try credentials.load(id)
-    }
-
-    /// Points `resource` of `instance` at a secret already in the credential store (factory
-    /// provisioning keeps its keys there under fixed names).
-    public func setSecretReference(_ reference: CredentialReference, instance: UInt16, resource: UInt16) {
-        if state.instances[instance] == nil { state.instances[instance] = [:] }
-        state.secrets[instance, default: [:]][resource] = reference
-    }
-
     /// Every credential name `snapshot` refers to.
     public static func credentialReferences(in snapshot: ObjectSnapshot) -> Set<CredentialReference> {
         Set(snapshot.secrets.values.flatMap(\.values))
