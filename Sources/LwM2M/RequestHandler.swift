@@ -1,9 +1,9 @@
 import CoAP
 
-// TODO(issue 3): what remains of the Device Management & Information Reporting interfaces
-// (see docs/lwm2m-responder.md for what is done):
-// - Bootstrap interface (Bootstrap-Write/Read/Discover/Delete on `/`, Bootstrap-Finish): the
-//   Security (0) and OSCORE (21) objects answer 4.01 to every management-server request.
+// TODO: what remains of the Device Management & Information Reporting interfaces (see
+// docs/lwm2m-responder.md for what is done; the Bootstrap interface is `BootstrapResponder` in
+// Client/, and the Security (0) and OSCORE (21) objects answer 4.01 to every management-server
+// request here):
 // - ACL housekeeping beyond Create/Delete: orphaned instances (no owner left) are not
 //   removed, and the Discover right follows Read (some clients always allow Discover).
 // - Observe-Composite takes the smallest pmin / pmax over its paths and ignores gt / lt / st,
