@@ -48,6 +48,22 @@ public enum PublicKeyInfo {
         return header + point
     }
 
+    /// The DER SubjectPublicKeyInfo of an X.509 certificate (DER).
+    public static func der(ofCertificate certificate: [UInt8]) throws(DTLSError) -> [UInt8] {
+        var parsed = mbedtls_x509_crt()
+        mbedtls_x509_crt_init(&parsed)
+        defer { mbedtls_x509_crt_free(&parsed) }
+        var status = mbedtls_x509_crt_parse_der(&parsed, certificate, certificate.count)
+        guard status == 0 else { throw .library(code: status, text: "parsing the certificate") }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        status = buffer.withUnsafeMutableBufferPointer { output in
+            mbedtls_pk_write_pubkey_der(&parsed.pk, output.baseAddress, output.count)
+        }
+        guard status > 0 else { throw .library(code: status, text: "writing the public key") }
+        // mbedTLS writes at the end of the buffer.
+        return Array(buffer.suffix(Int(status)))
+    }
+
     /// SHA-256 of `bytes` (mbedTLS).
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)

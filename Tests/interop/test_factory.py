@@ -194,6 +194,7 @@ def test_tpm_key_csr_and_x509_bootstrap(swtpm, factory, start_peer, start_agent,
     (pki / "device.ext").write_text("extendedKeyUsage=clientAuth\n")
     openssl("x509", "-req", "-in", str(tmp_path / "device.csr"), "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-days", "30", "-sha256", "-extfile", "device.ext", "-out", "device.pem")
+    factory(config, "set-bootstrap-certificate", pki / "bs.pem", expect=1)  # another key's certificate
     factory(config, "set-bootstrap-certificate", pki / "device.pem")
     checks = factory(config, "verify")["checks"]
     assert checks == [{"account": "bootstrap", "secret-key": "tpm-key:factory/bootstrap/key", "signed": True, "ok": True}]

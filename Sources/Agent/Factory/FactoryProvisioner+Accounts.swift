@@ -91,6 +91,7 @@ extension FactoryProvisioner {
                        ("public-key-sha256", .text(hexString(PublicKeyInfo.sha256(spki))))]
             let clientPath = certificatePath(account.name, "client")
             if let file = options.clientCertificateFile {
+                try checkCertificateMatchesKey(file, account: account)
                 try importCertificate(file, to: clientPath)
                 settings.append(.init("client-certificate-file", clientPath))
             } else if !generated, FactoryFile.value("client-certificate-file", in: previous) != nil {
@@ -177,6 +178,7 @@ extension FactoryProvisioner {
             throw .usage("\(account.name) is not a certificate account")
         }
         let path = certificatePath(account.name, "client")
+        try checkCertificateMatchesKey(file, account: account)
         try importCertificate(file, to: path)
         settings.removeAll { $0.key == "client-certificate-file" }
         settings.append(.init("client-certificate-file", path))
@@ -187,6 +189,25 @@ extension FactoryProvisioner {
         }
         try save(updated)
         return .object([("account", .text(account.name)), ("client-certificate-file", .text(path))])
+    }
+
+    /// Throws unless the certificate in `file` is for the account's TPM key.
+    func checkCertificateMatchesKey(_ file: String, account: FactoryAccount) throws(FactoryError) {
+        let signer: TPMSigner?
+        do { signer = try signingKeys.existingKey(account.keyID) } catch { throw .tpm("\(error)") }
+        guard let signer else { throw .usage("\(account.name) has no TPM key (set it up with --generate-key)") }
+        let certificateKey: [UInt8]
+        do {
+            let der = try KeyFile.der(file)
+            certificateKey = try PublicKeyInfo.der(ofCertificate: der.copyBytes())
+        } catch let error as KeyFileError {
+            throw .file("\(error)")
+        } catch {
+            throw .file("\(file): not an X.509 certificate (\(error))")
+        }
+        guard certificateKey == PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint) else {
+            throw .file("\(file): the certificate is for another key than \(account.keyID)")
+        }
     }
 
     /// Removes factory server `ssid`, its sealed secret, key and certificates.
