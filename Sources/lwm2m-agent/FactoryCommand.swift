@@ -23,6 +23,7 @@ enum FactoryCommand {
           --generate-key            certificate: create a P-256 key in the TPM unless the account has one
           --regenerate-key          certificate: replace the account's TPM key
           --csr-out PATH            certificate: write a CSR (CN = endpoint name) signed by the TPM key
+          --public-key-out PATH     certificate: write the TPM key's public key (PEM)
           --client-certificate-file F  --server-certificate-file F  --certificate-usage 0-3  --sni NAME
         every factory command takes --json (one JSON object on standard output) and --no-qr.
         exit status: 0 done, 1 operation failed (TPM, files, verification), 2 usage error.
@@ -36,7 +37,7 @@ enum FactoryCommand {
         do {
             parsed = try ParsedArguments(arguments, valueOptions: [
                 "config", "uri", "security-mode", "psk-identity", "psk-key-file", "server-certificate-file",
-                "client-certificate-file", "certificate-usage", "sni", "csr-out", "lifetime", "binding",
+                "client-certificate-file", "certificate-usage", "sni", "csr-out", "public-key-out", "lifetime", "binding",
             ], flagOptions: ["json", "psk-key-stdin", "generate-key", "regenerate-key", "no-qr"])
         } catch {
             return usageFailure("\(error)")
@@ -123,6 +124,7 @@ enum FactoryCommand {
         options.certificateUsage = parsed.value("certificate-usage")
         options.serverNameIndication = parsed.value("sni")
         options.csrPath = parsed.value("csr-out")
+        options.publicKeyPath = parsed.value("public-key-out")
         if server {
             if let lifetime = parsed.value("lifetime") { options.extra.append(.init("lifetime", lifetime)) }
             if let binding = parsed.value("binding") { options.extra.append(.init("binding", binding)) }

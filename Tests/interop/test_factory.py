@@ -180,7 +180,7 @@ def test_tpm_key_csr_and_x509_bootstrap(swtpm, factory, start_peer, start_agent,
     config = tpm_config(tmp_path, swtpm)
     factory(config, "set-endpoint", "gw-tpm-key-1")
     provision = ["set-bootstrap", "--uri", f"coaps://127.0.0.1:{bs_port}", "--security-mode", "certificate",
-                 "--generate-key", "--csr-out", tmp_path / "device.csr", "--server-certificate-file", pki / "ca.pem",
+                 "--generate-key", "--csr-out", tmp_path / "device.csr", "--public-key-out", tmp_path / "device.pub", "--server-certificate-file", pki / "ca.pem",
                  "--certificate-usage", "2", "--sni", "bootstrap-server"]
     report = factory(config, *provision)
     assert report["key-generated"] is True
@@ -191,6 +191,9 @@ def test_tpm_key_csr_and_x509_bootstrap(swtpm, factory, start_peer, start_agent,
     spki = subprocess.run(f"openssl req -in {tmp_path / 'device.csr'} -pubkey -noout | openssl pkey -pubin -outform DER"
                           " | sha256sum", shell=True, capture_output=True, text=True, timeout=30).stdout.split()[0]
     assert spki == report["public-key-sha256"]
+    written = subprocess.run(f"openssl pkey -pubin -in {tmp_path / 'device.pub'} -outform DER | sha256sum", shell=True,
+                             capture_output=True, text=True, timeout=30).stdout.split()[0]
+    assert written == spki
     (pki / "device.ext").write_text("extendedKeyUsage=clientAuth\n")
     openssl("x509", "-req", "-in", str(tmp_path / "device.csr"), "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-days", "30", "-sha256", "-extfile", "device.ext", "-out", "device.pem")

@@ -1,5 +1,6 @@
 import Credentials
 import DTLS
+import LwM2M
 import Storage
 import TPM
 import Transport
@@ -22,6 +23,8 @@ public struct FactoryAccountOptions {
     public var serverNameIndication: String?
     /// Where to write the CSR (PEM) of the account's TPM key.
     public var csrPath: String?
+    /// Where to write the TPM key's public key (PEM SubjectPublicKeyInfo).
+    public var publicKeyPath: String?
     /// Further account keys (`lifetime`, `binding`, ...), checked when the file is written.
     public var extra: [FactoryFile.Setting] = []
 
@@ -109,6 +112,10 @@ extension FactoryProvisioner {
                 try writeCSR(signer: signer, to: csrPath)
                 report.append(("csr", .text(csrPath)))
             }
+            if let publicKeyPath = options.publicKeyPath {
+                try writePublicKey(spki, to: publicKeyPath)
+                report.append(("public-key", .text(publicKeyPath)))
+            }
             stale.append(account.secretID)
         case "nosec":
             stale.append(account.secretID)
@@ -154,6 +161,21 @@ extension FactoryProvisioner {
         } catch {
             throw .tpm("CSR: \(error)")
         }
+        do {
+            try AtomicFile.write(Array(pem.utf8), to: path, mode: 0o644)
+        } catch {
+            throw .file("\(error)")
+        }
+    }
+
+    /// Writes a public key as PEM (`-----BEGIN PUBLIC KEY-----`).
+    func writePublicKey(_ spki: [UInt8], to path: String) throws(FactoryError) {
+        let base64 = Array(Base64.encode(spki).utf8)
+        var pem = "-----BEGIN PUBLIC KEY-----\n"
+        for start in stride(from: 0, to: base64.count, by: 64) {
+            pem += String(decoding: base64[start..<min(start + 64, base64.count)], as: UTF8.self) + "\n"
+        }
+        pem += "-----END PUBLIC KEY-----\n"
         do {
             try AtomicFile.write(Array(pem.utf8), to: path, mode: 0o644)
         } catch {
