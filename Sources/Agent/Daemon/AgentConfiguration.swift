@@ -70,6 +70,8 @@ public struct AgentConfiguration: Sendable {
     public var bootstrapSessionTimeout: Duration?
     /// Where to read `{serial}` from (a file), for the endpoint-name template.
     public var serialFile: String
+    /// Where to read `{iccid}` from (a file a modem hook writes), for the endpoint-name template.
+    public var iccidFile: String
 
     /// Reads the configuration from `text`; `readFile` loads files named by `*-file` keys.
     /// Where the factory file is (`factory-file`, default `<state-dir>/factory.conf`).
@@ -90,11 +92,12 @@ public struct AgentConfiguration: Sendable {
         try Self.checkKeys(agent, ["endpoint-name", "state-dir", "log-level", "credential-store", "tpm-tcti",
                                    "bootstrap-on-every-start", "ack-timeout", "bootstrap-retry-initial",
                                    "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file",
-                                   "dtls-timeout-min", "dtls-timeout-max", "factory-file"])
+                                   "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file"])
         serialFile = agent.value("serial-file") ?? "/sys/firmware/devicetree/base/serial-number"
+        iccidFile = agent.value("iccid-file") ?? "/run/lwm2m-agent/iccid"
         let template = agent.value("endpoint-name") ?? "urn:dev:{machine-id}"
         do {
-            endpointName = try EndpointNameTemplate(template).expand(environment, serialFile: serialFile)
+            endpointName = try EndpointNameTemplate(template).expand(environment, serialFile: serialFile, iccidFile: iccidFile)
         } catch {
             throw ConfigFileError(line: agent.line(of: "endpoint-name"), "\(error)")
         }
@@ -139,7 +142,7 @@ public struct AgentConfiguration: Sendable {
     public mutating func apply(_ factory: FactoryFile, environment: EndpointNameTemplate.Environment = .system) throws(ConfigFileError) {
         if let template = factory.endpointName {
             do {
-                endpointName = try EndpointNameTemplate(template).expand(environment, serialFile: serialFile)
+                endpointName = try EndpointNameTemplate(template).expand(environment, serialFile: serialFile, iccidFile: iccidFile)
                 endpointTemplate = template
             } catch {
                 throw ConfigFileError(line: 0, "[identity] endpoint-name: \(error)")

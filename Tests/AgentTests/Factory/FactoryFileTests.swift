@@ -95,3 +95,28 @@ struct FactoryFileTests {
         }
     }
 }
+
+@Suite("endpoint name from the ICCID")
+struct ICCIDTemplateTests {
+    @Test("{iccid} reads the first line of iccid-file; a missing file names it")
+    func iccid() throws {
+        let environment = EndpointNameTemplate.Environment(
+            machineID: { nil }, hostname: { nil }, readFile: { $0 == "/iccid" ? "8988228066602306711" : nil })
+        var configuration = try AgentConfiguration(parsing: """
+            [agent]
+            state-dir = /tmp/unused
+            iccid-file = /iccid
+            endpoint-name = {iccid}
+            [server 1]
+            uri = coap://x
+            """, environment: environment)
+        #expect(configuration.endpointName == "8988228066602306711")
+        var factory = FactoryFile()
+        factory.endpointName = "urn:imei-iccid:{iccid}"
+        try configuration.apply(factory, environment: environment)
+        #expect(configuration.endpointName == "urn:imei-iccid:8988228066602306711")
+        #expect(throws: EndpointNameError.missingValue("iccid", "/elsewhere is missing or empty")) {
+            try EndpointNameTemplate("{iccid}").expand(environment, serialFile: "/serial", iccidFile: "/elsewhere")
+        }
+    }
+}
