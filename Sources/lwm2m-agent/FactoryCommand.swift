@@ -88,7 +88,10 @@ enum FactoryCommand {
             return 0
         } catch let error as FactoryError {
             if case .usage(let why) = error { return usageFailure(why) }
-            if json { print(FactoryReport.object([("error", .text("\(error)"))]).json) }
+            // verify has printed its report already: one JSON object per run.
+            if json, case .verificationFailed = error {} else if json {
+                print(FactoryReport.object([("error", .text("\(error)"))]).json)
+            }
             Console.error("lwm2m-agent factory: \(error)\n")
             return error.exitStatus
         } catch {

@@ -23,7 +23,7 @@ public enum FactoryError: Error, CustomStringConvertible {
         case .configuration(let error): "\(error)"
         case .tpm(let why): "TPM: \(why)"
         case .file(let why): why
-        case .verificationFailed(let count): "verification failed for \(count) credential(s)"
+        case .verificationFailed(let count): "verification failed: \(count) check(s) failed"
         }
     }
 

@@ -46,13 +46,26 @@ extension FactoryProvisioner {
         return result
     }
 
-    /// Unseals every secret the factory file refers to (reporting its length) and signs a test
-    /// digest with every TPM key it refers to, checking the signature in software. Throws
+    /// Checks that the TPM answers (storage key) and the factory file exists, unseals every
+    /// secret the factory file refers to (reporting its length) and signs a test digest with
+    /// every TPM key it refers to, checking the signature in software. Throws
     /// `.verificationFailed` (after filling `report`) when anything failed.
     public func verify(report: inout FactoryReport) throws(FactoryError) {
         var checks: [FactoryReport] = []
         var failures = 0
         let digest = PublicKeyInfo.sha256(Array("lwm2m-agent factory verify".utf8))
+        do {
+            _ = try credentials.context.prepareStorageKey()
+            checks.append(.object([("tpm", .text(configuration.tcti)), ("storage-key", .flag(true)), ("ok", .flag(true))]))
+        } catch {
+            failures += 1
+            checks.append(.object([("tpm", .text(configuration.tcti)), ("ok", .flag(false)), ("error", .text("\(error)"))]))
+        }
+        if !AtomicFile.exists(configuration.factoryFile) {
+            failures += 1
+            checks.append(.object([("factory-file", .text(configuration.factoryFile)), ("ok", .flag(false)),
+                                   ("error", .text("not provisioned: no factory file"))]))
+        }
         for (account, settings) in listedAccounts() {
             guard let name = FactoryFile.value("secret-key", in: settings) else { continue }
             var fields: [(String, FactoryReport)] = [("account", .text(account.name)), ("secret-key", .text(name))]
