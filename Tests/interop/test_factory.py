@@ -156,6 +156,9 @@ def test_psk_provisioning_bootstrap_restart_and_secret_scan(swtpm, factory, star
     logs = [agent.stderr_path, agent.stdout_path, restarted.stderr_path, restarted.stdout_path]
     cores = [p for p in [Path.cwd(), tmp_path] for p in p.glob("core*")]
     assert scan([state, *logs, *cores], secrets) == []
+    # Nor in anything the factory command printed.
+    for run in procs.runs:
+        assert not any(secret in run.stdout or secret in run.stderr for secret in secrets), run.describe()
 
 
 def test_tpm_key_csr_and_x509_bootstrap(swtpm, factory, start_peer, start_agent, start_dtls_relay, procs, tmp_path):

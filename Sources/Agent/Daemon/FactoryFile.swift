@@ -7,9 +7,12 @@
 public struct FactoryFile: Sendable, Equatable {
     /// One `key = value` line.
     public struct Setting: Sendable, Equatable {
+        /// The key, e.g. `uri`.
         public var key: String
+        /// The value as written.
         public var value: String
 
+        /// A `key = value` line.
         public init(_ key: String, _ value: String) {
             self.key = key
             self.value = value

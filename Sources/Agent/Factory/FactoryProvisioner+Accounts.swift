@@ -7,9 +7,11 @@ import Transport
 
 /// The settings of one account given to `set-bootstrap` or `add-server`.
 public struct FactoryAccountOptions {
+    /// The server URI (`coap://` or `coaps://`).
     public var uri: String
     /// `psk`, `certificate` or `nosec`.
     public var securityMode: String
+    /// The PSK identity (psk).
     public var pskIdentity: String?
     /// The PSK key (read from standard input or a file, never from the command line).
     public var pskKey: SecretBytes?
@@ -17,9 +19,13 @@ public struct FactoryAccountOptions {
     public var generateKey = false
     /// Replace the account's TPM key with a new one.
     public var regenerateKey = false
+    /// /0/x/4: trust anchor or server certificate file (copied into the state directory).
     public var serverCertificateFile: String?
+    /// The certificate issued for the account's TPM key (checked against it, then copied).
     public var clientCertificateFile: String?
+    /// /0/x/15, `0`…`3`.
     public var certificateUsage: String?
+    /// /0/x/14.
     public var serverNameIndication: String?
     /// Where to write the CSR (PEM) of the account's TPM key.
     public var csrPath: String?
@@ -28,6 +34,7 @@ public struct FactoryAccountOptions {
     /// Further account keys (`lifetime`, `binding`, ...), checked when the file is written.
     public var extra: [FactoryFile.Setting] = []
 
+    /// Options for an account at `uri` in `securityMode`.
     public init(uri: String, securityMode: String) {
         self.uri = uri
         self.securityMode = securityMode
@@ -36,7 +43,9 @@ public struct FactoryAccountOptions {
 
 /// Which account a command is about.
 public enum FactoryAccount: Sendable, Equatable {
+    /// The bootstrap-server account.
     case bootstrap
+    /// Factory server account N (Short Server ID).
     case server(UInt16)
 
     /// `bootstrap` or `server-N`: the middle of its credential names.

@@ -1,10 +1,15 @@
 /// What a factory command reports: a tree of named values printed as indented text or JSON.
 /// Never holds secret bytes (only names, lengths, public-key hashes).
 public indirect enum FactoryReport: Sendable, Equatable {
+    /// A string (a name, a path, a hash).
     case text(String)
+    /// A count or length.
     case number(Int)
+    /// A yes/no fact.
     case flag(Bool)
+    /// An ordered list.
     case list([FactoryReport])
+    /// Named fields in order.
     case object([(String, FactoryReport)])
 
     public static func == (lhs: FactoryReport, rhs: FactoryReport) -> Bool { lhs.json == rhs.json }
