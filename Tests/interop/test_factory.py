@@ -210,6 +210,7 @@ def test_tpm_key_csr_and_x509_bootstrap(swtpm, factory, start_peer, start_agent,
     assert bs.wait_event("finish", timeout=20)["code"] == "2.04"
     ms.wait_event("register", ep="gw-tpm-key-1", timeout=20)
     assert "ECDHE-ECDSA" in agent.stderr()
+    assert "client certificate key factory/bootstrap/key signs in the TPM" in agent.stderr()
     assert agent.stop() == 0
 
     wiped = factory(config, "wipe")

@@ -249,6 +249,9 @@ public final class ClientRuntime {
             uris[id] = account.uri
             poller.register(connection.socket.fileDescriptor)
             log.debug("\(id): \(session == nil ? "CoAP" : "DTLS handshake") to \(address) from \(connection.socket.localAddress)")
+            if session != nil, account.mode == .certificate, let key = account.secretKey, key.hasPrefix(FactoryFile.tpmKeyPrefix) {
+                log.debug("\(id): client certificate key \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
+            }
             if session == nil {
                 connection.reportedOpen = true
                 client.connectionOpened(id, at: now)
