@@ -15,6 +15,7 @@
 /* Internal in 2.x but installed by Debian: mbedtls_pk_info_t, needed for a TPM-backed PK. */
 #include <mbedtls/pk_internal.h>
 #include <mbedtls/x509_crt.h>
+#include <mbedtls/x509_csr.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_cookie.h>
 #include <mbedtls/timing.h>

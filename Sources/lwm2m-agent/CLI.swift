@@ -16,6 +16,7 @@ struct CLI {
           coap ping URI                                         CoAP ping (empty CON)
           state show --config FILE [--json]                     the accounts the agent uses (no secrets)
           factory-reset --config FILE                           back to the factory accounts
+          factory SUBCOMMAND --config FILE [--json]             factory provisioning (see below)
           version                                               print the version
 
         coap options:
@@ -30,6 +31,8 @@ struct CLI {
           --verbose               print the response code and options to standard error
 
         \(DTLSOptions.usage)
+
+        \(FactoryCommand.usage)
 
         The response payload goes to standard output. Exit status: 0 for a 2.xx response,
         1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
@@ -51,6 +54,7 @@ struct CLI {
         case "coap": exit(coap(arguments))
         case "state": exit(state(arguments))
         case "factory-reset": exit(factoryReset(arguments))
+        case "factory": exit(FactoryCommand.run(arguments))
         default: usageError("unknown command \"\(command)\"")
         }
     }

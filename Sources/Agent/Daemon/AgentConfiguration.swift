@@ -70,9 +70,19 @@ public struct AgentConfiguration: Sendable {
     public var bootstrapSessionTimeout: Duration?
     /// Where to read `{serial}` from (a file), for the endpoint-name template.
     public var serialFile: String
+    /// Where to read `{iccid}` from (a file a modem hook writes), for the endpoint-name template.
+    public var iccidFile: String
 
     /// Reads the configuration from `text`; `readFile` loads files named by `*-file` keys.
-    public init(parsing text: String, environment: EndpointNameTemplate.Environment = .system) throws(ConfigFileError) {
+    /// Where the factory file is (`factory-file`, default `<state-dir>/factory.conf`).
+    public var factoryFile: String
+    /// The endpoint name as written (literal or template), before expansion.
+    public var endpointTemplate: String
+
+    /// Reads the configuration from `text`. With `requireAccounts` false a file without any
+    /// account is accepted (the factory file may bring them; call `checkAccounts()` after).
+    public init(parsing text: String, environment: EndpointNameTemplate.Environment = .system,
+                requireAccounts: Bool = true) throws(ConfigFileError) {
         let file = try ConfigFile(parsing: text)
         let known: Set<String> = ["agent", "bootstrap", "server"]
         for section in file.sections where !known.contains(section.kind) {
@@ -82,11 +92,12 @@ public struct AgentConfiguration: Sendable {
         try Self.checkKeys(agent, ["endpoint-name", "state-dir", "log-level", "credential-store", "tpm-tcti",
                                    "bootstrap-on-every-start", "ack-timeout", "bootstrap-retry-initial",
                                    "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file",
-                                   "dtls-timeout-min", "dtls-timeout-max"])
+                                   "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file"])
         serialFile = agent.value("serial-file") ?? "/sys/firmware/devicetree/base/serial-number"
+        iccidFile = agent.value("iccid-file") ?? "/run/lwm2m-agent/iccid"
         let template = agent.value("endpoint-name") ?? "urn:dev:{machine-id}"
         do {
-            endpointName = try EndpointNameTemplate(template).expand(environment, serialFile: serialFile)
+            endpointName = try EndpointNameTemplate(template).expand(environment, serialFile: serialFile, iccidFile: iccidFile)
         } catch {
             throw ConfigFileError(line: agent.line(of: "endpoint-name"), "\(error)")
         }
@@ -113,16 +124,46 @@ public struct AgentConfiguration: Sendable {
         bootstrapRetryMaximum = try Self.seconds(agent, "bootstrap-retry-maximum") ?? .seconds(3600)
         bootstrapSessionTimeout = try Self.seconds(agent, "bootstrap-session-timeout")
 
+        factoryFile = agent.value("factory-file") ?? "\(stateDirectory)/factory.conf"
+        endpointTemplate = template
+        (bootstrap, servers) = try Self.accounts(in: file)
+        if requireAccounts { try checkAccounts() }
+    }
+
+    /// Throws when there is neither a bootstrap account nor a factory server.
+    public func checkAccounts() throws(ConfigFileError) {
+        if bootstrap == nil && servers.isEmpty {
+            throw ConfigFileError(line: 0, "no [bootstrap] and no [server N] section: the agent would have nowhere to go")
+        }
+    }
+
+    /// Applies a factory file (docs/configuration.md, "Factory file"): its endpoint name
+    /// replaces the agent file's, and its accounts, when it has any, replace the agent file's.
+    public mutating func apply(_ factory: FactoryFile, environment: EndpointNameTemplate.Environment = .system) throws(ConfigFileError) {
+        if let template = factory.endpointName {
+            do {
+                endpointName = try EndpointNameTemplate(template).expand(environment, serialFile: serialFile, iccidFile: iccidFile)
+                endpointTemplate = template
+            } catch {
+                throw ConfigFileError(line: 0, "[identity] endpoint-name: \(error)")
+            }
+        }
+        guard factory.bootstrap != nil || !factory.servers.isEmpty else { return }
+        (bootstrap, servers) = try Self.accounts(in: try ConfigFile(parsing: factory.rendered()))
+    }
+
+    /// The `[bootstrap]` and `[server N]` sections of `file`, checked.
+    static func accounts(in file: ConfigFile) throws(ConfigFileError) -> (Account?, [Server]) {
         let bootstraps = file.sections("bootstrap")
         if bootstraps.count > 1 { throw ConfigFileError(line: bootstraps[1].line, "only one [bootstrap] section is allowed") }
-        bootstrap = try bootstraps.first.map { section throws(ConfigFileError) in
+        let bootstrap = try bootstraps.first.map { section throws(ConfigFileError) in
             try Self.checkKeys(section, Self.accountKeys + ["client-hold-off", "account-timeout"])
             var account = try Self.account(section)
             account.clientHoldOffTime = try Self.integer(section, "client-hold-off") ?? 0
             account.bootstrapAccountTimeout = try Self.integer(section, "account-timeout") ?? 0
             return account
         }
-        servers = []
+        var servers: [Server] = []
         for section in file.sections("server") {
             guard let name = section.name, let ssid = UInt16(name), ssid > 0, ssid < 65535 else {
                 throw ConfigFileError(line: section.line, "[server N] needs a Short Server ID N in 1…65534")
@@ -152,9 +193,7 @@ public struct AgentConfiguration: Sendable {
             server.sequenceRetryCount = try Self.unsigned(section, "sequence-retry-count")
             servers.append(server)
         }
-        if bootstrap == nil && servers.isEmpty {
-            throw ConfigFileError(line: 0, "no [bootstrap] and no [server N] section: the agent would have nowhere to go")
-        }
+        return (bootstrap, servers)
     }
 
     static let accountKeys = ["uri", "security-mode", "psk-identity", "psk-identity-hex", "secret-key", "secret-key-file",

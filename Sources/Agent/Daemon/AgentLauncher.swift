@@ -34,7 +34,8 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
 /// Builds the running agent from a configuration file: credential store, state, objects,
 /// client and runtime.
 public enum AgentLauncher {
-    /// Reads and checks the configuration file at `path`.
+    /// Reads and checks the configuration file at `path`, then applies the factory file
+    /// (`factory-file`, default `<state-dir>/factory.conf`) when it exists.
     public static func loadConfiguration(_ path: String) throws(AgentLaunchError) -> AgentConfiguration {
         let bytes: [UInt8]
         do {
@@ -42,8 +43,38 @@ public enum AgentLauncher {
         } catch {
             throw .unreadableConfiguration(path: path, error)
         }
+        var configuration: AgentConfiguration
         do {
-            return try AgentConfiguration(parsing: String(decoding: bytes, as: UTF8.self))
+            configuration = try AgentConfiguration(parsing: String(decoding: bytes, as: UTF8.self), requireAccounts: false)
+        } catch {
+            throw .configuration(path: path, error)
+        }
+        if let factory = try loadFactoryFile(configuration.factoryFile) {
+            do {
+                try configuration.apply(factory)
+            } catch {
+                throw .configuration(path: configuration.factoryFile, error)
+            }
+        }
+        do {
+            try configuration.checkAccounts()
+        } catch {
+            throw .configuration(path: path, error)
+        }
+        return configuration
+    }
+
+    /// The factory file at `path`; nil when there is none.
+    public static func loadFactoryFile(_ path: String) throws(AgentLaunchError) -> FactoryFile? {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(path)
+        } catch {
+            if error.isNotFound { return nil }
+            throw .unreadableConfiguration(path: path, error)
+        }
+        do {
+            return try FactoryFile(parsing: String(decoding: bytes, as: UTF8.self))
         } catch {
             throw .configuration(path: path, error)
         }
@@ -53,6 +84,7 @@ public enum AgentLauncher {
     public static func makeRuntime(_ configuration: AgentConfiguration, configurationPath: String, log: Logger,
                                    signals: SignalMonitor?) throws(AgentLaunchError) -> ClientRuntime {
         let credentials: CredentialStore
+        var signingKeys: SigningKeyStore?
         switch configuration.credentialStore {
         case .development:
             log.warning("credential-store = development: secrets live in memory only and are never saved; do not use on a deployed board")
@@ -61,7 +93,9 @@ public enum AgentLauncher {
             do {
                 let tpm = TPMConfiguration(tcti: try TCTI(parsing: configuration.tcti),
                                            stateDirectory: configuration.stateDirectory)
-                credentials = TPMCredentialStore(context: try TPMContext(configuration: tpm))
+                let context = try TPMContext(configuration: tpm)
+                credentials = TPMCredentialStore(context: context)
+                signingKeys = TPMSigningKeyStore(context: context)
                 log.info("credentials sealed by the TPM (\(configuration.tcti)), blobs in \(configuration.stateDirectory)")
             } catch {
                 throw .credentialStoreUnavailable("TPM credential store (\(configuration.tcti)): \(error)")
@@ -112,6 +146,7 @@ public enum AgentLauncher {
         log.notice("endpoint \(configuration.endpointName), state in \(configuration.stateDirectory)")
         let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,
                                     log: log, deviceRequests: requests)
+        runtime.signingKeys = signingKeys
         runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
         runtime.reload = {
             let reloaded = try loadConfiguration(configurationPath)

@@ -24,6 +24,8 @@ public final class ClientRuntime {
     private let startedAt = MonotonicClock.now()
     /// Handshake timers of DTLS sessions.
     public var dtlsTimers = DTLSTimers()
+    /// TPM signing keys for X.509 accounts whose secret key is `tpm-key:NAME` (nil without a TPM).
+    public var signingKeys: SigningKeyStore?
     private var poller = Poller()
     private let signals: SignalMonitor?
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
@@ -238,7 +240,7 @@ public final class ClientRuntime {
             var session: DTLSClientSession?
             if uri.scheme == .coaps {
                 let configuration = try DTLSConfiguration.forAccount(account, host: uri.host, credentials: credentials,
-                                                                     timers: dtlsTimers)
+                                                                     signingKeys: signingKeys, timers: dtlsTimers)
                 session = try DTLSClientSession(configuration: configuration, resuming: savedSessions[account.uri],
                                                 random: { secureRandomBytes($0) }, now: now)
             }
@@ -247,6 +249,9 @@ public final class ClientRuntime {
             uris[id] = account.uri
             poller.register(connection.socket.fileDescriptor)
             log.debug("\(id): \(session == nil ? "CoAP" : "DTLS handshake") to \(address) from \(connection.socket.localAddress)")
+            if session != nil, account.mode == .certificate, let key = account.secretKey, key.hasPrefix(FactoryFile.tpmKeyPrefix) {
+                log.debug("\(id): client certificate key \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
+            }
             if session == nil {
                 connection.reportedOpen = true
                 client.connectionOpened(id, at: now)

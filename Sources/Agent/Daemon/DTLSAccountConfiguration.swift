@@ -38,7 +38,10 @@ extension DTLSConfiguration {
     /// certificate, /0/x/4 server certificate, /0/x/5 secret from `credentials`, /0/x/14 SNI,
     /// /0/x/15 certificate usage, /0/x/16 cipher suites) for a server at `host`. The secret is
     /// loaded only here, handed to mbedTLS and wiped.
+    /// A secret-key name `tpm-key:NAME` means the TPM signing key NAME in `signingKeys`: the
+    /// handshake is signed in the TPM and no private key is loaded.
     static func forAccount(_ account: SecurityAccount, host: String, credentials: CredentialStore,
+                           signingKeys: SigningKeyStore? = nil,
                            timers: DTLSTimers) throws(AccountSecurityError) -> DTLSConfiguration {
         func secret(_ what: String) throws(AccountSecurityError) -> SecretBytes {
             guard let name = account.secretKey, let id = CredentialID(name) else { throw .missingSecret(what) }
@@ -55,13 +58,17 @@ extension DTLSConfiguration {
             configuration = DTLSConfiguration(authentication: .psk(identity: account.identity,
                                                                    key: try secret("PSK key (/0/\(account.instance)/5)")))
         case .certificate?:
-            let key = try secret("private key (/0/\(account.instance)/5)")
-            defer { key.wipe() }
-            let signer: SoftwareSigner
-            do {
-                signer = try SoftwareSigner(privateKey: key, random: { secureRandomBytes($0) })
-            } catch {
-                throw .dtls(error)
+            let signer: Signer
+            if let name = account.secretKey, name.hasPrefix(FactoryFile.tpmKeyPrefix) {
+                signer = try tpmSigner(String(name.dropFirst(FactoryFile.tpmKeyPrefix.count)), signingKeys: signingKeys)
+            } else {
+                let key = try secret("private key (/0/\(account.instance)/5)")
+                defer { key.wipe() }
+                do {
+                    signer = try SoftwareSigner(privateKey: key, random: { secureRandomBytes($0) })
+                } catch {
+                    throw .dtls(error)
+                }
             }
             let usage = CertificateUsage(rawValue: UInt8(clamping: account.certificateUsage)) ?? .domainIssuedCertificate
             configuration = DTLSConfiguration(authentication: .certificate(chain: [account.identity], key: signer),
@@ -76,5 +83,18 @@ extension DTLSConfiguration {
         configuration.handshakeTimeoutMin = timers.minimum
         configuration.handshakeTimeoutMax = timers.maximum
         return configuration
+    }
+
+    /// The signer of TPM key `name`.
+    private static func tpmSigner(_ name: String, signingKeys: SigningKeyStore?) throws(AccountSecurityError) -> Signer {
+        guard let signingKeys else {
+            throw .unsupportedMode("TPM key \(name) needs credential-store = tpm")
+        }
+        guard let id = CredentialID(name) else { throw .missingSecret("TPM key \"\(name)\" (bad name)") }
+        do {
+            return try signingKeys.signer(for: id)
+        } catch {
+            throw .credentials(error)
+        }
     }
 }

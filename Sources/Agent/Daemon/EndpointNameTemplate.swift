@@ -11,7 +11,7 @@ public enum EndpointNameError: Error, Equatable, Sendable, CustomStringConvertib
     public var description: String {
         switch self {
         case .unknownPlaceholder(let name):
-            "unknown placeholder {\(name)} (known: {machine-id}, {hostname}, {serial})"
+            "unknown placeholder {\(name)} (known: {machine-id}, {hostname}, {serial}, {iccid})"
         case .unterminatedPlaceholder: "\"{\" without \"}\""
         case .missingValue(let name, let why): "cannot fill {\(name)}: \(why)"
         case .invalidName(let name): "endpoint name \"\(name)\" must be 1–255 printable characters without spaces, \"&\" or \"=\""
@@ -19,7 +19,8 @@ public enum EndpointNameError: Error, Equatable, Sendable, CustomStringConvertib
     }
 }
 
-/// An endpoint client name, literal or made from the machine: `gw-{serial}`, `urn:dev:{machine-id}`.
+/// An endpoint client name, literal or made from the machine: `gw-{serial}`, `urn:dev:{machine-id}`,
+/// `{iccid}` (the SIM's ICCID, as 1NCE names devices, from the first line of `iccidFile`).
 public struct EndpointNameTemplate: Sendable {
     /// Where placeholder values come from (injectable for tests).
     public struct Environment: Sendable {
@@ -57,7 +58,8 @@ public struct EndpointNameTemplate: Sendable {
     public init(_ template: String) { self.template = template }
 
     /// The name with every placeholder filled.
-    public func expand(_ environment: Environment, serialFile: String) throws(EndpointNameError) -> String {
+    public func expand(_ environment: Environment, serialFile: String,
+                       iccidFile: String = "/run/lwm2m-agent/iccid") throws(EndpointNameError) -> String {
         var result = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
@@ -69,10 +71,12 @@ public struct EndpointNameTemplate: Sendable {
             case "machine-id": value = environment.machineID()
             case "hostname": value = environment.hostname()
             case "serial": value = environment.readFile(serialFile)
+            case "iccid": value = environment.readFile(iccidFile)
             default: throw .unknownPlaceholder(name)
             }
             guard let value, !value.isEmpty else {
-                throw .missingValue(name, name == "serial" ? "\(serialFile) is missing or empty" : "not available")
+                let file = name == "serial" ? serialFile : name == "iccid" ? iccidFile : nil
+                throw .missingValue(name, file.map { "\($0) is missing or empty" } ?? "not available")
             }
             result += value
             rest = rest[rest.index(after: close)...]
