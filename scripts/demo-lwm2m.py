@@ -4,14 +4,15 @@
     demo-lwm2m.py BIN_DIR [--dtls]
 
 Starts, on loopback, an LwM2M bootstrap server and a management server (the independent aiocoap
-peers in Tests/interop/peers) and lwm2m-agentd with a configuration holding only a bootstrap
-account. Shows: client-initiated bootstrap → registration → the management server reading the
+peers in Tests/interop/peers), a software TPM (swtpm) as the agent's credential store, and
+lwm2m-agentd with a configuration holding only a bootstrap account. Shows: client-initiated bootstrap → registration → the management server reading the
 Device object /3/0 in TLV, SenML JSON and SenML CBOR → an observation with pmin/pmax → a restart
 that registers without bootstrapping → SIGTERM de-registering. Every process is stopped at the
 end, whatever happens. With --dtls, both servers sit behind an OpenSSL DTLS relay
-(Tests/interop/dtls_relay.py): the agent bootstraps over DTLS PSK and the bootstrap server
-provisions a PSK account for the management server, which the agent then registers with over
-DTLS.
+(Tests/interop/dtls_relay.py): the bootstrap PSK is provisioned into the TPM with
+`lwm2m-agent factory set-bootstrap --psk-key-stdin`, the agent bootstraps over DTLS PSK, the
+bootstrap server provisions a PSK account for the management server (sealed by the TPM as it
+arrives), and the agent registers with it over DTLS.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lwm2m_peers import Peer, start_dtls_relay
+from lwm2m_peers import Peer, start_dtls_relay, start_swtpm
 
 
 def step(title: str) -> None:
@@ -38,7 +39,7 @@ def show(line: dict, keys: list[str]) -> None:
 def main() -> int:
     bin_dir = Path(sys.argv[1])
     dtls = "--dtls" in sys.argv[2:]
-    relays: list[subprocess.Popen] = []
+    background: list[subprocess.Popen] = []
     workdir = Path(tempfile.mkdtemp(prefix="lwm2m-demo-"))
     peers: list[Peer] = []
     agents: list[subprocess.Popen] = []
@@ -59,32 +60,43 @@ def main() -> int:
         bootstrap_psk = ("demo-gw-bootstrap", "000102030405060708090a0b0c0d0e0f")
         extra = []
         if dtls:
-            server_uri = f"coaps://127.0.0.1:{start_dtls_relay(management.port, [':'.join(server_psk)], relays)}"
+            server_uri = f"coaps://127.0.0.1:{start_dtls_relay(management.port, [':'.join(server_psk)], background)}"
             extra = ["--psk-identity", server_psk[0], "--psk-key", server_psk[1]]
         bootstrap = Peer("bootstrap-server", "bootstrap_server.py", workdir,
                          "--server-uri", server_uri, "--lifetime", "60", *extra)
         peers.append(bootstrap)
+        tcti = start_swtpm(workdir, background)
         bootstrap_uri = f"coap://127.0.0.1:{bootstrap.port}"
-        account = ""
-        if dtls:
-            bootstrap_uri = f"coaps://127.0.0.1:{start_dtls_relay(bootstrap.port, [':'.join(bootstrap_psk)], relays)}"
-            (workdir / "bootstrap.psk").write_text(bootstrap_psk[1] + "\n")
-            account = (f"security-mode = psk\npsk-identity = {bootstrap_psk[0]}\n"
-                       f"secret-key-file = {workdir / 'bootstrap.psk'}\n")
         config = workdir / "agent.conf"
         config.write_text(f"""[agent]
 endpoint-name = demo-gw-{{hostname}}
 state-dir = {workdir}/state
 log-level = info
-credential-store = development
-
+credential-store = tpm
+tpm-tcti = {tcti}
+""" + ("" if dtls else f"""
 [bootstrap]
 uri = {bootstrap_uri}
-{account}""")
+"""))
+        if dtls:
+            bootstrap_uri = f"coaps://127.0.0.1:{start_dtls_relay(bootstrap.port, [':'.join(bootstrap_psk)], background)}"
+            step("factory line: the bootstrap PSK goes into the TPM (key on stdin, never in a file or argv)")
+            command = [str(bin_dir / "lwm2m-agent"), "factory", "set-bootstrap", "--config", str(config),
+                       "--uri", bootstrap_uri, "--security-mode", "psk", "--psk-identity", bootstrap_psk[0],
+                       "--psk-key-stdin", "--no-qr"]
+            print("   $ " + " ".join(command[1:]).replace(str(config), "agent.conf"))
+            result = subprocess.run(command, input=bootstrap_psk[1] + "\n", text=True, capture_output=True, timeout=30)
+            print("".join(f"   {line}\n" for line in (result.stdout + result.stderr).splitlines()), end="")
+            if result.returncode != 0:
+                raise SystemExit("factory provisioning failed")
         step(f"servers: bootstrap {bootstrap_uri}, management {server_uri}"
              + (" (OpenSSL DTLS relays, PSK)" if dtls else ""))
         print(f"   agent configuration ({config}):")
         print("".join(f"   | {line}\n" for line in config.read_text().splitlines()), end="")
+        factory_file = workdir / "state" / "factory.conf"
+        if factory_file.exists():
+            print("   factory file written by `lwm2m-agent factory` (state/factory.conf; names of sealed secrets only):")
+            print("".join(f"   | {line}\n" for line in factory_file.read_text().splitlines()), end="")
 
         step("lwm2m-agentd --config agent.conf: client-initiated bootstrap")
         agent = start_agent(config, workdir / "agentd.log")
@@ -120,10 +132,7 @@ uri = {bootstrap_uri}
         agent.wait(timeout=10)
         show(management.wait(lambda line: line.get("event") == "deregister"), ["event", "ep"])
 
-        if dtls:
-            step("restart: the development credential store kept no secrets, so the agent bootstraps again")
-        else:
-            step("restart: registered again from the saved configuration, no bootstrap")
+        step("restart: registered again from the saved configuration (secrets sealed by the TPM), no bootstrap")
         agent = start_agent(config, workdir / "agentd-restart.log")
         management.wait(lambda line: line.get("event") == "register", count=2)
         requests = [l for l in bootstrap.lines() if l.get("event") == "bootstrap-request"]
@@ -140,7 +149,7 @@ uri = {bootstrap_uri}
                 agent.kill()
         for peer in peers:
             peer.stop()
-        for relay in relays:
+        for relay in background:
             relay.terminate()
 
 

@@ -73,3 +73,36 @@ def start_dtls_relay(target: int, psk: list[str], procs: list, *args: str) -> in
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     procs.append(proc)
     return int(proc.stdout.readline().split()[2])
+
+
+def start_swtpm(workdir: Path, procs: list) -> str:
+    """Starts a private swtpm (TPM 2.0 simulator) on two consecutive free TCP ports (server,
+    control) with its state in `workdir/swtpm`; returns the agent's `tpm-tcti` value."""
+    import socket
+
+    state = workdir / "swtpm"
+    state.mkdir(exist_ok=True)
+
+    def listening(port: int) -> bool:
+        # From /proc/net/tcp rather than a connection: swtpm serves one connection at a time.
+        wanted = f":{port:04X}"
+        with open("/proc/net/tcp") as table:
+            return any(line.split()[1].endswith(wanted) and line.split()[3] == "0A" for line in list(table)[1:])
+
+    for _ in range(10):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            server = probe.getsockname()[1]
+        proc = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}",
+                                 "--server", f"type=tcp,port={server},bindaddr=127.0.0.1",
+                                 "--ctrl", f"type=tcp,port={server + 1},bindaddr=127.0.0.1",
+                                 "--flags", "not-need-init,startup-clear"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        deadline = time.monotonic() + 5
+        while proc.poll() is None and time.monotonic() < deadline:
+            if listening(server) and listening(server + 1):
+                return f"swtpm:host=127.0.0.1,port={server}"
+            time.sleep(0.05)
+        proc.kill()
+    raise SystemExit("swtpm did not start")

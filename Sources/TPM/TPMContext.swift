@@ -1,4 +1,5 @@
 import CTSS2
+import Glibc
 
 /// An open connection to the TPM: the TCTI, the ESAPI context and the storage primary key (SRK).
 ///
@@ -23,6 +24,9 @@ public final class TPMContext: @unchecked Sendable {
     /// `.invalidConfiguration` for a bad configuration; talks to the TPM only on first use.
     public init(configuration: TPMConfiguration) throws(TPMError) {
         try configuration.validate()
+        // ESAPI logs expected misses (the storage key not yet persistent) to stderr; errors reach
+        // callers as `TPMError`. An operator's own TSS2_LOG setting wins.
+        setenv("TSS2_LOG", "all+none", 0)
         self.configuration = configuration
         esapi = try ESAPI(configuration: configuration)
     }
