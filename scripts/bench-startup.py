@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lwm2m_peers import Peer, start_dtls_relay
+from lwm2m_peers import Peer, start_dtls_relay, start_swtpm
 
 PSK = ("gw-bench", "000102030405060708090a0b0c0d0e0f")
 
@@ -49,6 +49,34 @@ def make_pki(workdir: Path) -> Path:
                 "-days", "2", "-sha256", "-extfile", f"{name}.ext", "-out", f"{name}.pem")
         openssl("pkcs8", "-topk8", "-nocrypt", "-in", f"{name}.key", "-outform", "DER", "-out", f"{name}.key.der")
     return directory
+
+
+def tpm_key_case(bin_dir: Path, workdir: Path, pki: Path, port: int, procs: list) -> str | None:
+    """The X.509 factory account with its key generated in a swtpm (lwm2m-agent factory
+    add-server --generate-key, CSR signed by the test CA): the handshake signs in the TPM."""
+    tcti = start_swtpm(workdir, procs)
+    directory = workdir / "tpm-case"
+    directory.mkdir()
+    config = directory / "agent.conf"
+    config.write_text(f"[agent]\nendpoint-name = bench-gw\nstate-dir = STATE\nlog-level = notice\n"
+                      f"credential-store = tpm\ntpm-tcti = {tcti}\n")
+    # Provisioned once; every run shares this state directory (the sealed key lives there).
+    state = directory / "state"
+    text = config.read_text().replace("STATE", str(state))
+    provision = directory / "provision.conf"
+    provision.write_text(text + f"[server 101]\nuri = coap://127.0.0.1:{port}\n")
+    factory = [str(bin_dir / "lwm2m-agent"), "factory"]
+    subprocess.run(factory + ["add-server", "101", "--config", str(provision), "--uri", f"coaps://127.0.0.1:{port}",
+                              "--security-mode", "certificate", "--generate-key", "--csr-out", str(directory / "gw.csr"),
+                              "--server-certificate-file", str(pki / "ca.pem"), "--certificate-usage", "2",
+                              "--sni", "lwm2m-server", "--lifetime", "300", "--no-qr"],
+                   check=True, capture_output=True, timeout=60)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(directory / "gw.csr"), "-CA", str(pki / "ca.pem"),
+                    "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "2", "-sha256",
+                    "-out", str(directory / "gw.pem")], check=True, capture_output=True)
+    subprocess.run(factory + ["set-server-certificate", "101", str(directory / "gw.pem"), "--config", str(provision)],
+                   check=True, capture_output=True, timeout=60)
+    return text
 
 
 def run(bin_dir: Path, config_text: str, workdir: Path, runs: int) -> list[tuple[float, float, int]]:
@@ -112,6 +140,9 @@ def main() -> int:
                 f"client-certificate-file = {pki / 'bench-gw.pem'}\nsecret-key-file = {pki / 'bench-gw.key.der'}\n"
                 f"server-certificate-file = {pki / 'ca.pem'}\ncertificate-usage = 2\nsni = lwm2m-server\nlifetime = 300\n"),
         }
+        tpm_case = tpm_key_case(bin_dir, workdir, pki, ms_x509, procs)
+        if tpm_case:
+            cases["register, factory account (X.509, TPM key)"] = tpm_case
         print(f"{'path':38} {'min':>7} {'median':>7} {'max':>7}  (ms, {runs} runs)  agent CPU  RSS (medians)")
         for name, text in cases.items():
             results = run(bin_dir, text, workdir, runs)
