@@ -59,13 +59,28 @@ struct CLI {
         }
     }
 
-    static func state(_ arguments: [String]) -> Int32 {
+    /// Runs `body` with the parsed arguments, the configuration named by `--config`, and its
+    /// state store; usage errors exit 2, other failures print and return 1.
+    static func withConfiguration(
+        _ arguments: [String], flags: Set<String> = [],
+        _ body: (ParsedArguments, AgentConfiguration, StateStore) throws -> Int32
+    ) -> Int32 {
         do {
-            let parsed = try ParsedArguments(arguments, valueOptions: ["config"], flagOptions: ["json"])
-            guard parsed.positional == ["show"] else { throw UsageError.missingArgument("show") }
+            let parsed = try ParsedArguments(arguments, valueOptions: ["config"], flagOptions: flags)
             guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
             let configuration = try AgentLauncher.loadConfiguration(path)
-            let store = try StateStore(directory: configuration.stateDirectory)
+            return try body(parsed, configuration, try StateStore(directory: configuration.stateDirectory))
+        } catch let error as UsageError {
+            usageError("\(error)")
+        } catch {
+            Console.error("lwm2m-agent: \(error)\n")
+            return 1
+        }
+    }
+
+    static func state(_ arguments: [String]) -> Int32 {
+        withConfiguration(arguments, flags: ["json"]) { parsed, configuration, store in
+            guard parsed.positional == ["show"] else { throw UsageError.missingArgument("show") }
             let snapshot: ConfigurationSnapshot
             let source: String
             switch store.load() {
@@ -80,20 +95,11 @@ struct CLI {
             print(StateReport.render(snapshot, source: source, endpointName: configuration.endpointName,
                                      json: parsed.flag("json")), terminator: parsed.flag("json") ? "\n" : "")
             return 0
-        } catch let error as UsageError {
-            usageError("\(error)")
-        } catch {
-            Console.error("lwm2m-agent: \(error)\n")
-            return 1
         }
     }
 
     static func factoryReset(_ arguments: [String]) -> Int32 {
-        do {
-            let parsed = try ParsedArguments(arguments, valueOptions: ["config"], flagOptions: [])
-            guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
-            let configuration = try AgentLauncher.loadConfiguration(path)
-            let store = try StateStore(directory: configuration.stateDirectory)
+        withConfiguration(arguments) { _, configuration, store in
             if let pid = DaemonPIDFile(directory: configuration.stateDirectory).runningProcess() {
                 kill(pid, SIGUSR1)
                 print("factory reset requested from lwm2m-agentd (pid \(pid))")
@@ -102,11 +108,6 @@ struct CLI {
                 print("saved configuration removed: the next start uses the factory accounts")
             }
             return 0
-        } catch let error as UsageError {
-            usageError("\(error)")
-        } catch {
-            Console.error("lwm2m-agent: \(error)\n")
-            return 1
         }
     }
 

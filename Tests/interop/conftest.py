@@ -475,3 +475,13 @@ def state_show(procs, bin_dir):
     def run(config: Path):
         return procs.run([bin_dir / "lwm2m-agent", "state", "show", "--config", config, "--json"], timeout=10)
     return run
+
+
+@pytest.fixture
+def start_dtls_relay(procs):
+    """Starts dtls_relay.py (an OpenSSL DTLS server) in front of 127.0.0.1:target_port; returns its port."""
+    def start(target_port: int, *args) -> int:
+        proc = procs.start("dtls-relay", [sys.executable, HERE / "dtls_relay.py", "--listen", "127.0.0.1:0",
+                                          "--target", f"127.0.0.1:{target_port}", *args])
+        return int(proc.wait_for(r"listening \S+ (\d+)", stream="stdout").group(1))
+    return start

@@ -18,14 +18,12 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from agentconfig import write_config
-from conftest import HERE
 
 PSK_BS = ("gw-factory-bs", "8f1e2d3c4b5a69788796a5b4c3d2e1f0")
 PSK_DM = ("gw-factory-dm", "0badc0ffee15600d0123456789abcdef")
@@ -84,15 +82,6 @@ def factory(procs, bin_dir):
         assert result.returncode == expect, result.describe()
         return json.loads(result.out) if result.out.strip() else None
     return run
-
-
-@pytest.fixture
-def start_dtls_relay(procs):
-    def start(target_port: int, *args) -> int:
-        proc = procs.start("dtls-relay", [sys.executable, HERE / "dtls_relay.py", "--listen", "127.0.0.1:0",
-                                          "--target", f"127.0.0.1:{target_port}", *args])
-        return int(proc.wait_for(r"listening \S+ (\d+)", stream="stdout").group(1))
-    return start
 
 
 def tpm_config(tmp_path: Path, tcti: str) -> Path:

@@ -10,25 +10,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from agentconfig import write_config
-from conftest import HERE
 
 PSK_BS = ("gw-e2e-1-bs", "000102030405060708090a0b0c0d0e0f")
 PSK_DM = ("gw-e2e-1", "f0e0d0c0b0a090807060504030201000")
-
-
-@pytest.fixture
-def start_dtls_relay(procs):
-    def start(target_port: int, *args) -> int:
-        proc = procs.start("dtls-relay", [sys.executable, HERE / "dtls_relay.py", "--listen", "127.0.0.1:0",
-                                          "--target", f"127.0.0.1:{target_port}", *args])
-        return int(proc.wait_for(r"listening \S+ (\d+)", stream="stdout").group(1))
-    return start
 
 
 @pytest.fixture(scope="module")
