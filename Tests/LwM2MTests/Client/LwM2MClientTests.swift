@@ -465,3 +465,23 @@ private func query(_ message: CoAPMessage) -> [String] { message.uriQuery }
         #expect(server.updates.count == 1)
     }
 }
+
+@Suite struct ClientLargeRegistrationTests {
+    @Test func objectLinksLongerThanABlockGoOutBlockWise() {
+        let factory = Accounts.snapshot(
+            security: Accounts.securityRecords(instance: 1, uri: factoryServerURI, bootstrap: false, ssid: 201),
+            servers: Accounts.serverRecords(instance: 0, ssid: 201))
+        var world = ClientHarness(factory: factory)
+        // 150 temperature sensors: "</3303/N>," × 150 is well over one 1024-byte block.
+        world.client.registry.register(StaticObject(definition: OMAObjects.definition(3303)!, instanceIDs: Array(0..<150)))
+        _ = world.client.registry.takeChanges()
+        let server = FakeManagementServer()
+        world.servers = [factoryServerURI: server]
+        world.start()
+        #expect(world.client.registeredServers == [201])
+        let payload = String(decoding: server.registrations.first?.payload ?? [], as: UTF8.self)
+        #expect(payload.utf8.count > 1024)
+        #expect(payload.contains("</3303/0>") && payload.contains("</3303/149>"))
+        #expect(world.sentByClient.contains { $0.1.block1 != nil })
+    }
+}
