@@ -323,9 +323,12 @@ extension LwM2MClient {
         return max(interval, .seconds(1))
     }
 
-    /// After a change in the registry: an Update for registered servers whose lifetime,
-    /// binding or object links changed, and their notification defaults reloaded.
-    mutating func registrationParametersMayHaveChanged() {
+    /// After `changes` in the registry: an Update for registered servers whose lifetime,
+    /// binding or object links changed, and their notification defaults reloaded. Value changes
+    /// outside the Server object (sensor readings) cost nothing here.
+    mutating func registrationParametersMayHaveChanged(_ changes: [LwM2MPath]) {
+        let structural = changes.contains { $0.depth <= 2 }
+        guard structural || changes.contains(where: { $0.objectID == 1 }) else { return }
         for ssid in registrationOrder {
             guard var registration = registrations[ssid], registration.isRegistered,
                   let settings = ServerSettings(instance: registration.account.settings.instance, object: servers),
@@ -333,9 +336,11 @@ extension LwM2MClient {
             registration.account.settings = settings
             registrations[ssid] = registration
             management[ssid]?.reloadServerSettings(from: registry)
-            let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
+            let linksChanged = structural
+                && InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
+                    != registration.sentLinks
             if settings.lifetime != registration.sentLifetime || settings.binding != registration.sentBinding
-                || links != registration.sentLinks {
+                || linksChanged {
                 triggerUpdate(ssid)
             }
         }

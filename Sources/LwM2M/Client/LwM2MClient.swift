@@ -348,7 +348,7 @@ public struct LwM2MClient {
         if !bootstrap.inSession, changes.contains(where: { ($0.objectID ?? 0) <= 2 }) {
             actions.append(.saveState)
         }
-        registrationParametersMayHaveChanged()
+        registrationParametersMayHaveChanged(changes)
         wakeForStoredNotifications()
     }
 
