@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import time
 
 import pytest
@@ -215,3 +216,21 @@ def test_factory_reset_from_the_command_line(start_peer, start_agent, procs, bin
     # Only a bootstrap account at the factory: the agent bootstraps again and comes back.
     ms.wait_event("register", count=2, ep="gw-e2e-1")
     assert len(bs.events("bootstrap-request")) == 2
+
+
+def test_sighup_reloads_the_log_level(start_peer, start_agent, tmp_path):
+    ms = start_peer("management_server")
+    bs = bootstrap_server(start_peer, ms.port)
+    config = write_config(tmp_path, bootstrap=f"coap://127.0.0.1:{bs.port}", log_level="notice")
+    agent = start_agent(config)
+    ms.wait_event("register", ep="gw-e2e-1")
+    write = {"ep": "gw-e2e-1", "path": "/1/1/1", "value": 120, "format": 0}
+    assert ms.command("write", **write)["code"] == "2.04"
+    ms.wait_event("update", ep="gw-e2e-1")
+    assert "configuration saved" not in agent.stderr()  # a debug line: not shown at notice
+
+    write_config(tmp_path, bootstrap=f"coap://127.0.0.1:{bs.port}", log_level="debug")
+    agent.popen.send_signal(signal.SIGHUP)
+    agent.wait_for("SIGHUP: configuration reloaded")
+    assert ms.command("write", **{**write, "value": 90})["code"] == "2.04"
+    agent.wait_for("configuration saved to")

@@ -14,7 +14,7 @@ public final class ClientRuntime {
     public typealias EventObserver = (ClientEvent) -> Void
 
     public private(set) var client: LwM2MClient
-    private let log: Logger
+    private var log: Logger
     private let store: StateStore
     private let credentials: CredentialStore
     private var connections: [ConnectionID: ServerConnection] = [:]
@@ -58,7 +58,6 @@ public final class ClientRuntime {
     /// Runs until SIGTERM/SIGINT and the De-registrations that follow complete.
     public func run() throws(TransportError) {
         client.start(at: MonotonicClock.now())
-        var logger = log
         while true {
             performActions()
             if client.isStopped { break }
@@ -66,7 +65,7 @@ public final class ClientRuntime {
             for fd in ready {
                 if let signals, fd == signals.wakeUp.fileDescriptor {
                     signals.wakeUp.drain()
-                    handleSignals(signals.takeSignals(), logger: &logger)
+                    handleSignals(signals.takeSignals())
                 } else {
                     receive(on: fd)
                 }
@@ -92,7 +91,7 @@ public final class ClientRuntime {
         client.stop(at: MonotonicClock.now())
     }
 
-    private func handleSignals(_ received: [Int32], logger: inout Logger) {
+    private func handleSignals(_ received: [Int32]) {
         for signal in received {
             switch signal {
             case SIGUSR1:
@@ -103,7 +102,7 @@ public final class ClientRuntime {
                 do {
                     let (factory, level) = try reload()
                     client.setFactorySnapshot(factory)
-                    logger.level = level
+                    log.level = level
                     log.notice("SIGHUP: configuration reloaded (factory accounts, log level)")
                 } catch {
                     log.error("SIGHUP: configuration not reloaded: \(error)")
