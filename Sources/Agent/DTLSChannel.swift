@@ -17,9 +17,11 @@ public final class DTLSChannel {
     /// The DTLS session with `server` (state, cipher suite, saved session for resumption).
     public let session: DTLSClientSession
     /// The socket the records travel on.
-    public let socket: UDPSocket
+    public var socket: UDPSocket { connection.socket }
     /// The server's address; datagrams from anywhere else are dropped.
     public let server: SocketAddress
+    /// Socket and session, pumped as the daemon pumps its server connections.
+    private let connection: ServerConnection
     /// Session events not yet taken with ``nextDTLSEvent()``.
     private var dtlsEvents: [DTLSEvent] = []
     private var poller = Poller()
@@ -37,11 +39,13 @@ public final class DTLSChannel {
         resuming: DTLSSavedSession? = nil, seed: UInt64 = secureRandomUInt64()
     ) throws(OneShotError) {
         self.server = server
+        let socket: UDPSocket
         do { socket = try UDPSocket(family: server.family) } catch { throw .transport(error) }
         do {
             session = try DTLSClientSession(
                 configuration: dtls, resuming: resuming, random: { secureRandomBytes($0) }, now: MonotonicClock.now())
         } catch { throw .dtls(error) }
+        connection = ServerConnection(socket: socket, peer: server, dtls: session)
         endpoint = CoAPEndpoint(configuration: configuration, seed: seed)
         buffer = .allocate(byteCount: 65_536, alignment: 16)
         poller.register(socket.fileDescriptor)
@@ -56,16 +60,9 @@ public final class DTLSChannel {
     /// until nothing is left.
     public func flush(_ handler: EventHandler, at now: Instant) {
         while true {
-            endpoint.drainDatagrams { datagram in
-                // A full handshake queue or an oversized message: CoAP retransmits or fails the request.
-                try? session.send(datagram.bytes)
-            }
-            while let record = session.nextDatagram() {
-                do throws(TransportError) { try socket.send(record, to: server) } catch {
-                    if sendErrors.count < 16 { sendErrors.append(error) }
-                }
-            }
-            while let event = session.nextEvent() {
+            endpoint.drainDatagrams { datagram in record { () throws(TransportError) in try connection.send(datagram.bytes) } }
+            record { () throws(TransportError) in try connection.advance(to: now) }
+            for event in connection.takeEvents() {
                 log(event)
                 dtlsEvents.append(event)
             }
@@ -87,15 +84,24 @@ public final class DTLSChannel {
         now = MonotonicClock.now()
         if !ready.isEmpty, let (count, peer) = try socket.receive(into: buffer) {
             if peer == server {
-                session.receive(datagram: Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count])), now: now)
-                while let plaintext = session.nextApplicationData() { endpoint.receive(plaintext, from: server, at: now) }
+                let datagram = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                for plaintext in try connection.receive(datagram, at: now) {
+                    endpoint.receive(plaintext, from: server, at: now)
+                }
             } else {
                 foreignDatagramCount &+= 1
             }
         }
-        session.advance(to: now)
+        try connection.advance(to: now)
         endpoint.advance(to: now)
         flush(handler, at: now)
+    }
+
+    /// Runs a socket operation, keeping its failure for the logs (UDP loss is normal).
+    private func record(_ operation: () throws(TransportError) -> Void) {
+        do throws(TransportError) { try operation() } catch {
+            if sendErrors.count < 16 { sendErrors.append(error) }
+        }
     }
 
     private func log(_ event: DTLSEvent) {

@@ -37,7 +37,7 @@ public struct StateStore {
             return .state(try ConfigurationSnapshot(decoding: bytes))
         } catch {
             let aside = "\(path).unreadable"
-            if let copy = try? AtomicFile.read(path) { try? AtomicFile.write(copy, to: aside) }
+            try? AtomicFile.write(bytes, to: aside)
             try? AtomicFile.remove(path)
             return .unreadable("\(error)", movedTo: aside)
         }
