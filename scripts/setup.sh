@@ -5,6 +5,10 @@
 # `apt-get update` only runs when something is missing, and the Python modules are
 # only installed when they cannot be imported. Uses sudo only when not run as root.
 #
+# Java 17 and the two Debian jars (slf4j, jackson-databind) run Eclipse Leshan, the
+# independent LwM2M server of Tests/interop/test_leshan*.py; the Leshan jar itself comes
+# from ../shared/leshan (docs/leshan.md).
+#
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -20,6 +24,9 @@ swtpm-tools
 tpm2-tools
 openssl
 python3-pip
+openjdk-17-jdk-headless
+libslf4j-java
+libjackson2-databind-java
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"

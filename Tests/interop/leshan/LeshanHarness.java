@@ -1,0 +1,610 @@
+import java.io.*;
+import java.net.*;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.*;
+import java.security.*;
+import java.security.cert.*;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.*;
+import java.util.concurrent.*;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.*;
+
+import org.eclipse.californium.core.coap.*;
+import org.eclipse.californium.core.network.interceptors.MessageInterceptor;
+import org.eclipse.leshan.core.CertificateUsage;
+import org.eclipse.leshan.core.LwM2m;
+import org.eclipse.leshan.core.SecurityMode;
+import org.eclipse.leshan.core.endpoint.Protocol;
+import org.eclipse.leshan.core.link.Link;
+import org.eclipse.leshan.core.link.lwm2m.attributes.*;
+import org.eclipse.leshan.core.model.*;
+import org.eclipse.leshan.core.node.*;
+import org.eclipse.leshan.core.observation.*;
+import org.eclipse.leshan.core.peer.LwM2mPeer;
+import org.eclipse.leshan.core.request.*;
+import org.eclipse.leshan.core.response.*;
+import org.eclipse.leshan.server.*;
+import org.eclipse.leshan.server.model.VersionedModelProvider;
+import org.eclipse.leshan.server.observation.ObservationListener;
+import org.eclipse.leshan.server.registration.*;
+import org.eclipse.leshan.servers.security.*;
+import org.eclipse.leshan.bsserver.*;
+import org.eclipse.leshan.bsserver.model.VersionedBootstrapModelProvider;
+import org.eclipse.leshan.bsserver.security.BootstrapSecurityStoreAdapter;
+import org.eclipse.leshan.transport.californium.server.endpoint.*;
+import org.eclipse.leshan.transport.californium.server.endpoint.coap.CoapServerProtocolProvider;
+import org.eclipse.leshan.transport.californium.server.endpoint.coaps.CoapsServerProtocolProvider;
+import org.eclipse.leshan.transport.californium.bsserver.endpoint.*;
+import org.eclipse.leshan.transport.californium.bsserver.endpoint.coap.CoapBootstrapServerProtocolProvider;
+import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBootstrapServerProtocolProvider;
+
+/**
+ * The interop suite's Eclipse Leshan 2.0.0-M18 peer (Tests/interop/test_leshan*.py): one LwM2M
+ * server and one bootstrap server, each on CoAP and CoAPS, in one JVM, driven over a small HTTP
+ * control API that answers JSON.
+ *
+ * Usage: java LeshanHarness [--host H] [--dm-coap P] [--dm-coaps P] [--bs-coap P] [--bs-coaps P]
+ *        [--http P] [--cert FILE --key FILE --ca FILE]
+ * Every port defaults to 0 (the system picks a free one); once everything listens the harness
+ * prints one line {@code READY {"dm-coap":..,"dm-coaps":..,"bs-coap":..,"bs-coaps":..,"http":..}}
+ * on stdout. --cert/--key/--ca: the X.509 identity of both servers (PEM or DER certificate,
+ * PKCS#8 DER EC key) and the CA client certificates must chain to.
+ *
+ * Control API (GET, query parameters; answers are JSON objects):
+ *   /events?from=N[&ep=E]     events from index N (registrations, bootstrap steps, notifications)
+ *   /clients                  the current registrations
+ *   /read?ep&path[&format]    format: TLV SENML_JSON SENML_CBOR JSON LWM2M_CBOR TEXT OPAQUE
+ *   /discover?ep&path         /wattr?ep&path&q=pmin=1&pmax=5
+ *   /write?ep&path&type&value (resource) | &res=ID:TYPE:VALUE,... [&mode=update] (instance)
+ *   /exec?ep&path[&args]      /create?ep&path&res=...[&inst=N]   /delete?ep&path
+ *   /observe?ep&path[&format] /cancel?ep&path   /obs?ep
+ *   /rcomp, /ocomp?ep&paths=/3/0/0,/3/0/1[&format]   /wcomp?ep&vals=PATH:TYPE:VALUE,...
+ *   /ccancel?ep&paths         /psk?who=dm|bs&ep&id&key(hex)   /x509?who&ep   /unsec?who&ep
+ *   /bsconfig?ep&uri[&mode=nosec|psk|x509][&id&key][&cert&pkey&scert&usage][&ssid][&lifetime]
+ *             [&binding=U][&delete=/0,/1][&fmt]
+ * Types: s string, i integer, u unsigned, b boolean, f float, t time (epoch s), o opaque (hex),
+ * l object link (O:I).
+ * Every CoAP message in and out is printed on stdout ("MSG ..."), every event too ("EVENT {...}").
+ */
+public class LeshanHarness {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final List<Map<String, Object>> events = new ArrayList<>();
+    static LeshanServer server;
+    static LeshanBootstrapServer bsServer;
+    static final InMemorySecurityStore dmSec = new InMemorySecurityStore();
+    static final InMemorySecurityStore bsSec = new InMemorySecurityStore();
+    static final InMemoryBootstrapConfigStore bsConfigs = new InMemoryBootstrapConfigStore();
+
+    // MARK: - Output
+
+    static synchronized void out(String line) {
+        System.out.println(line);
+        System.out.flush();
+    }
+
+    static void ev(String kind, String ep, Map<String, Object> fields) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("kind", kind);
+        e.put("ep", ep);
+        e.put("time", System.currentTimeMillis() / 1000.0);
+        if (fields != null) e.putAll(fields);
+        synchronized (events) {
+            e.put("index", events.size());
+            events.add(e);
+        }
+        try {
+            out("EVENT " + JSON.writeValueAsString(e));
+        } catch (Exception x) {
+            out("EVENT " + e);
+        }
+    }
+
+    static Map<String, Object> fields(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
+
+    static String hex(byte[] b) {
+        if (b == null) return "";
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) sb.append(String.format("%02x", x));
+        return sb.toString();
+    }
+
+    static byte[] unhex(String s) {
+        byte[] r = new byte[s.length() / 2];
+        for (int i = 0; i < r.length; i++) r[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+        return r;
+    }
+
+    static String printable(byte[] b) {
+        for (byte x : b) {
+            if ((x < 32 || x > 126) && x != '\n' && x != '\r' && x != '\t') {
+                String h = hex(b);
+                return "0x" + (h.length() > 400 ? h.substring(0, 400) + "..." : h);
+            }
+        }
+        return "\"" + new String(b, StandardCharsets.UTF_8).replace("\n", "\\n") + "\"";
+    }
+
+    static String msg(String dir, String tag, Message m, InetSocketAddress peer) {
+        String p = m.getPayloadSize() == 0 ? "" : " payload(" + m.getPayloadSize() + ")=" + printable(m.getPayload());
+        String code = (m instanceof Request) ? ((Request) m).getCode() + " " + ((Request) m).getURI()
+                : (m instanceof org.eclipse.californium.core.coap.Response)
+                        ? ((org.eclipse.californium.core.coap.Response) m).getCode().toString() : "EMPTY";
+        return "MSG " + tag + " " + dir + " " + peer + " " + m.getType() + " mid=" + m.getMID() + " tok="
+                + m.getTokenString() + " " + code + " opts=" + m.getOptions() + p;
+    }
+
+    static InetSocketAddress peerOf(Message m) {
+        try {
+            return (m.getDestinationContext() != null ? m.getDestinationContext() : m.getSourceContext()).getPeerAddress();
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    static MessageInterceptor interceptor(String tag) {
+        return new MessageInterceptor() {
+            public void sendRequest(Request r) { out(msg("->", tag, r, peerOf(r))); }
+            public void sendResponse(org.eclipse.californium.core.coap.Response r) { out(msg("->", tag, r, peerOf(r))); }
+            public void sendEmptyMessage(EmptyMessage m) { out(msg("->", tag, m, peerOf(m))); }
+            public void receiveRequest(Request r) { out(msg("<-", tag, r, peerOf(r))); }
+            public void receiveResponse(org.eclipse.californium.core.coap.Response r) { out(msg("<-", tag, r, peerOf(r))); }
+            public void receiveEmptyMessage(EmptyMessage m) { out(msg("<-", tag, m, peerOf(m))); }
+        };
+    }
+
+    // MARK: - LwM2M values as JSON
+
+    /** A resource value as JSON: numbers, booleans, strings; opaque as hex; time as epoch s; objlnk "O:I". */
+    static Object value(ResourceModel.Type type, Object v) {
+        if (v == null) return null;
+        if (v instanceof byte[]) return hex((byte[]) v);
+        if (v instanceof Date) return ((Date) v).getTime() / 1000;
+        if (v instanceof ObjectLink) return ((ObjectLink) v).getObjectId() + ":" + ((ObjectLink) v).getObjectInstanceId();
+        if (v instanceof Number || v instanceof Boolean || v instanceof String) {
+            if (v instanceof org.eclipse.leshan.core.util.datatype.ULong) return new java.math.BigInteger(v.toString());
+            return v;
+        }
+        return v.toString();
+    }
+
+    /** Flattens a node into path → value and path → type (the type Leshan decoded it as). */
+    static void flatten(String base, LwM2mNode node, Map<String, Object> values, Map<String, String> types) {
+        if (node == null) return;
+        if (node instanceof LwM2mObject) {
+            for (LwM2mObjectInstance i : ((LwM2mObject) node).getInstances().values())
+                flatten(base + "/" + i.getId(), i, values, types);
+        } else if (node instanceof LwM2mObjectInstance) {
+            for (LwM2mResource r : ((LwM2mObjectInstance) node).getResources().values())
+                flatten(base + "/" + r.getId(), r, values, types);
+        } else if (node instanceof LwM2mMultipleResource) {
+            LwM2mMultipleResource r = (LwM2mMultipleResource) node;
+            for (LwM2mResourceInstance i : r.getInstances().values()) {
+                values.put(base + "/" + i.getId(), value(i.getType(), i.getValue()));
+                types.put(base + "/" + i.getId(), String.valueOf(i.getType()));
+            }
+        } else if (node instanceof LwM2mSingleResource) {
+            LwM2mSingleResource r = (LwM2mSingleResource) node;
+            values.put(base, value(r.getType(), r.getValue()));
+            types.put(base, String.valueOf(r.getType()));
+        } else if (node instanceof LwM2mResourceInstance) {
+            LwM2mResourceInstance r = (LwM2mResourceInstance) node;
+            values.put(base, value(r.getType(), r.getValue()));
+            types.put(base, String.valueOf(r.getType()));
+        }
+    }
+
+    /** path → value and path → type of a node whose own path is {@code path}. */
+    static Map<String, Object> content(LwM2mPath path, LwM2mNode node) {
+        Map<String, Object> values = new TreeMap<>();
+        Map<String, String> types = new TreeMap<>();
+        flatten(path.isRoot() ? "" : path.toString(), node, values, types);
+        return fields("content", values, "types", types, "node", node.getClass().getSimpleName());
+    }
+
+    static Integer coapContentFormat(LwM2mResponse r) {
+        Object c = r.getCoapResponse();
+        if (c instanceof org.eclipse.californium.core.coap.Response) {
+            int f = ((org.eclipse.californium.core.coap.Response) c).getOptions().getContentFormat();
+            return f < 0 ? null : f;
+        }
+        return null;
+    }
+
+    static Map<String, Object> response(LwM2mResponse r, String path) {
+        if (r == null) return fields("code", "TIMEOUT", "ok", false);
+        Map<String, Object> m = fields("code", r.getCode().getName(), "coap", r.getCode().getCode() / 32 + "."
+                + String.format("%02d", r.getCode().getCode() % 32), "ok", r.isSuccess(), "error", r.getErrorMessage(),
+                "text", r.toString(), "ct", coapContentFormat(r));
+        if (r instanceof ReadResponse && ((ReadResponse) r).getContent() != null)
+            m.putAll(content(new LwM2mPath(path), ((ReadResponse) r).getContent()));
+        if (r instanceof ReadCompositeResponse && ((ReadCompositeResponse) r).getContent() != null) {
+            Map<String, Object> values = new TreeMap<>();
+            Map<String, String> types = new TreeMap<>();
+            for (Map.Entry<LwM2mPath, LwM2mNode> e : ((ReadCompositeResponse) r).getContent().entrySet()) {
+                if (e.getValue() == null) continue;
+                Map<String, Object> c = content(e.getKey(), e.getValue());
+                values.putAll((Map<String, Object>) c.get("content"));
+                types.putAll((Map<String, String>) c.get("types"));
+            }
+            m.put("content", values);
+            m.put("types", types);
+        }
+        if (r instanceof DiscoverResponse && ((DiscoverResponse) r).getObjectLinks() != null) {
+            List<String> links = new ArrayList<>();
+            for (Link l : ((DiscoverResponse) r).getObjectLinks()) links.add(l.toCoreLinkFormat());
+            m.put("links", links);
+        }
+        if (r instanceof CreateResponse) m.put("location", ((CreateResponse) r).getLocation());
+        return m;
+    }
+
+    static Map<String, Object> regInfo(Registration r) {
+        List<String> links = new ArrayList<>();
+        for (Link l : r.getObjectLinks()) links.add(l.toCoreLinkFormat());
+        Map<String, String> versions = new TreeMap<>();
+        for (Map.Entry<Integer, LwM2m.Version> e : r.getSupportedObject().entrySet())
+            versions.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
+        List<String> formats = new ArrayList<>();
+        for (ContentFormat f : r.getSupportedContentFormats()) formats.add(f.getName());
+        Collections.sort(formats);
+        List<String> binding = new ArrayList<>();
+        for (BindingMode b : r.getBindingMode()) binding.add(b.name());
+        return fields("id", r.getId(), "lt", r.getLifeTimeInSec(), "binding", binding, "queue", r.getQueueMode(),
+                "lwm2m", String.valueOf(r.getLwM2mVersion()), "peer", String.valueOf(r.getClientTransportData()),
+                "identity", String.valueOf(r.getClientTransportData().getIdentity()), "root", r.getRootPath(),
+                "formats", formats, "versions", versions, "links", links);
+    }
+
+    // MARK: - Requests
+
+    static Map<String, String> query(HttpExchange x) {
+        Map<String, String> m = new LinkedHashMap<>();
+        String raw = x.getRequestURI().getRawQuery();
+        if (raw == null) return m;
+        for (String kv : raw.split("&")) {
+            int i = kv.indexOf('=');
+            String k = i < 0 ? kv : kv.substring(0, i);
+            String v = i < 0 ? "" : URLDecoder.decode(kv.substring(i + 1), StandardCharsets.UTF_8);
+            m.put(k, v);
+        }
+        return m;
+    }
+
+    static ContentFormat format(String s) {
+        if (s == null || s.isEmpty()) return null;
+        return ContentFormat.fromName(s);
+    }
+
+    static Registration reg(Map<String, String> p) {
+        Registration r = server.getRegistrationService().getByEndpoint(p.get("ep"));
+        if (r == null) throw new IllegalArgumentException("no registration for " + p.get("ep"));
+        return r;
+    }
+
+    static long timeout(Map<String, String> p) { return Long.parseLong(p.getOrDefault("timeout", "10")) * 1000; }
+
+    static LwM2mSingleResource res(int id, String type, String v) {
+        switch (type) {
+            case "s": return LwM2mSingleResource.newStringResource(id, v);
+            case "i": return LwM2mSingleResource.newIntegerResource(id, Long.parseLong(v));
+            case "u": return LwM2mSingleResource.newUnsignedIntegerResource(id, org.eclipse.leshan.core.util.datatype.ULong.valueOf(v));
+            case "b": return LwM2mSingleResource.newBooleanResource(id, Boolean.parseBoolean(v));
+            case "f": return LwM2mSingleResource.newFloatResource(id, Double.parseDouble(v));
+            case "t": return LwM2mSingleResource.newDateResource(id, new Date(Long.parseLong(v) * 1000));
+            case "o": return LwM2mSingleResource.newBinaryResource(id, unhex(v));
+            case "l": {
+                String[] a = v.split(":");
+                return LwM2mSingleResource.newObjectLinkResource(id, new ObjectLink(Integer.parseInt(a[0]), Integer.parseInt(a[1])));
+            }
+            default: throw new IllegalArgumentException("type " + type);
+        }
+    }
+
+    static List<LwM2mResource> resources(String spec) {
+        List<LwM2mResource> rs = new ArrayList<>();
+        for (String s : spec.split(",")) {
+            String[] a = s.split(":", 3);
+            rs.add(res(Integer.parseInt(a[0]), a[1], a[2]));
+        }
+        return rs;
+    }
+
+    static Object handle(String op, Map<String, String> p) throws Exception {
+        String path = p.get("path");
+        switch (op) {
+        case "events": {
+            int from = Integer.parseInt(p.getOrDefault("from", "0"));
+            String ep = p.get("ep");
+            List<Map<String, Object>> list = new ArrayList<>();
+            int next;
+            synchronized (events) {
+                for (int i = from; i < events.size(); i++)
+                    if (ep == null || ep.equals(events.get(i).get("ep"))) list.add(events.get(i));
+                next = events.size();
+            }
+            return fields("events", list, "next", next);
+        }
+        case "clients": {
+            List<Map<String, Object>> list = new ArrayList<>();
+            server.getRegistrationService().getAllRegistrations().forEachRemaining(r -> {
+                Map<String, Object> m = regInfo(r);
+                m.put("ep", r.getEndpoint());
+                list.add(m);
+            });
+            return fields("clients", list);
+        }
+        case "read":
+            return response(server.send(reg(p), new ReadRequest(format(p.get("format")), path), timeout(p)), path);
+        case "discover":
+            return response(server.send(reg(p), new DiscoverRequest(path), timeout(p)), path);
+        case "write": {
+            LwM2mPath lp = new LwM2mPath(path);
+            ContentFormat f = format(p.get("format"));
+            WriteRequest w;
+            if (lp.isResource()) {
+                w = new WriteRequest(WriteRequest.Mode.REPLACE, f == null ? ContentFormat.TLV : f, path,
+                        res(lp.getResourceId(), p.getOrDefault("type", "s"), p.get("value")));
+            } else {
+                WriteRequest.Mode mode = "update".equals(p.get("mode")) ? WriteRequest.Mode.UPDATE : WriteRequest.Mode.REPLACE;
+                w = new WriteRequest(mode, f == null ? ContentFormat.TLV : f, lp.getObjectId(), lp.getObjectInstanceId(),
+                        resources(p.get("res")));
+            }
+            return response(server.send(reg(p), w, timeout(p)), path);
+        }
+        case "wattr": {
+            Collection<LwM2mAttribute<?>> attrs = new DefaultLwM2mAttributeParser().parseUriQuery(p.get("q"));
+            return response(server.send(reg(p), new WriteAttributesRequest(path, new LwM2mAttributeSet(attrs)), timeout(p)), path);
+        }
+        case "observe":
+            return response(server.send(reg(p), new ObserveRequest(format(p.get("format")), path), timeout(p)), path);
+        case "cancel":
+            return fields("cancelled", server.getObservationService().cancelObservations(reg(p), path));
+        case "ccancel":
+            return fields("cancelled", server.getObservationService().cancelCompositeObservations(reg(p), p.get("paths").split(",")));
+        case "obs": {
+            List<String> list = new ArrayList<>();
+            for (Observation o : server.getObservationService().getObservations(reg(p))) list.add(String.valueOf(o));
+            return fields("observations", list);
+        }
+        case "exec":
+            return response(server.send(reg(p), p.containsKey("args") ? new ExecuteRequest(path, p.get("args"))
+                    : new ExecuteRequest(path), timeout(p)), path);
+        case "create": {
+            ContentFormat f = format(p.getOrDefault("format", "TLV"));
+            List<LwM2mResource> rs = resources(p.get("res"));
+            CreateRequest c = p.containsKey("inst")
+                    ? new CreateRequest(f, path, new LwM2mObjectInstance(Integer.parseInt(p.get("inst")), rs))
+                    : new CreateRequest(f, path, rs);
+            return response(server.send(reg(p), c, timeout(p)), path);
+        }
+        case "delete":
+            return response(server.send(reg(p), new DeleteRequest(path), timeout(p)), path);
+        case "rcomp": {
+            ContentFormat f = format(p.getOrDefault("format", "SENML_CBOR"));
+            return response(server.send(reg(p), new ReadCompositeRequest(f, f, p.get("paths").split(",")), timeout(p)), "/");
+        }
+        case "ocomp": {
+            ContentFormat f = format(p.getOrDefault("format", "SENML_CBOR"));
+            return response(server.send(reg(p), new ObserveCompositeRequest(f, f, p.get("paths").split(",")), timeout(p)), "/");
+        }
+        case "wcomp": {
+            ContentFormat f = format(p.getOrDefault("format", "SENML_CBOR"));
+            Map<String, Object> vals = new LinkedHashMap<>();
+            for (String s : p.get("vals").split(",")) {
+                String[] a = s.split(":", 3);
+                vals.put(a[0], res(new LwM2mPath(a[0]).getResourceId(), a[1], a[2]).getValue());
+            }
+            return response(server.send(reg(p), new WriteCompositeRequest(f, vals), timeout(p)), "/");
+        }
+        case "psk": {
+            SecurityInfo si = SecurityInfo.newPreSharedKeyInfo(p.get("ep"), p.get("id"), unhex(p.get("key")));
+            ("bs".equals(p.get("who")) ? bsSec : dmSec).add(si);
+            return fields("ok", true);
+        }
+        case "x509": {
+            SecurityInfo si = SecurityInfo.newX509CertInfo(p.get("ep"));
+            ("bs".equals(p.get("who")) ? bsSec : dmSec).add(si);
+            return fields("ok", true);
+        }
+        case "unsec":
+            ("bs".equals(p.get("who")) ? bsSec : dmSec).remove(p.get("ep"), true);
+            return fields("ok", true);
+        case "bsconfig": {
+            BootstrapConfig c = new BootstrapConfig();
+            c.toDelete = new ArrayList<>(Arrays.asList(p.getOrDefault("delete", "/0,/1").split(",")));
+            int ssid = Integer.parseInt(p.getOrDefault("ssid", "1"));
+            BootstrapConfig.ServerConfig sc = new BootstrapConfig.ServerConfig();
+            sc.shortId = ssid;
+            sc.lifetime = Integer.parseInt(p.getOrDefault("lifetime", "300"));
+            sc.binding = EnumSet.noneOf(BindingMode.class);
+            for (char b : p.getOrDefault("binding", "U").toCharArray()) sc.binding.add(BindingMode.valueOf(String.valueOf(b)));
+            c.servers.put(0, sc);
+            BootstrapConfig.ServerSecurity ss = new BootstrapConfig.ServerSecurity();
+            ss.uri = p.get("uri");
+            ss.serverId = ssid;
+            String mode = p.getOrDefault("mode", "nosec");
+            if (mode.equals("psk")) {
+                ss.securityMode = SecurityMode.PSK;
+                ss.publicKeyOrId = p.get("id").getBytes(StandardCharsets.UTF_8);
+                ss.secretKey = unhex(p.get("key"));
+            } else if (mode.equals("x509")) {
+                ss.securityMode = SecurityMode.X509;
+                ss.publicKeyOrId = Files.readAllBytes(Paths.get(p.get("cert")));
+                ss.secretKey = Files.readAllBytes(Paths.get(p.get("pkey")));
+                ss.serverPublicKey = Files.readAllBytes(Paths.get(p.get("scert")));
+                if (p.containsKey("usage")) ss.certificateUsage = CertificateUsage.fromCode(Integer.parseInt(p.get("usage")));
+            } else {
+                ss.securityMode = SecurityMode.NO_SEC;
+            }
+            c.security.put(1, ss);
+            if (p.containsKey("fmt")) c.contentFormat = format(p.get("fmt"));
+            bsConfigs.add(p.get("ep"), c);
+            return fields("ok", true, "config", String.valueOf(c));
+        }
+        default:
+            throw new IllegalArgumentException("unknown operation " + op);
+        }
+    }
+
+    // MARK: - Start
+
+    static X509Certificate loadCert(String f) throws Exception {
+        try (InputStream in = new FileInputStream(f)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    static PrivateKey loadKey(String f) throws Exception {
+        return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(Paths.get(f))));
+    }
+
+    static int port(URI uri) { return uri == null ? -1 : uri.getPort(); }
+
+    public static void main(String[] argv) throws Exception {
+        Map<String, String> a = new HashMap<>();
+        for (int i = 0; i + 1 < argv.length; i += 2) {
+            if (!argv[i].startsWith("--")) throw new IllegalArgumentException("bad argument " + argv[i]);
+            a.put(argv[i].substring(2), argv[i + 1]);
+        }
+        String host = a.getOrDefault("host", "127.0.0.1");
+        String cert = a.get("cert"), key = a.get("key"), ca = a.get("ca");
+
+        LeshanServerBuilder builder = new LeshanServerBuilder();
+        builder.setObjectModelProvider(new VersionedModelProvider(ObjectLoader.loadAllDefault()));
+        builder.setSecurityStore(dmSec);
+        if (cert != null) {
+            builder.setPrivateKey(loadKey(key));
+            builder.setCertificateChain(new X509Certificate[] { loadCert(cert) });
+            builder.setTrustedCertificates(new java.security.cert.Certificate[] { loadCert(ca) });
+        }
+        CaliforniumServerEndpointsProvider.Builder eb = new CaliforniumServerEndpointsProvider.Builder(
+                new CoapServerProtocolProvider(), new CoapsServerProtocolProvider());
+        eb.setConfiguration(eb.createDefaultConfiguration());
+        eb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("dm-coap", "0"))), Protocol.COAP);
+        eb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("dm-coaps", "0"))), Protocol.COAPS);
+        builder.setEndpointsProviders(eb.build());
+        server = builder.build();
+        server.getRegistrationService().addListener(new RegistrationListener() {
+            public void registered(Registration r, Registration prev, Collection<Observation> obs) {
+                ev("registered", r.getEndpoint(), regInfo(r));
+            }
+            public void updated(RegistrationUpdate u, Registration r, Registration prev) {
+                List<String> links = null;
+                if (u.getObjectLinks() != null) {
+                    links = new ArrayList<>();
+                    for (Link l : u.getObjectLinks()) links.add(l.toCoreLinkFormat());
+                }
+                Map<String, Object> f = regInfo(r);
+                f.put("update-lt", u.getLifeTimeInSec());
+                f.put("update-binding", u.getBindingMode() == null ? null : String.valueOf(u.getBindingMode()));
+                f.put("update-links", links);
+                ev("updated", r.getEndpoint(), f);
+            }
+            public void unregistered(Registration r, Collection<Observation> obs, boolean expired, Registration n) {
+                ev("unregistered", r.getEndpoint(), fields("id", r.getId(), "expired", expired));
+            }
+        });
+        server.getObservationService().addListener(new ObservationListener() {
+            public void newObservation(Observation o, Registration r) { ev("observation", r.getEndpoint(), fields("text", String.valueOf(o))); }
+            public void cancelled(Observation o) { ev("observation-cancelled", null, fields("text", String.valueOf(o))); }
+            public void onResponse(SingleObservation o, Registration r, ObserveResponse resp) {
+                Map<String, Object> f = response(resp, o.getPath().toString());
+                f.put("path", o.getPath().toString());
+                ev("notify", r.getEndpoint(), f);
+            }
+            public void onResponse(CompositeObservation o, Registration r, ObserveCompositeResponse resp) {
+                Map<String, Object> f = response(resp, "/");
+                f.put("paths", String.valueOf(o.getPaths()));
+                ev("notify-composite", r.getEndpoint(), f);
+            }
+            public void onError(Observation o, Registration r, Exception e) {
+                ev("observation-error", r == null ? null : r.getEndpoint(), fields("text", String.valueOf(o), "error", String.valueOf(e)));
+            }
+        });
+
+        LeshanBootstrapServerBuilder bb = new LeshanBootstrapServerBuilder();
+        bb.setObjectModelProvider(new VersionedBootstrapModelProvider(ObjectLoader.loadAllDefault()));
+        bb.setConfigStore(bsConfigs);
+        bb.setSecurityStore(new BootstrapSecurityStoreAdapter(bsSec));
+        if (cert != null) {
+            bb.setPrivateKey(loadKey(key));
+            bb.setCertificateChain(new X509Certificate[] { loadCert(cert) });
+            bb.setTrustedCertificates(new java.security.cert.Certificate[] { loadCert(ca) });
+        }
+        CaliforniumBootstrapServerEndpointsProvider.Builder beb = new CaliforniumBootstrapServerEndpointsProvider.Builder(
+                new CoapBootstrapServerProtocolProvider(), new CoapsBootstrapServerProtocolProvider());
+        beb.setConfiguration(beb.createDefaultConfiguration());
+        beb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("bs-coap", "0"))), Protocol.COAP);
+        beb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("bs-coaps", "0"))), Protocol.COAPS);
+        bb.setEndpointsProviders(beb.build());
+        bsServer = bb.build();
+        bsServer.addListener(new BootstrapSessionListener() {
+            public void sessionInitiated(BootstrapRequest r, LwM2mPeer c) { ev("bs-initiated", r.getEndpointName(), fields("peer", String.valueOf(c))); }
+            public void unAuthorized(BootstrapRequest r, LwM2mPeer c) { ev("bs-unauthorized", r.getEndpointName(), fields("peer", String.valueOf(c))); }
+            public void authorized(BootstrapSession s) { ev("bs-authorized", s.getEndpoint(), null); }
+            public void noConfig(BootstrapSession s) { ev("bs-noconfig", s.getEndpoint(), null); }
+            public void sendRequest(BootstrapSession s, DownlinkBootstrapRequest<? extends LwM2mResponse> r) {
+                ev("bs-send", s.getEndpoint(), fields("request", String.valueOf(r)));
+            }
+            public void onResponseSuccess(BootstrapSession s, DownlinkBootstrapRequest<? extends LwM2mResponse> r, LwM2mResponse resp) {
+                Map<String, Object> f = response(resp, "/");
+                f.put("request", String.valueOf(r));
+                ev("bs-response", s.getEndpoint(), f);
+            }
+            public void onResponseError(BootstrapSession s, DownlinkBootstrapRequest<? extends LwM2mResponse> r, LwM2mResponse resp) {
+                Map<String, Object> f = response(resp, "/");
+                f.put("request", String.valueOf(r));
+                ev("bs-error-response", s.getEndpoint(), f);
+            }
+            public void onRequestFailure(BootstrapSession s, DownlinkBootstrapRequest<? extends LwM2mResponse> r, Throwable t) {
+                ev("bs-failure", s.getEndpoint(), fields("request", String.valueOf(r), "error", String.valueOf(t)));
+            }
+            public void end(BootstrapSession s) { ev("bs-end", s.getEndpoint(), null); }
+            public void failed(BootstrapSession s, BootstrapFailureCause c) { ev("bs-failed", s.getEndpoint(), fields("cause", String.valueOf(c))); }
+        });
+
+        server.start();
+        bsServer.start();
+        Map<String, Object> ready = new LinkedHashMap<>();
+        for (Protocol pr : new Protocol[] { Protocol.COAP, Protocol.COAPS }) {
+            CaliforniumServerEndpoint dm = (CaliforniumServerEndpoint) server.getEndpoint(pr);
+            CaliforniumBootstrapServerEndpoint bs = (CaliforniumBootstrapServerEndpoint) bsServer.getEndpoint(pr);
+            dm.getCoapEndpoint().addInterceptor(interceptor("DM-" + pr.getUriScheme()));
+            bs.getCoapEndpoint().addInterceptor(interceptor("BS-" + pr.getUriScheme()));
+            ready.put("dm-" + pr.getUriScheme(), dm.getCoapEndpoint().getAddress().getPort());
+            ready.put("bs-" + pr.getUriScheme(), bs.getCoapEndpoint().getAddress().getPort());
+        }
+
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(a.getOrDefault("http", "0"))), 0);
+        http.setExecutor(Executors.newFixedThreadPool(8));
+        http.createContext("/", x -> {
+            String op = x.getRequestURI().getPath().substring(1);
+            Map<String, String> p = query(x);
+            int status = 200;
+            Object result;
+            try {
+                result = handle(op, p);
+            } catch (Throwable t) {
+                StringWriter sw = new StringWriter();
+                t.printStackTrace(new PrintWriter(sw));
+                result = fields("exception", sw.toString());
+                status = 500;
+            }
+            if (!op.equals("events")) out("API " + op + " " + p + " -> " + JSON.writeValueAsString(result));
+            byte[] b = JSON.writeValueAsBytes(result);
+            x.getResponseHeaders().add("Content-Type", "application/json");
+            x.sendResponseHeaders(status, b.length);
+            x.getResponseBody().write(b);
+            x.close();
+        });
+        http.start();
+        ready.put("http", http.getAddress().getPort());
+        out("READY " + JSON.writeValueAsString(ready));
+    }
+}
