@@ -55,7 +55,7 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  * Control API (GET, query parameters; answers are JSON objects):
  *   /events?from=N[&ep=E]     events from index N (registrations, bootstrap steps, notifications)
  *   /clients                  the current registrations
- *   /read?ep&path[&format]    format: TLV SENML_JSON SENML_CBOR JSON LWM2M_CBOR TEXT OPAQUE
+ *   /read?ep&path[&format]    format: TLV SENML_JSON SENML_CBOR JSON (LwM2M JSON) TEXT OPAQUE CBOR
  *   /discover?ep&path         /wattr?ep&path&q=pmin=1&pmax=5
  *   /write?ep&path&type&value (resource) | &res=ID:TYPE:VALUE,... [&mode=update] (instance)
  *   /exec?ep&path[&args]      /create?ep&path&res=...[&inst=N]   /delete?ep&path
@@ -76,6 +76,8 @@ public class LeshanHarness {
     static final InMemorySecurityStore dmSec = new InMemorySecurityStore();
     static final InMemorySecurityStore bsSec = new InMemorySecurityStore();
     static final InMemoryBootstrapConfigStore bsConfigs = new InMemoryBootstrapConfigStore();
+    /** Every object model version Leshan ships (objects 0-7, 21), the server's model source. */
+    static final VersionedModelProvider models = new VersionedModelProvider(ObjectLoader.loadAllDefault());
 
     // MARK: - Output
 
@@ -248,8 +250,12 @@ public class LeshanHarness {
         List<String> links = new ArrayList<>();
         for (Link l : r.getObjectLinks()) links.add(l.toCoreLinkFormat());
         Map<String, String> versions = new TreeMap<>();
-        for (Map.Entry<Integer, LwM2m.Version> e : r.getSupportedObject().entrySet())
+        List<String> unknown = new ArrayList<>();
+        LwM2mModel model = models.getObjectModel(r);
+        for (Map.Entry<Integer, LwM2m.Version> e : r.getSupportedObject().entrySet()) {
             versions.put(String.valueOf(e.getKey()), String.valueOf(e.getValue()));
+            if (model.getObjectModel(e.getKey()) == null) unknown.add(e.getKey() + "@" + e.getValue());
+        }
         List<String> formats = new ArrayList<>();
         for (ContentFormat f : r.getSupportedContentFormats()) formats.add(f.getName());
         Collections.sort(formats);
@@ -258,7 +264,7 @@ public class LeshanHarness {
         return fields("id", r.getId(), "lt", r.getLifeTimeInSec(), "binding", binding, "queue", r.getQueueMode(),
                 "lwm2m", String.valueOf(r.getLwM2mVersion()), "peer", String.valueOf(r.getClientTransportData()),
                 "identity", String.valueOf(r.getClientTransportData().getIdentity()), "root", r.getRootPath(),
-                "formats", formats, "versions", versions, "links", links);
+                "formats", formats, "versions", versions, "unknown-models", unknown, "links", links);
     }
 
     // MARK: - Requests
@@ -278,7 +284,10 @@ public class LeshanHarness {
 
     static ContentFormat format(String s) {
         if (s == null || s.isEmpty()) return null;
-        return ContentFormat.fromName(s);
+        ContentFormat f = ContentFormat.fromName(s);
+        if (f == null) throw new IllegalArgumentException("unknown content format " + s + " (Leshan 2.0.0-M18 knows "
+                + Arrays.toString(ContentFormat.knownContentFormat) + ")");
+        return f;
     }
 
     static Registration reg(Map<String, String> p) {
@@ -476,7 +485,7 @@ public class LeshanHarness {
         String cert = a.get("cert"), key = a.get("key"), ca = a.get("ca");
 
         LeshanServerBuilder builder = new LeshanServerBuilder();
-        builder.setObjectModelProvider(new VersionedModelProvider(ObjectLoader.loadAllDefault()));
+        builder.setObjectModelProvider(models);
         builder.setSecurityStore(dmSec);
         if (cert != null) {
             builder.setPrivateKey(loadKey(key));

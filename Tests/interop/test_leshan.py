@@ -1,0 +1,279 @@
+"""``lwm2m-agentd --config`` against Eclipse Leshan 2.0.0-M18 (bootstrap server and LwM2M server)
+over plain CoAP: bootstrap → register, Read of the Device object in every format Leshan offers,
+Write, Execute, Discover, Write-Attributes + Observe, Read-/Observe-/Write-Composite, Create and
+Delete on /2, De-register on SIGTERM. One Leshan process serves the whole session
+(leshan_server.py); every test has its own endpoint name and its own agent.
+
+DTLS (PSK, X.509): test_leshan_dtls.py. Issue 10's defects as Leshan shows them:
+test_leshan_defects.py. How to run: docs/leshan.md.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from leshan_agent import LIFETIME, prepare
+from leshan_server import ep, leshan  # noqa: F401 (fixtures)
+
+# Leshan 2.0.0-M18's names of the multi-value formats, with the Content-Format the agent must
+# answer in. (Leshan has no LwM2M CBOR (11544): it cannot ask for it.)
+MULTI_VALUE_FORMATS = {"TLV": 11542, "SENML_JSON": 110, "SENML_CBOR": 112, "JSON": 11543}
+# Device resources that change between two reads: current time, free memory, memory total is fixed
+# but the others are read live.
+VOLATILE = {"/3/0/10", "/3/0/13", "/3/0/21"}
+
+
+def register(leshan, ep, start_agent, tmp_path, **options):
+    """Bootstraps the agent from Leshan and waits for its registration; returns (agent, registration)."""
+    since = leshan.mark()
+    agent = start_agent(prepare(leshan, tmp_path, ep, **options))
+    leshan.wait_event("bs-end", ep, since=since)
+    registration = leshan.wait_event("registered", ep, since=since)
+    return agent, registration
+
+
+def ok(reply: dict, code: str) -> dict:
+    assert reply["code"] == code, reply
+    return reply
+
+
+def test_bootstrap_register_and_deregister_on_sigterm(leshan, ep, start_agent, tmp_path):
+    since = leshan.mark()
+    agent, registration = register(leshan, ep, start_agent, tmp_path)
+    # The bootstrap session as Leshan saw it: every command answered with success, Finish 2.04.
+    session = leshan.events(ep, since=since)
+    errors = [e for e in session if e["kind"] in ("bs-error-response", "bs-failure", "bs-failed")]
+    assert not errors, errors
+    finish = [e for e in session if e["kind"] == "bs-response" and e["request"].startswith("BootstrapFinish")]
+    assert finish and finish[0]["code"] == "CHANGED", session
+    assert registration["lwm2m"] == "1.1" and registration["lt"] == LIFETIME, registration
+    assert registration["binding"] == ["U"] and registration["queue"] is False, registration
+    assert "</3/0>" in registration["links"] and "</1/0>" in registration["links"], registration
+    assert not any(link.startswith("</0") for link in registration["links"]), registration  # TS: never /0
+    assert leshan.client(ep)["id"] == registration["id"]
+    agent.wait_for(rf"server 1: registered at /rd/{registration['id']}, lifetime {LIFETIME} s")
+
+    assert agent.stop() == 0
+    gone = leshan.wait_event("unregistered", ep, since=since)
+    assert gone["id"] == registration["id"] and gone["expired"] is False, gone
+    assert leshan.client(ep) is None
+    assert "server 1: de-registered" in agent.stderr()
+
+
+def test_read_the_device_in_every_format_leshan_offers(leshan, ep, start_agent, tmp_path):
+    register(leshan, ep, start_agent, tmp_path)
+    contents = {}
+    for name, code in MULTI_VALUE_FORMATS.items():
+        reply = ok(leshan.call("read", ep=ep, path="/3/0", format=name), "CONTENT")
+        assert reply["ct"] == code, (name, reply)
+        assert reply["node"] == "LwM2mObjectInstance", reply
+        content, types = reply["content"], reply["types"]
+        assert content["/3/0/17"] == "Gateway", (name, content)  # device type
+        assert content["/3/0/16"] == "U", (name, content)  # supported binding
+        assert content["/3/0/3"][:1].isdigit(), (name, content)  # firmware version: the agent's
+        assert content["/3/0/14"].startswith(("+", "-")) and content["/3/0/15"], (name, content)
+        # Leshan decoded each value with the Device model's type.
+        assert types["/3/0/13"] == "TIME" and abs(content["/3/0/13"] - time.time()) < 120, (name, content)
+        assert types["/3/0/9"] == "INTEGER" and 0 <= content["/3/0/9"] <= 100, (name, content)
+        assert types["/3/0/17"] == "STRING" and types["/3/0/6/0"] == "INTEGER", (name, types)
+        contents[name] = {path: value for path, value in content.items() if path not in VOLATILE}
+    reference = contents["TLV"]
+    for name, content in contents.items():
+        assert content == reference, f"{name} differs from TLV: {content} != {reference}"
+
+    # Single resources: TEXT, and the multi-value formats also carry one value.
+    for path, expected in (("/3/0/17", "Gateway"), ("/3/0/9", reference["/3/0/9"]), ("/3/0/16", "U")):
+        reply = ok(leshan.call("read", ep=ep, path=path, format="TEXT"), "CONTENT")
+        assert reply["ct"] == 0 and reply["content"] == {path: expected}, reply
+        for name, code in MULTI_VALUE_FORMATS.items():
+            reply = ok(leshan.call("read", ep=ep, path=path, format=name), "CONTENT")
+            assert reply["ct"] == code and reply["content"] == {path: expected}, (name, reply)
+    reply = ok(leshan.call("read", ep=ep, path="/3/0/13", format="TEXT"), "CONTENT")
+    assert reply["types"] == {"/3/0/13": "TIME"} and abs(reply["content"]["/3/0/13"] - time.time()) < 120, reply
+    # A multi-instance resource and a whole object.
+    reply = ok(leshan.call("read", ep=ep, path="/3/0/6", format="SENML_CBOR"), "CONTENT")
+    assert reply["content"] == {"/3/0/6/0": reference["/3/0/6/0"]}, reply
+    reply = ok(leshan.call("read", ep=ep, path="/3", format="TLV"), "CONTENT")
+    assert reply["content"]["/3/0/17"] == "Gateway", reply
+    # Nonexistent targets.
+    ok(leshan.call("read", ep=ep, path="/3/1", format="TLV"), "NOT_FOUND")
+    ok(leshan.call("read", ep=ep, path="/3/0/20", format="TLV"), "NOT_FOUND")
+
+
+@pytest.mark.xfail(strict=True, reason="the agent does not serve plain CBOR (Content-Format 60), which LwM2M 1.1 "
+                                       "defines for single values and Leshan offers; not in issue 10's list")
+def test_read_single_values_as_plain_cbor(leshan, ep, start_agent, tmp_path):
+    register(leshan, ep, start_agent, tmp_path)
+    reply = leshan.call("read", ep=ep, path="/3/0/17", format="CBOR")
+    assert reply["code"] == "CONTENT" and reply["ct"] == 60 and reply["content"] == {"/3/0/17": "Gateway"}, reply
+
+
+@pytest.mark.xfail(strict=True, reason="/3/0/13 Current Time (and /3/0/10 Memory Free) of lwm2m-agentd --config are "
+                                       "read once at start (SystemDevice.make) and never advance; not in issue 10's list")
+def test_current_time_advances(leshan, ep, start_agent, tmp_path):
+    register(leshan, ep, start_agent, tmp_path)
+    before = ok(leshan.call("read", ep=ep, path="/3/0/13", format="TEXT"), "CONTENT")["content"]["/3/0/13"]
+    time.sleep(2.5)
+    after = ok(leshan.call("read", ep=ep, path="/3/0/13", format="TEXT"), "CONTENT")["content"]["/3/0/13"]
+    assert 2 <= after - before <= 10, (before, after)
+
+
+def test_write_in_every_format_then_partial_update(leshan, ep, start_agent, tmp_path):
+    register(leshan, ep, start_agent, tmp_path)
+    for index, name in enumerate(["TLV", "SENML_JSON", "SENML_CBOR", "JSON", "TEXT"]):
+        offset = f"+0{index + 1}:00"
+        ok(leshan.call("write", ep=ep, path="/3/0/14", type="s", value=offset, format=name), "CHANGED")
+        reply = ok(leshan.call("read", ep=ep, path="/3/0/14", format="TEXT"), "CONTENT")
+        assert reply["content"] == {"/3/0/14": offset}, (name, reply)
+    # Partial update of the instance (POST /3/0): two resources at once, the others untouched.
+    ok(leshan.call("write", ep=ep, path="/3/0", mode="update", format="TLV",
+                   res="14:s:-03:30,15:s:America/St_Johns"), "CHANGED")
+    content = ok(leshan.call("read", ep=ep, path="/3/0", format="SENML_JSON"), "CONTENT")["content"]
+    assert content["/3/0/14"] == "-03:30" and content["/3/0/15"] == "America/St_Johns", content
+    assert content["/3/0/17"] == "Gateway", content
+    # Read-only resources refuse a Write: 4.05.
+    ok(leshan.call("write", ep=ep, path="/3/0/17", type="s", value="Toaster"), "METHOD_NOT_ALLOWED")
+    # A Write the server makes to its own lifetime reaches the registration: Update with lt.
+    since = leshan.mark()
+    ok(leshan.call("write", ep=ep, path="/1/0/1", type="i", value=240), "CHANGED")
+    update = leshan.wait_event("updated", ep, since=since)
+    assert update["update-lt"] == 240 and update["lt"] == 240, update
+
+
+def test_execute(leshan, ep, start_agent, tmp_path):
+    agent, registration = register(leshan, ep, start_agent, tmp_path)
+    # Registration Update Trigger: an Update follows at once.
+    since = leshan.mark()
+    ok(leshan.call("exec", ep=ep, path="/1/0/8"), "CHANGED")
+    update = leshan.wait_event("updated", ep, since=since, timeout=10)
+    assert update["id"] == registration["id"], update
+    # Reset Error Code.
+    ok(leshan.call("exec", ep=ep, path="/3/0/12"), "CHANGED")
+    assert ok(leshan.call("read", ep=ep, path="/3/0/11", format="TLV"), "CONTENT")["content"] == {"/3/0/11/0": 0}
+    # Not executable: 4.05; nonexistent: 4.04.
+    ok(leshan.call("exec", ep=ep, path="/3/0/17"), "METHOD_NOT_ALLOWED")
+    ok(leshan.call("exec", ep=ep, path="/3/1/12"), "NOT_FOUND")
+    assert agent.alive()
+
+
+def test_discover_and_write_attributes(leshan, ep, start_agent, tmp_path):
+    register(leshan, ep, start_agent, tmp_path)
+    links = ok(leshan.call("discover", ep=ep, path="/3/0"), "CONTENT")["links"]
+    assert links[0] == "</3/0>", links
+    for resource in (0, 3, 9, 13, 14, 15, 16, 17):
+        assert f"</3/0/{resource}>" in links, links
+    assert "</3/0/6>;dim=1" in links, links
+    objects = ok(leshan.call("discover", ep=ep, path="/3"), "CONTENT")["links"]
+    assert "</3/0>" in objects, objects
+
+    ok(leshan.call("wattr", ep=ep, path="/3/0/9", q="pmin=10&pmax=60&gt=50"), "CHANGED")
+    ok(leshan.call("wattr", ep=ep, path="/3/0", q="pmax=300"), "CHANGED")
+    links = ok(leshan.call("discover", ep=ep, path="/3/0/9"), "CONTENT")["links"]
+    assert len(links) == 1 and all(a in links[0] for a in ("pmin=10", "pmax=60", "gt=50")), links
+    links = ok(leshan.call("discover", ep=ep, path="/3/0"), "CONTENT")["links"]
+    assert "pmax=300" in links[0], links
+    # gt on a string resource is refused (numeric only).
+    ok(leshan.call("wattr", ep=ep, path="/3/0/17", q="gt=5"), "BAD_REQUEST")
+
+
+def test_write_attributes_and_observe(leshan, ep, start_agent, tmp_path):
+    register(leshan, ep, start_agent, tmp_path)
+    # pmax 2 on a value that does not change: a notification every 2 s (pmin 1 holds them apart).
+    ok(leshan.call("wattr", ep=ep, path="/3/0/9", q="pmin=1&pmax=2"), "CHANGED")
+    since = leshan.mark()
+    first = ok(leshan.call("observe", ep=ep, path="/3/0/9", format="TEXT"), "CONTENT")
+    assert first["types"] == {"/3/0/9": "INTEGER"}, first
+    notifications = [leshan.wait_event("notify", ep, since=since, count=n, timeout=10,
+                                       where=lambda e: e["path"] == "/3/0/9") for n in (1, 2, 3)]
+    assert all(n["content"] == first["content"] for n in notifications), notifications
+    spacing = [b["time"] - a["time"] for a, b in zip(notifications, notifications[1:])]
+    assert all(1.5 <= gap <= 3.5 for gap in spacing), spacing
+    assert leshan.call("cancel", ep=ep, path="/3/0/9")["cancelled"] == 1
+    # A value a server writes is notified to the observer (Write → notification).
+    since = leshan.mark()
+    ok(leshan.call("observe", ep=ep, path="/3/0/15", format="SENML_CBOR"), "CONTENT")
+    ok(leshan.call("write", ep=ep, path="/3/0/15", type="s", value="Europe/Paris"), "CHANGED")
+    notification = leshan.wait_event("notify", ep, since=since, timeout=10, where=lambda e: e["path"] == "/3/0/15")
+    assert notification["content"] == {"/3/0/15": "Europe/Paris"} and notification["ct"] == 112, notification
+    # Observing an instance: its notification carries the whole instance.
+    since = leshan.mark()
+    ok(leshan.call("observe", ep=ep, path="/3/0", format="TLV"), "CONTENT")
+    ok(leshan.call("write", ep=ep, path="/3/0/14", type="s", value="+09:00"), "CHANGED")
+    notification = leshan.wait_event("notify", ep, since=since, timeout=10,
+                                     where=lambda e: e["path"] == "/3/0" and e["content"].get("/3/0/14") == "+09:00")
+    assert notification["content"]["/3/0/17"] == "Gateway", notification
+
+
+def test_composite_read_write_and_observe(leshan, ep, start_agent, tmp_path):
+    register(leshan, ep, start_agent, tmp_path)
+    paths = "/3/0/17,/3/0/14,/1/0/1"
+    for name, code in (("SENML_JSON", 110), ("SENML_CBOR", 112)):
+        reply = ok(leshan.call("rcomp", ep=ep, paths=paths, format=name), "CONTENT")
+        assert reply["ct"] == code, reply
+        content = reply["content"]
+        assert content["/3/0/17"] == "Gateway" and content["/1/0/1"] == LIFETIME, (name, content)
+        assert set(content) == {"/3/0/17", "/3/0/14", "/1/0/1"}, (name, content)
+    # A whole instance inside a composite read.
+    content = ok(leshan.call("rcomp", ep=ep, paths="/3/0,/1/0/1", format="SENML_CBOR"), "CONTENT")["content"]
+    assert content["/3/0/17"] == "Gateway" and "/3/0/9" in content and content["/1/0/1"] == LIFETIME, content
+
+    for name, offset in (("SENML_JSON", "+05:00"), ("SENML_CBOR", "+05:30")):
+        ok(leshan.call("wcomp", ep=ep, vals=f"/3/0/14:s:{offset},/3/0/15:s:Asia/Kolkata", format=name), "CHANGED")
+        content = ok(leshan.call("rcomp", ep=ep, paths="/3/0/14,/3/0/15", format=name), "CONTENT")["content"]
+        assert content == {"/3/0/14": offset, "/3/0/15": "Asia/Kolkata"}, (name, content)
+    # Whole or nothing: one read-only resource in it, nothing is written.
+    reply = leshan.call("wcomp", ep=ep, vals="/3/0/14:s:+07:00,/3/0/17:s:Toaster", format="SENML_CBOR")
+    assert not reply["ok"], reply
+    content = ok(leshan.call("rcomp", ep=ep, paths="/3/0/14,/3/0/17", format="SENML_CBOR"), "CONTENT")["content"]
+    assert content == {"/3/0/14": "+05:30", "/3/0/17": "Gateway"}, content
+
+    since = leshan.mark()
+    ok(leshan.call("ocomp", ep=ep, paths="/3/0/14,/3/0/15", format="SENML_CBOR"), "CONTENT")
+    ok(leshan.call("wcomp", ep=ep, vals="/3/0/14:s:-01:00,/3/0/15:s:Atlantic/Azores", format="SENML_CBOR"), "CHANGED")
+    notification = leshan.wait_event("notify-composite", ep, since=since, timeout=10,
+                                     where=lambda e: e["content"].get("/3/0/14") == "-01:00")
+    assert notification["content"] == {"/3/0/14": "-01:00", "/3/0/15": "Atlantic/Azores"}, notification
+    assert leshan.call("ccancel", ep=ep, paths="/3/0/14,/3/0/15")["cancelled"] == 1
+
+
+def test_create_and_delete_an_access_control_instance(leshan, ep, start_agent, tmp_path):
+    agent, _ = register(leshan, ep, start_agent, tmp_path)
+    # An ACL instance for /3/0 owned by server 1 (resource 2, the ACL itself, left empty).
+    since = leshan.mark()
+    reply = ok(leshan.call("create", ep=ep, path="/2", inst=7, res="0:i:3,1:i:0,3:i:1"), "CREATED")
+    assert reply["location"] in ("2/7", "/2/7"), reply
+    content = ok(leshan.call("read", ep=ep, path="/2/7", format="TLV"), "CONTENT")["content"]
+    assert content["/2/7/0"] == 3 and content["/2/7/1"] == 0 and content["/2/7/3"] == 1, content
+    # A new instance changes the object links: the agent sends an Update with them.
+    update = leshan.wait_event("updated", ep, since=since, timeout=10, where=lambda e: e["update-links"])
+    assert "</2/7>" in update["update-links"], update
+    # Creating it again: 4.00 (existing instance).
+    ok(leshan.call("create", ep=ep, path="/2", inst=7, res="0:i:3,1:i:0,3:i:1"), "BAD_REQUEST")
+    # Still one server: the ACL does not restrict it.
+    ok(leshan.call("read", ep=ep, path="/3/0/17", format="TEXT"), "CONTENT")
+
+    since = leshan.mark()
+    ok(leshan.call("delete", ep=ep, path="/2/7"), "DELETED")
+    ok(leshan.call("read", ep=ep, path="/2/7", format="TLV"), "NOT_FOUND")
+    ok(leshan.call("delete", ep=ep, path="/2/7"), "NOT_FOUND")
+    update = leshan.wait_event("updated", ep, since=since, timeout=10, where=lambda e: e["update-links"])
+    assert "</2/7>" not in update["update-links"], update
+    # The Device instance cannot be deleted.
+    assert leshan.call("delete", ep=ep, path="/3/0")["code"] in ("METHOD_NOT_ALLOWED", "UNAUTHORIZED", "BAD_REQUEST")
+    ok(leshan.call("read", ep=ep, path="/3/0/17", format="TEXT"), "CONTENT")
+    assert agent.alive()
+
+
+def test_restart_registers_without_bootstrapping(leshan, ep, start_agent, tmp_path):
+    since = leshan.mark()
+    agent, first = register(leshan, ep, start_agent, tmp_path)
+    assert agent.stop() == 0
+    leshan.wait_event("unregistered", ep, since=since)
+    restart = leshan.mark()
+    agent = start_agent(tmp_path / "agent.conf", name="agentd-restarted")
+    second = leshan.wait_event("registered", ep, since=restart)
+    assert second["id"] != first["id"] and second["lt"] == LIFETIME, second
+    assert not leshan.events(ep, kind="bs-initiated", since=restart), "the restart bootstrapped again"
+    ok(leshan.call("read", ep=ep, path="/3/0/17", format="TEXT"), "CONTENT")
