@@ -203,7 +203,8 @@ class SharedProcView:
 
 def start_leshan(workdir: Path, classes: Path, cp: str, pki: Path) -> Leshan:
     argv = ["java", *JVM_FLAGS, "-cp", os.pathsep.join([str(classes), cp]), "LeshanHarness",
-            "--cert", pki / "leshan-server.pem", "--key", pki / "leshan-server.key.der", "--ca", pki / "ca.pem"]
+            "--cert", pki / "leshan-server.pem", "--key", pki / "leshan-server.key.der", "--ca", pki / "ca.pem",
+            "--parent", os.getpid()]
     proc = Proc("leshan", argv, workdir)
     try:
         match = proc.wait_for(r"READY (\{.*\})", stream="stdout", timeout=START_TIMEOUT)

@@ -46,11 +46,12 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  * control API that answers JSON.
  *
  * Usage: java LeshanHarness [--host H] [--dm-coap P] [--dm-coaps P] [--bs-coap P] [--bs-coaps P]
- *        [--http P] [--cert FILE --key FILE --ca FILE]
+ *        [--http P] [--cert FILE --key FILE --ca FILE] [--parent PID]
  * Every port defaults to 0 (the system picks a free one); once everything listens the harness
  * prints one line {@code READY {"dm-coap":..,"dm-coaps":..,"bs-coap":..,"bs-coaps":..,"http":..}}
  * on stdout. --cert/--key/--ca: the X.509 identity of both servers (PEM or DER certificate,
- * PKCS#8 DER EC key) and the CA client certificates must chain to.
+ * PKCS#8 DER EC key) and the CA client certificates must chain to. --parent: exit when that
+ * process is gone.
  *
  * Control API (GET, query parameters; answers are JSON objects):
  *   /events?from=N[&ep=E]     events from index N (registrations, bootstrap steps, notifications)
@@ -615,5 +616,22 @@ public class LeshanHarness {
         http.start();
         ready.put("http", http.getAddress().getPort());
         out("READY " + JSON.writeValueAsString(ready));
+
+        // --parent PID: exit when the test session that started us is gone (even if it was killed
+        // before it could stop us), so no JVM outlives its tests.
+        if (a.containsKey("parent")) {
+            long parent = Long.parseLong(a.get("parent"));
+            ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "parent-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            watch.scheduleAtFixedRate(() -> {
+                if (!ProcessHandle.of(parent).map(ProcessHandle::isAlive).orElse(false)) {
+                    out("parent " + parent + " is gone: exiting");
+                    Runtime.getRuntime().halt(0);
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+        }
     }
 }
