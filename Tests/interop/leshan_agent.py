@@ -13,13 +13,15 @@ PSK_BS_KEY = "000102030405060708090a0b0c0d0e0f"
 PSK_DM_KEY = "f0e0d0c0b0a090807060504030201000"
 
 
-def agent_config(tmp_path: Path, ep: str, bootstrap: dict, servers: dict[int, dict] | None = None, **agent) -> Path:
-    """An agent file with endpoint name ``ep``, the ``[bootstrap]`` account ``bootstrap`` and
-    optional factory ``[server N]`` accounts."""
+def agent_config(tmp_path: Path, ep: str, bootstrap: dict | None, servers: dict[int, dict] | None = None,
+                 **agent) -> Path:
+    """An agent file with endpoint name ``ep``, the ``[bootstrap]`` account ``bootstrap`` (none
+    when None) and optional factory ``[server N]`` accounts."""
     config = write_config(tmp_path, endpoint_name=ep, dtls_timeout_min=0.5, dtls_timeout_max=2, servers=servers,
                           **agent)
-    text = config.read_text() + "\n[bootstrap]\n" + "".join(f"{k} = {v}\n" for k, v in bootstrap.items())
-    config.write_text(text)
+    if bootstrap is not None:
+        text = config.read_text() + "\n[bootstrap]\n" + "".join(f"{k} = {v}\n" for k, v in bootstrap.items())
+        config.write_text(text)
     return config
 
 

@@ -163,6 +163,18 @@ class Leshan:
                 raise LeshanError(f"Leshan: {count} x {kind} of {ep} not seen within {timeout}s; events of {ep}: {seen}")
             time.sleep(0.05)
 
+    def output_mark(self) -> int:
+        """Where Leshan's output is now: ``errors_sent(since=output_mark())`` looks at later lines."""
+        return self.proc.stdout_path.stat().st_size
+
+    def errors_sent(self, since: int, tag: str = "DM") -> list[str]:
+        """The 4.xx/5.xx responses Leshan's LwM2M server (tag DM) or bootstrap server (BS) sent to
+        clients' requests since ``since`` (an ``output_mark``)."""
+        with open(self.proc.stdout_path, "rb") as f:
+            f.seek(since)
+            text = f.read().decode(errors="replace")
+        return re.findall(rf"^MSG {tag}-coaps? -> \S+ \w+ mid=\d+ tok=\S* [45]\.\d\d .*$", text, re.M)
+
     def client(self, ep: str) -> dict | None:
         for registration in self.call("clients")["clients"]:
             if registration["ep"] == ep:
