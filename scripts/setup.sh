@@ -113,4 +113,15 @@ else
 	log "all Python modules already importable"
 fi
 
+# --- Eclipse Leshan (interop tests) --------------------------------------------
+# Not on any package registry: the jar comes with the shared directory beside the repository
+# (docs/leshan.md). Without it the Leshan tests skip (and fail under CI=true).
+repo=$(cd "$(dirname "$0")/.." && pwd)
+leshan_dir=${LESHAN_DIR:-$repo/../shared/leshan}
+if ls "$leshan_dir"/leshan-*.jar >/dev/null 2>&1; then
+	log "ok       leshan: $(cd "$leshan_dir" && ls leshan-*.jar | tail -n 1)"
+else
+	log "missing  leshan: no leshan-*.jar in $leshan_dir (set LESHAN_DIR; see docs/leshan.md)"
+fi
+
 log "done"

@@ -189,7 +189,7 @@ def test_write_attributes_and_observe(leshan, ep, start_agent, tmp_path):
                                        where=lambda e: e["path"] == "/3/0/9") for n in (1, 2, 3)]
     assert all(n["content"] == first["content"] for n in notifications), notifications
     spacing = [b["time"] - a["time"] for a, b in zip(notifications, notifications[1:])]
-    assert all(1.5 <= gap <= 3.5 for gap in spacing), spacing
+    assert all(1.5 <= gap <= 5.0 for gap in spacing), spacing  # pmax 2 s, slack for a loaded machine
     assert leshan.call("cancel", ep=ep, path="/3/0/9")["cancelled"] == 1
     # A value a server writes is notified to the observer (Write → notification).
     since = leshan.mark()
