@@ -62,6 +62,24 @@ def test_bootstrap_register_and_deregister_on_sigterm(leshan, ep, start_agent, t
     assert "server 1: de-registered" in agent.stderr()
 
 
+def test_bootstrap_with_bootstrap_discover(leshan, ep, start_agent, tmp_path):
+    # Leshan's "auto ID" mode: Bootstrap-Discover on / first, Security instance IDs chosen from it.
+    since = leshan.mark()
+    config = prepare(leshan, tmp_path, ep)
+    assert leshan.call("bsconfig", ep=ep, uri=leshan.dm_uri(), lifetime=LIFETIME, autoid="true", delete="/1")["ok"]
+    start_agent(config)
+    leshan.wait_event("registered", ep, since=since)
+    discover = leshan.wait_event("bs-response", ep, since=since, where=lambda e: e["request"].startswith("Discover"))
+    assert discover["code"] == "CONTENT", discover
+    attributes = discover["link-attributes"]
+    assert attributes["/"] == {"lwm2m": "1.1"}, attributes
+    # The bootstrap account (no ssid, no uri of a management server) and the Device instance.
+    assert "/0/0" in attributes and "ssid" not in attributes["/0/0"], attributes
+    assert "/3/0" in attributes, attributes
+    writes = [e for e in leshan.events(ep, kind="bs-response", since=since) if e["request"].startswith("BootstrapWrite")]
+    assert any("path=/0/1" in e["request"] for e in writes), writes  # a free ID next to the bootstrap account
+
+
 def test_read_the_device_in_every_format_leshan_offers(leshan, ep, start_agent, tmp_path):
     register(leshan, ep, start_agent, tmp_path)
     contents = {}

@@ -1,7 +1,8 @@
 """Issue 10's defects as Eclipse Leshan 2.0.0-M18 shows them, over the wire against
 ``lwm2m-agentd --config``: a server locking itself out with a Create on /1 (defect 2), a server
 deleting its own /1 instance (defect 3), lifetimes and server URIs that are not validated
-(defect 8), registration details a 1.1 server trips on (defect 11).
+(defect 8), registration details a 1.1 server trips on (defect 11), the server URI quoted twice
+in Bootstrap-Discover (defect 12).
 
 Tests that fail on the code this branch started from carry
 ``xfail(strict=True, reason="issue 10 defect N — fixed on branch h-semantics")``: they pass
@@ -192,3 +193,22 @@ def test_a_binding_change_is_sent_in_the_1_1_form(leshan, ep, start_agent, tmp_p
     assert not refused, f"Leshan refused the agent's request: {refused}; events {events}"
     client = leshan.client(ep)
     assert client is not None and client["binding"] == ["U"] and client["queue"] is True, (client, events)
+
+
+# MARK: - Defect 12: Bootstrap-Discover quoting
+
+
+@fixed_on(12)
+def test_bootstrap_discover_lists_the_server_uri_as_leshan_can_read_it(leshan, ep, start_agent, tmp_path):
+    since = leshan.mark()
+    config = prepare(leshan, tmp_path, ep, bootstrap_on_every_start=True)
+    agent = start_agent(config)
+    leshan.wait_event("registered", ep, since=since)
+    assert agent.stop() == 0
+    # The second bootstrap starts with a Bootstrap-Discover, which now lists /0/1 with its uri.
+    since = leshan.mark()
+    assert leshan.call("bsconfig", ep=ep, uri=leshan.dm_uri(), lifetime=LIFETIME, autoid="true", delete="/1")["ok"]
+    start_agent(config, name="agentd-rebootstrap")
+    discover = leshan.wait_event("bs-response", ep, since=since, where=lambda e: e["request"].startswith("Discover"))
+    print("Bootstrap-Discover as Leshan parsed it:", discover["link-attributes"])
+    assert discover["link-attributes"]["/0/1"] == {"ssid": "1", "uri": leshan.dm_uri()}, discover

@@ -64,7 +64,7 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  *   /rcomp, /ocomp?ep&paths=/3/0/0,/3/0/1[&format]   /wcomp?ep&vals=PATH:TYPE:VALUE,...
  *   /ccancel?ep&paths         /psk?who=dm|bs&ep&id&key(hex)   /x509?who&ep   /unsec?who&ep
  *   /bsconfig?ep&uri[&mode=nosec|psk|x509][&id&key][&cert&pkey&scert&usage][&ssid][&lifetime]
- *             [&binding=U][&delete=/0,/1][&fmt]
+ *             [&binding=U][&delete=/0,/1][&fmt][&autoid=true]
  * Types: s string, i integer, u unsigned, b boolean, f float, t time (epoch s), o opaque (hex),
  * l object link (O:I).
  * Every CoAP message in and out is printed on stdout ("MSG ..."), every event too ("EVENT {...}").
@@ -238,13 +238,26 @@ public class LeshanHarness {
             m.put("content", values);
             m.put("types", types);
         }
-        if (r instanceof DiscoverResponse && ((DiscoverResponse) r).getObjectLinks() != null) {
-            List<String> links = new ArrayList<>();
-            for (Link l : ((DiscoverResponse) r).getObjectLinks()) links.add(l.toCoreLinkFormat());
-            m.put("links", links);
-        }
+        if (r instanceof DiscoverResponse && ((DiscoverResponse) r).getObjectLinks() != null)
+            m.putAll(links(((DiscoverResponse) r).getObjectLinks()));
+        if (r instanceof BootstrapDiscoverResponse && ((BootstrapDiscoverResponse) r).getObjectLinks() != null)
+            m.putAll(links(((BootstrapDiscoverResponse) r).getObjectLinks()));
         if (r instanceof CreateResponse) m.put("location", ((CreateResponse) r).getLocation());
         return m;
+    }
+
+    /** Links as Leshan prints them ("links") and as it parsed them: target → attribute → value. */
+    static Map<String, Object> links(Link[] links) {
+        List<String> text = new ArrayList<>();
+        Map<String, Map<String, String>> parsed = new LinkedHashMap<>();
+        for (Link l : links) {
+            text.add(l.toCoreLinkFormat());
+            Map<String, String> attributes = new LinkedHashMap<>();
+            for (org.eclipse.leshan.core.link.attributes.Attribute a : l.getAttributes())
+                attributes.put(a.getName(), a.hasValue() ? String.valueOf(a.getValue()) : null);
+            parsed.put(l.getUriReference(), attributes);
+        }
+        return fields("links", text, "link-attributes", parsed);
     }
 
     static Map<String, Object> regInfo(Registration r) {
@@ -454,6 +467,9 @@ public class LeshanHarness {
             }
             c.security.put(1, ss);
             if (p.containsKey("fmt")) c.contentFormat = format(p.get("fmt"));
+            // autoid=true: Leshan first runs Bootstrap-Discover on /0 and picks the Security
+            // instance IDs from what the client lists.
+            c.autoIdForSecurityObject = Boolean.parseBoolean(p.getOrDefault("autoid", "false"));
             bsConfigs.add(p.get("ep"), c);
             return fields("ok", true, "config", String.valueOf(c));
         }
