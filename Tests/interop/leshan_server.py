@@ -203,11 +203,16 @@ class SharedProcView:
             return f.read().decode(errors="replace")
 
     def stdout(self) -> str:
-        # Most recent first matters in the report (it keeps the tail): keep it all, the report cuts it.
-        return self._tail(self.proc.stdout_path, self.stdout_offset)
+        return ""  # all of it is in stderr(), which the report keeps more of
 
     def stderr(self) -> str:
-        return self._tail(self.proc.stderr_path, self.stderr_offset)
+        """What Leshan printed during this test: its own warnings, then every CoAP message
+        (MSG), event (EVENT) and control call (API). The report keeps the tail, so the last
+        line names the whole log."""
+        warnings = self._tail(self.proc.stderr_path, self.stderr_offset)
+        output = self._tail(self.proc.stdout_path, self.stdout_offset)
+        return ((f"{warnings}\n" if warnings.strip() else "") + output
+                + f"(Leshan's whole log: {self.proc.stdout_path}, this test from byte {self.stdout_offset})")
 
     def kill(self) -> None:  # shared: the session fixture stops it
         pass
