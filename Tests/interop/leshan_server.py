@@ -136,7 +136,8 @@ class Leshan:
             with urllib.request.urlopen(url, timeout=timeout) as reply:
                 return json.loads(reply.read())
         except urllib.error.HTTPError as error:
-            raise LeshanError(f"Leshan {op} {params}: HTTP {error.code}: {error.read().decode(errors='replace')[-3000:]}")
+            body = error.read().decode(errors="replace")[-3000:]
+            raise LeshanError(f"Leshan {op} {params}: HTTP {error.code}: {body}")
         except OSError as error:
             raise LeshanError(f"Leshan {op} {params}: {error} (harness alive: {self.proc.alive()})")
 
@@ -160,7 +161,8 @@ class Leshan:
                 raise LeshanError(f"Leshan exited ({self.proc.popen.returncode})")
             if time.monotonic() > deadline:
                 seen = [(e["kind"], e.get("code")) for e in self.events(ep, since=since)]
-                raise LeshanError(f"Leshan: {count} x {kind} of {ep} not seen within {timeout}s; events of {ep}: {seen}")
+                raise LeshanError(f"Leshan: {count} x {kind} of {ep} not seen within {timeout}s; "
+                                  f"events of {ep}: {seen}")
             time.sleep(0.05)
 
     def output_mark(self) -> int:

@@ -76,7 +76,8 @@ def test_bootstrap_with_bootstrap_discover(leshan, ep, start_agent, tmp_path):
     # The bootstrap account (no ssid, no uri of a management server) and the Device instance.
     assert "/0/0" in attributes and "ssid" not in attributes["/0/0"], attributes
     assert "/3/0" in attributes, attributes
-    writes = [e for e in leshan.events(ep, kind="bs-response", since=since) if e["request"].startswith("BootstrapWrite")]
+    writes = [e for e in leshan.events(ep, kind="bs-response", since=since)
+              if e["request"].startswith("BootstrapWrite")]
     assert any("path=/0/1" in e["request"] for e in writes), writes  # a free ID next to the bootstrap account
 
 
@@ -120,16 +121,18 @@ def test_read_the_device_in_every_format_leshan_offers(leshan, ep, start_agent, 
     ok(leshan.call("read", ep=ep, path="/3/0/20", format="TLV"), "NOT_FOUND")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="the agent does not serve plain CBOR (Content-Format 60), which LwM2M 1.1 "
-                                       "defines for single values and Leshan offers; not in issue 10's list")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the agent does not serve plain CBOR (Content-Format 60), which LwM2M 1.1 defines for "
+                          "single values and Leshan offers; not in issue 10's list")
 def test_read_single_values_as_plain_cbor(leshan, ep, start_agent, tmp_path):
     register(leshan, ep, start_agent, tmp_path)
     reply = leshan.call("read", ep=ep, path="/3/0/17", format="CBOR")
     assert reply["code"] == "CONTENT" and reply["ct"] == 60 and reply["content"] == {"/3/0/17": "Gateway"}, reply
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="/3/0/13 Current Time (and /3/0/10 Memory Free) of lwm2m-agentd --config are "
-                                       "read once at start (SystemDevice.make) and never advance; not in issue 10's list")
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="/3/0/13 Current Time (and /3/0/10 Memory Free) of lwm2m-agentd --config are read once "
+                          "at start (SystemDevice.make) and never advance; not in issue 10's list")
 def test_current_time_advances(leshan, ep, start_agent, tmp_path):
     register(leshan, ep, start_agent, tmp_path)
     before = ok(leshan.call("read", ep=ep, path="/3/0/13", format="TEXT"), "CONTENT")["content"]["/3/0/13"]
