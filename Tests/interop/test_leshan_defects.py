@@ -74,8 +74,16 @@ def test_create_on_the_server_object_does_not_lock_the_server_out(leshan, ep, st
 
 
 @fixed_on(3)
-def test_a_server_deleting_its_own_server_instance_does_not_leave_the_agent_idle(leshan, ep, start_agent, tmp_path):
-    agent, registration, config = register_with_factory_server(leshan, ep, start_agent, tmp_path)
+@pytest.mark.parametrize("account", ["factory-server", "bootstrapped"])
+def test_a_server_deleting_its_own_server_instance_does_not_leave_the_agent_idle(leshan, ep, start_agent, tmp_path,
+                                                                                account):
+    # factory-server: [server 1] in the agent file, no bootstrap account (after the restart the
+    # agent idled). bootstrapped: the server came from Leshan's bootstrap server.
+    if account == "factory-server":
+        agent, registration, config = register_with_factory_server(leshan, ep, start_agent, tmp_path)
+    else:
+        agent, registration = register(leshan, ep, start_agent, tmp_path)
+        config = tmp_path / "agent.conf"
     since = leshan.mark()
     deleted = leshan.call("delete", ep=ep, path="/1/0")
     print("Delete /1/0:", deleted["code"], deleted.get("error"))
