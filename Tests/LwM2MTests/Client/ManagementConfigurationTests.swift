@@ -104,6 +104,46 @@ extension ClientHarness {
         #expect(dm.registrations.count == 2)
     }
 
+    @Test func underAccessControlAServerDeletingItsAccountLeavesTheOtherServerManaged() throws {
+        let otherURI = "coap://other.example:5683"
+        var state = Accounts.snapshot(
+            security: Accounts.securityRecords(instance: 0, uri: serverURI, bootstrap: false, ssid: 101)
+                + Accounts.securityRecords(instance: 1, uri: otherURI, bootstrap: false, ssid: 102),
+            servers: Accounts.serverRecords(instance: 0, ssid: 101) + Accounts.serverRecords(instance: 1, ssid: 102))
+        // Each server owns the ACL instance of its Server instance; both may read /3/0.
+        var acl = ObjectSnapshot()
+        func aclInstance(_ id: UInt16, object: Int64, instance: Int64, owner: Int64, rights: [UInt16: Int64] = [:]) throws {
+            var records = [LwM2MRecord(LwM2MPath(2, id, 0), .integer(object)),
+                           LwM2MRecord(LwM2MPath(2, id, 1), .integer(instance)),
+                           LwM2MRecord(LwM2MPath(2, id, 3), .integer(owner))]
+            for (ssid, bits) in rights { records.append(LwM2MRecord(LwM2MPath(2, id, 2, ssid), .integer(bits))) }
+            acl.instances[id] = try ResourceContent.grouping(records, definition: OMAObjects.definition(2)!)
+        }
+        try aclInstance(0, object: 1, instance: 0, owner: 101)
+        try aclInstance(1, object: 1, instance: 1, owner: 102)
+        try aclInstance(2, object: 3, instance: 0, owner: 65535, rights: [0: 1])
+        state.objects[2] = acl
+        var world = ClientHarness(factory: factoryServerOnly, state: state)
+        let dm = FakeManagementServer()
+        let other = FakeManagementServer()
+        world.servers = [serverURI: dm, otherURI: other]
+        world.start()
+        #expect(world.run(until: .seconds(10)) { $0.client.registeredServers.sorted() == [101, 102] })
+        // Server 102 may not delete 101's account; 101 may delete its own.
+        #expect(world.ask(other, request(.delete, LwM2MPath(1, 0)))?.code == .unauthorized)
+        #expect(world.ask(dm, request(.delete, LwM2MPath(1, 0)))?.code == .deleted)
+        #expect(dm.deregistrations.count == 1)
+        #expect(world.client.registeredServers == [102])
+        let saved = try #require(world.saved.last)
+        #expect(saved.objects[0]?.instances.keys.sorted() == [1])
+        #expect(saved.objects[1]?.instances.keys.sorted() == [1])
+        #expect(saved.objects[2]?.instances.keys.sorted() == [1, 2])
+        #expect(consistent(saved))
+        // One server left: access control is off, and 102 keeps its rights.
+        #expect(world.ask(other, request(.get, LwM2MPath(3, 0), accept: ContentFormat.senmlJSON))?.code == .content)
+        #expect(other.deregistrations.isEmpty)
+    }
+
     @Test func withoutABootstrapAccountTheLastServerDeletingItselfLeadsToTheFactoryAccounts() {
         var world = ClientHarness(factory: factoryServerOnly, state: serverOnly)
         let dm = FakeManagementServer()
