@@ -51,7 +51,8 @@ public struct ManagementSession: Sendable {
                                       endpoint: inout CoAPEndpoint<Peer>, at now: Instant,
                                       configurationGuard: ConfigurationGuard? = nil) {
         let message = request.message
-        var attributes = attributes
+        var attributes = self.attributes
+        self.attributes = AttributeStore()  // keep the store uniquely referenced while it is edited
         defer { self.attributes = attributes }
         let answer = { [server] () -> CoAPResponse in
             if let server {
