@@ -115,6 +115,8 @@ extension LwM2MClient {
     /// de-registered; with no server account left, the start policy runs again — bootstrap, or
     /// the factory accounts — so the device never ends up unmanaged.
     mutating func accountsChanged() {
+        // A bootstrap session rewrites the accounts; its Finish (or failure) decides.
+        guard !bootstrap.inSession else { return }
         let current = accounts
         let remaining = Set(current.servers.map(\.shortServerID))
         let removed = registrationOrder.filter { !remaining.contains($0) && registrations[$0]?.isDeregistering != true }
