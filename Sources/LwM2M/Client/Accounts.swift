@@ -131,7 +131,9 @@ public struct ServerSettings: Hashable, Sendable {
         }
         self.instance = instance
         shortServerID = ssid
-        lifetime = value(1)?.integerValue ?? 86400
+        // A Lifetime out of range (a configuration saved before writes were checked) counts
+        // as absent: the TS default, never a zero or negative `lt` and Updates back to back.
+        lifetime = value(1)?.integerValue.flatMap { ServerObjectRules.lifetimeRange.contains($0) ? $0 : nil } ?? 86400
         defaultMinimumPeriod = value(2)?.integerValue
         defaultMaximumPeriod = value(3)?.integerValue
         disableTimeout = value(5)?.integerValue ?? 86400
@@ -150,6 +152,17 @@ public struct ServerSettings: Hashable, Sendable {
 
     /// Whether the binding asks for queue mode ("UQ" in 1.0 notation, or "Q" with 1.1).
     public var queueMode: Bool { binding.contains("Q") }
+
+    /// The transports of the binding, as LwM2M 1.1 sends them in `b`: the letters of /1/x/7
+    /// without "Q" (queue mode is the separate `Q` parameter of Register), "U" when none is left.
+    public var transportBinding: String { Self.transportAndQueueMode(of: binding).transport }
+
+    /// The transport letters (without "Q", "U" when none is left) and the queue mode of a
+    /// Binding value.
+    static func transportAndQueueMode(of binding: String) -> (transport: String, queueMode: Bool) {
+        let letters = binding.filter { $0 != "Q" }
+        return (letters.isEmpty ? "U" : letters, binding.contains("Q"))
+    }
 }
 
 /// The accounts of the Security and Server objects, joined by Short Server ID.

@@ -1,3 +1,5 @@
+import CoAP
+
 /// Why the configuration a bootstrap server wrote cannot be used (answered with 4.06 Not
 /// Acceptable at Bootstrap-Finish, with `description` as the diagnostic payload). Covers IOWA's
 /// six reasons (seed 001) plus the checks of protocol pitfall 2.
@@ -16,6 +18,8 @@ public enum BootstrapInconsistency: Error, Hashable, Sendable, CustomStringConve
     case plainURIWithSecurity(instance: UInt16)
     /// The URI scheme is not one the client speaks.
     case unsupportedScheme(instance: UInt16, String)
+    /// The URI can never be connected to (no host, bad port, userinfo, fragment, …).
+    case unusableURI(instance: UInt16, uri: String, reason: String)
     /// The URI's transport is not in the server's Binding (/1/x/7).
     case bindingMismatch(shortServerID: UInt16, binding: String, uri: String)
     /// Security Mode does not fit the identity and keys provided.
@@ -42,9 +46,11 @@ public enum BootstrapInconsistency: Error, Hashable, Sendable, CustomStringConve
         case .plainURIWithSecurity(let instance):
             "/0/\(instance): coap URI but security information provided"
         case .unsupportedScheme(let instance, let uri):
-            "/0/\(instance): unsupported server URI \"\(uri)\""
+            "/0/\(instance): unsupported server URI \"\(Self.printable(uri))\""
+        case .unusableURI(let instance, let uri, let reason):
+            "/0/\(instance): server URI \"\(Self.printable(uri))\" \(reason)"
         case .bindingMismatch(let ssid, let binding, let uri):
-            "server \(ssid): URI \"\(uri)\" needs UDP but Binding is \"\(binding)\""
+            "server \(ssid): URI \"\(Self.printable(uri))\" needs UDP but Binding is \"\(Self.printable(binding))\""
         case .inconsistentCredentials(let instance, let why):
             "/0/\(instance): \(why)"
         case .unsupportedSecurityMode(let instance, let why):
@@ -54,6 +60,25 @@ public enum BootstrapInconsistency: Error, Hashable, Sendable, CustomStringConve
         case .duplicateShortServerID(let ssid):
             "Short Server ID \(ssid) used by more than one account"
         }
+    }
+
+    /// `text` with control characters, quotes and backslashes escaped (`\n`, `\u{1B}`): a
+    /// server-written value goes into the 4.06 diagnostic and the log line as one line.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"", "\\": out += "\\\(scalar)"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+                || scalar.value == 0x2028 || scalar.value == 0x2029:
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }
 
@@ -97,8 +122,15 @@ public struct BootstrapConsistencyCheck: Sendable {
             where server.instances[instance]?[resource] == nil {
                 throw .missingResource(LwM2MPath(1, instance, resource), "(\(name)) is missing")
             }
-            if settings.lifetime <= 0 {
-                throw .missingResource(LwM2MPath(1, instance, 1), "(Lifetime) must be positive")
+            if let lifetime = server.instances[instance]?[1]?.integerValue,
+               !ServerObjectRules.lifetimeRange.contains(lifetime) {
+                throw .missingResource(LwM2MPath(1, instance, 1), lifetime <= 0 ? "(Lifetime) must be positive"
+                    : "(Lifetime) \(lifetime) exceeds \(ServerObjectRules.lifetimeRange.upperBound) s")
+            }
+            if case .single(.string(let binding))? = server.instances[instance]?[7],
+               binding.isEmpty || !binding.allSatisfy(ServerObjectRules.bindingLetters.contains) {
+                throw .missingResource(LwM2MPath(1, instance, 7),
+                                       "(Binding) \"\(BootstrapInconsistency.printable(binding))\" is not made of the letters U, T, S, N, Q")
             }
             let account = managementAccounts.first { $0.shortServerID == ssid }!
             if let transport = Self.binding(forScheme: account.uri), !settings.binding.contains(transport) {
@@ -121,6 +153,9 @@ public struct BootstrapConsistencyCheck: Sendable {
             throw .unsupportedSecurityMode(instance: instance, "unknown Security Mode \(rawMode)")
         }
         let scheme = Self.scheme(of: account.uri)
+        if scheme == "coap" || scheme == "coaps", let reason = Self.unusable(account.uri) {
+            throw .unusableURI(instance: instance, uri: account.uri, reason: reason)
+        }
         switch scheme {
         case "coap":
             guard mode == .noSecurity else { throw .plainURIWithSecurity(instance: instance) }
@@ -160,6 +195,46 @@ public struct BootstrapConsistencyCheck: Sendable {
                 : "Security Mode \(mode) is not supported by this build"
             throw .unsupportedSecurityMode(instance: instance, why)
         }
+    }
+
+    /// Why a `coap`/`coaps` server URI can never be connected to, or nil when it can: it must
+    /// parse as a CoAP URI (RFC 7252 §6.4: host, port 1–65535, no fragment) with no userinfo,
+    /// no query, and a host that is a DNS name or IPv4 address (letters, digits, `-`, `.`,
+    /// `_`, `~`) or a bracketed IPv6 literal.
+    static func unusable(_ uri: String) -> String? {
+        let parsed: CoAPURI
+        do throws(CoAPURIError) {
+            parsed = try CoAPURI(uri)
+        } catch {
+            switch error {
+            case .fragmentNotAllowed: return "has a fragment"
+            case .invalidPort(let port): return "has an invalid port \"\(BootstrapInconsistency.printable(port))\" (1–65535)"
+            case .invalidHost: return "has no valid host"
+            case .invalidPercentEncoding: return "has an invalid percent-encoding"
+            default: return "is not a CoAP URI"
+            }
+        }
+        let afterScheme = uri[uri.index(uri.firstIndex(of: ":")!, offsetBy: 3)...]
+        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" }
+        if authority.contains("@") { return "has userinfo (user@host), which CoAP does not use" }
+        if !parsed.queryItems.isEmpty || uri.contains("?") { return "has a query" }
+        if authority.hasPrefix("[") {
+            let literal = parsed.host
+            let address = literal.split(separator: "%", maxSplits: 1).first.map(String.init) ?? ""
+            guard !address.isEmpty, address.contains(":"),
+                  address.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                return "has an invalid IPv6 literal"
+            }
+        } else {
+            let host = authority.prefix { $0 != ":" }
+            guard !host.isEmpty, host.unicodeScalars.allSatisfy({ scalar in
+                scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                    || ("0"..."9").contains(scalar) || "-._~".unicodeScalars.contains(scalar))
+            }) else {
+                return "has a host that is not a DNS name or IP address"
+            }
+        }
+        return nil
     }
 
     /// The URI scheme, lower-cased ("" when there is none).

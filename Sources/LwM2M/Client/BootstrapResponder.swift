@@ -194,7 +194,8 @@ public struct BootstrapResponder {
             guard !account.isBootstrap else { return [] }
             var attributes: [LinkAttribute] = []
             if let ssid = account.shortServerID { attributes.append(LinkAttribute("ssid", String(ssid))) }
-            if !account.uri.isEmpty { attributes.append(LinkAttribute("uri", "\"\(account.uri)\"")) }
+            // The link-format encoder quotes the value (quoting it here too gave `uri="\"…\""`).
+            if !account.uri.isEmpty { attributes.append(LinkAttribute("uri", account.uri)) }
             return attributes
         case 1:
             guard let object = configurationObjects[1],

@@ -53,6 +53,10 @@ public enum ClientEvent: Hashable, Sendable, CustomStringConvertible {
     case deregistered(ssid: UInt16)
     case disabled(ssid: UInt16, for: Duration)
     case factoryReset
+    /// A management server deleted server `ssid`'s account (its Server instance).
+    case accountDeleted(ssid: UInt16)
+    /// The configuration had no usable account: the factory snapshot is in force again.
+    case usingFactoryAccounts
     case noAccounts
 
     public var description: String {
@@ -77,6 +81,9 @@ public enum ClientEvent: Hashable, Sendable, CustomStringConvertible {
         case .deregistered(let ssid): return "server \(ssid): de-registered"
         case .disabled(let ssid, let duration): return "server \(ssid): disabled for \(duration.components.seconds) s"
         case .factoryReset: return "factory reset: configuration back to the factory snapshot"
+        case .accountDeleted(let ssid): return "server \(ssid): account deleted by a management server, de-registering"
+        case .usingFactoryAccounts:
+            return "no usable server or bootstrap account in the configuration: using the factory accounts"
         case .noAccounts: return "no bootstrap or server account configured: nothing to do"
         }
     }

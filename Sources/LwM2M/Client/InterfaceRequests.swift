@@ -49,13 +49,18 @@ public enum InterfaceRequests {
     }
 
     /// Update: `POST /<location>` with the parameters that changed and, when the object
-    /// instances changed, the new object links.
+    /// instances changed, the new object links. `binding` is sent as Register sends it, in the
+    /// 1.1 form: the transport letters only (`b=U`, never `b=UQ`); LwM2M 1.1's Update has no
+    /// queue-mode parameter, so a change of queue mode needs a new Register.
     public static func update(location: [String], lifetime: Int64? = nil, binding: String? = nil,
                               objectLinks: [UInt8]? = nil) -> CoAPRequest {
         var options = location.map { CoAPOption(.uriPath, string: $0) }
         if objectLinks != nil { options.append(CoAPOption(.contentFormat, uint: UInt32(ContentFormat.linkFormat))) }
         if let lifetime { options.append(CoAPOption(.uriQuery, string: "lt=\(lifetime)")) }
-        if let binding { options.append(CoAPOption(.uriQuery, string: "b=\(binding)")) }
+        if let binding {
+            let letters = binding.filter { $0 != "Q" }
+            options.append(CoAPOption(.uriQuery, string: "b=\(letters.isEmpty ? "U" : letters)"))
+        }
         return CoAPRequest(.post, options: options, payload: objectLinks ?? [])
     }
 
@@ -71,12 +76,23 @@ public enum InterfaceRequests {
         return segments.isEmpty ? nil : segments
     }
 
-    /// The Register/Update payload: `</>;rt="oma.lwm2m";ct=…` then every object the server may
+    /// The content formats the Device Management responder reads and writes for whole
+    /// objects and instances, as the root link's `ct` lists them: SenML JSON (110), SenML CBOR
+    /// (112), TLV (11542), LwM2M JSON (11543), LwM2M CBOR (11544). Text (0) and opaque (42)
+    /// carry single values only and every 1.1 client supports them; they are not listed.
+    public static let advertisedFormats: [UInt16] = [
+        ContentFormat.senmlJSON, ContentFormat.senmlCBOR, ContentFormat.lwm2mTLV, ContentFormat.lwm2mJSON,
+        ContentFormat.lwm2mCBOR,
+    ]
+
+    /// The Register/Update payload: `</>;rt="oma.lwm2m";ct="…"` then every object the server may
     /// address — instances as `</o/i>`, an object without instances as `</o>`, a version other
     /// than 1.0 as `ver` on `</o>`. The Security (0) and OSCORE (21) objects are left out (TS 1.1
-    /// §6.2.1).
+    /// §6.2.1). `ct` lists every format the responder serves (`advertisedFormats`), in the 1.1
+    /// form of a quoted, space-separated list, the preferred `contentFormat` first.
     public static func objectLinks(_ registry: ObjectRegistry, contentFormat: UInt16 = ContentFormat.senmlCBOR) -> [UInt8] {
-        var text = "</>;rt=\"oma.lwm2m\";ct=\(contentFormat)"
+        let formats = [contentFormat] + advertisedFormats.filter { $0 != contentFormat }
+        var text = "</>;rt=\"oma.lwm2m\";ct=\"\(formats.map(String.init).joined(separator: " "))\""
         for objectID in registry.objectIDs where !RequestHandler.bootstrapOnlyObjects.contains(objectID) {
             guard let object = registry.object(objectID) else { continue }
             let version = object.definition.version

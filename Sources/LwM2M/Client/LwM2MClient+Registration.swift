@@ -77,7 +77,9 @@ struct ServerRegistration {
 
 extension LwM2MClient {
     /// The start policy: bootstrap first when asked to at every start, otherwise register when
-    /// server accounts exist, otherwise bootstrap.
+    /// server accounts exist, otherwise bootstrap; a configuration with neither (a saved one
+    /// whose last server deleted its account, say) gives way to the factory accounts. Only
+    /// when the factory snapshot has no account either is there nothing to do.
     mutating func runStartPolicy() {
         let accounts = accounts
         if configuration.bootstrapOnEveryStart, accounts.bootstrap != nil {
@@ -86,9 +88,44 @@ extension LwM2MClient {
             restartRegistrations()
         } else if accounts.bootstrap != nil {
             startBootstrap(holdOff: true)
-        } else {
+        } else if !useFactoryAccounts() {
             emit(.noAccounts)
         }
+    }
+
+    /// No usable server account and no bootstrap account: the configuration objects go back to
+    /// the factory snapshot (saved, as a factory reset would) and the start policy runs on it.
+    /// False when the factory snapshot is what is in force already or has no account either.
+    private mutating func useFactoryAccounts() -> Bool {
+        let factoryAccounts = AccountSet(security: factory.objects[0] ?? ObjectSnapshot(),
+                                         server: factory.objects[1] ?? ObjectSnapshot())
+        guard persistentState != factory, !factoryAccounts.servers.isEmpty || factoryAccounts.bootstrap != nil else {
+            return false
+        }
+        emit(.usingFactoryAccounts)
+        apply(factory)
+        collectCredentialGarbage()
+        actions.append(.saveState)
+        runStartPolicy()
+        return true
+    }
+
+    /// After a management server's request: a server whose account is gone (its Server
+    /// instance deleted, and with it its Security instance, `ConfigurationGuard`) is
+    /// de-registered; with no server account left, the start policy runs again — bootstrap, or
+    /// the factory accounts — so the device never ends up unmanaged.
+    mutating func accountsChanged() {
+        // A bootstrap session rewrites the accounts; its Finish (or failure) decides.
+        guard !bootstrap.inSession else { return }
+        let current = accounts
+        let remaining = Set(current.servers.map(\.shortServerID))
+        let removed = registrationOrder.filter { !remaining.contains($0) && registrations[$0]?.isDeregistering != true }
+        guard !removed.isEmpty else { return }
+        for ssid in removed {
+            emit(.accountDeleted(ssid: ssid))
+            deregister(ssid)
+        }
+        if current.servers.isEmpty, !bootstrap.isActive { runStartPolicy() }
     }
 
     /// Ends every registration (De-register where registered) and starts one per server
@@ -298,11 +335,20 @@ extension LwM2MClient {
     private mutating func sendUpdate(_ ssid: UInt16) {
         guard var registration = registrations[ssid], let connection = registration.connection else { return }
         let settings = registration.account.settings
+        let sent = ServerSettings.transportAndQueueMode(of: registration.sentBinding)
+        if settings.queueMode != sent.queueMode {
+            // LwM2M 1.1 signals queue mode in Register only (`Q`): register again.
+            registration.updatePending = false
+            registrations[ssid] = registration
+            emit(.updating(ssid: ssid))
+            sendRegister(ssid)
+            return
+        }
         let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
         let request = InterfaceRequests.update(
             location: registration.location,
             lifetime: settings.lifetime != registration.sentLifetime ? settings.lifetime : nil,
-            binding: settings.binding != registration.sentBinding ? settings.binding : nil,
+            binding: settings.transportBinding != sent.transport ? settings.transportBinding : nil,
             objectLinks: links != registration.sentLinks ? links : nil)
         registration.request = endpoint.send(request, to: connection, at: now)
         registration.phase = .updating
@@ -348,7 +394,7 @@ extension LwM2MClient {
 
     /// De-registers from `ssid` if registered; otherwise drops the registration at once.
     mutating func deregister(_ ssid: UInt16) {
-        guard var registration = registrations[ssid] else { return }
+        guard var registration = registrations[ssid], !registration.isDeregistering else { return }
         guard registration.isRegistered, let connection = registration.connection else {
             finishDeregistration(ssid)
             return

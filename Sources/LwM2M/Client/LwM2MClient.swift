@@ -68,7 +68,8 @@ public struct LwM2MClient {
         let triggers = triggers
         security = ProvisionedObject(definition: OMAObjects.definition(0)!, secretResources: [5],
                                      credentials: credentials ?? EphemeralCredentialStore())
-        servers = ProvisionedObject(definition: OMAObjects.definition(1)!) { instance, resource, _ throws(LwM2MError) in
+        servers = ProvisionedObject(definition: ServerObjectRules.definition(for: configuration.version),
+                                    valueCheck: ServerObjectRules.validate) { instance, resource, _ throws(LwM2MError) in
             switch resource {
             case 4: triggers.pending.append(.disable(instance: instance))
             case 8: triggers.pending.append(.registrationUpdate(instance: instance))
@@ -300,7 +301,11 @@ public struct LwM2MClient {
             handleBootstrapCommand(request)
         case .server(let ssid) where registrations[ssid]?.connection == request.peer && management[ssid] != nil:
             stayAwake(ssid)
-            management[ssid]!.handle(request, registry: registry, endpoint: &endpoint, at: now)
+            let configurationGuard = ConfigurationGuard(security: security, servers: servers, accessControl: accessControl,
+                                                        supportedModes: configuration.supportedSecurityModes)
+            management[ssid]!.handle(request, registry: registry, endpoint: &endpoint, at: now,
+                                     configurationGuard: configurationGuard)
+            accountsChanged()
         default:
             endpoint.respond(to: request.exchange, with: .error(.unauthorized, "no session with this server"), at: now)
         }

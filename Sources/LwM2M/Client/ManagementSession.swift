@@ -43,14 +43,25 @@ public struct ManagementSession: Sendable {
     /// Read; the endpoint has already ended the observation with that token, and any
     /// observation of the same target by the same peer is ended too (servers that cancel with a
     /// new token, protocol pitfall 21).
+    ///
+    /// With `configurationGuard` (the LwM2M client's configuration objects), the request is
+    /// answered under its rules: nothing this server does may leave a configuration the client
+    /// would refuse, or lock a server out.
     public mutating func handle<Peer>(_ request: IncomingRequest<Peer>, registry: ObjectRegistry,
-                                      endpoint: inout CoAPEndpoint<Peer>, at now: Instant) {
+                                      endpoint: inout CoAPEndpoint<Peer>, at now: Instant,
+                                      configurationGuard: ConfigurationGuard? = nil) {
         let message = request.message
-        let response = if let server {
-            RequestHandler().handle(message, registry: registry, server: server, attributes: &attributes)
-        } else {
-            RequestHandler().handle(message, registry: registry, attributes: &attributes)
+        var attributes = self.attributes
+        self.attributes = AttributeStore()  // keep the store uniquely referenced while it is edited
+        defer { self.attributes = attributes }
+        let answer = { [server] () -> CoAPResponse in
+            if let server {
+                RequestHandler().handle(message, registry: registry, server: server, attributes: &attributes)
+            } else {
+                RequestHandler().handle(message, registry: registry, attributes: &attributes)
+            }
         }
+        let response = configurationGuard.map { $0.answer(message, answer) } ?? answer()
         let target: Target
         switch message.code {
         case .get where message.accept != ContentFormat.linkFormat:

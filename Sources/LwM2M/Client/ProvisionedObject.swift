@@ -16,6 +16,9 @@ public final class ProvisionedObject: ConfigurationObject {
     /// Runs an Execute of a server on resource `resource` of `instance`.
     public typealias ExecuteHandler = (_ instance: UInt16, _ resource: UInt16, _ arguments: [UInt8])
         throws(LwM2MError) -> Void
+    /// Checks a value a management server writes (beyond type and the definition's integer
+    /// range); throws `.badRequest` with the reason to refuse it.
+    public typealias ValueCheck = (_ path: LwM2MPath, _ content: ResourceContent) throws(LwM2MError) -> Void
 
     public let definition: ObjectDefinition
     public var changeHandler: ((LwM2MPath) -> Void)?
@@ -25,16 +28,18 @@ public final class ProvisionedObject: ConfigurationObject {
     private var state = ObjectSnapshot()
     private let credentials: CredentialStore?
     private let executeHandler: ExecuteHandler?
+    private let valueCheck: ValueCheck?
     private var secretGeneration: UInt32 = 0
 
     /// An object of `definition` with no instances. `credentials` is required when
-    /// `secretResources` is not empty.
+    /// `secretResources` is not empty. `valueCheck` vets what management servers write.
     public init(definition: ObjectDefinition, secretResources: Set<UInt16> = [],
-                credentials: CredentialStore? = nil, onExecute: ExecuteHandler? = nil) {
+                credentials: CredentialStore? = nil, valueCheck: ValueCheck? = nil, onExecute: ExecuteHandler? = nil) {
         precondition(secretResources.isEmpty || credentials != nil, "secret resources need a credential store")
         self.definition = definition
         self.secretResources = secretResources
         self.credentials = credentials
+        self.valueCheck = valueCheck
         self.executeHandler = onExecute
     }
 
@@ -68,6 +73,8 @@ public final class ProvisionedObject: ConfigurationObject {
         }
         guard resource.operations.contains(.write) else { throw .methodNotAllowed }
         try content.validate(against: resource)
+        try Self.checkIntegerRange(content, of: resource, at: path)
+        try valueCheck?(path, content)
         state.instances[instance]![resourceID] = content
         changeHandler?(path)
     }
@@ -93,6 +100,29 @@ public final class ProvisionedObject: ConfigurationObject {
         guard definition.isMultiple else { throw .methodNotAllowed }
         guard state.instances[id] != nil else { throw .notFound }
         bootstrapDelete(instance: id)
+    }
+
+    /// An integer value outside the definition's `a..b` range (ACL 0..31, Access Control
+    /// Owner 0..65535, …) is `.badRequest`.
+    static func checkIntegerRange(_ content: ResourceContent, of resource: ResourceDefinition,
+                                  at path: LwM2MPath) throws(LwM2MError) {
+        guard resource.type == .integer || resource.type == .unsignedInteger,
+              let bounds = integerBounds(resource.range) else { return }
+        let values: [ResourceValue] = switch content {
+        case .single(let value): [value]
+        case .multiple(let instances): Array(instances.values)
+        }
+        for value in values where !(value.integerValue.map(bounds.contains) ?? false) {
+            throw .badRequest("\(path): \(value) out of range \(resource.range)")
+        }
+    }
+
+    /// `lo..hi` of a RangeEnumeration text such as "0..31"; nil for anything else.
+    static func integerBounds(_ range: String) -> ClosedRange<Int64>? {
+        let parts = range.split(separator: ".", omittingEmptySubsequences: true)
+        guard parts.count == 2, range.contains(".."), let low = Int64(parts[0]), let high = Int64(parts[1]),
+              low <= high else { return nil }
+        return low...high
     }
 
     // MARK: - ConfigurationObject

@@ -24,6 +24,47 @@ import Testing
                         servers: Accounts.serverRecords(instance: 0, ssid: 1)) == nil)
     }
 
+    // Issue 10, defect 8: URIs that can never connect passed Bootstrap-Finish.
+    @Test(arguments: [
+        ("coap://[::1", "has no valid host"),
+        ("coap://dm:0", "has an invalid port \"0\" (1–65535)"),
+        ("coap://dm:99999", "has an invalid port \"99999\" (1–65535)"),
+        ("coap://dm:-1", "has an invalid port \"-1\" (1–65535)"),
+        ("coap://dm:5683#frag", "has a fragment"),
+        ("coap://user@dm:5683", "has userinfo (user@host), which CoAP does not use"),
+        ("coap://dm:5683?x=1", "has a query"),
+        ("coap://", "has no valid host"),
+        ("coap://[zz::1]:5683", "has an invalid IPv6 literal"),
+        ("coap://x%0a%3c0%3e:5683", "has a host that is not a DNS name or IP address"),
+        ("coap://d m", "has a host that is not a DNS name or IP address"),
+    ])
+    func uriThatCanNeverConnectIsRefused(uri: String, reason: String) {
+        let verdict = verdict(security: Accounts.securityRecords(instance: 1, uri: uri, bootstrap: false, ssid: 1),
+                              servers: Accounts.serverRecords(instance: 0, ssid: 1))
+        #expect(verdict == "/0/1: server URI \"\(uri)\" \(reason)")
+    }
+
+    @Test(arguments: ["coap://dm", "coap://dm:5683", "coap://dm:5683/", "coap://127.0.0.1:5683", "coap://[::1]:5683",
+                      "coap://[fe80::1%25eth0]:5683", "COAP://Dm.Example-1.org", "coap://dm:"])
+    func usableURIsPass(uri: String) {
+        #expect(verdict(security: Accounts.securityRecords(instance: 1, uri: uri, bootstrap: false, ssid: 1),
+                        servers: Accounts.serverRecords(instance: 0, ssid: 1)) == nil)
+    }
+
+    @Test func aServerURIWithControlCharactersIsReportedOnOneLine() {
+        let uri = "coap://x\n<0>forged:5683"
+        let verdict = verdict(security: Accounts.securityRecords(instance: 1, uri: uri, bootstrap: false, ssid: 1),
+                              servers: Accounts.serverRecords(instance: 0, ssid: 1))
+        #expect(verdict == "/0/1: server URI \"coap://x\\n<0>forged:5683\" has a host that is not a DNS name or IP address")
+    }
+
+    @Test(arguments: [Int64(0), -5, 4_294_967_296, 2_147_483_648])
+    func lifetimeOutOfRangeIsRefused(lifetime: Int64) {
+        let verdict = verdict(security: Accounts.securityRecords(instance: 1, uri: "coap://dm", bootstrap: false, ssid: 1),
+                              servers: Accounts.serverRecords(instance: 0, ssid: 1, lifetime: lifetime))
+        #expect(verdict?.hasPrefix("/1/0/1 (Lifetime)") == true)
+    }
+
     @Test func iowasSixReasonsAndTheSSIDMatchAreReported() {
         // 1. No server account at all.
         #expect(verdict(security: [], servers: []) == "no LwM2M server account provided")

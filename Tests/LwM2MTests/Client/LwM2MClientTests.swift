@@ -35,7 +35,10 @@ private func query(_ message: CoAPMessage) -> [String] { message.uriQuery }
         #expect(query(register) == ["ep=gw-test-1", "lt=300", "lwm2m=1.1", "b=U"])
         #expect(register.contentFormat == ContentFormat.linkFormat)
         let links = String(decoding: register.payload, as: UTF8.self)
-        #expect(links.hasPrefix("</>;rt=\"oma.lwm2m\";ct=112,"))
+        // Every format the responder serves, 1.1 form, the preferred one (pct) first.
+        #expect(links.hasPrefix("</>;rt=\"oma.lwm2m\";ct=\"112 110 11542 11543 11544\","))
+        // A 1.1 client registers the Server object a 1.1 server knows.
+        #expect(links.contains("</1>;ver=1.1,"))
         #expect(links.contains("</1/1>") && links.contains("</3/0>"))
         #expect(!links.contains("</0"))
         #expect(world.saved.last == world.client.persistentState)
