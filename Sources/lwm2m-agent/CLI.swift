@@ -69,7 +69,7 @@ struct CLI {
             let parsed = try ParsedArguments(arguments, valueOptions: ["config"], flagOptions: flags)
             guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
             let configuration = try AgentLauncher.loadConfiguration(path)
-            return try body(parsed, configuration, try StateStore(directory: configuration.stateDirectory))
+            return try body(parsed, configuration, StateStore(readingFrom: configuration.stateDirectory))
         } catch let error as UsageError {
             usageError("\(error)")
         } catch {
@@ -83,13 +83,13 @@ struct CLI {
             guard parsed.positional == ["show"] else { throw UsageError.missingArgument("show") }
             let snapshot: ConfigurationSnapshot
             let source: String
-            switch store.load() {
+            switch store.peek() {  // a look changes nothing
             case .none:
                 (snapshot, source) = (configuration.factorySnapshot, "factory accounts (nothing saved yet)")
             case .state(let saved):
                 (snapshot, source) = (saved, "saved in \(store.path)")
-            case .unreadable(let why, let aside):
-                Console.error("lwm2m-agent: saved configuration unreadable: \(why) (moved to \(aside))\n")
+            case .unreadable(let why, _):
+                Console.error("lwm2m-agent: saved configuration \(store.path) unreadable: \(why) (left as it is; the daemon moves it aside at its next start)\n")
                 return 1
             }
             print(StateReport.render(snapshot, source: source, endpointName: configuration.endpointName,

@@ -114,7 +114,7 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         let store = try StateStore(directory: path)
         try AtomicFile.write(Array("{\"format\":\"lwm2m-agent-configuration\",\"version\":1,\"objects\":{\"0\":".utf8),
                              to: store.path)
-        guard case .unreadable(_, let aside) = store.load() else { Issue.record("expected unreadable"); return }
+        guard case .unreadable(_, let aside?) = store.load() else { Issue.record("expected unreadable"); return }
         #expect(AtomicFile.exists(aside))
         #expect(!AtomicFile.exists(store.path))
         guard case .none = store.load() else { Issue.record("expected none after moving aside"); return }
