@@ -13,7 +13,7 @@ import Glibc
 public enum CrashReportPolicy {
     /// The settings appended to `SWIFT_BACKTRACE`: no register or memory dumps, no image list,
     /// sanitized paths, never interactive (a daemon has nobody at the terminal).
-    public static let settings = "interactive=no,color=no,registers=none,images=none,sanitize=yes,threads=no"
+    public static let settings = "interactive=no,color=no,registers=none,images=none,sanitize=yes,threads=crashed"
 
     /// `current` with ``settings`` appended, or nil when it already ends with them.
     public static func environmentValue(current: String?) -> String? {
@@ -22,7 +22,7 @@ public enum CrashReportPolicy {
         return current + "," + settings
     }
 
-    /// Re-executes this program (`/proc/self/exe`, same PID, same arguments) with the settings
+    /// Re-executes this program (the file `/proc/self/exe` names, same PID, same arguments) with the settings
     /// in `SWIFT_BACKTRACE` unless they are already there. Returns only when nothing needed
     /// changing or the re-exec failed (then the reason, for the log).
     public static func enforce(arguments: [String]) -> String? {
@@ -31,9 +31,13 @@ public enum CrashReportPolicy {
         guard setenv("SWIFT_BACKTRACE", value, 1) == 0 else {
             return "cannot set SWIFT_BACKTRACE: \(String(cString: strerror(errno)))"
         }
+        // The executable's real path, not /proc/self/exe: the process keeps its name (comm).
+        var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &path, path.count - 1)
+        guard length > 0 else { return "cannot find this executable (\(String(cString: strerror(errno))))" }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
-        execv("/proc/self/exe", &argv)
+        execv(path, &argv)
         let reason = String(cString: strerror(errno))
         for pointer in argv { free(pointer) }
         return "cannot re-execute with SWIFT_BACKTRACE=\(value) (\(reason)): a crash report may include register and memory dumps"

@@ -323,15 +323,21 @@ def test_a_huge_value_is_not_echoed_in_the_error(procs, bin_dir, tmp_path):
 
 # What the Swift runtime prints for registers ("rax 0x…", "x0 0x…") and memory dumps ("0x… 41 42 …").
 REGISTER_LINE = re.compile(r"^\s*(r[a-z0-9]{1,3}|e[a-z]{2}|x\d{1,2}|fp|lr|sp|pc|rip|rflags|cs|fs|gs)\s+0x[0-9a-f]+", re.M)
-MEMORY_LINE = re.compile(r"^\s*0x[0-9a-f]{8,16}\s+([0-9a-f]{2}\s){8}", re.M)
+MEMORY_LINE = re.compile(r"0x[0-9a-f]{8,16}\s+([0-9a-f]{2} ){8}")
 MARKER_HEX = "SECRET-MARKER-5a5a5a5a-do-not-log".encode()[:8][::-1].hex()  # the first 8 bytes as a little-endian word
 
 
-def test_a_crash_prints_a_backtrace_but_no_registers_or_memory(procs, bin_dir):
+@pytest.mark.parametrize("operator_setting", [None, "enable=yes,registers=all,images=all,preset=full"])
+def test_a_crash_prints_a_backtrace_but_no_registers_or_memory(procs, bin_dir, operator_setting):
+    """Started by hand (no SWIFT_BACKTRACE, or an operator's own asking for everything): the
+    daemon re-executes itself with its crash-report settings, which win."""
     env_before = os.environ.pop("SWIFT_BACKTRACE", None)
+    if operator_setting:
+        os.environ["SWIFT_BACKTRACE"] = operator_setting
     try:
         crashed = procs.run([bin_dir / "lwm2m-agentd", "--crash-for-test"], timeout=60)
     finally:
+        os.environ.pop("SWIFT_BACKTRACE", None)
         if env_before is not None:
             os.environ["SWIFT_BACKTRACE"] = env_before
     err = crashed.err + crashed.out  # the backtracer may write to either
