@@ -93,6 +93,7 @@ public final class ClientRuntime {
                     log.warning("\(id): send failed: \(error)")
                 }
                 handleSessionEvents(id, connection)
+                checkRefused(id, connection)  // a DTLS retransmission may have met the refusal
             }
             client.advance(to: now)
             retrySave(at: now)

@@ -77,10 +77,11 @@ public struct ConfigFile: Sendable {
 /// How many characters of a value an error message shows: a 5 MB value must not be echoed.
 let quotedValueLimit = 64
 
-/// `value` in quotes for an error message, cut to `quotedValueLimit` characters (with its
-/// full size in bytes when cut).
+/// `value` in quotes for an error message, cut to `quotedValueLimit` characters (then followed
+/// by its full size in bytes: `"9999…" (5242881 bytes)`).
 func quoted(_ value: some StringProtocol) -> String {
-    "\"\(shortened(value))\""
+    guard value.count > quotedValueLimit else { return "\"\(value)\"" }
+    return "\"\(value.prefix(quotedValueLimit))…\" (\(value.utf8.count) bytes)"
 }
 
 /// `value` cut to `quotedValueLimit` characters, with "… (N bytes)" when cut.
