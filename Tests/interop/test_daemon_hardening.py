@@ -177,6 +177,25 @@ def test_a_closed_bootstrap_port_engages_the_factory_fallback_within_seconds(sta
     assert log.index("refused the connection") < log.index("fallback engaged")
 
 
+def test_a_closed_dtls_bootstrap_port_fails_the_handshake_within_seconds(start_peer, start_agent, tmp_path):
+    ms = start_peer("management_server")
+    closed = free_udp_port()
+    (tmp_path / "bs.psk").write_text("000102030405060708090a0b0c0d0e0f\n")
+    # Default DTLS timers (2 s doubling to 60 s): a silent handshake would take minutes to fail.
+    config = write_config(tmp_path, bootstrap_on_every_start=True, ack_timeout=2,
+                          servers={201: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60}})
+    config.write_text(config.read_text() + f"\n[bootstrap]\nuri = coaps://127.0.0.1:{closed}\nsecurity-mode = psk\n"
+                      f"psk-identity = gw-e2e-1-bs\nsecret-key-file = {tmp_path / 'bs.psk'}\n")
+    started = time.monotonic()
+    agent = start_agent(config)
+    ms.wait_event("register", ep="gw-e2e-1", timeout=10)
+    elapsed = time.monotonic() - started
+    print(f"factory fallback (DTLS bootstrap refused) registered {elapsed:.2f} s after start")
+    assert elapsed < 8, elapsed
+    assert re.search(r"bootstrap failed: cannot connect: 127\.0\.0\.1:%d refused the connection" % closed,
+                     agent.stderr()), agent.stderr()
+
+
 SILENT_DNS_TIMEOUT = 25  # seconds a lookup hangs (resolv.conf "timeout:")
 
 
