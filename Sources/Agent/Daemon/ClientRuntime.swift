@@ -380,7 +380,7 @@ public final class ClientRuntime {
             log.debug("configuration saved to \(store.path)")
         case .failed(let error, let retryAt, let first):
             let wait = retryAt - MonotonicClock.now()
-            let seconds = max(0, wait.components.seconds)
+            let seconds = max(0, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             if first {
                 log.error("cannot save the configuration: \(error); the change is kept and the save retried until it succeeds (next in \(seconds) s)")
             } else {
