@@ -89,7 +89,7 @@ struct CLI {
             case .state(let saved):
                 (snapshot, source) = (saved, "saved in \(store.path)")
             case .unreadable(let why, _):
-                Console.error("lwm2m-agent: saved configuration \(store.path) unreadable: \(why) (left as it is; the daemon moves it aside at its next start)\n")
+                Console.error("lwm2m-agent: saved configuration \(store.path) unreadable: \(why) (left as it is)\n")
                 return 1
             }
             print(StateReport.render(snapshot, source: source, endpointName: configuration.endpointName,
