@@ -179,7 +179,7 @@ struct CLI {
                     request, uri: parsed.positional[1], configuration: configuration, timeout: timeout, ping: isPing)
             }
         } catch {
-            Console.error("lwm2m-agent: \(error)\n")
+            Console.error("lwm2m-agent: \(Logger.escaped("\(error)"))\n")  // may quote the server
             return 3
         }
         if isPing {
@@ -188,7 +188,7 @@ struct CLI {
         }
         if parsed.flag("verbose") {
             let options = response.options.map(\.description).joined(separator: " ")
-            Console.error("\(response.code) \(response.code.name ?? "") \(options)\n")
+            Console.error(Logger.escaped("\(response.code) \(response.code.name ?? "") \(options)") + "\n")
         }
         Console.output(response.payload)
         if !response.payload.isEmpty, isatty(1) != 0, response.payload.last != UInt8(ascii: "\n") { Console.output([10]) }
