@@ -24,6 +24,14 @@ public final class UDPSocket {
     /// an address that is neither IPv4 nor IPv6.
     public private(set) var droppedReceiveCount = 0
 
+    /// The peer this socket is connected to (``connect(to:)``), if any.
+    public private(set) var connectedPeer: SocketAddress?
+
+    /// ICMP errors (port or host unreachable) reported on a **connected** socket, by `send` or
+    /// `receive`: on a connected socket they can only be about its peer, so they tell the
+    /// caller the peer is not there (an unconnected socket cannot tell whose they are).
+    public private(set) var unreachableReports = 0
+
     /// How many undeliverable datagrams or stale errors one `receive` call skips before it
     /// returns `nil`, so a flood of oversized datagrams cannot starve the event loop's timers.
     public static let receiveSkipLimit = 64
@@ -70,6 +78,19 @@ public final class UDPSocket {
         fileDescriptor = -1
     }
 
+    /// Connects the socket to `peer` (`connect(2)`): the kernel then delivers only `peer`'s
+    /// datagrams to it, and reports ICMP errors about `peer` (``unreachableReports``).
+    public func connect(to peer: SocketAddress) throws(TransportError) {
+        if family == .ipv4 && peer.family == .ipv6 { throw .socket(errno: EAFNOSUPPORT, operation: "connect") }
+        let fd = fileDescriptor
+        let status =
+            family == .ipv6
+            ? peer.withIPv6SockAddr { Glibc.connect(fd, $0, $1) }
+            : peer.withSockAddr { Glibc.connect(fd, $0, $1) }
+        guard status == 0 else { throw TransportError.lastError("connect") }
+        connectedPeer = peer
+    }
+
     // MARK: Sending
 
     /// Sends one datagram to `destination`.
@@ -89,9 +110,12 @@ public final class UDPSocket {
         }
         let fd = fileDescriptor
         var retriedStaleError = false
+        let connected = connectedPeer == destination
         while true {
             let sent =
-                family == .ipv6
+                connected
+                ? Glibc.send(fd, bytes.baseAddress, bytes.count, 0)
+                : family == .ipv6
                 ? destination.withIPv6SockAddr { sendto(fd, bytes.baseAddress, bytes.count, 0, $0, $1) }
                 : destination.withSockAddr { sendto(fd, bytes.baseAddress, bytes.count, 0, $0, $1) }
             if sent >= 0 { return true }
@@ -99,6 +123,9 @@ public final class UDPSocket {
             case EINTR:
                 continue
             case ECONNREFUSED where !retriedStaleError:
+                // A pending error from an earlier datagram's ICMP message: about the peer when
+                // connected, so counted; the send itself is tried again.
+                if connected { unreachableReports &+= 1 }
                 retriedStaleError = true
                 continue
             case EAGAIN, EWOULDBLOCK, ENOBUFS, ECONNREFUSED:
@@ -152,7 +179,10 @@ public final class UDPSocket {
                 case EINTR:
                     continue
                 case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN:
-                    skipped += 1  // an earlier send's ICMP error; says nothing about this read
+                    // An earlier send's ICMP error; says nothing about this read. Connected,
+                    // it can only be about the peer: counted for the caller.
+                    if connectedPeer != nil { unreachableReports &+= 1 }
+                    skipped += 1
                     continue
                 case let error:
                     throw .socket(errno: error, operation: "recvfrom")

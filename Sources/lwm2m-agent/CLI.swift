@@ -69,7 +69,7 @@ struct CLI {
             let parsed = try ParsedArguments(arguments, valueOptions: ["config"], flagOptions: flags)
             guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
             let configuration = try AgentLauncher.loadConfiguration(path)
-            return try body(parsed, configuration, try StateStore(directory: configuration.stateDirectory))
+            return try body(parsed, configuration, StateStore(readingFrom: configuration.stateDirectory))
         } catch let error as UsageError {
             usageError("\(error)")
         } catch {
@@ -83,13 +83,13 @@ struct CLI {
             guard parsed.positional == ["show"] else { throw UsageError.missingArgument("show") }
             let snapshot: ConfigurationSnapshot
             let source: String
-            switch store.load() {
+            switch store.peek() {  // a look changes nothing
             case .none:
                 (snapshot, source) = (configuration.factorySnapshot, "factory accounts (nothing saved yet)")
             case .state(let saved):
                 (snapshot, source) = (saved, "saved in \(store.path)")
-            case .unreadable(let why, let aside):
-                Console.error("lwm2m-agent: saved configuration unreadable: \(why) (moved to \(aside))\n")
+            case .unreadable(let why, _):
+                Console.error("lwm2m-agent: saved configuration \(store.path) unreadable: \(why) (left as it is)\n")
                 return 1
             }
             print(StateReport.render(snapshot, source: source, endpointName: configuration.endpointName,
@@ -179,7 +179,7 @@ struct CLI {
                     request, uri: parsed.positional[1], configuration: configuration, timeout: timeout, ping: isPing)
             }
         } catch {
-            Console.error("lwm2m-agent: \(error)\n")
+            Console.error("lwm2m-agent: \(Logger.escaped("\(error)"))\n")  // may quote the server
             return 3
         }
         if isPing {
@@ -188,7 +188,7 @@ struct CLI {
         }
         if parsed.flag("verbose") {
             let options = response.options.map(\.description).joined(separator: " ")
-            Console.error("\(response.code) \(response.code.name ?? "") \(options)\n")
+            Console.error(Logger.escaped("\(response.code) \(response.code.name ?? "") \(options)") + "\n")
         }
         Console.output(response.payload)
         if !response.payload.isEmpty, isatty(1) != 0, response.payload.last != UInt8(ascii: "\n") { Console.output([10]) }

@@ -25,7 +25,12 @@ struct Daemon {
         """
 
     static func main() {
+        // First of all: a crash must not dump registers and memory (secrets) into the journal.
+        let crashPolicyProblem = CrashReportPolicy.enforce(arguments: CommandLine.arguments)
+        if let crashPolicyProblem { Console.error("<4>lwm2m-agentd: \(crashPolicyProblem)\n") }
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // A hidden, test-only switch: crash on purpose, to check what a crash prints.
+        if arguments == ["--crash-for-test"] { crashForTest() }
         let parsed: ParsedArguments
         let logLevel: LogLevel
         let tick: Duration
@@ -80,6 +85,9 @@ struct Daemon {
                 level = parsed
             }
             let log = Logger(component: "lwm2m-agentd", level: level)
+            // Before anything touches the state directory: one daemon per state directory.
+            let lock = try InstanceLock(directory: configuration.stateDirectory)
+            defer { lock.release() }
             let signals = try SignalMonitor(signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1])
             let runtime = try AgentLauncher.makeRuntime(configuration, configurationPath: configurationPath, log: log,
                                                         signals: signals)
@@ -91,6 +99,22 @@ struct Daemon {
             early.error("\(error)")
             exit(1)
         }
+    }
+
+    /// Crashes with a recognisable value in a register and in memory, so a test can check the
+    /// crash report shows neither (`--crash-for-test`, not in the usage text).
+    static func crashForTest() -> Never {
+        let marker: [UInt8] = Array("SECRET-MARKER-5a5a5a5a-do-not-log".utf8)
+        let pointer = UnsafeMutablePointer<UInt64>.allocate(capacity: 8)
+        marker.withUnsafeBytes { bytes in UnsafeMutableRawPointer(pointer).copyMemory(from: bytes.baseAddress!, byteCount: min(bytes.count, 64)) }
+        var value = pointer.pointee
+        withUnsafeMutablePointer(to: &value) { _ in }
+        Console.error("crashing on purpose (--crash-for-test)\n")
+        let index = Int(truncatingIfNeeded: value)
+        // An out-of-bounds index: a runtime trap, the way a bug would crash the daemon.
+        let small = [pointer.pointee]
+        _ = small[index]
+        fatalError("unreachable")
     }
 
     static func serveDemo(listen: String, tick: Duration, configuration: EndpointConfiguration, log: Logger) throws {

@@ -145,4 +145,22 @@ private final class Evaluations: @unchecked Sendable {
         #expect(LogLevel.allCases.sorted() == [.error, .warning, .notice, .info, .debug])
         #expect(LogLevel.allCases.map(\.rawValue) == [3, 4, 5, 6, 7])
     }
+
+    // Issue 10, defect 7: a peer-supplied string must not forge a log line or write a NUL.
+    @Test func controlCharactersInAMessageCannotForgeALine() {
+        let log = Logger(component: "logtest-f", level: .debug)
+        let hostile = "coap://x\n<0>logtest-f: forged emergency\r\u{0}z\u{7F}\u{85}\u{2028}é"
+        let output = captureLogLines { log.warning("cannot resolve \(hostile)") }
+        #expect(output == "<4>logtest-f: cannot resolve coap://x\\x0a<0>logtest-f: forged emergency\\x0d\\x00z\\x7f\\u{0085}\\u{2028}é\n")
+        #expect(output.split(separator: "\n").count == 1)
+        #expect(!output.utf8.contains(0))
+    }
+
+    @Test(arguments: [
+        ("plain ascii", "plain ascii"), ("tab\there", "tab\\x09here"), ("bell\u{07}", "bell\\x07"),
+        ("grüße 日本", "grüße 日本"), ("\u{9B}[31m", "\\u{009b}[31m"), ("", ""),
+    ])
+    func escaping(input: String, expected: String) {
+        #expect(Logger.escaped(input) == expected)
+    }
 }

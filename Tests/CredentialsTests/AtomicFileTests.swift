@@ -61,4 +61,53 @@ import Testing
         #expect(throws: FileError.self) { try AtomicFile.write([2], to: path) }
         #expect(try AtomicFile.read(path) == [1])
     }
+
+    // Issue 10, defect 12: a FIFO (or a device) where a file should be is refused at once,
+    // never waited on, and a size limit bounds what is read.
+    @Test func aFIFOIsRefusedWithoutBlocking() throws {
+        let path = "\(temporaryDirectory())/configuration.json"
+        #expect(mkfifo(path, 0o600) == 0)
+        let started = MonotonicInstant.now()
+        do {
+            _ = try AtomicFile.read(path)
+            Issue.record("read a FIFO")
+        } catch {
+            #expect(error.description == "read \(path): a FIFO, not a regular file")
+            #expect(!error.isNotFound)
+        }
+        #expect(MonotonicInstant.now() - started < 1_000_000_000)
+    }
+
+    @Test func aDeviceIsRefused() {
+        #expect(throws: FileError.self) { try AtomicFile.read("/dev/zero", maximumSize: 4096) }
+        do {
+            _ = try AtomicFile.read("/dev/zero")
+        } catch {
+            #expect(error.description == "read /dev/zero: a character device, not a regular file")
+        }
+    }
+
+    @Test func theSizeLimitIsEnforced() throws {
+        let path = "\(temporaryDirectory())/serial"
+        try AtomicFile.write(Array(repeating: 0x38, count: 5000), to: path)
+        #expect(try AtomicFile.read(path, maximumSize: 5000).count == 5000)
+        do {
+            _ = try AtomicFile.read(path, maximumSize: 4096)
+            Issue.record("read past the limit")
+        } catch {
+            #expect(error.description == "read \(path): larger than 4096 bytes")
+        }
+        // /proc files report size 0: the read loop enforces the limit too.
+        #expect(throws: FileError.self) { try AtomicFile.read("/proc/self/maps", maximumSize: 16) }
+        #expect(try AtomicFile.read("/proc/self/status").count > 0)
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (Storage tests do not link the transport module).
+private enum MonotonicInstant {
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
 }

@@ -86,7 +86,7 @@ public struct AgentConfiguration: Sendable {
         let file = try ConfigFile(parsing: text)
         let known: Set<String> = ["agent", "bootstrap", "server"]
         for section in file.sections where !known.contains(section.kind) {
-            throw ConfigFileError(line: section.line, "unknown section [\(section.kind)]")
+            throw ConfigFileError(line: section.line, "unknown section [\(shortened(section.kind))]")
         }
         guard let agent = file.sections("agent").first else { throw ConfigFileError(line: 0, "missing [agent] section") }
         try Self.checkKeys(agent, ["endpoint-name", "state-dir", "log-level", "credential-store", "tpm-tcti",
@@ -104,12 +104,12 @@ public struct AgentConfiguration: Sendable {
         stateDirectory = agent.value("state-dir") ?? "/var/lib/lwm2m-agent"
         let levelName = agent.value("log-level") ?? "info"
         guard let level = LogLevel(name: levelName) else {
-            throw ConfigFileError(line: agent.line(of: "log-level"), "log-level \"\(levelName)\": expected error, warning, notice, info or debug")
+            throw ConfigFileError(line: agent.line(of: "log-level"), "log-level \(quoted(levelName)): expected error, warning, notice, info or debug")
         }
         logLevel = level
         let storeName = agent.value("credential-store") ?? "tpm"
         guard let store = CredentialStoreKind(rawValue: storeName) else {
-            throw ConfigFileError(line: agent.line(of: "credential-store"), "credential-store \"\(storeName)\": expected tpm or development")
+            throw ConfigFileError(line: agent.line(of: "credential-store"), "credential-store \(quoted(storeName)): expected tpm or development")
         }
         credentialStore = store
         tcti = agent.value("tpm-tcti") ?? "device:/dev/tpmrm0"
@@ -203,7 +203,7 @@ public struct AgentConfiguration: Sendable {
 
     private static func checkKeys(_ section: ConfigFile.Section, _ allowed: [String]) throws(ConfigFileError) {
         for entry in section.entries where !allowed.contains(entry.key) {
-            throw ConfigFileError(line: entry.line, "unknown key \"\(entry.key)\" in [\(section.kind)]")
+            throw ConfigFileError(line: entry.line, "unknown key \(quoted(entry.key)) in [\(section.kind)]")
         }
     }
 
@@ -212,7 +212,7 @@ public struct AgentConfiguration: Sendable {
         do {
             _ = try CoAPURI(uri)
         } catch {
-            throw ConfigFileError(line: section.line(of: "uri"), "uri \"\(uri)\": \(error)")
+            throw ConfigFileError(line: section.line(of: "uri"), "uri \(quoted(uri)): \(error)")
         }
         let modeName = section.value("security-mode") ?? (uri.hasPrefix("coaps") ? "psk" : "nosec")
         let mode: SecurityMode
@@ -223,7 +223,7 @@ public struct AgentConfiguration: Sendable {
         case "rpk": mode = .rawPublicKey
         default:
             throw ConfigFileError(line: section.line(of: "security-mode"),
-                                  "security-mode \"\(modeName)\": expected nosec, psk, certificate or rpk")
+                                  "security-mode \(quoted(modeName)): expected nosec, psk, certificate or rpk")
         }
         var account = Account(uri: uri, securityMode: mode)
         if let identity = section.value("psk-identity") { account.identity = Array(identity.utf8) }
@@ -250,14 +250,14 @@ public struct AgentConfiguration: Sendable {
 
     private static func integer(_ section: ConfigFile.Section, _ key: String) throws(ConfigFileError) -> Int64? {
         guard let text = section.value(key) else { return nil }
-        guard let value = Int64(text) else { throw ConfigFileError(line: section.line(of: key), "\(key) \"\(text)\" is not an integer") }
+        guard let value = Int64(text) else { throw ConfigFileError(line: section.line(of: key), "\(key) \(quoted(text)) is not an integer") }
         return value
     }
 
     private static func unsigned(_ section: ConfigFile.Section, _ key: String) throws(ConfigFileError) -> UInt64? {
         guard let text = section.value(key) else { return nil }
         guard let value = UInt64(text) else {
-            throw ConfigFileError(line: section.line(of: key), "\(key) \"\(text)\" is not a non-negative integer")
+            throw ConfigFileError(line: section.line(of: key), "\(key) \(quoted(text)) is not a non-negative integer")
         }
         return value
     }
@@ -267,14 +267,14 @@ public struct AgentConfiguration: Sendable {
         case nil: return nil
         case "true", "yes", "on", "1": return true
         case "false", "no", "off", "0": return false
-        case let text?: throw ConfigFileError(line: section.line(of: key), "\(key) \"\(text)\": expected true or false")
+        case let text?: throw ConfigFileError(line: section.line(of: key), "\(key) \(quoted(text)): expected true or false")
         }
     }
 
     private static func seconds(_ section: ConfigFile.Section, _ key: String) throws(ConfigFileError) -> Duration? {
         guard let text = section.value(key) else { return nil }
         guard let value = Double(text), value >= 0, value < 1e9 else {
-            throw ConfigFileError(line: section.line(of: key), "\(key) \"\(text)\" is not a number of seconds")
+            throw ConfigFileError(line: section.line(of: key), "\(key) \(quoted(text)) is not a number of seconds")
         }
         return .milliseconds(Int64((value * 1000).rounded()))
     }

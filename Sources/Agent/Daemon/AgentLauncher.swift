@@ -123,8 +123,10 @@ public enum AgentLauncher {
         case .state(let saved):
             state = saved
             log.info("loaded the saved configuration from \(store.path)")
-        case .unreadable(let why, let aside):
+        case .unreadable(let why, let aside?):
             log.error("saved configuration unreadable (\(why)); moved to \(aside), starting from the factory accounts")
+        case .unreadable(let why, nil):
+            log.error("saved configuration unreadable (\(why)); starting from the factory accounts")
         }
 
         var clientConfiguration = ClientConfiguration(endpointName: configuration.endpointName)

@@ -31,20 +31,33 @@ public final class ClientRuntime {
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
     private var observers: [EventObserver] = []
     private var warnedAboutSecrets = false
+    /// A configuration change whose save failed, retried with back-off until it is written.
+    private var pendingSave = PendingSave<ConfigurationSnapshot>()
     /// Called on SIGHUP; returns the new factory snapshot and log level, or throws to keep the old.
     public var reload: (() throws -> (ConfigurationSnapshot, LogLevel))?
 
     private let deviceRequests: DeviceRequests
+    /// Host names resolve on their own threads: a hanging DNS must not stall the loop.
+    private let resolver: BackgroundResolver?
+    /// Connections waiting for their server's address: the token of the resolution and the account.
+    private var resolving: [ConnectionID: (token: Int, account: SecurityAccount)] = [:]
+    private var nextResolutionToken = 0
+    /// ICMP port-unreachable reports, without an answer in between, after which a connection
+    /// counts as refused (the first may come from a server that is restarting).
+    static let refusalsBeforeFailure = 2
 
     public init(client: LwM2MClient, store: StateStore, credentials: CredentialStore, signals: SignalMonitor?,
-                log: Logger, deviceRequests: DeviceRequests = DeviceRequests()) {
+                log: Logger, deviceRequests: DeviceRequests = DeviceRequests(),
+                resolver: BackgroundResolver? = try? BackgroundResolver()) {
         self.client = client
         self.deviceRequests = deviceRequests
         self.store = store
         self.credentials = credentials
         self.signals = signals
         self.log = log
+        self.resolver = resolver
         if let signals { poller.register(signals.wakeUp.fileDescriptor) }
+        if let resolver { poller.register(resolver.fileDescriptor) }
     }
 
     deinit {
@@ -66,6 +79,8 @@ public final class ClientRuntime {
                 if let signals, fd == signals.wakeUp.fileDescriptor {
                     signals.wakeUp.drain()
                     handleSignals(signals.takeSignals())
+                } else if let resolver, fd == resolver.fileDescriptor {
+                    for completion in resolver.takeResults() { resolved(completion) }
                 } else {
                     receive(on: fd)
                 }
@@ -78,11 +93,22 @@ public final class ClientRuntime {
                     log.warning("\(id): send failed: \(error)")
                 }
                 handleSessionEvents(id, connection)
+                checkRefused(id, connection)  // a DTLS retransmission may have met the refusal
             }
             client.advance(to: now)
+            retrySave(at: now)
             handleDeviceRequests()
         }
         performActions()
+        if let snapshot = pendingSave.pending {
+            let store = store
+            reportSave(pendingSave.save(snapshot, at: MonotonicClock.now()) { (snapshot) throws(FileError) in
+                try store.save(snapshot)
+            })
+            if pendingSave.pending != nil {
+                log.error("stopping with a configuration change that could not be saved (\(pendingSave.failures) attempts): it is lost")
+            }
+        }
         log.notice("stopped")
     }
 
@@ -131,6 +157,7 @@ public final class ClientRuntime {
     /// The earliest of the client's and the DTLS sessions' deadlines.
     private var nextDeadline: Instant? {
         var deadline = client.nextDeadline
+        if let retry = pendingSave.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
         for connection in connections.values {
             if let candidate = connection.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }
         }
@@ -148,12 +175,16 @@ public final class ClientRuntime {
                 client.connectionFailed(id, reason: "\(error)", at: MonotonicClock.now())
                 return
             }
-            guard let (count, sender) = received else { return }
+            guard let (count, sender) = received else {
+                checkRefused(id, connection)
+                return
+            }
             // Only the server this connection belongs to may talk on it.
             guard sender == connection.peer else {
                 log.debug("\(id): dropped a datagram from \(sender)")
                 continue
             }
+            connection.heardFromPeer()
             let now = MonotonicClock.now()
             let datagrams: [[UInt8]]
             do {
@@ -220,7 +251,9 @@ public final class ClientRuntime {
                 log.warning("\(id): send failed: \(error)")
             }
             handleSessionEvents(id, connection)
+            checkRefused(id, connection)
         case .close(let id):
+            resolving[id] = nil
             if let connection = connections.removeValue(forKey: id) {
                 poller.unregister(connection.socket.fileDescriptor)
                 connection.close()
@@ -231,11 +264,46 @@ public final class ClientRuntime {
         }
     }
 
+    /// Opens a connection: numeric addresses at once, host names through the resolver thread
+    /// (the connection opens when the address comes back, see `resolved`).
     private func open(_ id: ConnectionID, _ account: SecurityAccount) {
         let now = MonotonicClock.now()
+        let uri: CoAPURI
         do {
-            let uri = try CoAPURI(account.uri)
-            let address = try Resolver.resolve(host: uri.host, port: uri.port)[0]
+            uri = try CoAPURI(account.uri)
+            if let address = SocketAddress(ipAddress: uri.host, port: uri.port) {
+                return connect(id, account, uri: uri, address: address)
+            }
+            guard let resolver else {
+                return connect(id, account, uri: uri, address: try Resolver.resolve(host: uri.host, port: uri.port)[0])
+            }
+            nextResolutionToken &+= 1
+            try resolver.submit(nextResolutionToken, host: uri.host, port: uri.port)
+            resolving[id] = (nextResolutionToken, account)
+            log.debug("\(id): resolving \(uri.host)")
+        } catch {
+            dropConnection(id)
+            client.connectionFailed(id, reason: "\(error)", at: now)
+        }
+    }
+
+    /// A name resolution finished: connect, or tell the client it failed (unless the
+    /// connection was closed meanwhile).
+    private func resolved(_ completion: BackgroundResolver.Completion) {
+        guard let (id, pending) = resolving.first(where: { $0.value.token == completion.token }) else { return }
+        resolving[id] = nil
+        do {
+            let addresses = try completion.result.get()
+            connect(id, pending.account, uri: try CoAPURI(pending.account.uri), address: addresses[0])
+        } catch {
+            log.debug("\(id): \(error)")
+            client.connectionFailed(id, reason: "\(error)", at: MonotonicClock.now())
+        }
+    }
+
+    private func connect(_ id: ConnectionID, _ account: SecurityAccount, uri: CoAPURI, address: SocketAddress) {
+        let now = MonotonicClock.now()
+        do {
             var session: DTLSClientSession?
             if uri.scheme == .coaps {
                 let configuration = try DTLSConfiguration.forAccount(account, host: uri.host, credentials: credentials,
@@ -243,7 +311,7 @@ public final class ClientRuntime {
                 session = try DTLSClientSession(configuration: configuration, resuming: savedSessions[account.uri],
                                                 random: { secureRandomBytes($0) }, now: now)
             }
-            let connection = ServerConnection(socket: try UDPSocket(family: address.family), peer: address, dtls: session)
+            let connection = try ServerConnection(peer: address, dtls: session)
             connections[id] = connection
             uris[id] = account.uri
             poller.register(connection.socket.fileDescriptor)
@@ -264,6 +332,18 @@ public final class ClientRuntime {
         }
     }
 
+    /// Fails a connection whose server answered its datagrams with ICMP port unreachable
+    /// (twice: the first may be a server restarting): nothing listens there, so the client
+    /// moves on (retry, fallback) in seconds rather than after the whole CoAP exchange
+    /// lifetime. Silence still takes the RFC 7252 retransmission time.
+    private func checkRefused(_ id: ConnectionID, _ connection: ServerConnection) {
+        guard connections[id] === connection, connection.unansweredRefusals >= Self.refusalsBeforeFailure else { return }
+        log.info("\(id): \(connection.peer) refused the connection (ICMP port unreachable, \(connection.unansweredRefusals) times)")
+        dropConnection(id)
+        client.connectionFailed(id, reason: "\(connection.peer) refused the connection (nothing listens on that port)",
+                                at: MonotonicClock.now())
+    }
+
     private func saveState() {
         let state = client.persistentState
         if !credentials.isPersistent {
@@ -277,11 +357,35 @@ public final class ClientRuntime {
                 return
             }
         }
-        do {
-            try store.save(state)
+        let store = store
+        reportSave(pendingSave.save(state, at: MonotonicClock.now()) { (snapshot) throws(FileError) in
+            try store.save(snapshot)
+        })
+    }
+
+    /// Writes the configuration change that could not be saved, when its retry is due.
+    private func retrySave(at now: Instant) {
+        let store = store
+        guard let outcome = pendingSave.retryIfDue(at: now, with: { (snapshot) throws(FileError) in
+            try store.save(snapshot)
+        }) else { return }
+        reportSave(outcome)
+    }
+
+    private func reportSave(_ outcome: PendingSave<ConfigurationSnapshot>.Outcome) {
+        switch outcome {
+        case .saved(let failures) where failures > 0:
+            log.notice("configuration saved to \(store.path) after \(failures) failed attempts")
+        case .saved:
             log.debug("configuration saved to \(store.path)")
-        } catch {
-            log.error("cannot save the configuration: \(error)")
+        case .failed(let error, let retryAt, let first):
+            let wait = retryAt - MonotonicClock.now()
+            let seconds = max(0, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            if first {
+                log.error("cannot save the configuration: \(error); the change is kept and the save retried until it succeeds (next in \(seconds) s)")
+            } else {
+                log.warning("cannot save the configuration (attempt \(pendingSave.failures)): \(error); next try in \(seconds) s")
+            }
         }
     }
 

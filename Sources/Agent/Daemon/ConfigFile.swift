@@ -31,9 +31,13 @@ public struct ConfigFile: Sendable {
 
     public private(set) var sections: [Section] = []
 
+    /// Parses `text`. Lines may end in LF or CR LF (a file edited on Windows), and a UTF-8
+    /// byte order mark at the start is ignored.
     public init(parsing text: String) throws(ConfigFileError) {
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on it as well as on "\n".
+        let body = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : text[...]
+        for rawLine in body.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             let line = rawLine.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
@@ -46,7 +50,7 @@ public struct ConfigFile: Sendable {
                 }
                 let name = parts.count > 1 ? parts[1] : nil
                 if sections.contains(where: { $0.kind == kind && $0.name == name }) {
-                    throw ConfigFileError(line: lineNumber, "section [\(header)] appears twice")
+                    throw ConfigFileError(line: lineNumber, "section [\(shortened(header))] appears twice")
                 }
                 sections.append(Section(kind: kind, name: name, line: lineNumber, entries: []))
                 continue
@@ -58,9 +62,9 @@ public struct ConfigFile: Sendable {
             var value = line[line.index(after: equals)...].trimmingSpaces()
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             guard !key.isEmpty else { throw ConfigFileError(line: lineNumber, "empty key") }
-            guard !sections.isEmpty else { throw ConfigFileError(line: lineNumber, "\"\(key)\" before any [section]") }
+            guard !sections.isEmpty else { throw ConfigFileError(line: lineNumber, "\(quoted(key)) before any [section]") }
             if sections[sections.count - 1].value(key) != nil {
-                throw ConfigFileError(line: lineNumber, "\"\(key)\" set twice in this section")
+                throw ConfigFileError(line: lineNumber, "\(quoted(key)) set twice in this section")
             }
             sections[sections.count - 1].entries.append((key, value, lineNumber))
         }
@@ -68,6 +72,22 @@ public struct ConfigFile: Sendable {
 
     /// The sections of `kind`, in file order.
     public func sections(_ kind: String) -> [Section] { sections.filter { $0.kind == kind } }
+}
+
+/// How many characters of a value an error message shows: a 5 MB value must not be echoed.
+let quotedValueLimit = 64
+
+/// `value` in quotes for an error message, cut to `quotedValueLimit` characters (then followed
+/// by its full size in bytes: `"9999…" (5242881 bytes)`).
+func quoted(_ value: some StringProtocol) -> String {
+    guard value.count > quotedValueLimit else { return "\"\(value)\"" }
+    return "\"\(value.prefix(quotedValueLimit))…\" (\(value.utf8.count) bytes)"
+}
+
+/// `value` cut to `quotedValueLimit` characters, with "… (N bytes)" when cut.
+func shortened(_ value: some StringProtocol) -> String {
+    guard value.count > quotedValueLimit else { return String(value) }
+    return "\(value.prefix(quotedValueLimit))… (\(value.utf8.count) bytes)"
 }
 
 extension Substring {

@@ -11,10 +11,10 @@ public enum EndpointNameError: Error, Equatable, Sendable, CustomStringConvertib
     public var description: String {
         switch self {
         case .unknownPlaceholder(let name):
-            "unknown placeholder {\(name)} (known: {machine-id}, {hostname}, {serial}, {iccid})"
+            "unknown placeholder {\(shortened(name))} (known: {machine-id}, {hostname}, {serial}, {iccid})"
         case .unterminatedPlaceholder: "\"{\" without \"}\""
         case .missingValue(let name, let why): "cannot fill {\(name)}: \(why)"
-        case .invalidName(let name): "endpoint name \"\(name)\" must be 1–255 printable characters without spaces, \"&\" or \"=\""
+        case .invalidName(let name): "endpoint name \(quoted(name)) must be 1–255 printable characters without spaces, \"&\" or \"=\""
         }
     }
 }
@@ -22,14 +22,20 @@ public enum EndpointNameError: Error, Equatable, Sendable, CustomStringConvertib
 /// An endpoint client name, literal or made from the machine: `gw-{serial}`, `urn:dev:{machine-id}`,
 /// `{iccid}` (the SIM's ICCID, as 1NCE names devices, from the first line of `iccidFile`).
 public struct EndpointNameTemplate: Sendable {
+    /// The largest `serial-file` / `iccid-file` read (a serial number or an ICCID is a line):
+    /// `/dev/zero` or a runaway file is refused, not read whole.
+    public static let maximumFileSize = 4096
+
     /// Where placeholder values come from (injectable for tests).
     public struct Environment: Sendable {
         public var machineID: @Sendable () -> String?
         public var hostname: @Sendable () -> String?
-        public var readFile: @Sendable (String) -> String?
+        /// The first line of a file; nil when there is none, throws when it cannot be read
+        /// (not a regular file, larger than ``maximumFileSize``).
+        public var readFile: @Sendable (String) throws(FileError) -> String?
 
         public init(machineID: @escaping @Sendable () -> String?, hostname: @escaping @Sendable () -> String?,
-                    readFile: @escaping @Sendable (String) -> String?) {
+                    readFile: @escaping @Sendable (String) throws(FileError) -> String?) {
             self.machineID = machineID
             self.hostname = hostname
             self.readFile = readFile
@@ -37,16 +43,22 @@ public struct EndpointNameTemplate: Sendable {
 
         /// This machine: /etc/machine-id, gethostname(2), files as they are.
         public static let system = Environment(
-            machineID: { readText("/etc/machine-id") },
+            machineID: { try? readText("/etc/machine-id") },
             hostname: {
                 var buffer = [CChar](repeating: 0, count: 256)
                 guard gethostname(&buffer, buffer.count) == 0 else { return nil }
                 return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             },
-            readFile: { readText($0) })
+            readFile: { (path) throws(FileError) in try readText(path) })
 
-        private static func readText(_ path: String) -> String? {
-            guard let bytes = try? AtomicFile.read(path) else { return nil }
+        private static func readText(_ path: String) throws(FileError) -> String? {
+            let bytes: [UInt8]
+            do {
+                bytes = try AtomicFile.read(path, maximumSize: EndpointNameTemplate.maximumFileSize)
+            } catch {
+                if error.isNotFound { return nil }
+                throw error
+            }
             // Device-tree strings end in NUL; files in a newline.
             let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
             return text.trimmingSpaces().split(separator: "\n").first.map(String.init)
@@ -70,8 +82,13 @@ public struct EndpointNameTemplate: Sendable {
             switch name {
             case "machine-id": value = environment.machineID()
             case "hostname": value = environment.hostname()
-            case "serial": value = environment.readFile(serialFile)
-            case "iccid": value = environment.readFile(iccidFile)
+            case "serial", "iccid":
+                let file = name == "serial" ? serialFile : iccidFile
+                do {
+                    value = try environment.readFile(file)
+                } catch {
+                    throw .missingValue(name, "\(error)")
+                }
             default: throw .unknownPlaceholder(name)
             }
             guard let value, !value.isEmpty else {

@@ -33,11 +33,11 @@ public struct FactoryFile: Sendable, Equatable {
     public init(parsing text: String) throws(ConfigFileError) {
         let file = try ConfigFile(parsing: text)
         for section in file.sections where !["identity", "bootstrap", "server"].contains(section.kind) {
-            throw ConfigFileError(line: section.line, "unknown section [\(section.kind)] (a factory file has [identity], [bootstrap] and [server N])")
+            throw ConfigFileError(line: section.line, "unknown section [\(shortened(section.kind))] (a factory file has [identity], [bootstrap] and [server N])")
         }
         if let identity = file.sections("identity").first {
             for entry in identity.entries where entry.key != "endpoint-name" {
-                throw ConfigFileError(line: entry.line, "unknown key \"\(entry.key)\" in [identity]")
+                throw ConfigFileError(line: entry.line, "unknown key \(quoted(entry.key)) in [identity]")
             }
             endpointName = identity.value("endpoint-name")
         }

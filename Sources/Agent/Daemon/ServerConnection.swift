@@ -12,11 +12,34 @@ final class ServerConnection {
     /// Whether the client was told the connection is open (at once for CoAP, after the
     /// handshake for DTLS).
     var reportedOpen = false
+    /// ``UDPSocket/unreachableReports`` when the server last sent a datagram.
+    private var unreachableBaseline = 0
 
+    /// How many ICMP "unreachable" reports the connected socket saw since the server last
+    /// answered: one may be a server that is restarting; the second (after a retransmission)
+    /// means nobody listens there.
+    var unansweredRefusals: Int { socket.unreachableReports - unreachableBaseline }
+
+    /// A UDP socket connected to `peer` (so only `peer`'s datagrams reach it, and ICMP port
+    /// unreachable messages about `peer` are reported), with `dtls` on top for `coaps`.
+    init(peer: SocketAddress, dtls: DTLSClientSession?) throws(TransportError) {
+        let socket = try UDPSocket(family: peer.family)
+        try socket.connect(to: peer)
+        self.socket = socket
+        self.peer = peer
+        self.dtls = dtls
+    }
+
+    /// A connection over `socket` as it is (the CLI's one-shot exchanges).
     init(socket: UDPSocket, peer: SocketAddress, dtls: DTLSClientSession?) {
         self.socket = socket
         self.peer = peer
         self.dtls = dtls
+    }
+
+    /// The server sent a datagram: earlier ICMP reports are forgotten.
+    func heardFromPeer() {
+        unreachableBaseline = socket.unreachableReports
     }
 
     /// Sends one CoAP datagram (encrypted as one record for DTLS).

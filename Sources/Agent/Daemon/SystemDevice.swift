@@ -39,7 +39,7 @@ public enum SystemDevice {
     }
 
     private static func text(_ path: String) -> String? {
-        guard let bytes = try? AtomicFile.read(path) else { return nil }
+        guard let bytes = try? AtomicFile.read(path, maximumSize: EndpointNameTemplate.maximumFileSize) else { return nil }
         let value = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingSpaces()
         let line = value.split(separator: "\n").first.map(String.init) ?? ""
         return line.isEmpty ? nil : line

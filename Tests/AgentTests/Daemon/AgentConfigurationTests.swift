@@ -114,7 +114,7 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         let store = try StateStore(directory: path)
         try AtomicFile.write(Array("{\"format\":\"lwm2m-agent-configuration\",\"version\":1,\"objects\":{\"0\":".utf8),
                              to: store.path)
-        guard case .unreadable(_, let aside) = store.load() else { Issue.record("expected unreadable"); return }
+        guard case .unreadable(_, let aside?) = store.load() else { Issue.record("expected unreadable"); return }
         #expect(AtomicFile.exists(aside))
         #expect(!AtomicFile.exists(store.path))
         guard case .none = store.load() else { Issue.record("expected none after moving aside"); return }
@@ -125,5 +125,102 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         try AtomicFile.write([1], to: "\(path)/configuration.json.tmp-99")
         _ = try StateStore(directory: path)
         #expect(try AtomicFile.list(path).isEmpty)
+    }
+}
+
+// Issue 10, defect 12: the state store looks without changing anything; a move that fails is
+// reported as such; CRLF/BOM files load; long values are not echoed whole; file limits.
+@Suite struct HardeningTests {
+    private func directory() -> String {
+        var template = Array("/tmp/lwm2m-state-XXXXXX".utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    private let garbage = Array("{\"format\":\"lwm2m-agent-configuration\",\"version\":1,\"objects\":{\"0\":".utf8)
+
+    @Test func peekLeavesAnUnreadableFileAndTheDirectoryAsTheyAre() throws {
+        let path = directory()
+        try AtomicFile.write(garbage, to: "\(path)/configuration.json")
+        try AtomicFile.write([1], to: "\(path)/configuration.json.tmp-4242")
+        let store = StateStore(readingFrom: path)
+        guard case .unreadable(_, nil) = store.peek() else { Issue.record("expected unreadable, not moved"); return }
+        #expect(try AtomicFile.list(path) == ["configuration.json", "configuration.json.tmp-4242"])
+        #expect(try AtomicFile.read(store.path) == garbage)
+    }
+
+    @Test func aMoveThatFailsKeepsTheFileAndSaysSo() throws {
+        let path = directory()
+        let store = try StateStore(directory: path)
+        try AtomicFile.write(garbage, to: store.path)
+        // A non-empty directory where the copy should go: the move cannot happen.
+        try AtomicFile.createDirectory("\(store.path).unreadable/occupied")
+        guard case .unreadable(let why, nil) = store.load() else { Issue.record("expected unreadable, not moved"); return }
+        #expect(why.contains("could not move it aside"))
+        #expect(try AtomicFile.read(store.path) == garbage)
+    }
+
+    @Test func aFIFOAtTheStatePathIsUnreadableAtOnce() throws {
+        let path = directory()
+        let store = try StateStore(directory: path)
+        #expect(mkfifo(store.path, 0o600) == 0)
+        guard case .unreadable(let why, nil) = store.load() else { Issue.record("expected unreadable"); return }
+        #expect(why.contains("a FIFO, not a regular file"))
+    }
+
+    @Test(arguments: ["\r\n", "\n"], [true, false])
+    func crlfAndByteOrderMarkAreAccepted(lineEnd: String, bom: Bool) throws {
+        let text = (bom ? "\u{FEFF}" : "") + ["[agent]", "endpoint-name = gw-crlf", "", "[server 9]",
+                                              "uri = coap://127.0.0.1:1", "lifetime = 77", ""].joined(separator: lineEnd)
+        let configuration = try AgentConfiguration(parsing: text, environment: .init(
+            machineID: { nil }, hostname: { nil }, readFile: { _ in nil }))
+        #expect(configuration.endpointName == "gw-crlf")
+        #expect(configuration.servers.first?.lifetime == 77)
+        #expect(configuration.servers.first?.account.uri == "coap://127.0.0.1:1")
+    }
+
+    @Test func aCRLFFileStillNamesTheRightLine() {
+        #expect(throws: ConfigFileError(line: 3, "unknown key \"bogus\" in [agent]")) {
+            _ = try AgentConfiguration(parsing: "[agent]\r\nendpoint-name = x\r\nbogus = 1\r\n")
+        }
+    }
+
+    @Test func aHugeValueIsCutInTheError() {
+        let huge = String(repeating: "9", count: 5 << 20) + "x"
+        do {
+            _ = try AgentConfiguration(parsing: "[agent]\nendpoint-name = x\nack-timeout = \(huge)\n[server 1]\nuri = coap://127.0.0.1:1\n")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.utf8.count < 200)
+            #expect(error.description == "line 3: ack-timeout \"\(String(repeating: "9", count: 64))…\" (\((5 << 20) + 1) bytes) is not a number of seconds")
+        }
+    }
+
+    @Test func serialAndICCIDFilesAreCapped() throws {
+        let path = "\(directory())/iccid"
+        try AtomicFile.write(Array(repeating: 0x38, count: 8192), to: path)
+        #expect(throws: EndpointNameError.missingValue("iccid", "read \(path): larger than 4096 bytes")) {
+            _ = try EndpointNameTemplate("{iccid}").expand(.system, serialFile: "/nonexistent", iccidFile: path)
+        }
+        #expect(throws: EndpointNameError.missingValue("serial", "read /dev/zero: a character device, not a regular file")) {
+            _ = try EndpointNameTemplate("gw-{serial}").expand(.system, serialFile: "/dev/zero")
+        }
+        try AtomicFile.write(Array("89882280000012345678\n".utf8), to: path)
+        #expect(try EndpointNameTemplate("{iccid}").expand(.system, serialFile: "/nonexistent", iccidFile: path)
+            == "89882280000012345678")
+    }
+}
+
+@Suite(.serialized) struct InstanceLockTests {
+    @Test func aSecondLockOnTheSameDirectoryIsRefusedUntilTheFirstIsReleased() throws {
+        var template = Array("/tmp/lwm2m-lock-XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) } + "/state"
+        let first = try InstanceLock(directory: path)
+        #expect(AtomicFile.exists(first.path))
+        #expect(throws: InstanceLockError.alreadyRunning(directory: path, pid: nil)) {
+            _ = try InstanceLock(directory: path)
+        }
+        first.release()
+        let second = try InstanceLock(directory: path)
+        second.release()
     }
 }
