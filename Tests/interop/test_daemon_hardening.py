@@ -73,20 +73,26 @@ def test_a_second_daemon_with_the_same_state_directory_refuses_to_start(start_pe
 # MARK: - Defect 7: log injection
 
 
-def test_control_characters_in_a_bootstrapped_uri_cannot_forge_log_lines(start_peer, start_agent, tmp_path):
-    hostile = "coap://x%0a%3c0%3elwm2m-agentd: FORGED emergency%00nul%0d%1b[31m:5683"
+@pytest.mark.parametrize("hostile", [
+    # Percent-encoded: the URI parser would decode the host (refused at Bootstrap-Finish now).
+    "coap://x%0a%3c0%3elwm2m-agentd: FORGED emergency%00nul%0d%1b[31m:5683",
+    # Literal control bytes in the TLV string the bootstrap server writes (no NUL: argv can't
+    # carry one to the peer).
+    "coap://x\n<0>lwm2m-agentd: FORGED emergency\x7fdel\r\x1b[31m\x85:5683",
+], ids=["percent-encoded", "literal"])
+def test_control_characters_in_a_bootstrapped_uri_cannot_forge_log_lines(start_peer, start_agent, tmp_path, hostile):
     bs = bootstrap_server(start_peer, hostile)
     config = write_config(tmp_path, bootstrap=f"coap://127.0.0.1:{bs.port}")
     agent = start_agent(config)
     bs.wait_event("finish")
-    # The agent logs the account it cannot reach (the host lower-cased), escaped.
-    agent.wait_for(r"(?i)x\\x0a<0>lwm2m-agentd: FORGED emergency\\x00nul\\x0d\\x1b\[31m", timeout=15)
+    # The agent logs the account it refuses or cannot reach, on one line, escaped.
+    agent.wait_for(r"FORGED emergency", timeout=15)
     agent.stop()
     raw = agent.stderr_path.read_bytes()
     assert b"\x00" not in raw
     assert b"\x1b" not in raw and b"\r" not in raw
     lines = raw.split(b"\n")
-    assert not [line for line in lines if line.startswith(b"<0>") or b"\n<0>" in line], raw[-2000:]
+    assert not [line for line in lines if line.startswith(b"<0>")], raw[-2000:]
     for line in lines:
         if line:
             assert re.match(rb"<[3-7]>lwm2m-agentd: ", line), line

@@ -4,9 +4,8 @@ deleting its own /1 instance (defect 3), lifetimes and server URIs that are not 
 (defect 8), registration details a 1.1 server trips on (defect 11), the server URI quoted twice
 in Bootstrap-Discover (defect 12).
 
-Tests that fail on the code this branch started from carry
-``xfail(strict=True, reason="issue 10 defect N — fixed on branch h-semantics")``: they pass
-(XFAIL) here and turn into failures (XPASS strict) once the fix is merged — then remove the marker.
+Each of these failed on the agent before issue 10's fixes (what they printed is in the issue's
+closing note) and must pass now.
 """
 
 from __future__ import annotations
@@ -17,13 +16,6 @@ import pytest
 
 from leshan_agent import LIFETIME, agent_config, prepare
 from leshan_server import ep, leshan  # noqa: F401 (fixtures)
-
-
-def fixed_on(defect: int, branch: str = "h-semantics"):
-    # raises=AssertionError: only a failed check is the expected failure; a harness or set-up
-    # failure (Leshan missing under CI=true, a crash) still fails the test.
-    return pytest.mark.xfail(strict=True, raises=AssertionError,
-                             reason=f"issue 10 defect {defect} — fixed on branch {branch}")
 
 
 def register(leshan, ep, start_agent, tmp_path, **options):
@@ -46,7 +38,6 @@ def register_with_factory_server(leshan, ep, start_agent, tmp_path):
 # MARK: - Defect 2: Create on /1
 
 
-@fixed_on(2)
 def test_create_on_the_server_object_does_not_lock_the_server_out(leshan, ep, start_agent, tmp_path):
     agent, _ = register(leshan, ep, start_agent, tmp_path)
     # A second Server instance (another SSID, no Security instance for it). Whether the agent
@@ -73,7 +64,6 @@ def test_create_on_the_server_object_does_not_lock_the_server_out(leshan, ep, st
 # MARK: - Defect 3: Delete /1/x of the server itself
 
 
-@fixed_on(3)
 @pytest.mark.parametrize("account", ["factory-server", "bootstrapped"])
 def test_a_server_deleting_its_own_server_instance_does_not_leave_the_agent_idle(leshan, ep, start_agent, tmp_path,
                                                                                 account):
@@ -117,7 +107,6 @@ def test_a_server_deleting_its_own_server_instance_does_not_leave_the_agent_idle
 # MARK: - Defect 8: lifetime and URI validation
 
 
-@fixed_on(8)
 @pytest.mark.parametrize("lifetime", [-5, 0, 2**32])
 def test_an_invalid_lifetime_is_refused(leshan, ep, start_agent, tmp_path, lifetime):
     agent, _ = register(leshan, ep, start_agent, tmp_path)
@@ -132,7 +121,6 @@ def test_an_invalid_lifetime_is_refused(leshan, ep, start_agent, tmp_path, lifet
     assert leshan.client(ep)["lt"] == LIFETIME
 
 
-@fixed_on(8)
 @pytest.mark.parametrize("uri", ["coap://127.0.0.1:0", "coap://127.0.0.1:99999", "coap://127.0.0.1:-1",
                                  "coap://[::1", "coap://user@127.0.0.1:5683", "coap://127.0.0.1:5683#fragment"],
                          ids=["port-0", "port-99999", "port-minus-1", "unclosed-bracket", "userinfo", "fragment"])
@@ -155,7 +143,6 @@ def test_bootstrap_finish_refuses_a_server_uri_that_can_never_connect(leshan, ep
 # MARK: - Defect 11: what a 1.1 server sees
 
 
-@fixed_on(11)
 def test_registration_advertises_the_formats_served_and_object_versions_a_1_1_server_knows(
         leshan, ep, start_agent, tmp_path):
     _, registration = register(leshan, ep, start_agent, tmp_path)
@@ -167,7 +154,6 @@ def test_registration_advertises_the_formats_served_and_object_versions_a_1_1_se
     assert registration["unknown-models"] == [], registration
 
 
-@fixed_on(11)
 def test_the_server_object_read_as_tlv_decodes_as_a_server_object(leshan, ep, start_agent, tmp_path):
     register(leshan, ep, start_agent, tmp_path)
     reply = leshan.call("read", ep=ep, path="/1/0", format="TLV")
@@ -179,7 +165,6 @@ def test_the_server_object_read_as_tlv_decodes_as_a_server_object(leshan, ep, st
     assert reply["content"]["/1/0/7"] == "U", reply
 
 
-@fixed_on(11)
 def test_a_binding_change_is_sent_in_the_1_1_form(leshan, ep, start_agent, tmp_path):
     register(leshan, ep, start_agent, tmp_path)
     since, output = leshan.mark(), leshan.output_mark()
@@ -206,7 +191,6 @@ def test_a_binding_change_is_sent_in_the_1_1_form(leshan, ep, start_agent, tmp_p
 # MARK: - Defect 12: Bootstrap-Discover quoting
 
 
-@fixed_on(12)
 def test_bootstrap_discover_lists_the_server_uri_as_leshan_can_read_it(leshan, ep, start_agent, tmp_path):
     since = leshan.mark()
     config = prepare(leshan, tmp_path, ep, bootstrap_on_every_start=True)
