@@ -24,9 +24,9 @@ import Testing
         #expect(CrashReportPolicy.environmentValue(current: settings + ",registers=all") == settings + ",registers=all," + settings)
     }
 
-    /// The systemd unit and the SysV script set exactly the daemon's settings (so it does not
+    /// The systemd unit, the SysV script and the interop tests set exactly the daemon's settings (so it does not
     /// need to re-execute itself under them).
-    @Test(arguments: ["init/lwm2m-agentd.service", "init/lwm2m-agentd.init"])
+    @Test(arguments: ["init/lwm2m-agentd.service", "init/lwm2m-agentd.init", "Tests/interop/conftest.py"])
     func initScriptsSetTheSameSettings(file: String) throws {
         let root = "/" + String(#filePath.split(separator: "/Tests/").first!.drop(while: { $0 == "/" }))
         let text = String(decoding: try AtomicFile.read("\(root)/\(file)"), as: UTF8.self)

@@ -55,6 +55,11 @@ COAP_CLIENT = os.environ.get("COAP_CLIENT", "coap-client-notls")
 COAP_SERVER = os.environ.get("COAP_SERVER", "coap-server-notls")
 SEED = int(os.environ.get("LWM2M_INTEROP_SEED", "7"))
 TEST_TIME_LIMIT = 240  # seconds, whole test including fixtures
+# The daemon's crash-report settings (CrashReportPolicy.settings), set as the systemd unit and the
+# SysV script set them, so a daemon started by a test does not re-execute itself to apply them
+# (test_daemon_hardening.py's crash test clears it to cover that path).
+os.environ.setdefault(*"SWIFT_BACKTRACE=interactive=no,color=no,registers=none,images=none,sanitize=yes,threads=crashed"
+                      .split("=", 1))
 
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))

@@ -401,7 +401,8 @@ public final class ClientRuntime {
             let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
                 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
             log.notice("\(event) (\(Self.format(ms)) ms after start, CPU \(Self.format(cpu)) ms, RSS \(Self.residentKiB() ?? 0) KiB)")
-        case .bootstrapFinished, .fallbackEngaged, .factoryReset, .deregistered: log.notice("\(event)")
+        case .bootstrapFinished, .fallbackEngaged, .factoryReset, .deregistered, .usingFactoryAccounts: log.notice("\(event)")
+        case .accountDeleted: log.warning("\(event)")
         default: log.info("\(event)")
         }
         for observer in observers { observer(event) }
