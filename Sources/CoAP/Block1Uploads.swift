@@ -41,11 +41,17 @@ struct Block1Uploads<Peer: Hashable> {
     /// Uploads in progress and bytes held for `peer`.
     func usage(of peer: Peer) -> Usage { usageByPeer[peer] ?? Usage() }
 
-    subscript(key: UploadKey<Peer>) -> Upload? { uploads[key] }
+    /// The bytes received so far of the upload at `key`, if it is in progress and has not
+    /// expired at `now`. (A count, not the upload: holding a copy of it would make the next
+    /// append copy the whole body.)
+    func received(_ key: UploadKey<Peer>, at now: Instant) -> Int? {
+        guard let upload = uploads[key], upload.expiry > now else { return nil }
+        return upload.body.count
+    }
 
-    /// Starts an upload with an empty body (the caller has removed any earlier one at `key`).
+    /// Starts an upload with an empty body, replacing any earlier one at `key`.
     mutating func start(_ key: UploadKey<Peer>, expiry: Instant) {
-        precondition(uploads[key] == nil, "start(_:) over an upload in progress")
+        remove(key)
         uploads[key] = Upload(body: [], expiry: expiry)
         account(key.peer, count: 1, bytes: 0)
     }

@@ -183,30 +183,32 @@ extension CoAPEndpoint {
             uploads.start(key, expiry: now + lifetime)
         }
         // An expired upload is gone even if the expiry timer has not fired yet.
-        guard let upload = uploads[key], upload.expiry > now, block.offset == upload.body.count,
+        guard let received = uploads.received(key, at: now), block.offset == received,
               !block.more || message.payload.count == block.size else {
             let expected = uploads.remove(key)?.body.count ?? 0
             answer(message, from: peer, .error(.requestEntityIncomplete, "expected the block at offset \(expected)"), at: now)
             return nil
         }
-        guard upload.body.count + message.payload.count <= limit else {
+        // Bounds are compared by subtraction (what is held never exceeds them): no overflow on
+        // 32-bit targets whatever the configured limits.
+        guard message.payload.count <= limit - received else {
             uploads.remove(key)
             answer(message, from: peer, tooLarge, at: now)
             return nil
         }
         // Room for this block in the byte budgets (the upload's own bytes count already).
-        let peerBytes = uploads.usage(of: peer).bytes + message.payload.count
-        let totalBytes = uploads.total.bytes + message.payload.count
-        guard peerBytes <= caps.bytesPerPeer, totalBytes <= caps.bytes else {
+        let peerFits = message.payload.count <= caps.bytesPerPeer - uploads.usage(of: peer).bytes
+        let totalFits = message.payload.count <= caps.bytes - uploads.total.bytes
+        guard peerFits, totalFits else {
             uploads.remove(key)
-            let which = peerBytes > caps.bytesPerPeer ? "this peer's" : "all"
+            let which = peerFits ? "all" : "this peer's"
             answer(message, from: peer, .error(.requestEntityTooLarge,
                                                "no room for more of this request body now (\(which) uploads in progress hold too much)"),
                    at: now)
             return nil
         }
         guard block.more else {
-            var body = uploads.remove(key)!.body
+            var body = uploads.remove(key)?.body ?? []
             body.append(contentsOf: message.payload)
             return body
         }
@@ -229,11 +231,11 @@ extension CoAPEndpoint {
         let blocking: Peer?  // whose uploads must expire to make room (nil: anyone's)
         if mine.count >= caps.uploadsPerPeer {
             (reason, blocking) = ("\(mine.count) uploads in progress from this peer", peer)
-        } else if mine.bytes + size > caps.bytesPerPeer {
+        } else if size > caps.bytesPerPeer - mine.bytes {
             (reason, blocking) = ("this peer's uploads in progress hold \(mine.bytes) bytes", peer)
         } else if uploads.total.count >= caps.uploads {
             (reason, blocking) = ("\(uploads.total.count) uploads in progress", nil)
-        } else if uploads.total.bytes + size > caps.bytes {
+        } else if size > caps.bytes - uploads.total.bytes {
             (reason, blocking) = ("uploads in progress hold \(uploads.total.bytes) bytes", nil)
         } else {
             return nil

@@ -96,6 +96,21 @@ private final class UploadDriver {
         #expect(d.total == .init(count: 3, bytes: 3 * 1024))
     }
 
+    @Test("a body of maximumBodySize (1 MiB) completes under the default caps, alongside other uploads")
+    func largestBodyFits() throws {
+        let large = EP.body(1 << 20, salt: 3)
+        let d = UploadDriver()
+        for peer in 2...4 { #expect(d.block(Self.body, 0, from: peer)?.code == .continue) }
+        #expect(d.block(Self.body, 0, from: 1, path: "other")?.code == .continue)
+        for num in UInt32(0)..<1023 {
+            let reply = d.block(large, num, from: 1, size1: num == 0 ? 1 << 20 : nil)
+            if reply?.code != .continue { Issue.record("block \(num): \(String(describing: reply))"); return }
+        }
+        #expect(d.block(large, 1023, from: 1) == nil)
+        #expect(d.requests().map(\.message.payload) == [large])
+        #expect(d.total == .init(count: 4, bytes: 4 * 1024))
+    }
+
     @Test("a request body in one block is never refused by the caps")
     func singleBlockBodies() throws {
         let d = UploadDriver {
