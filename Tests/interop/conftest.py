@@ -28,7 +28,8 @@ Files: test_libcoap_client.py (libcoap client → daemon), test_wire.py (hand-bu
 daemon), test_aiocoap_server.py / test_libcoap_server.py (our CLI → aiocoap / libcoap servers),
 test_lossy.py (both directions through lossy_relay.py), test_dtls_cli.py (our CLI over DTLS PSK →
 coap-server-openssl), test_factory.py (factory provisioning on a private swtpm, the daemon on
-the TPM store), test_wire_conformance.py (RFC checks that
+the TPM store), test_block1_limits.py (unfinished Block1 uploads vs the daemon's RSS, Block1
+FETCH), test_wire_conformance.py (RFC checks that
 fail until known bugs are fixed; it sorts last so ``-x`` runs everything else first). Helpers:
 coapwire.py (an RFC 7252 codec written for these tests), aiocoap_server.py, lossy_relay.py.
 
