@@ -126,15 +126,17 @@ extension CoAPEndpoint {
             lastBlock1 = block1
         }
 
-        if observe != .register, let block2 = message.block2, block2.number > 0,
-           let cached = representations[ResourceKey(peer: peer, request: message)], cached.expiry > now {
-            var response = CoAPResponse(cached.code, options: cached.options, payload: cached.body)
-            response.options.removeAll { $0.number == .observe }
-            return answer(message, from: peer, response, at: now)
-        }
-
+        // A later block of a cached representation, looked up with the whole request body (a FETCH
+        // sent with Block1 again, its last block asking for Block2 block n: RFC 7959 §2.7).
         let id = ExchangeID(rawValue: makeIdentifier())
         exchanges[id] = ServerExchange(peer: peer, request: request, observe: observe, block1: lastBlock1)
+        if observe != .register, let block2 = message.block2, block2.number > 0,
+           let cached = representations[ResourceKey(peer: peer, request: request)], cached.expiry > now {
+            var response = CoAPResponse(cached.code, options: cached.options, payload: cached.body)
+            response.options.removeAll { $0.number == .observe }
+            respond(to: id, with: response, at: now)
+            return
+        }
         events.append(.request(IncomingRequest(exchange: id, peer: peer, message: request, observe: observe)))
     }
 

@@ -21,12 +21,14 @@ private final class UploadDriver {
     /// when the endpoint handed the request to the application (the reply is then up to it).
     func block(
         _ body: [UInt8], _ num: UInt32, from peer: Int, path: String = "up", query: String? = nil,
-        method: UInt8 = EP.PUT, size1: UInt32? = nil, sourceLocation: SourceLocation = #_sourceLocation
+        method: UInt8 = EP.PUT, size1: UInt32? = nil, block2: UInt32? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) -> CoAPMessage? {
         let start = Int(num) * 1024
         let end = min(start + 1024, body.count)
         var options: [EP.Opt] = path.isEmpty ? [] : [.path(path)]
         if let query { options.append(EP.Opt(15, Array(query.utf8))) }
+        if let block2 { options.append(.block2(block2, more: false, szx: 6)) }
         options.append(.block1(num, more: end < body.count, szx: 6))
         if let size1 { options.append(.size1(size1)) }
         mid &+= 1
@@ -221,6 +223,17 @@ private final class UploadDriver {
         let first = try #require(d.endpoint.nextDatagram().flatMap { EP.decode($0.bytes) })
         #expect(first.block1 == BlockValue(number: 2, more: false, szx: 6))
         #expect(first.block2 == BlockValue(number: 0, more: true, szx: 6))
+        // The next response block: the FETCH again (Block1), its last block asking for Block2
+        // block 1, served from the cache without asking the application again.
+        #expect(d.block(body, 0, from: 1, path: "", method: fetch)?.code == .continue)
+        #expect(d.block(body, 1, from: 1, path: "", method: fetch)?.code == .continue)
+        let next = try #require(d.block(body, 2, from: 1, path: "", method: fetch, block2: 1))
+        #expect(d.requests().isEmpty)
+        #expect(next.code == .content)
+        #expect(next.block1 == BlockValue(number: 2, more: false, szx: 6))
+        #expect(next.block2 == BlockValue(number: 1, more: true, szx: 6))
+        #expect(next.payload == Array(response.payload[1024..<2048]))
+        #expect(next.eTag == first.eTag)
     }
 
     @Test("FETCH and iPATCH uploads to the same path are distinct; a FETCH and a PUT too")
