@@ -126,15 +126,17 @@ extension CoAPEndpoint {
             lastBlock1 = block1
         }
 
-        if observe != .register, let block2 = message.block2, block2.number > 0,
-           let cached = representations[ResourceKey(peer: peer, request: message)], cached.expiry > now {
-            var response = CoAPResponse(cached.code, options: cached.options, payload: cached.body)
-            response.options.removeAll { $0.number == .observe }
-            return answer(message, from: peer, response, at: now)
-        }
-
+        // A later block of a cached representation, looked up with the whole request body (a FETCH
+        // sent with Block1 again, its last block asking for Block2 block n: RFC 7959 §2.7).
         let id = ExchangeID(rawValue: makeIdentifier())
         exchanges[id] = ServerExchange(peer: peer, request: request, observe: observe, block1: lastBlock1)
+        if observe != .register, let block2 = message.block2, block2.number > 0,
+           let cached = representations[ResourceKey(peer: peer, request: request)], cached.expiry > now {
+            var response = CoAPResponse(cached.code, options: cached.options, payload: cached.body)
+            response.options.removeAll { $0.number == .observe }
+            respond(to: id, with: response, at: now)
+            return
+        }
         events.append(.request(IncomingRequest(exchange: id, peer: peer, message: request, observe: observe)))
     }
 
@@ -145,48 +147,107 @@ extension CoAPEndpoint {
         respond(to: id, with: response, at: now)
     }
 
-    /// Adds one Block1 block to its transfer (RFC 7959 §2.5). Returns the whole body when
-    /// `block` is the last one; otherwise answers 2.31 Continue, 4.08 or 4.13 itself.
+    /// Adds one Block1 block to its upload (RFC 7959 §2.5). Returns the whole body when `block`
+    /// is the last one; otherwise answers 2.31 Continue, or refuses the block itself: 4.08 for a
+    /// block out of sequence, 4.13 for a body over the limit, 5.03 (new upload) or 4.13 (upload
+    /// in progress) when the caps of `EndpointConfiguration.block1Limits` leave no room.
     private mutating func reassembleBlock1(
         _ message: CoAPMessage, _ block: BlockValue, from peer: Peer, at now: Instant
     ) -> [UInt8]? {
-        let key = ResourceKey(peer: peer, request: message)
-        let limit = configuration.maximumBodySize
-        let tooLarge = CoAPResponse(.requestEntityTooLarge, options: [CoAPOption(.size1, uint: UInt32(limit))],
+        let key = UploadKey(peer: peer, request: message)
+        let caps = configuration.block1Limits
+        // No body can be larger than what one peer's uploads may hold.
+        let limit = min(configuration.maximumBodySize, caps.bytesPerPeer, caps.bytes)
+        let tooLarge = CoAPResponse(.requestEntityTooLarge, options: [CoAPOption(.size1, uint: UInt32(clamping: limit))],
                                     payload: Array("request body larger than \(limit) bytes".utf8))
         if let announced = message.size1, announced > limit {
-            block1Transfers[key] = nil
+            uploads.remove(key)
             answer(message, from: peer, tooLarge, at: now)
             return nil
         }
+        let lifetime = configuration.transmission.exchangeLifetime
         if block.number == 0 {
-            // A new block 0 restarts the transfer (§2.5).
-            block1Transfers[key] = Block1Transfer(body: [], expiry: now + configuration.transmission.exchangeLifetime)
+            // A new block 0 restarts the upload (§2.5).
+            uploads.remove(key)
+            if !block.more {
+                // A body in one block is never stored: it goes to the application at once.
+                guard message.payload.count <= limit else {
+                    answer(message, from: peer, tooLarge, at: now)
+                    return nil
+                }
+                return message.payload
+            }
+            let known = max(Int(clamping: message.size1 ?? 0), message.payload.count)
+            if let refusal = block1Refusal(for: peer, size: known, at: now) {
+                answer(message, from: peer, refusal, at: now)
+                return nil
+            }
+            uploads.start(key, expiry: now + lifetime)
         }
-        // An expired transfer is gone even if the expiry timer has not fired yet.
-        guard var transfer = block1Transfers[key], transfer.expiry > now, block.offset == transfer.body.count,
+        // An expired upload is gone even if the expiry timer has not fired yet.
+        guard let received = uploads.received(key, at: now), block.offset == received,
               !block.more || message.payload.count == block.size else {
-            let expected = block1Transfers.removeValue(forKey: key)?.body.count ?? 0
+            let expected = uploads.remove(key)?.body.count ?? 0
             answer(message, from: peer, .error(.requestEntityIncomplete, "expected the block at offset \(expected)"), at: now)
             return nil
         }
-        block1Transfers[key] = nil  // avoid a copy while appending
-        transfer.body.append(contentsOf: message.payload)
-        guard transfer.body.count <= limit else {
+        // Bounds are compared by subtraction (what is held never exceeds them): no overflow on
+        // 32-bit targets whatever the configured limits.
+        guard message.payload.count <= limit - received else {
+            uploads.remove(key)
             answer(message, from: peer, tooLarge, at: now)
             return nil
         }
-        guard block.more else { return transfer.body }
-
-        let lifetime = configuration.transmission.exchangeLifetime
-        transfer.expiry = now + lifetime
-        block1Transfers[key] = transfer
+        // Room for this block in the byte budgets (the upload's own bytes count already).
+        let peerFits = message.payload.count <= caps.bytesPerPeer - uploads.usage(of: peer).bytes
+        let totalFits = message.payload.count <= caps.bytes - uploads.total.bytes
+        guard peerFits, totalFits else {
+            uploads.remove(key)
+            let which = peerFits ? "all" : "this peer's"
+            answer(message, from: peer, .error(.requestEntityTooLarge,
+                                               "no room for more of this request body now (\(which) uploads in progress hold too much)"),
+                   at: now)
+            return nil
+        }
+        guard block.more else {
+            var body = uploads.remove(key)?.body ?? []
+            body.append(contentsOf: message.payload)
+            return body
+        }
+        uploads.append(message.payload, to: key, expiry: now + lifetime)
         scheduleCacheExpiry(at: now + lifetime)
         let szx = min(block.szx, configuration.preferredBlockSZX)
         var response = CoAPResponse(.continue)
         response.options = [CoAPOption(.block1, uint: BlockValue(number: block.number, more: true, szx: szx).rawValue)]
         answer(message, from: peer, response, at: now)
         return nil
+    }
+
+    /// Why a new upload from `peer` whose first `size` bytes are known cannot start now, as the
+    /// response to send: 5.03 Service Unavailable with a Max-Age (RFC 7252 §5.9.3.4) of the
+    /// seconds until an upload in its way expires. `nil` when it fits within every cap.
+    private func block1Refusal(for peer: Peer, size: Int, at now: Instant) -> CoAPResponse? {
+        let caps = configuration.block1Limits
+        let mine = uploads.usage(of: peer)
+        let reason: String
+        let blocking: Peer?  // whose uploads must expire to make room (nil: anyone's)
+        if mine.count >= caps.uploadsPerPeer {
+            (reason, blocking) = ("\(mine.count) uploads in progress from this peer", peer)
+        } else if size > caps.bytesPerPeer - mine.bytes {
+            (reason, blocking) = ("this peer's uploads in progress hold \(mine.bytes) bytes", peer)
+        } else if uploads.total.count >= caps.uploads {
+            (reason, blocking) = ("\(uploads.total.count) uploads in progress", nil)
+        } else if size > caps.bytes - uploads.total.bytes {
+            (reason, blocking) = ("uploads in progress hold \(uploads.total.bytes) bytes", nil)
+        } else {
+            return nil
+        }
+        let lifetime = configuration.transmission.exchangeLifetime
+        let wait = (uploads.earliestExpiry(of: blocking) ?? now + lifetime) - now
+        let seconds = max(1, min(wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0),
+                                 lifetime.components.seconds + 1))
+        return CoAPResponse(.serviceUnavailable, options: [CoAPOption(.maxAge, uint: UInt32(clamping: seconds))],
+                            payload: Array("no room for another upload (\(reason)): retry later".utf8))
     }
 
     /// Cuts a response body larger than one block into Block2 blocks (RFC 7959 §2.4) and keeps

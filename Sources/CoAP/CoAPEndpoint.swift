@@ -29,8 +29,10 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
 
     // Server role.
     var exchanges: [ExchangeID: ServerExchange] = [:]
-    var block1Transfers: [ResourceKey<Peer>: Block1Transfer] = [:]
+    var uploads = Block1Uploads<Peer>()
     var representations: [ResourceKey<Peer>: CachedRepresentation] = [:]
+    /// When the pending `.expireCaches` timer fires (nil: none pending).
+    var cacheExpiryDeadline: Instant?
     var observations: [ObservationID: Observation] = [:]
     var observationsByToken: [PeerToken: ObservationID] = [:]
 
@@ -345,13 +347,21 @@ extension CoAPEndpoint {
         return true
     }
 
+    /// Makes sure the caches are purged at `deadline` or earlier. One timer is pending at a
+    /// time (not one per block received, which a stream of blocks would pile up in the heap).
     mutating func scheduleCacheExpiry(at deadline: Instant) {
+        if let pending = cacheExpiryDeadline, pending <= deadline { return }
+        cacheExpiryDeadline = deadline
         timers.schedule(.expireCaches, at: deadline)
     }
 
     mutating func expireCaches(at now: Instant) {
         duplicates.purge(at: now)
-        block1Transfers = block1Transfers.filter { $0.value.expiry > now }
+        uploads.expire(at: now)
         representations = representations.filter { $0.value.expiry > now }
+        if let pending = cacheExpiryDeadline, pending <= now { cacheExpiryDeadline = nil }
+        // Next purge: when the first of what is left expires.
+        let next = [uploads.earliestExpiry(), representations.values.map(\.expiry).min()].compactMap { $0 }.min()
+        if let next { scheduleCacheExpiry(at: next) }
     }
 }

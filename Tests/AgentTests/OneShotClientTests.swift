@@ -5,6 +5,7 @@ import CoAP
 import Glibc
 import Synchronization
 import Testing
+import TestRequirements
 import Transport
 
 private let oneShotIPv6Available: Bool = (try? UDPSocket(bindingTo: .loopback(.ipv6, port: 0))) != nil
@@ -227,7 +228,7 @@ private func fastConfiguration() -> EndpointConfiguration {
         #expect(server.requests.first?.payload == body)
     }
 
-    @Test(.enabled(if: oneShotIPv6Available, "IPv6 loopback ::1 cannot be bound on this host"))
+    @Test(requires(oneShotIPv6Available, "IPv6 loopback ::1 cannot be bound on this host"))
     func getOverIPv6() throws {
         let server = try BackgroundServer(family: .ipv6)
         defer { server.stop() }

@@ -55,10 +55,18 @@ import Testing
         let directory = temporaryDirectory()
         let path = "\(directory)/state"
         try AtomicFile.write([1], to: path)
+        // A directory where the temporary file goes: creating it fails for every user, root
+        // included (the test used to return early as root and assert nothing).
+        let obstacle = "\(path).tmp-\(getpid())"
+        #expect(mkdir(obstacle, 0o700) == 0)
+        #expect(throws: FileError.self) { try AtomicFile.write([2], to: path) }
+        #expect(try AtomicFile.read(path) == [1])
+        rmdir(obstacle)
+        // A read-only directory: the same, except for root, which ignores directory permissions.
+        guard getuid() != 0 else { return }
         chmod(directory, 0o500)
         defer { chmod(directory, 0o700) }
-        if getuid() == 0 { return }  // root ignores directory permissions
-        #expect(throws: FileError.self) { try AtomicFile.write([2], to: path) }
+        #expect(throws: FileError.self) { try AtomicFile.write([3], to: path) }
         #expect(try AtomicFile.read(path) == [1])
     }
 

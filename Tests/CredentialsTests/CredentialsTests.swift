@@ -1,4 +1,5 @@
 import Credentials
+import Glibc
 import Testing
 
 @Suite struct SecretBytesTests {
@@ -13,6 +14,51 @@ import Testing
         secret.wipe()
         #expect(secret.isEmpty)
         #expect(secret.copyBytes() == [])
+    }
+
+    // The bytes themselves: `isEmpty` after wipe() holds whether or not they were zeroed, so
+    // these tests look at the memory where the secret lived. They read the element storage of
+    // the secret's array right after wipe() (or deinit) released it. That memory is still
+    // mapped: a 64-byte block stays in the allocator's per-thread cache, and glibc's free() writes
+    // its bookkeeping into the first 16 bytes of the block, which hold the array's header (16
+    // bytes on 32-bit, 32 on 64-bit), never into the elements. The probe first reads the secret
+    // through the same address (proving it looks at the right bytes), and copies into buffers
+    // allocated beforehand (so no allocation between release and read can reuse the block).
+
+    static let pattern: [UInt8] = (0..<64).map { UInt8(0xA0 | ($0 & 0x0F)) }  // no zero byte
+
+    /// Copies 64 bytes at `address` into `buffer` (allocated by the caller).
+    static func probe(_ address: UInt, into buffer: inout [UInt8]) {
+        buffer.withUnsafeMutableBytes { target in
+            _ = memcpy(target.baseAddress!, UnsafeRawPointer(bitPattern: address)!, 64)
+        }
+    }
+
+    @Test func wipeZeroesTheBytesInMemory() {
+        var seen = [UInt8](repeating: 0x55, count: 64)
+        var after = [UInt8](repeating: 0x55, count: 64)
+        let secret = SecretBytes(Self.pattern.map { $0 })  // a buffer of its own
+        let address = secret.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+        Self.probe(address, into: &seen)
+        #expect(seen == Self.pattern, "the probe reads the secret's bytes")
+        secret.wipe()
+        Self.probe(address, into: &after)
+        #expect(after == [UInt8](repeating: 0, count: 64), "left in memory after wipe(): \(after)")
+        #expect(secret.isEmpty)
+    }
+
+    @Test func deinitZeroesTheBytesInMemory() {
+        var seen = [UInt8](repeating: 0x55, count: 64)
+        var after = [UInt8](repeating: 0x55, count: 64)
+        var address: UInt = 0
+        do {
+            let secret = SecretBytes(Self.pattern.map { $0 })
+            address = secret.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+            Self.probe(address, into: &seen)
+        }  // released here: deinit wipes
+        Self.probe(address, into: &after)
+        #expect(seen == Self.pattern, "the probe reads the secret's bytes")
+        #expect(after == [UInt8](repeating: 0, count: 64), "left in memory after deinit: \(after)")
     }
 
     @Test func equalityComparesContent() {

@@ -4,6 +4,7 @@
 import CoAP
 import Glibc
 import Testing
+import TestRequirements
 import Transport
 
 // MARK: - Helpers (names prefixed so they never clash with other files of this target)
@@ -165,7 +166,7 @@ private func seconds(_ duration: Duration) -> Double {
         #expect(pair.client.endpoint.pendingRequestCount == 0)
     }
 
-    @Test(.enabled(if: runnerIPv6Available, "IPv6 loopback ::1 cannot be bound on this host"))
+    @Test(requires(runnerIPv6Available, "IPv6 loopback ::1 cannot be bound on this host"))
     func getSmallOverIPv6() throws {
         let pair = try RunnerPair(family: .ipv6)
         #expect(pair.serverAddress.description == "[::1]:\(pair.serverAddress.port)")
@@ -407,7 +408,7 @@ private func seconds(_ duration: Duration) -> Double {
         #expect(waited >= .milliseconds(40) && waited < .seconds(2), "waited \(seconds(waited)) s")
     }
 
-    @Test(.enabled(if: runnerIPv6Available, "IPv6 loopback ::1 cannot be bound on this host"))
+    @Test(requires(runnerIPv6Available, "IPv6 loopback ::1 cannot be bound on this host"))
     func runnerWithTwoSocketsServesBothFamilies() throws {
         let v4 = try UDPSocket(bindingTo: .loopback(.ipv4, port: 0))
         let v6 = try UDPSocket(bindingTo: .loopback(.ipv6, port: 0))

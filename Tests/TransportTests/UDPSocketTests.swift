@@ -1,6 +1,7 @@
 import CoAP
 import Glibc
 import Testing
+import TestRequirements
 import Transport
 
 @Suite struct UDPSocketTests {
@@ -21,7 +22,7 @@ import Transport
         #expect(response.from == server.localAddress)
     }
 
-    @Test(.enabled(if: ipv6LoopbackAvailable, ipv6SkipMessage))
+    @Test(requires(ipv6LoopbackAvailable, ipv6SkipMessage))
     func ipv6RoundTrip() throws {
         let server = try UDPSocket(bindingTo: .loopback(.ipv6, port: 0))
         let client = try UDPSocket(bindingTo: .loopback(.ipv6, port: 0))
@@ -39,7 +40,7 @@ import Transport
         #expect(response.from == server.localAddress)
     }
 
-    @Test(.enabled(if: ipv6LoopbackAvailable, ipv6SkipMessage))
+    @Test(requires(ipv6LoopbackAvailable, ipv6SkipMessage))
     func dualStackSocketReportsNormalisedIPv4Peer() throws {
         let server = try UDPSocket(bindingTo: .wildcard(.ipv6, port: 0))
         #expect(server.family == .ipv6)
@@ -61,7 +62,7 @@ import Transport
         #expect(response.from == .loopback(.ipv4, port: server.localAddress.port))
     }
 
-    @Test(.enabled(if: ipv6LoopbackAvailable, ipv6SkipMessage))
+    @Test(requires(ipv6LoopbackAvailable, ipv6SkipMessage))
     func ephemeralIPv6ClientReachesIPv4Server() throws {
         let server = try UDPSocket(bindingTo: .loopback(.ipv4, port: 0))
         let client = try UDPSocket(family: .ipv6)

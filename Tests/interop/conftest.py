@@ -14,12 +14,22 @@ Other environment variables:
   COAP_SERVER           libcoap example server binary (default ``coap-server-notls``)
   LWM2M_INTEROP_SEED    seed of the random payloads and of the random-datagram burst (default 7)
   LWM2M_LOSSY_SEED      overrides the relay seeds of test_lossy.py (see its docstring)
+  CI                    when set (``CI=true``, as CI services set it), a missing peer or tool is a
+                        FAILURE, not a skip: see ``skip_or_fail`` / ``require_tool`` below
+
+Skips
+-----
+A test that cannot run here (a peer not installed, no ``::1``, no Leshan jar) calls
+``skip_or_fail(reason)`` or ``require_tool(name, reason)`` / ``require_path(path, reason)`` from
+this file, never ``pytest.skip`` directly: on a developer's machine it is skipped with the reason
+shown (``-rs``), under ``CI=true`` it fails with the same reason, so CI never passes by skipping.
 
 Files: test_libcoap_client.py (libcoap client → daemon), test_wire.py (hand-built datagrams →
 daemon), test_aiocoap_server.py / test_libcoap_server.py (our CLI → aiocoap / libcoap servers),
 test_lossy.py (both directions through lossy_relay.py), test_dtls_cli.py (our CLI over DTLS PSK →
 coap-server-openssl), test_factory.py (factory provisioning on a private swtpm, the daemon on
-the TPM store), test_wire_conformance.py (RFC checks that
+the TPM store), test_block1_limits.py (unfinished Block1 uploads vs the daemon's RSS, Block1
+FETCH), test_wire_conformance.py (RFC checks that
 fail until known bugs are fixed; it sorts last so ``-x`` runs everything else first). Helpers:
 coapwire.py (an RFC 7252 codec written for these tests), aiocoap_server.py, lossy_relay.py.
 
@@ -43,6 +53,7 @@ import socket
 import subprocess
 import sys
 import time
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +74,39 @@ os.environ.setdefault(*"SWIFT_BACKTRACE=interactive=no,color=no,registers=none,i
 
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
+
+
+# MARK: - Skips that fail in CI
+
+
+def in_ci() -> bool:
+    """True when the environment variable CI is set to anything but empty/0/false/no."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def skip_or_fail(reason: str) -> "typing.NoReturn":
+    """Skips the current test with ``reason``; under ``CI=true`` fails it instead (a peer the
+    suite needs is missing: CI must not pass by skipping). Use this, not ``pytest.skip``."""
+    if in_ci():
+        pytest.fail(f"CI=true and a requirement is missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_tool(name: str, reason: str = "") -> str:
+    """The full path of executable ``name`` (looked up on PATH, or ``name`` itself if it is a
+    path); when it is missing, ``skip_or_fail`` with ``reason`` (e.g. how to install it)."""
+    path = shutil.which(name)
+    if path is None:
+        skip_or_fail(f"{name} not found on PATH" + (f" ({reason})" if reason else ""))
+    return path
+
+
+def require_path(path: "os.PathLike | str", reason: str = "") -> Path:
+    """``path`` as a Path when it exists; otherwise ``skip_or_fail`` with ``reason``."""
+    path = Path(path)
+    if not path.exists():
+        skip_or_fail(f"{path} does not exist" + (f" ({reason})" if reason else ""))
+    return path
 
 
 # MARK: - Expected data

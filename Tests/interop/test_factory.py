@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from agentconfig import write_config
+from conftest import require_tool
 
 PSK_BS = ("gw-factory-bs", "8f1e2d3c4b5a69788796a5b4c3d2e1f0")
 PSK_DM = ("gw-factory-dm", "0badc0ffee15600d0123456789abcdef")
@@ -54,8 +55,7 @@ def listening(port: int) -> bool:
 @pytest.fixture
 def swtpm(procs, tmp_path) -> str:
     """A private swtpm; returns the agent's ``tpm-tcti`` value."""
-    if subprocess.run(["which", "swtpm"], capture_output=True).returncode != 0:
-        pytest.skip("swtpm not installed")
+    require_tool("swtpm", "apt-get install swtpm swtpm-tools, or scripts/setup.sh")
     state = tmp_path / "swtpm"
     state.mkdir()
     for _ in range(5):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import coapwire as cw
-from conftest import SEED, demo_large, ipv6_loopback_available
+from conftest import SEED, demo_large, ipv6_loopback_available, skip_or_fail
 
 BOUND = "10"  # coap-client -B: give up after this many seconds
 
@@ -145,7 +145,7 @@ def test_error_responses(start_daemon, procs, coap_client, method, path, code):
 
 def test_ipv6_loopback_get_hello(start_daemon, procs, coap_client, tmp_path):
     if not ipv6_loopback_available():
-        pytest.skip("::1 is not available on this host (cannot bind a UDP socket to it)")
+        skip_or_fail("::1 is not available on this host (cannot bind a UDP socket to it)")
     daemon = start_daemon(host="::1")
     assert daemon.uri("/demo/hello").startswith("coap://[::1]:")
     out = tmp_path / "hello"
