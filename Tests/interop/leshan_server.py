@@ -25,16 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HERE, REPO, Proc
-
-try:  # the shared helper (conftest.py) once it is there; same behaviour otherwise
-    from conftest import skip_or_fail
-except ImportError:  # pragma: no cover - depends on the branch
-    def skip_or_fail(reason: str):
-        """Skips with ``reason``; under ``CI=true`` fails instead (CI must not pass by skipping)."""
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"CI=true and a requirement is missing: {reason}", pytrace=False)
-        pytest.skip(reason)
+from conftest import HERE, REPO, Proc, skip_or_fail
 
 LESHAN_DIR = Path(os.environ.get("LESHAN_DIR", str(REPO.parent / "shared" / "leshan")))
 JAVA_LIBS = Path(os.environ.get("LESHAN_JAVA_LIBS", "/usr/share/java"))

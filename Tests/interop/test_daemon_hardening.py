@@ -24,7 +24,7 @@ import time
 import pytest
 
 from agentconfig import write_config
-from conftest import free_udp_port
+from conftest import free_udp_port, skip_or_fail
 
 
 def bootstrap_server(start_peer, server_uri: str, *args, lifetime: int = 60):
@@ -109,7 +109,7 @@ def small_filesystem(tmp_path):
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(mountpoint)],
                              capture_output=True, timeout=10)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode(errors='replace').strip()}")
+        skip_or_fail(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode(errors='replace').strip()}")
     yield mountpoint
     subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True, timeout=10)
 
@@ -214,7 +214,7 @@ def hanging_dns(tmp_path):
     (``unshare -m``, root only), so getaddrinfo really sends its queries there and waits."""
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=10)
     if probe.returncode != 0:
-        pytest.skip(f"cannot make a mount namespace here (needs root): {probe.stderr.decode(errors='replace')}")
+        skip_or_fail(f"cannot make a mount namespace here (needs root): {probe.stderr.decode(errors='replace')}")
     rng = os.urandom(2)
     address = f"127.53.{rng[0]}.{max(1, rng[1])}"
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
