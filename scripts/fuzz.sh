@@ -9,8 +9,8 @@
 # seconds   run for this long; defaults to $FUZZ_SECONDS, else 60
 # --runs N  run exactly N executions instead (no time limit); also $FUZZ_RUNS
 # --no-asan build without AddressSanitizer (libFuzzer coverage only; Swift's own overflow,
-#           bounds and conversion traps still abort on the spot): several times faster, for
-#           long runs. Also FUZZ_ASAN=0. Separate binaries and modules (suffix -noasan).
+#           bounds and conversion traps still abort on the spot): faster, for long runs.
+#           Also FUZZ_ASAN=0. Separate binaries and modules (suffix -noasan).
 # FUZZ_FLAGS  extra libFuzzer flags, e.g. FUZZ_FLAGS="-max_len=70000"
 #
 # The dictionary Fuzz/dictionaries/<target>.dict, when present, is passed with -dict=.
@@ -47,7 +47,7 @@ if [[ "${1:-}" == "--list" || "${1:-}" == "-l" ]]; then
     exit 0
 fi
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 0
 fi
 
