@@ -19,7 +19,9 @@
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
 
-    for types in [{ (_: LwM2MPath) in nil } as (LwM2MPath) -> ResourceType?, senmlFuzzTypes] {
+    // Untyped, typed by a made-up rule, and typed by the OMA schema the way the responder's
+    // Write / Write-Composite decodes (PayloadCodec → SenMLCBOR.decode(types:)).
+    for types in [{ (_: LwM2MPath) in nil } as (LwM2MPath) -> ResourceType?, senmlFuzzTypes, omaTypes] {
         let timed: [SenMLCBOR.TimestampedRecord]
         do {
             timed = try SenMLCBOR.decodeTimestamped(input, types: types)
@@ -70,6 +72,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+/// The types the responder decodes with.
+private func omaTypes(_ path: LwM2MPath) -> ResourceType? { ResourceSchema.oma.type(of: path) }
 
 /// A deterministic type for each path, so typed decoding gets exercised too.
 private func senmlFuzzTypes(_ path: LwM2MPath) -> ResourceType? {

@@ -47,7 +47,10 @@ public struct CoAPURI: Hashable, Sendable, CustomStringConvertible {
         guard !host.isEmpty else { throw .invalidHost(String(authority)) }
         if !authority.hasPrefix("[") { host = try Self.percentDecode(host).lowercased() }
         if let portText, !portText.isEmpty {
-            guard let port = UInt16(portText), port != 0 else { throw .invalidPort(String(portText)) }
+            // Digits only: UInt16("+5") would accept a sign.
+            guard portText.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let port = UInt16(portText), port != 0 else {
+                throw .invalidPort(String(portText))
+            }
             self.port = port
         } else {
             port = Self.defaultPort(for: scheme)

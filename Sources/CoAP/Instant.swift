@@ -15,9 +15,13 @@ public struct Instant: Hashable, Comparable, Sendable, CustomStringConvertible {
     @inlinable
     public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
+    /// Saturates at the ends of the timeline: a deadline `now + .seconds(Int64.max)` (a period a
+    /// server wrote) is "never", not a wrapped-around instant in the past.
     @inlinable
     public static func + (lhs: Instant, rhs: Duration) -> Instant {
-        Instant(nanoseconds: lhs.nanoseconds &+ rhs.nanosecondsClamped)
+        let (sum, overflow) = lhs.nanoseconds.addingReportingOverflow(rhs.nanosecondsClamped)
+        if overflow { return Instant(nanoseconds: sum < 0 ? .max : .min) }
+        return Instant(nanoseconds: sum)
     }
 
     @inlinable

@@ -24,8 +24,9 @@ public enum NotificationAttributeName: String, CaseIterable, Hashable, Sendable 
 /// instance), or the effective set for an observation after merging the levels. `nil` means
 /// "not set here". Periods are whole seconds; thresholds and the step are numbers.
 public struct NotificationAttributes: Hashable, Sendable {
-    /// The largest period accepted (about 136 years), so deadlines never overflow.
-    public static let maximumPeriod = Int(UInt32.max)
+    /// The largest period accepted (about 136 years; 68 where `Int` has 32 bits), so deadlines
+    /// never overflow. `Int(UInt32.max)` would trap on a 32-bit `Int` (armv7).
+    public static let maximumPeriod = Int(clamping: UInt32.max)
 
     /// Minimum Period: seconds to wait after a notification before the next one.
     public var pmin: Int?

@@ -293,14 +293,14 @@ public enum SenMLCBOR {
                     case Label.baseTime: baseTime = try RawRecord.time(field, "bt", index)
                     case Label.baseValue:
                         guard CBORResourceCoding.number(field) != nil else {
-                            throw ContentFormatError.malformed("SenML record \(index): bv is not a number")
+                            throw ContentFormatError.malformed("SenML record \(index): bv is not a number (or out of range)")
                         }
                         baseValue = field
                     case Label.name: name = try RawRecord.text(field, "n", index)
                     case Label.time: time = try RawRecord.time(field, "t", index)
                     case Label.value:
                         guard CBORResourceCoding.number(field) != nil else {
-                            throw ContentFormatError.malformed("SenML record \(index): v is not a number")
+                            throw ContentFormatError.malformed("SenML record \(index): v is not a number (or out of range)")
                         }
                         try setValue(.number(field), index)
                     case Label.stringValue: try setValue(.string(try RawRecord.text(field, "vs", index)), index)
@@ -345,7 +345,7 @@ public enum SenMLCBOR {
 
         private static func time(_ item: CBORValue, _ label: String, _ index: Int) throws -> Double {
             guard let number = CBORResourceCoding.number(item) else {
-                throw ContentFormatError.malformed("SenML record \(index): \(label) is not a number")
+                throw ContentFormatError.malformed("SenML record \(index): \(label) is not a number (or out of range)")
             }
             let seconds = number.doubleValue
             guard seconds.isFinite else {
@@ -469,15 +469,19 @@ enum CBORResourceCoding {
     }
 
     /// mantissa × 10^exponent, as an integer when exact, else the nearest double we can get
-    /// without Foundation (exact for |exponent| ≤ 22 and mantissas below 2^53).
-    private static func decimalFraction(mantissa: Int64, exponent: Int64) -> Number {
+    /// without Foundation (exact for |exponent| ≤ 22 and mantissas below 2^53); nil when the
+    /// value is beyond the range of a double (it would be infinite). Any exponent is accepted,
+    /// Int64.min included: its magnitude is taken as a UInt64 (`abs` would trap on it), and a
+    /// value far below the smallest double is 0 (with the mantissa's sign).
+    static func decimalFraction(mantissa: Int64, exponent: Int64) -> Number? {
         if exponent >= 0, exponent <= 18 {
             var scale: Int64 = 1
             for _ in 0..<exponent { scale *= 10 }
             let (product, overflow) = mantissa.multipliedReportingOverflow(by: scale)
             if !overflow { return .int(product) }
         }
-        let magnitude = min(abs(exponent), 400)  // beyond that the result is 0 or infinite anyway
+        // Beyond 400 the result is 0 or infinite anyway (|mantissa| < 10^19, doubles < 10^309).
+        let magnitude = Int(min(exponent.magnitude, 400))
         var value = Double(mantissa)
         var remaining = magnitude
         while remaining > 0 {
@@ -487,7 +491,7 @@ enum CBORResourceCoding {
             value = exponent < 0 ? value / power : value * power
             remaining -= step
         }
-        return .double(value)
+        return value.isFinite ? .double(value) : nil
     }
 
     /// Checks that `paths` are resource or resource-instance paths, that no resource has both a
@@ -536,7 +540,7 @@ enum CBORResourceCoding {
         switch field {
         case .number(let item):
             guard var number = number(item) else {
-                throw ContentFormatError.malformed("SenML value of \(path) is not a number")
+                throw ContentFormatError.malformed("SenML value of \(path) is not a number (or out of range)")
             }
             if let baseValue, let base = self.number(baseValue) { number = sum(base, number) }
             return try numericValue(number, path: path, type: type, isEpochTagged: false)
@@ -578,7 +582,7 @@ enum CBORResourceCoding {
         default:
             guard let number = number(item) else {
                 if let type { throw ContentFormatError.typeMismatch(path, expected: type) }
-                throw ContentFormatError.malformed("CBOR item \(item) for \(path) is not a resource value")
+                throw ContentFormatError.malformed("CBOR item \(item) for \(path) is not a resource value (or a number out of range)")
             }
             var isEpochTagged = false
             if case .tagged(1, _) = item { isEpochTagged = true }

@@ -62,8 +62,10 @@ public enum ClientEvent: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         func seconds(_ duration: Duration?) -> String {
             guard let duration else { return "" }
-            let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-            return ", retry in \(ms / 1000).\(String(ms % 1000 + 1000).dropFirst()) s"
+            // No `seconds * 1000`: a retry timer a server wrote (/1/x/18) can be near Int64.max.
+            let (whole, attoseconds) = duration.components
+            let ms = attoseconds / 1_000_000_000_000_000
+            return ", retry in \(whole).\(String(ms + 1000).dropFirst()) s"
         }
         switch self {
         case .bootstrapPending(let uri): return "bootstrap pending: \(uri)"

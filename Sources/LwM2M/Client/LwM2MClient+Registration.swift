@@ -295,7 +295,9 @@ extension LwM2MClient {
         var retryIn: Duration?
         if registration.attempt < settings.retryCount {
             var delay = Duration.seconds(settings.retryTimer)
-            for _ in 1..<registration.attempt { delay *= 2 }
+            // Doubling stops past ~136 years: a server-written timer or retry count must not
+            // overflow the Duration (a trap).
+            for _ in 1..<registration.attempt where delay < .seconds(Int64(UInt32.max)) { delay *= 2 }
             retryIn = delay
         } else {
             registration.attempt = 0
