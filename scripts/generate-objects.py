@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates Sources/LwM2M/Generated/OMAObjects.swift from the OMA/IPSO object definitions in
+"""Generates Sources/LwM2M/DataModel/Generated/OMAObjects.swift from the OMA/IPSO object definitions in
 objects/oma/*.xml (copied from the OMA LwM2M registry; see objects/oma/SOURCE.md).
 
 Run it after adding or updating an XML file:  python3 scripts/generate-objects.py
@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "objects" / "oma"
-TARGET = ROOT / "Sources" / "LwM2M" / "Generated" / "OMAObjects.swift"
+TARGET = ROOT / "Sources" / "LwM2M" / "DataModel" / "Generated" / "OMAObjects.swift"
 
 TYPES = {
     "String": ".string", "Integer": ".integer", "Unsigned Integer": ".unsignedInteger",
