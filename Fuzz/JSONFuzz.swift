@@ -1,7 +1,7 @@
 @testable import CoAP
 @testable import LwM2M
 
-// libFuzzer target for the strict JSON parser and writer (Sources/LwM2M/JSON*.swift).
+// libFuzzer target for the strict JSON parser and writer (Sources/LwM2M/ContentFormats/JSON*.swift).
 //
 //     scripts/fuzz.sh json 60
 //
@@ -10,9 +10,9 @@
 // (the rest of Sources/LwM2M and Sources/CoAP may be added):
 //
 //     swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -module-name JSONFuzz \
-//         Sources/LwM2M/ContentFormatError.swift Sources/LwM2M/LwM2MPath.swift \
-//         Sources/LwM2M/ResourceValue.swift Sources/LwM2M/JSON.swift Sources/LwM2M/JSONParser.swift \
-//         Sources/LwM2M/JSONWriter.swift Fuzz/JSONFuzz.swift -o .build-fuzz/json-fuzz -use-ld=lld
+//         Sources/LwM2M/ContentFormats/ContentFormatError.swift Sources/LwM2M/DataModel/LwM2MPath.swift \
+//         Sources/LwM2M/DataModel/ResourceValue.swift Sources/LwM2M/DataModel/ResourceType.swift Sources/LwM2M/DataModel/ObjectLink.swift Sources/LwM2M/DataModel/LwM2MRecord.swift Sources/LwM2M/ContentFormats/JSON.swift Sources/LwM2M/ContentFormats/JSONParser.swift \
+//         Sources/LwM2M/ContentFormats/JSONWriter.swift Fuzz/JSONFuzz.swift -o .build-fuzz/json-fuzz -use-ld=lld
 //
 // Properties checked for every input:
 //   * parsing never traps (ASan also catches out-of-bounds reads);

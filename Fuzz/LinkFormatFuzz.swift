@@ -1,7 +1,7 @@
 @testable import CoAP
 @testable import LwM2M
 
-// libFuzzer target for the CoRE Link Format codec (Sources/LwM2M/LinkFormat.swift).
+// libFuzzer target for the CoRE Link Format codec (Sources/LwM2M/ContentFormats/LinkFormat.swift).
 //
 // Built and run by scripts/fuzz.sh (target link-format), which links the CoAP and LwM2M
 // sources as an instrumented libraries imported with @testable.

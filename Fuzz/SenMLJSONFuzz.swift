@@ -2,7 +2,7 @@
 @testable import LwM2M
 
 // libFuzzer target for the JSON content formats: SenML JSON (110) and LwM2M JSON (11543),
-// Sources/LwM2M/SenMLJSON.swift and LwM2MJSON.swift with the JSON parser/writer and Base64.
+// Sources/LwM2M/ContentFormats/SenMLJSON.swift and LwM2MJSON.swift with the JSON parser/writer and Base64.
 //
 //     scripts/fuzz.sh senml-json 60
 //
@@ -11,10 +11,10 @@
 // (the rest of Sources/LwM2M and Sources/CoAP may be added):
 //
 //     swiftc -swift-version 6 -sanitize=fuzzer,address -parse-as-library -O -g -module-name SenMLJSONFuzz \
-//         Sources/LwM2M/ContentFormatError.swift Sources/LwM2M/LwM2MPath.swift \
-//         Sources/LwM2M/ResourceValue.swift Sources/LwM2M/JSON.swift Sources/LwM2M/JSONParser.swift \
-//         Sources/LwM2M/JSONWriter.swift Sources/LwM2M/Base64.swift Sources/LwM2M/SenMLJSON.swift \
-//         Sources/LwM2M/LwM2MJSON.swift Fuzz/SenMLJSONFuzz.swift -o .build-fuzz/senml-json-fuzz -use-ld=lld
+//         Sources/LwM2M/ContentFormats/ContentFormatError.swift Sources/LwM2M/DataModel/LwM2MPath.swift \
+//         Sources/LwM2M/DataModel/ResourceValue.swift Sources/LwM2M/DataModel/ResourceType.swift Sources/LwM2M/DataModel/ObjectLink.swift Sources/LwM2M/DataModel/LwM2MRecord.swift Sources/LwM2M/ContentFormats/JSON.swift Sources/LwM2M/ContentFormats/JSONParser.swift \
+//         Sources/LwM2M/ContentFormats/JSONWriter.swift Sources/LwM2M/ContentFormats/Base64.swift Sources/LwM2M/ContentFormats/SenMLJSON.swift \
+//         Sources/LwM2M/ContentFormats/LwM2MJSON.swift Fuzz/SenMLJSONFuzz.swift -o .build-fuzz/senml-json-fuzz -use-ld=lld
 //
 // Properties checked for every input, with a typed resolver (a type per resource ID) and without:
 //   * decoding never traps;

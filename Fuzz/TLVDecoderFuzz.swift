@@ -1,7 +1,7 @@
 @testable import CoAP
 @testable import LwM2M
 
-// libFuzzer target for the LwM2M TLV codec (Sources/LwM2M/TLVDecoder.swift, TLVEncoder.swift).
+// libFuzzer target for the LwM2M TLV codec (Sources/LwM2M/ContentFormats/TLVDecoder.swift, TLVEncoder.swift).
 //
 // Built and run by scripts/fuzz.sh (target tlv-decoder), which links the CoAP and LwM2M
 // sources as an instrumented libraries imported with @testable.

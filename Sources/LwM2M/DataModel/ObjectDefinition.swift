@@ -1,38 +1,3 @@
-/// Which operations a resource allows (the `Operations` element of an OMA object definition).
-public struct ResourceOperations: OptionSet, Hashable, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    public static let read = ResourceOperations(rawValue: 1)
-    public static let write = ResourceOperations(rawValue: 2)
-    public static let execute = ResourceOperations(rawValue: 4)
-}
-
-/// The definition of one resource of an object (from the OMA/IPSO XML).
-public struct ResourceDefinition: Hashable, Sendable {
-    public let id: UInt16
-    public let name: String
-    public let operations: ResourceOperations
-    public let isMultiple: Bool
-    public let isMandatory: Bool
-    public let type: ResourceType
-    /// The XML's RangeEnumeration text ("0..100", "0..255 bytes", …), empty when unbounded.
-    public let range: String
-    public let units: String
-
-    public init(id: UInt16, name: String, operations: ResourceOperations, isMultiple: Bool, isMandatory: Bool,
-                type: ResourceType, range: String = "", units: String = "") {
-        self.id = id
-        self.name = name
-        self.operations = operations
-        self.isMultiple = isMultiple
-        self.isMandatory = isMandatory
-        self.type = type
-        self.range = range
-        self.units = units
-    }
-}
-
 /// The definition of an LwM2M object (from the OMA/IPSO XML).
 public struct ObjectDefinition: Hashable, Sendable {
     public let id: UInt16

@@ -1,47 +1,3 @@
-/// The data types of LwM2M resources (TS 1.1 Appendix C).
-public enum ResourceType: String, Hashable, Sendable, CaseIterable {
-    case string = "String"
-    case integer = "Integer"
-    case unsignedInteger = "Unsigned Integer"
-    case float = "Float"
-    case boolean = "Boolean"
-    case opaque = "Opaque"
-    case time = "Time"
-    case objectLink = "Objlnk"
-    case coreLink = "Corelnk"
-    /// Executable resources carry no value.
-    case none = "none"
-
-    /// Whether gt/lt/st attributes apply.
-    public var isNumeric: Bool { self == .integer || self == .unsignedInteger || self == .float || self == .time }
-}
-
-/// A reference to an object instance (`Objlnk`): `65535:65535` is the null link.
-public struct ObjectLink: Hashable, Sendable, CustomStringConvertible {
-    public var objectID: UInt16
-    public var instanceID: UInt16
-
-    public init(objectID: UInt16, instanceID: UInt16) {
-        self.objectID = objectID
-        self.instanceID = instanceID
-    }
-
-    public static let null = ObjectLink(objectID: 65535, instanceID: 65535)
-
-    /// Parses "3:0".
-    public init?(_ text: String) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        func number(_ part: Substring) -> UInt16? {
-            // Digits only: UInt16("+3") would accept a sign.
-            part.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) ? UInt16(part) : nil
-        }
-        guard parts.count == 2, let object = number(parts[0]), let instance = number(parts[1]) else { return nil }
-        self.init(objectID: object, instanceID: instance)
-    }
-
-    public var description: String { "\(objectID):\(instanceID)" }
-}
-
 /// One resource value, typed. Floats compare by bit pattern, so a NaN equals itself and a
 /// decoded value always equals what was encoded.
 public enum ResourceValue: Hashable, Sendable, CustomStringConvertible {
@@ -122,18 +78,4 @@ public enum ResourceValue: Hashable, Sendable, CustomStringConvertible {
         case .coreLink(let text): "<\(text)>"
         }
     }
-}
-
-/// One leaf of a payload: a resource (or resource instance) path and its value. Every content
-/// format is decoded to and encoded from a list of records.
-public struct LwM2MRecord: Hashable, Sendable, CustomStringConvertible {
-    public var path: LwM2MPath
-    public var value: ResourceValue
-
-    public init(_ path: LwM2MPath, _ value: ResourceValue) {
-        self.path = path
-        self.value = value
-    }
-
-    public var description: String { "\(path)=\(value)" }
 }

@@ -1,0 +1,11 @@
+/// What a peer's Observe option asks for in a GET/FETCH (RFC 7641 §2).
+public enum ObserveAction: Sendable, Hashable { case register, deregister }
+
+/// A request a peer sent us; answer it with `CoAPEndpoint.respond(to:with:at:)`.
+public struct IncomingRequest<Peer: Hashable & Sendable>: Sendable {
+    public let exchange: ExchangeID
+    public let peer: Peer
+    /// The request; for a Block1 transfer, the last block's message with the whole body as payload.
+    public let message: CoAPMessage
+    public let observe: ObserveAction?
+}
