@@ -2,31 +2,8 @@ import CoAP
 import Credentials
 
 extension LwM2MClient {
-    /// Starts a client-initiated bootstrap unless one is under way: after the Client Hold Off
-    /// Time when `holdOff`, at once otherwise, and never before the back-off of earlier
-    /// failures (a server that keeps refusing registration must not make the client loop
-    /// between bootstrap and registration). A bootstrap backing off is left to its timer.
-    mutating func startBootstrap(holdOff: Bool) {
-        guard stopping == nil, let account = accounts.bootstrap else { return }
-        switch bootstrap.phase {
-        case .idle: break
-        case .backingOff, .holdOff, .connecting, .requesting, .session: return
-        }
-        let wait = holdOff ? Duration.seconds(max(0, account.clientHoldOffTime)) : .zero
-        if bootstrap.failures > 0 {
-            let backOff = bootstrapBackOff(failures: bootstrap.failures)
-            bootstrap.phase = .backingOff(until: now + max(wait, backOff))
-            return
-        }
-        if wait > .zero {
-            bootstrap.phase = .holdOff(until: now + wait)
-        } else {
-            connectBootstrap()
-        }
-    }
-
     /// Opens a connection to the bootstrap server (the Bootstrap-Request follows when it is up).
-    private mutating func connectBootstrap() {
+    mutating func connectBootstrap() {
         guard let account = accounts.bootstrap else {
             bootstrap.phase = .idle
             return
@@ -90,40 +67,9 @@ extension LwM2MClient {
         }
     }
 
-    /// Bootstrap-Finish passed the check: the new configuration is saved and the client moves
-    /// to its servers.
-    private mutating func commitBootstrap() {
-        if let connection = bootstrap.connection { close(connection) }
-        bootstrap.phase = .idle
-        bootstrap.snapshot = nil
-        fallbackEngaged = false
-        collectCredentialGarbage()
-        actions.append(.saveState)
-        emit(.bootstrapFinished)
-        restartRegistrations()
-    }
-
-    /// The bootstrap failed: the old configuration comes back, a retry is scheduled with
-    /// exponential back-off and jitter, and the factory fallback engages when no server is in
-    /// use.
-    mutating func bootstrapFailed(_ reason: String) {
-        guard bootstrap.isActive else { return }
-        if let connection = bootstrap.connection { close(connection) }
-        if let snapshot = bootstrap.snapshot {
-            restoreWithoutSaving(snapshot)
-            bootstrap.snapshot = nil
-            collectCredentialGarbage()
-        }
-        bootstrap.failures += 1
-        let delay = bootstrapBackOff(failures: bootstrap.failures)
-        bootstrap.phase = .backingOff(until: now + delay)
-        emit(.bootstrapFailed(reason: reason, retryIn: delay))
-        engageFallbackIfIdle()
-    }
-
     /// Puts the configuration a session started from back, without the change reports that
     /// would make it look like a new configuration to save.
-    private mutating func restoreWithoutSaving(_ snapshot: ConfigurationSnapshot) {
+    mutating func restoreWithoutSaving(_ snapshot: ConfigurationSnapshot) {
         let pending = registry.takeChanges().filter { ($0.objectID ?? 0) > 2 }
         apply(snapshot)
         _ = registry.takeChanges()
@@ -135,16 +81,6 @@ extension LwM2MClient {
         if let connection = bootstrap.connection { close(connection) }
         if let snapshot = bootstrap.snapshot { restoreWithoutSaving(snapshot) }
         bootstrap = BootstrapProgress()
-    }
-
-    /// initial × 2^(failures − 1), capped at the maximum, plus up to 50 % jitter so a fleet
-    /// does not come back in step (protocol pitfall 4).
-    private mutating func bootstrapBackOff(failures: Int) -> Duration {
-        var delay = configuration.bootstrapRetryInitial
-        for _ in 1..<max(1, failures) where delay < configuration.bootstrapRetryMaximum { delay *= 2 }
-        delay = min(delay, configuration.bootstrapRetryMaximum)
-        let jitter = Double(random.next() % 1_000_001) / 1_000_000 * 0.5
-        return delay + delay * jitter
     }
 
     mutating func bootstrapTimersFired() {
@@ -162,23 +98,6 @@ extension LwM2MClient {
         default:
             break
         }
-    }
-
-    /// Factory-bootstrap fallback: when no server is registered or trying, register with the
-    /// factory snapshot's servers while bootstrap keeps retrying.
-    mutating func engageFallbackIfIdle() {
-        guard stopping == nil,
-              !registrations.values.contains(where: { $0.isActiveOrPending }) else { return }
-        let factoryServers = AccountSet(security: factory.objects[0] ?? ObjectSnapshot(),
-                                        server: factory.objects[1] ?? ObjectSnapshot()).servers
-        guard !factoryServers.isEmpty else { return }
-        if persistentState != factory {
-            apply(factory)
-            collectCredentialGarbage()
-        }
-        fallbackEngaged = true
-        emit(.fallbackEngaged(servers: factoryServers.map(\.shortServerID)))
-        restartRegistrations()
     }
 
     /// Schedules the purge of the bootstrap account after /0/x/12 seconds (0 = never).

@@ -1,58 +1,6 @@
 import CoAP
 
 extension LwM2MClient {
-    /// The start policy: bootstrap first when asked to at every start, otherwise register when
-    /// server accounts exist, otherwise bootstrap; a configuration with neither (a saved one
-    /// whose last server deleted its account, say) gives way to the factory accounts. Only
-    /// when the factory snapshot has no account either is there nothing to do.
-    mutating func runStartPolicy() {
-        let accounts = accounts
-        if configuration.bootstrapOnEveryStart, accounts.bootstrap != nil {
-            startBootstrap(holdOff: true)
-        } else if !accounts.servers.isEmpty {
-            restartRegistrations()
-        } else if accounts.bootstrap != nil {
-            startBootstrap(holdOff: true)
-        } else if !useFactoryAccounts() {
-            emit(.noAccounts)
-        }
-    }
-
-    /// No usable server account and no bootstrap account: the configuration objects go back to
-    /// the factory snapshot (saved, as a factory reset would) and the start policy runs on it.
-    /// False when the factory snapshot is what is in force already or has no account either.
-    private mutating func useFactoryAccounts() -> Bool {
-        let factoryAccounts = AccountSet(security: factory.objects[0] ?? ObjectSnapshot(),
-                                         server: factory.objects[1] ?? ObjectSnapshot())
-        guard persistentState != factory, !factoryAccounts.servers.isEmpty || factoryAccounts.bootstrap != nil else {
-            return false
-        }
-        emit(.usingFactoryAccounts)
-        apply(factory)
-        collectCredentialGarbage()
-        actions.append(.saveState)
-        runStartPolicy()
-        return true
-    }
-
-    /// After a management server's request: a server whose account is gone (its Server
-    /// instance deleted, and with it its Security instance, `ConfigurationGuard`) is
-    /// de-registered; with no server account left, the start policy runs again — bootstrap, or
-    /// the factory accounts — so the device never ends up unmanaged.
-    mutating func accountsChanged() {
-        // A bootstrap session rewrites the accounts; its Finish (or failure) decides.
-        guard !bootstrap.inSession else { return }
-        let current = accounts
-        let remaining = Set(current.servers.map(\.shortServerID))
-        let removed = registrationOrder.filter { !remaining.contains($0) && registrations[$0]?.isDeregistering != true }
-        guard !removed.isEmpty else { return }
-        for ssid in removed {
-            emit(.accountDeleted(ssid: ssid))
-            deregister(ssid)
-        }
-        if current.servers.isEmpty, !bootstrap.isActive { runStartPolicy() }
-    }
-
     /// Ends every registration (De-register where registered) and starts one per server
     /// account of the configuration now in force.
     mutating func restartRegistrations() {
@@ -67,28 +15,6 @@ extension LwM2MClient {
         }
         registrationOrder = accounts.servers.map(\.shortServerID)
         startQueuedRegistrations()
-    }
-
-    /// Starts the queued servers whose turn it is: unordered servers at once, ordered ones
-    /// after every earlier ordered one settled; a failed server with Registration Failure
-    /// Block stops the ones after it.
-    mutating func startQueuedRegistrations() {
-        guard stopping == nil else { return }
-        var blocked = false
-        for ssid in registrationOrder {
-            guard var registration = registrations[ssid] else { continue }
-            let ordered = registration.account.settings.priorityOrder != nil
-            if registration.phase == .queued && !(ordered && blocked) {
-                let delay = registration.registeredOnce ? 0 : registration.account.settings.initialRegistrationDelay
-                registration.phase = .waiting(until: now + .seconds(max(0, delay)))
-                registrations[ssid] = registration
-            }
-            if ordered && !registration.isSettled { blocked = true }
-            if ordered && registration.phase == .failed && registration.account.settings.registrationFailureBlock {
-                blocked = true
-            }
-        }
-        registrationTimersFired()
     }
 
     mutating func registrationTimersFired() {
@@ -110,7 +36,7 @@ extension LwM2MClient {
         }
     }
 
-    private mutating func connectRegistration(_ ssid: UInt16) {
+    mutating func connectRegistration(_ ssid: UInt16) {
         guard var registration = registrations[ssid] else { return }
         if let old = registration.connection { close(old) }
         let connection = nextConnection(.server(ssid))
@@ -127,7 +53,7 @@ extension LwM2MClient {
         sendRegister(ssid)
     }
 
-    private mutating func sendRegister(_ ssid: UInt16) {
+    mutating func sendRegister(_ ssid: UInt16) {
         guard var registration = registrations[ssid], let connection = registration.connection else { return }
         let settings = registration.account.settings
         let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
@@ -164,11 +90,9 @@ extension LwM2MClient {
             if management[ssid] == nil {
                 management[ssid] = ManagementSession(server: ServerContext(shortServerID: ssid), registry: registry)
             }
-            if !fallbackEngaged { bootstrap.failures = 0 }
             stayAwake(ssid)
             emit(.registered(ssid: ssid, location: location.joined(separator: "/"), lifetime: registration.sentLifetime))
-            scheduleBootstrapAccountPurge()
-            startQueuedRegistrations()
+            registrationSucceeded(ssid)
             if registration.updatePending { triggerUpdate(ssid) }
         case .updating:
             if message.code == .changed {
@@ -178,9 +102,7 @@ extension LwM2MClient {
                 stayAwake(ssid)
                 if registration.updatePending { triggerUpdate(ssid) }
             } else {
-                // The server lost or refused the registration: register afresh (pitfall 11).
-                emit(.registrationFailed(ssid: ssid, reason: "Update answered \(code), registering again", retryIn: .zero))
-                sendRegister(ssid)
+                updateRefused(ssid, code: code)
             }
         case .deregistering:
             finishDeregistration(ssid)
@@ -197,55 +119,12 @@ extension LwM2MClient {
         case .registering:
             registrationAttemptFailed(ssid, reason: "Register: \(failure)")
         case .updating:
-            // A timeout on Update: a new connection and a full Register (pitfall 11).
-            emit(.registrationFailed(ssid: ssid, reason: "Update: \(failure), registering again", retryIn: .zero))
-            registrations[ssid]!.phase = .waiting(until: now)
-            connectRegistration(ssid)
+            updateFailed(ssid, failure)
         case .deregistering:
             finishDeregistration(ssid)
         default:
             break
         }
-    }
-
-    /// One registration attempt failed: retry per Communication Retry Count/Timer, then per
-    /// Sequence Delay/Retry Count; when all are spent the registration has failed, which
-    /// starts a bootstrap when Bootstrap on Registration Failure (/1/x/16) says so.
-    mutating func registrationAttemptFailed(_ ssid: UInt16, reason: String) {
-        guard var registration = registrations[ssid] else { return }
-        if let connection = registration.connection { close(connection) }
-        registration.connection = nil
-        let settings = registration.account.settings
-        registration.attempt += 1
-        var retryIn: Duration?
-        if registration.attempt < settings.retryCount {
-            var delay = Duration.seconds(settings.retryTimer)
-            // Doubling stops past ~136 years: a server-written timer or retry count must not
-            // overflow the Duration (a trap).
-            for _ in 1..<registration.attempt where delay < .seconds(Int64(UInt32.max)) { delay *= 2 }
-            retryIn = delay
-        } else {
-            registration.attempt = 0
-            registration.sequence += 1
-            if registration.sequence < settings.sequenceRetryCount && settings.sequenceDelay < Int64(UInt32.max) {
-                retryIn = .seconds(settings.sequenceDelay)
-            }
-        }
-        if let retryIn {
-            registration.phase = .waiting(until: now + retryIn)
-            registrations[ssid] = registration
-            emit(.registrationFailed(ssid: ssid, reason: reason, retryIn: retryIn))
-            return
-        }
-        registration.phase = .failed
-        registrations[ssid] = registration
-        endManagement(ssid)
-        emit(.registrationFailed(ssid: ssid, reason: reason, retryIn: nil))
-        if settings.bootstrapOnRegistrationFailure && accounts.bootstrap != nil && !bootstrap.isActive {
-            bootstrap.failures += 1
-            startBootstrap(holdOff: true)
-        }
-        startQueuedRegistrations()
     }
 
     /// Update now (Registration Update Trigger, changed parameters or objects), or right after
@@ -285,15 +164,6 @@ extension LwM2MClient {
         registration.sentBinding = settings.binding
         registrations[ssid] = registration
         emit(.updating(ssid: ssid))
-    }
-
-    /// When to send the next Update: Lifetime/2 for lifetimes under 2 × MAX_TRANSMIT_WAIT,
-    /// Lifetime − MAX_TRANSMIT_WAIT otherwise (protocol pitfall 10); at least one second.
-    func updateInterval(_ lifetime: Int64) -> Duration {
-        let lifetime = Duration.seconds(max(1, lifetime))
-        let wait = configuration.endpoint.transmission.maxTransmitWait
-        let interval = lifetime < wait * 2 ? lifetime / 2 : lifetime - wait
-        return max(interval, .seconds(1))
     }
 
     /// After `changes` in the registry: an Update for registered servers whose lifetime,
@@ -353,16 +223,6 @@ extension LwM2MClient {
         }
     }
 
-    /// Disable (/1/x/4): De-register, then stay away for Disable Timeout (/1/x/5).
-    mutating func disable(_ ssid: UInt16) {
-        guard var registration = registrations[ssid] else { return }
-        let settings = ServerSettings(instance: registration.account.settings.instance, object: servers)
-            ?? registration.account.settings
-        registration.disableFor = .seconds(max(0, settings.disableTimeout))
-        registrations[ssid] = registration
-        deregister(ssid)
-    }
-
     // MARK: - Queue mode
 
     /// The server just heard from the client (Register, Update) or asked something: in queue
@@ -399,7 +259,7 @@ extension LwM2MClient {
     }
 
     /// Ends the observations of `ssid` and forgets its management session.
-    private mutating func endManagement(_ ssid: UInt16) {
+    mutating func endManagement(_ ssid: UInt16) {
         guard var session = management.removeValue(forKey: ssid) else { return }
         session.endObservations(endpoint: &endpoint)
     }

@@ -6,7 +6,8 @@ import Credentials
 /// current time; it answers with `ClientAction`s (open/send/close/save) and `ClientEvent`s, and
 /// says when to wake it (`nextDeadline`).
 ///
-/// The policy, in one place (`LwM2MClient+Policy.swift`):
+/// The policy, in one place (`LwM2MClient+Policy.swift`, checked against the policy table of
+/// docs/lwm2m-client.md):
 /// - usable server accounts → register (in Registration Priority Order); a registration that
 ///   fails per the Server object's retry rules (/1/x/16–20) → client-initiated bootstrap when a
 ///   bootstrap account exists;
@@ -154,14 +155,7 @@ public struct LwM2MClient {
     /// the bootstrapped configuration, saves, and runs the start policy again.
     public mutating func factoryReset(at now: Instant) {
         self.now = now
-        abandonBootstrap()
-        for ssid in registrationOrder { deregister(ssid) }
-        apply(factory)
-        fallbackEngaged = false
-        collectCredentialGarbage()
-        emit(.factoryReset)
-        actions.append(.saveState)
-        runStartPolicy()
+        resetToFactory()
         flush()
     }
 
@@ -324,20 +318,6 @@ public struct LwM2MClient {
         for ssid in registrations.keys.sorted() where registrations[ssid]?.request == id {
             registrationRequestFailed(ssid, failure)
             return
-        }
-    }
-
-    /// Runs the Server-object executes queued while answering requests.
-    private mutating func handleTriggers() {
-        for trigger in triggers.take() {
-            switch trigger {
-            case .registrationUpdate(let instance):
-                if let ssid = ssid(ofServerInstance: instance) { triggerUpdate(ssid) }
-            case .bootstrapRequest:
-                startBootstrap(holdOff: true)
-            case .disable(let instance):
-                if let ssid = ssid(ofServerInstance: instance) { disable(ssid) }
-            }
         }
     }
 
