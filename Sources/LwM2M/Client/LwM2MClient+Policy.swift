@@ -58,13 +58,14 @@ extension LwM2MClient {
         for ssid in registrationOrder {
             guard var registration = registrations[ssid] else { continue }
             let ordered = registration.account.settings.priorityOrder != nil
-            if registration.phase == .queued && !(ordered && blocked) {
+            if registration.isQueued && !(ordered && blocked) {
                 let delay = registration.registeredOnce ? 0 : registration.account.settings.initialRegistrationDelay
-                registration.phase = .waiting(until: now + .seconds(max(0, delay)))
+                registration.state = .waiting(.init(until: now + .seconds(max(0, delay)), retries: .init(),
+                                                    updatePending: false))
                 registrations[ssid] = registration
             }
             if ordered && !registration.isSettled { blocked = true }
-            if ordered && registration.phase == .failed && registration.account.settings.registrationFailureBlock {
+            if ordered && registration.hasFailed && registration.account.settings.registrationFailureBlock {
                 blocked = true
             }
         }
@@ -86,30 +87,31 @@ extension LwM2MClient {
     mutating func registrationAttemptFailed(_ ssid: UInt16, reason: String) {
         guard var registration = registrations[ssid] else { return }
         if let connection = registration.connection { close(connection) }
-        registration.connection = nil
         let settings = registration.account.settings
-        registration.attempt += 1
+        var retries = registration.retries
+        retries.attempt += 1
         var retryIn: Duration?
-        if registration.attempt < settings.retryCount {
+        if retries.attempt < settings.retryCount {
             var delay = Duration.seconds(settings.retryTimer)
             // Doubling stops past ~136 years: a server-written timer or retry count must not
             // overflow the Duration (a trap).
-            for _ in 1..<registration.attempt where delay < .seconds(Int64(UInt32.max)) { delay *= 2 }
+            for _ in 1..<retries.attempt where delay < .seconds(Int64(UInt32.max)) { delay *= 2 }
             retryIn = delay
         } else {
-            registration.attempt = 0
-            registration.sequence += 1
-            if registration.sequence < settings.sequenceRetryCount && settings.sequenceDelay < Int64(UInt32.max) {
+            retries.attempt = 0
+            retries.sequence += 1
+            if retries.sequence < settings.sequenceRetryCount && settings.sequenceDelay < Int64(UInt32.max) {
                 retryIn = .seconds(settings.sequenceDelay)
             }
         }
         if let retryIn {
-            registration.phase = .waiting(until: now + retryIn)
+            registration.state = .waiting(.init(until: now + retryIn, retries: retries,
+                                                updatePending: registration.updatePending))
             registrations[ssid] = registration
             emit(.registrationFailed(ssid: ssid, reason: reason, retryIn: retryIn))
             return
         }
-        registration.phase = .failed
+        registration.state = .failed(.init(retries: retries))
         registrations[ssid] = registration
         endManagement(ssid)
         emit(.registrationFailed(ssid: ssid, reason: reason, retryIn: nil))
@@ -131,17 +133,18 @@ extension LwM2MClient {
 
     /// An Update answered with an error: the server lost or refused the registration, so the
     /// client registers afresh on the same connection (protocol pitfall 11).
-    mutating func updateRefused(_ ssid: UInt16, code: String) {
+    mutating func updateRefused(_ ssid: UInt16, code: String, connection: ConnectionID, updatePending: Bool) {
         emit(.registrationFailed(ssid: ssid, reason: "Update answered \(code), registering again", retryIn: .zero))
-        sendRegister(ssid)
+        sendRegister(ssid, on: connection, retries: .init(), updatePending: updatePending)
     }
 
     /// An Update that got no answer (timeout, Reset): a new connection and a full Register
     /// (protocol pitfall 11).
-    mutating func updateFailed(_ ssid: UInt16, _ failure: RequestFailure) {
+    mutating func updateFailed(_ ssid: UInt16, _ failure: RequestFailure, connection: ConnectionID,
+                               updatePending: Bool) {
         emit(.registrationFailed(ssid: ssid, reason: "Update: \(failure), registering again", retryIn: .zero))
-        registrations[ssid]!.phase = .waiting(until: now)
-        connectRegistration(ssid)
+        close(connection)
+        connectRegistration(ssid, retries: .init(), updatePending: updatePending)
     }
 
     // MARK: - Bootstrap: when, back-off, success, failure, and the factory fallback
@@ -247,12 +250,10 @@ extension LwM2MClient {
 
     /// Disable (/1/x/4): De-register, then stay away for Disable Timeout (/1/x/5).
     mutating func disable(_ ssid: UInt16) {
-        guard var registration = registrations[ssid] else { return }
+        guard let registration = registrations[ssid] else { return }
         let settings = ServerSettings(instance: registration.account.settings.instance, object: servers)
             ?? registration.account.settings
-        registration.disableFor = .seconds(max(0, settings.disableTimeout))
-        registrations[ssid] = registration
-        deregister(ssid)
+        deregister(ssid, disableFor: .seconds(max(0, settings.disableTimeout)))
     }
 
     /// After a management server's request: a server whose account is gone (its Server

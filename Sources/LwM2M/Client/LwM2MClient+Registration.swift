@@ -1,5 +1,9 @@
 import CoAP
 
+// The Registration interface's mechanics: connections, Register, Update, De-register, queue
+// mode. What to do when they succeed or fail is decided in LwM2MClient+Policy.swift; the states
+// are ServerRegistration's.
+
 extension LwM2MClient {
     /// Ends every registration (De-register where registered) and starts one per server
     /// account of the configuration now in force.
@@ -20,90 +24,91 @@ extension LwM2MClient {
     mutating func registrationTimersFired() {
         for ssid in registrationOrder {
             guard let registration = registrations[ssid] else { continue }
-            switch registration.phase {
-            case .waiting(let until) where now >= until:
-                connectRegistration(ssid)
-            case .registered(let updateAt) where now >= updateAt:
+            switch registration.state {
+            case .waiting(let waiting) where now >= waiting.until:
+                connectRegistration(ssid, retries: waiting.retries, updatePending: waiting.updatePending)
+            case .registered(let registered) where now >= registered.updateAt:
                 sendUpdate(ssid)
-            case .registered where registration.sleepsAt.map({ now >= $0 }) ?? false && !registration.asleep:
-                fallAsleep(ssid)
-            case .disabled(let until) where now >= until:
-                registrations[ssid]!.phase = .waiting(until: now)
-                connectRegistration(ssid)
+            case .registered:
+                if case .awake(let sleepsAt?) = registration.reachability, now >= sleepsAt { fallAsleep(ssid) }
+            case .disabled(let disabled) where now >= disabled.until:
+                connectRegistration(ssid, retries: disabled.retries, updatePending: false)
             default:
                 break
             }
         }
     }
 
-    mutating func connectRegistration(_ ssid: UInt16) {
+    /// Opens a new connection to server `ssid` (the Register follows when it is up). An old
+    /// connection is the caller's to close.
+    mutating func connectRegistration(_ ssid: UInt16, retries: ServerRegistration.Retries, updatePending: Bool) {
         guard var registration = registrations[ssid] else { return }
-        if let old = registration.connection { close(old) }
         let connection = nextConnection(.server(ssid))
-        registration.connection = connection
-        registration.phase = .connecting
+        registration.state = .connecting(.init(connection: connection, retries: retries, updatePending: updatePending))
         registrations[ssid] = registration
         emit(.registering(ssid: ssid, uri: registration.account.security.uri))
         actions.append(.open(connection, registration.account.security))
     }
 
     mutating func registrationConnectionOpened(_ connection: ConnectionID, ssid: UInt16) {
-        guard let registration = registrations[ssid], registration.connection == connection,
-              registration.phase == .connecting else { return }
-        sendRegister(ssid)
+        guard case .connecting(let connecting)? = registrations[ssid]?.state,
+              connecting.connection == connection else { return }
+        sendRegister(ssid, on: connection, retries: connecting.retries, updatePending: connecting.updatePending)
     }
 
-    mutating func sendRegister(_ ssid: UInt16) {
-        guard var registration = registrations[ssid], let connection = registration.connection else { return }
+    /// Sends a Register on `connection` with the current parameters and object links.
+    mutating func sendRegister(_ ssid: UInt16, on connection: ConnectionID, retries: ServerRegistration.Retries,
+                               updatePending: Bool) {
+        guard var registration = registrations[ssid] else { return }
         let settings = registration.account.settings
         let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
         let request = InterfaceRequests.register(
             .init(endpointName: configuration.endpointName, lifetime: settings.lifetime, binding: settings.binding,
                   queueMode: settings.queueMode, version: configuration.version),
             objectLinks: links)
-        registration.request = endpoint.send(request, to: connection, at: now)
-        registration.phase = .registering
-        registration.sentLinks = links
-        registration.sentLifetime = settings.lifetime
-        registration.sentBinding = settings.binding
+        let id = endpoint.send(request, to: connection, at: now)
+        registration.state = .registering(.init(
+            connection: connection, request: id, retries: retries,
+            announced: .init(links: links, lifetime: settings.lifetime, binding: settings.binding),
+            updatePending: updatePending))
         registrations[ssid] = registration
     }
 
     mutating func registrationAnswered(_ ssid: UInt16, _ message: CoAPMessage) {
         guard var registration = registrations[ssid] else { return }
-        registration.request = nil
-        registrations[ssid] = registration
         let code = message.code.description
-        switch registration.phase {
-        case .registering:
+        switch registration.state {
+        case .registering(let registering):
             guard message.code == .created, let location = InterfaceRequests.location(of: message) else {
                 registrationAttemptFailed(ssid, reason: message.code == .created
                                           ? "Register answered 2.01 without a location" : "Register answered \(code)")
                 return
             }
-            registration.location = location
-            registration.attempt = 0
-            registration.sequence = 0
+            let lifetime = registering.announced.lifetime
             registration.registeredOnce = true
-            registration.phase = .registered(updateAt: now + updateInterval(registration.sentLifetime))
+            registration.state = .registered(.init(connection: registering.connection, location: location,
+                                                   announced: registering.announced,
+                                                   updateAt: now + updateInterval(lifetime)))
             registrations[ssid] = registration
             if management[ssid] == nil {
                 management[ssid] = ManagementSession(server: ServerContext(shortServerID: ssid), registry: registry)
             }
             stayAwake(ssid)
-            emit(.registered(ssid: ssid, location: location.joined(separator: "/"), lifetime: registration.sentLifetime))
+            emit(.registered(ssid: ssid, location: location.joined(separator: "/"), lifetime: lifetime))
             registrationSucceeded(ssid)
-            if registration.updatePending { triggerUpdate(ssid) }
-        case .updating:
-            if message.code == .changed {
-                registration.phase = .registered(updateAt: now + updateInterval(registration.sentLifetime))
-                registrations[ssid] = registration
-                emit(.updated(ssid: ssid))
-                stayAwake(ssid)
-                if registration.updatePending { triggerUpdate(ssid) }
-            } else {
-                updateRefused(ssid, code: code)
+            if registering.updatePending { triggerUpdate(ssid) }
+        case .updating(let updating):
+            guard message.code == .changed else {
+                updateRefused(ssid, code: code, connection: updating.connection, updatePending: updating.updatePending)
+                return
             }
+            registration.state = .registered(.init(connection: updating.connection, location: updating.location,
+                                                   announced: updating.announced,
+                                                   updateAt: now + updateInterval(updating.announced.lifetime)))
+            registrations[ssid] = registration
+            emit(.updated(ssid: ssid))
+            stayAwake(ssid)
+            if updating.updatePending { triggerUpdate(ssid) }
         case .deregistering:
             finishDeregistration(ssid)
         default:
@@ -112,14 +117,12 @@ extension LwM2MClient {
     }
 
     mutating func registrationRequestFailed(_ ssid: UInt16, _ failure: RequestFailure) {
-        guard var registration = registrations[ssid] else { return }
-        registration.request = nil
-        registrations[ssid] = registration
-        switch registration.phase {
+        guard let registration = registrations[ssid] else { return }
+        switch registration.state {
         case .registering:
             registrationAttemptFailed(ssid, reason: "Register: \(failure)")
-        case .updating:
-            updateFailed(ssid, failure)
+        case .updating(let updating):
+            updateFailed(ssid, failure, connection: updating.connection, updatePending: updating.updatePending)
         case .deregistering:
             finishDeregistration(ssid)
         default:
@@ -128,40 +131,39 @@ extension LwM2MClient {
     }
 
     /// Update now (Registration Update Trigger, changed parameters or objects), or right after
-    /// the one in flight.
+    /// the Register or Update on the way.
     mutating func triggerUpdate(_ ssid: UInt16) {
-        guard let registration = registrations[ssid] else { return }
-        switch registration.phase {
-        case .registered: sendUpdate(ssid)
-        case .updating, .registering, .connecting, .waiting: registrations[ssid]!.updatePending = true
-        default: break
+        guard var registration = registrations[ssid] else { return }
+        if case .registered = registration.state {
+            sendUpdate(ssid)
+        } else if registration.markUpdatePending() {
+            registrations[ssid] = registration
         }
     }
 
     private mutating func sendUpdate(_ ssid: UInt16) {
-        guard var registration = registrations[ssid], let connection = registration.connection else { return }
+        guard var registration = registrations[ssid], case .registered(let registered) = registration.state else {
+            return
+        }
         let settings = registration.account.settings
-        let sent = ServerSettings.transportAndQueueMode(of: registration.sentBinding)
+        let sent = ServerSettings.transportAndQueueMode(of: registered.announced.binding)
         if settings.queueMode != sent.queueMode {
             // LwM2M 1.1 signals queue mode in Register only (`Q`): register again.
-            registration.updatePending = false
-            registrations[ssid] = registration
             emit(.updating(ssid: ssid))
-            sendRegister(ssid)
+            sendRegister(ssid, on: registered.connection, retries: .init(), updatePending: false)
             return
         }
         let links = InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
         let request = InterfaceRequests.update(
-            location: registration.location,
-            lifetime: settings.lifetime != registration.sentLifetime ? settings.lifetime : nil,
+            location: registered.location,
+            lifetime: settings.lifetime != registered.announced.lifetime ? settings.lifetime : nil,
             binding: settings.transportBinding != sent.transport ? settings.transportBinding : nil,
-            objectLinks: links != registration.sentLinks ? links : nil)
-        registration.request = endpoint.send(request, to: connection, at: now)
-        registration.phase = .updating
-        registration.updatePending = false
-        registration.sentLinks = links
-        registration.sentLifetime = settings.lifetime
-        registration.sentBinding = settings.binding
+            objectLinks: links != registered.announced.links ? links : nil)
+        let id = endpoint.send(request, to: registered.connection, at: now)
+        registration.state = .updating(.init(
+            connection: registered.connection, request: id, location: registered.location,
+            announced: .init(links: links, lifetime: settings.lifetime, binding: settings.binding),
+            updatePending: false))
         registrations[ssid] = registration
         emit(.updating(ssid: ssid))
     }
@@ -173,7 +175,7 @@ extension LwM2MClient {
         let structural = changes.contains { $0.depth <= 2 }
         guard structural || changes.contains(where: { $0.objectID == 1 }) else { return }
         for ssid in registrationOrder {
-            guard var registration = registrations[ssid], registration.isRegistered,
+            guard var registration = registrations[ssid], let announced = registration.announced,
                   let settings = ServerSettings(instance: registration.account.settings.instance, object: servers),
                   settings.shortServerID == ssid else { continue }
             registration.account.settings = settings
@@ -181,40 +183,57 @@ extension LwM2MClient {
             management[ssid]?.reloadServerSettings(from: registry)
             let linksChanged = structural
                 && InterfaceRequests.objectLinks(registry, contentFormat: configuration.preferredContentFormat)
-                    != registration.sentLinks
-            if settings.lifetime != registration.sentLifetime || settings.binding != registration.sentBinding
-                || linksChanged {
+                    != announced.links
+            if settings.lifetime != announced.lifetime || settings.binding != announced.binding || linksChanged {
                 triggerUpdate(ssid)
             }
         }
     }
 
-    /// De-registers from `ssid` if registered; otherwise drops the registration at once.
-    mutating func deregister(_ ssid: UInt16) {
-        guard var registration = registrations[ssid], !registration.isDeregistering else { return }
-        guard registration.isRegistered, let connection = registration.connection else {
-            finishDeregistration(ssid)
+    /// De-registers from `ssid` if registered; otherwise drops the registration at once. With
+    /// `disableFor` (/1/x/4), the server is disabled for that long afterwards.
+    mutating func deregister(_ ssid: UInt16, disableFor: Duration? = nil) {
+        guard var registration = registrations[ssid] else { return }
+        let connection: ConnectionID
+        let location: [String]
+        switch registration.state {
+        case .registered(let registered):
+            connection = registered.connection
+            location = registered.location
+        case .updating(let updating):
+            endpoint.cancel(updating.request, at: now)
+            connection = updating.connection
+            location = updating.location
+        case .deregistering(var deregistering):
+            // Already on the way out; a Disable asked for now applies once it is done.
+            if let disableFor {
+                deregistering.disableFor = disableFor
+                registration.state = .deregistering(deregistering)
+                registrations[ssid] = registration
+            }
+            return
+        case .queued, .waiting, .connecting, .registering, .disabled, .failed:
+            finishDeregistration(ssid, disableFor: disableFor)
             return
         }
-        if let pending = registration.request { endpoint.cancel(pending, at: now) }
-        registration.request = endpoint.send(InterfaceRequests.deregister(location: registration.location),
-                                             to: connection, at: now)
-        registration.phase = .deregistering
+        let id = endpoint.send(InterfaceRequests.deregister(location: location), to: connection, at: now)
+        registration.state = .deregistering(.init(connection: connection, request: id, disableFor: disableFor))
         registrations[ssid] = registration
     }
 
-    /// The De-register was answered (or could not be sent): the connection closes; the server
-    /// is disabled for a while when /1/x/4 asked for it, forgotten otherwise.
-    mutating func finishDeregistration(_ ssid: UInt16) {
+    /// The De-register was answered (or could not be sent, or there was no registration to end):
+    /// the connection closes; the server is disabled for a while when /1/x/4 asked for it,
+    /// forgotten otherwise.
+    mutating func finishDeregistration(_ ssid: UInt16, disableFor: Duration? = nil) {
         guard var registration = registrations[ssid] else { return }
         if let connection = registration.connection { close(connection) }
+        var disableFor = disableFor
+        if case .deregistering(let deregistering) = registration.state { disableFor = deregistering.disableFor }
         let wasRegistered = registration.isRegistered || registration.isDeregistering
         endManagement(ssid)
         if wasRegistered { emit(.deregistered(ssid: ssid)) }
-        if let duration = registration.disableFor {
-            registration.disableFor = nil
-            registration.connection = nil
-            registration.phase = .disabled(until: now + duration)
+        if let duration = disableFor {
+            registration.state = .disabled(.init(until: now + duration, retries: registration.retries))
             registrations[ssid] = registration
             emit(.disabled(ssid: ssid, for: duration))
         } else {
@@ -230,9 +249,8 @@ extension LwM2MClient {
     /// slept go out.
     mutating func stayAwake(_ ssid: UInt16) {
         guard var registration = registrations[ssid], registration.account.settings.queueMode else { return }
-        registration.sleepsAt = now + configuration.awakeTime
-        let wasAsleep = registration.asleep
-        registration.asleep = false
+        let wasAsleep = registration.isAsleep
+        registration.reachability = .awake(until: now + configuration.awakeTime)
         registrations[ssid] = registration
         if wasAsleep, management[ssid] != nil {
             management[ssid]!.reporting.setOnline(true)
@@ -244,7 +262,7 @@ extension LwM2MClient {
     /// suspended, per /1/x/6) until the client wakes with an Update.
     private mutating func fallAsleep(_ ssid: UInt16) {
         guard registrations[ssid] != nil else { return }
-        registrations[ssid]!.asleep = true
+        registrations[ssid]!.reachability = .asleep
         management[ssid]?.reporting.setOnline(false)
     }
 
@@ -252,7 +270,7 @@ extension LwM2MClient {
     /// sends queued requests when it sees it).
     mutating func wakeForStoredNotifications() {
         for ssid in registrationOrder {
-            guard let registration = registrations[ssid], registration.asleep,
+            guard registrations[ssid]?.isAsleep == true,
                   management[ssid]?.reporting.storedNotifications.isEmpty == false else { continue }
             triggerUpdate(ssid)
         }

@@ -201,7 +201,7 @@ public struct LwM2MClient {
 
     /// The registration location of server `ssid` (e.g. ["rd", "5a3f"]), when registered.
     public func location(of ssid: UInt16) -> [String]? {
-        registrations[ssid].flatMap { $0.isRegistered ? $0.location : nil }
+        registrations[ssid]?.location
     }
 
     /// Whether the client is in a bootstrap session or waiting to bootstrap.
