@@ -155,6 +155,12 @@ def test_single_values_of_each_type_in_plain_cbor(leshan, ep, start_agent, tmp_p
     ok(leshan.call("write", ep=ep, path="/1/0/1", type="i", value=240, format="CBOR"), "CHANGED")
     update = leshan.wait_event("updated", ep, since=since)
     assert update["update-lt"] == 240 and update["lt"] == 240, update
+    # An observation made in CBOR notifies in CBOR: a Time, written in CBOR.
+    ok(leshan.call("observe", ep=ep, path="/3/0/13", format="CBOR"), "CONTENT")
+    since = leshan.mark()
+    ok(leshan.call("write", ep=ep, path="/3/0/13", type="t", value="1700000000", format="CBOR"), "CHANGED")
+    notification = leshan.wait_event("notify", ep, since=since, timeout=10, where=lambda e: e["path"] == "/3/0/13")
+    assert notification["content"] == {"/3/0/13": 1700000000} and notification["ct"] == 60, notification
     # (Malformed and wrong-typed CBOR Leshan will not send: test_cbor_single_value.py sends them.)
 
 
