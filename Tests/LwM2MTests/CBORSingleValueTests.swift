@@ -86,7 +86,9 @@ import Testing
             #expect(Kit.errorCase { _ = try CBORSingleValueFormat.decode([0x00], base: base, type: Kit.type) }
                     == .unsupported)
         }
-        #expect(Kit.errorCase { _ = try CBORSingleValueFormat.decode([0x00], base: LwM2MPath(3, 0, 99), type: Kit.type) }
+        #expect(Kit.errorCase {
+            _ = try CBORSingleValueFormat.decode([0x00], base: LwM2MPath(3, 0, 99), type: Kit.type)
+        }
                 == .unknownResource)
     }
 
@@ -252,8 +254,9 @@ import Testing
     /// Random and mutated inputs: a typed error or a value, never a trap.
     @Test func mutatedInputsNeverTrap() {
         var rng = SplitMix64(seed: 60)
-        let seeds = ["c1 1a 51 82 42 8f", "fb 3f f1 99 99 99 99 99 9a", "67 47 61 74 65 77 61 79", "1b ff ff ff ff ff ff ff ff",
-                     "7f 62 47 61 65 74 65 77 61 79 ff", "c4 82 3b 7f ff ff ff ff ff ff ff 01", "63 33 3a 30", "44 01 02 03 04"]
+        let seeds = ["c1 1a 51 82 42 8f", "fb 3f f1 99 99 99 99 99 9a", "67 47 61 74 65 77 61 79",
+                     "1b ff ff ff ff ff ff ff ff", "7f 62 47 61 65 74 65 77 61 79 ff",
+                     "c4 82 3b 7f ff ff ff ff ff ff ff 01", "63 33 3a 30", "44 01 02 03 04"]
         for round in 0..<20_000 {
             var input = Self.hex(seeds[round % seeds.count])
             mutate(&input, using: &rng)
@@ -282,7 +285,8 @@ import Testing
                 == cbor)  // Opaque too
         #expect(PayloadCodec.responseFormat(accept: cbor, base: LwM2MPath(3, 0), schema: schema, singleValue: false)
                 == nil)
-        #expect(PayloadCodec.responseFormat(accept: cbor, base: LwM2MPath(3), schema: schema, singleValue: false) == nil)
+        #expect(PayloadCodec.responseFormat(accept: cbor, base: LwM2MPath(3), schema: schema, singleValue: false)
+                == nil)
         // Never chosen without being asked for, never a hierarchical default.
         #expect(!PayloadCodec.hierarchicalFormats.contains(cbor))
         #expect(PayloadCodec.responseFormat(accept: nil, base: LwM2MPath(3, 0, 17), schema: schema, singleValue: true)
