@@ -21,7 +21,7 @@
 
 private let formats: [UInt16] = [
     ContentFormat.textPlain, ContentFormat.octetStream, ContentFormat.lwm2mTLV, ContentFormat.senmlJSON,
-    ContentFormat.senmlCBOR, ContentFormat.lwm2mJSON, ContentFormat.lwm2mCBOR,
+    ContentFormat.senmlCBOR, ContentFormat.lwm2mJSON, ContentFormat.lwm2mCBOR, ContentFormat.cbor,
 ]
 
 private let bases: [LwM2MPath] = [

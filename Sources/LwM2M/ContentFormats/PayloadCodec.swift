@@ -10,11 +10,21 @@ public enum PayloadCodec {
         ContentFormat.lwm2mCBOR, ContentFormat.lwm2mJSON,
     ]
 
-    /// Whether `format` can carry the records at `base` (text and opaque need one resource value).
+    /// Formats that carry exactly one resource or resource-instance value: text, opaque and
+    /// plain CBOR. Readable and writable, never chosen without an Accept other than text/opaque
+    /// (`responseFormat`), never used for composite operations, Send or notifications of more
+    /// than one value.
+    public static let singleValueFormats: [UInt16] = [
+        ContentFormat.textPlain, ContentFormat.octetStream, ContentFormat.cbor,
+    ]
+
+    /// Whether `format` can carry the records at `base` (text, opaque and plain CBOR need one
+    /// resource value).
     public static func canEncode(_ format: UInt16, base: LwM2MPath, type: ResourceType?) -> Bool {
         switch format {
         case ContentFormat.textPlain: base.depth >= 3 && type != .opaque
         case ContentFormat.octetStream: base.depth >= 3 && type == .opaque
+        case ContentFormat.cbor: base.depth >= 3
         default: hierarchicalFormats.contains(format)
         }
     }
@@ -40,6 +50,7 @@ public enum PayloadCodec {
         case ContentFormat.lwm2mJSON: return try LwM2MJSON.encode(records, basePath: base)
         case ContentFormat.textPlain: return try PlainTextFormat.encode(records, base: base)
         case ContentFormat.octetStream: return try OpaqueFormat.encode(records, base: base)
+        case ContentFormat.cbor: return try CBORSingleValueFormat.encode(records, base: base)
         case ContentFormat.senmlCBOR: return try typed { try SenMLCBOR.encode(records, base: .path(base)) }
         case ContentFormat.lwm2mCBOR: return try typed { try LwM2MCBOR.encode(records, basePath: base) }
         default: throw .unsupported("content format \(format)")
@@ -58,6 +69,7 @@ public enum PayloadCodec {
         case ContentFormat.lwm2mJSON: return try LwM2MJSON.decode(payload, basePath: base, resolver: type)
         case ContentFormat.textPlain: return try PlainTextFormat.decode(payload, base: base, type: type)
         case ContentFormat.octetStream: return try OpaqueFormat.decode(payload, base: base, type: type)
+        case ContentFormat.cbor: return try CBORSingleValueFormat.decode(payload, base: base, type: type)
         case ContentFormat.senmlCBOR: return try typed { try SenMLCBOR.decode(payload, under: base, types: type) }
         case ContentFormat.lwm2mCBOR: return try typed { try LwM2MCBOR.decode(payload, under: base, types: type) }
         default: throw .unsupported("content format \(format)")

@@ -42,8 +42,7 @@ import CoAP
 /// and any request on the Security or OSCORE object is 4.01; an object failing is 5.00.
 public struct RequestHandler: Sendable {
     /// Content formats a Write or Create payload may use.
-    public static let writableFormats: [UInt16] =
-        PayloadCodec.hierarchicalFormats + [ContentFormat.textPlain, ContentFormat.octetStream]
+    public static let writableFormats: [UInt16] = PayloadCodec.hierarchicalFormats + PayloadCodec.singleValueFormats
 
     /// Objects a management server may never read, write, discover or observe.
     public static let bootstrapOnlyObjects: Set<UInt16> = [0, 21]
@@ -184,8 +183,8 @@ public struct RequestHandler: Sendable {
         let singleValue = path.depth == 4 || (path.depth == 3 && !registry.schema.isMultiple(path))
         guard let format = PayloadCodec.responseFormat(accept: accept, base: path, schema: registry.schema,
                                                        singleValue: singleValue) else { throw .notAcceptable }
-        // Text and opaque carry one value: not a multi-instance resource.
-        if !singleValue, format == ContentFormat.textPlain || format == ContentFormat.octetStream {
+        // Text, opaque and plain CBOR carry one value: not a multi-instance resource.
+        if !singleValue, PayloadCodec.singleValueFormats.contains(format) {
             throw .notAcceptable
         }
         do throws(ContentFormatError) {
