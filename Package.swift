@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "lwm2m-agentd", targets: ["lwm2m-agentd"]),
         .executable(name: "lwm2m-agent", targets: ["lwm2m-agent"]),
+        .executable(name: "lwm2m-demo", targets: ["lwm2m-demo"]),
         .library(name: "CoAP", targets: ["CoAP"]),
     ],
     targets: [
@@ -37,8 +38,19 @@ let package = Package(
         // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir).
         .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Storage"]),
 
-        // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
-        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "DTLS", "TPM", "Credentials", "Storage"]),
+        // MARK: The agent (outer layer), one target per product
+        // What the daemon, the CLI and the demo share: logging, signals, version, console,
+        // command-line parsing, the crash-report policy.
+        .target(name: "AgentCommon", dependencies: ["Transport"]),
+        // The daemon: configuration, state file, ClientRuntime running the client on sockets
+        // and DTLS, launcher, single-instance lock.
+        .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
+                                                    "Credentials", "Storage"]),
+        // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
+        .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
+                                                 "TPM", "Credentials", "Storage"]),
+        // The demo resource tree and its CoAP server: linked only by lwm2m-demo, the bench and tests.
+        .target(name: "AgentDemo", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
         .systemLibrary(
@@ -55,9 +67,13 @@ let package = Package(
             providers: [.apt(["libgpiod-dev"])]),
 
         // MARK: Executables
-        .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials"]),
-        .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "DTLS", "Credentials"]),
-        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "Agent", "DTLS", "Credentials"]),
+        .executableTarget(name: "lwm2m-agentd", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport",
+                                                             "Credentials"]),
+        .executableTarget(name: "lwm2m-agent", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "CoAP", "LwM2M",
+                                                            "Transport", "DTLS", "Credentials"]),
+        // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
+        .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
+        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
         // Second process for the TPM tests (seal/check/sign) and the TPM latency figures.
         .executableTarget(name: "lwm2m-tpm-probe", dependencies: ["TPM", "Credentials"]),
 
@@ -67,10 +83,10 @@ let package = Package(
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport", "TestRequirements"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials", "Storage", "DTLS",
+        .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Storage", "DTLS",
                                                     "TestRequirements"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "Agent", "TPM"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "AgentCLI", "TPM"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]

@@ -1,6 +1,9 @@
 // OneShotClient.perform (blocking, on the test's thread) against an EndpointRunner server that
 // runs on its own POSIX thread over loopback UDP.
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import CoAP
 import Glibc
 import Synchronization
