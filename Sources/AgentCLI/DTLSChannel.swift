@@ -8,7 +8,7 @@ import Transport
 /// transport for one server (one DTLS session per server).
 ///
 /// CoAP datagrams the endpoint produces become DTLS records; decrypted records become CoAP
-/// datagrams from `server`; one poll(2) loop waits for the socket, the endpoint's timers and
+/// datagrams from `server`; an ``EventLoop`` waits for the socket, the endpoint's timers and
 /// the session's handshake timers, all on `MonotonicClock`.
 public final class DTLSChannel {
     /// Called for every endpoint event, as with `EndpointRunner`.
@@ -26,8 +26,8 @@ public final class DTLSChannel {
     private let connection: ServerConnection
     /// Session events not yet taken with ``nextDTLSEvent()``.
     private var dtlsEvents: [DTLSEvent] = []
-    private var poller = Poller()
-    private let buffer: UnsafeMutableRawBufferPointer
+    /// The loop the socket is watched on.
+    public let loop = EventLoop()
     /// Datagrams from other addresses than `server`, dropped.
     public private(set) var foreignDatagramCount = 0
     /// Where session events are logged (connected, failures with their mapped cause, closed).
@@ -49,11 +49,18 @@ public final class DTLSChannel {
         } catch { throw .dtls(error) }
         connection = ServerConnection(socket: socket, peer: server, dtls: session)
         endpoint = CoAPEndpoint(configuration: configuration, seed: seed)
-        buffer = .allocate(byteCount: 65_536, alignment: 16)
-        poller.register(socket.fileDescriptor)
+        loop.watch(socket, onDatagram: { [unowned self] bytes, peer, now throws(TransportError) in
+            guard peer == server else {
+                foreignDatagramCount &+= 1
+                return
+            }
+            for plaintext in try connection.receive(Array(bytes), at: now) {
+                endpoint.receive(plaintext, from: server, at: now)
+            }
+        })
+        loop.addDeadline { [unowned self] in endpoint.nextDeadline }
+        loop.addDeadline { [unowned self] in session.nextDeadline }
     }
-
-    deinit { buffer.deallocate() }
 
     /// The next session event (connected, failed, closed).
     public func nextDTLSEvent() -> DTLSEvent? { dtlsEvents.isEmpty ? nil : dtlsEvents.removeFirst() }
@@ -76,24 +83,8 @@ public final class DTLSChannel {
     /// One loop iteration: flush, wait for a datagram or the earliest deadline (endpoint,
     /// session or `deadline`), then process it.
     public func runOnce(until deadline: Instant? = nil, _ handler: EventHandler) throws(TransportError) {
-        var now = MonotonicClock.now()
-        flush(handler, at: now)
-        var wakeAt = deadline
-        for candidate in [endpoint.nextDeadline, session.nextDeadline] {
-            if let candidate, wakeAt.map({ candidate < $0 }) ?? true { wakeAt = candidate }
-        }
-        let ready = try poller.wait(until: wakeAt, now: now)
-        now = MonotonicClock.now()
-        if !ready.isEmpty, let (count, peer) = try socket.receive(into: buffer) {
-            if peer == server {
-                let datagram = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                for plaintext in try connection.receive(datagram, at: now) {
-                    endpoint.receive(plaintext, from: server, at: now)
-                }
-            } else {
-                foreignDatagramCount &+= 1
-            }
-        }
+        flush(handler, at: MonotonicClock.now())
+        let now = try loop.runOnce(until: deadline)
         try connection.advance(to: now)
         endpoint.advance(to: now)
         flush(handler, at: now)

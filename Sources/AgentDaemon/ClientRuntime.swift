@@ -7,8 +7,8 @@ import LwM2M
 import Storage
 import Transport
 
-/// Runs an `LwM2MClient` on this machine: one UDP socket per server connection, one poll(2)
-/// loop on one thread, the state file, signals and logs. Everything protocol-related happens
+/// Runs an `LwM2MClient` on this machine: one UDP socket per server connection, one
+/// ``EventLoop`` (poll(2)) on one thread, the state file, signals and logs. Everything protocol-related happens
 /// in the client; this only moves bytes, time and files.
 public final class ClientRuntime {
     /// How the runtime reports what the client does (logs, and tests watching events).
@@ -19,6 +19,8 @@ public final class ClientRuntime {
     private let store: StateStore
     private let credentials: CredentialStore
     private var connections: [ConnectionID: ServerConnection] = [:]
+    /// Each connection's socket on the loop.
+    private var loopSources: [ConnectionID: EventLoop.SourceID] = [:]
     /// The last DTLS session per server URI, offered for resumption on the next connection.
     private var savedSessions: [String: DTLSSavedSession] = [:]
     private var uris: [ConnectionID: String] = [:]
@@ -27,9 +29,9 @@ public final class ClientRuntime {
     public var dtlsTimers = DTLSTimers()
     /// TPM signing keys for X.509 accounts whose secret key is `tpm-key:NAME` (nil without a TPM).
     public var signingKeys: SigningKeyStore?
-    private var poller = Poller()
+    /// Sockets, signals, resolver results and every timer, on one thread.
+    private let loop = EventLoop()
     private let signals: SignalMonitor?
-    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
     private var observers: [EventObserver] = []
     private var warnedAboutSecrets = false
     /// A configuration change whose save failed, retried with back-off until it is written.
@@ -57,13 +59,22 @@ public final class ClientRuntime {
         self.signals = signals
         self.log = log
         self.resolver = resolver
-        if let signals { poller.register(signals.wakeUp.fileDescriptor) }
-        if let resolver { poller.register(resolver.fileDescriptor) }
+        if let signals {
+            loop.watch(readable: signals.wakeUp.fileDescriptor) { [unowned self] _ in
+                signals.wakeUp.drain()
+                handleSignals(signals.takeSignals())
+            }
+        }
+        if let resolver {
+            loop.watch(readable: resolver.fileDescriptor) { [unowned self] _ in
+                for completion in resolver.takeResults() { resolved(completion) }
+            }
+        }
+        loop.addDeadline { [unowned self] in nextDeadline }
     }
 
     deinit {
         for connection in connections.values { connection.close() }
-        buffer.deallocate()
     }
 
     /// Adds an observer of the client's events (after the log line).
@@ -75,17 +86,7 @@ public final class ClientRuntime {
         while true {
             performActions()
             if client.isStopped { break }
-            let ready = try poller.wait(until: nextDeadline, now: MonotonicClock.now())
-            for fd in ready {
-                if let signals, fd == signals.wakeUp.fileDescriptor {
-                    signals.wakeUp.drain()
-                    handleSignals(signals.takeSignals())
-                } else if let resolver, fd == resolver.fileDescriptor {
-                    for completion in resolver.takeResults() { resolved(completion) }
-                } else {
-                    receive(on: fd)
-                }
-            }
+            try loop.runOnce()
             let now = MonotonicClock.now()
             for (id, connection) in connections where connection.nextDeadline.map({ $0 <= now }) ?? false {
                 do {
@@ -165,38 +166,42 @@ public final class ClientRuntime {
         return deadline
     }
 
-    private func receive(on fd: Int32) {
-        guard let (id, connection) = connections.first(where: { $0.value.socket.fileDescriptor == fd }) else { return }
-        while connections[id] != nil {
-            let received: (count: Int, from: SocketAddress)?
-            do {
-                received = try connection.socket.receive(into: buffer)
-            } catch {
+    /// Watches a connection's socket: datagrams go through its session to the client; when
+    /// the socket is drained, its ICMP reports are checked.
+    private func watch(_ id: ConnectionID, _ connection: ServerConnection) {
+        unwatch(id)
+        loopSources[id] = loop.watch(
+            connection.socket,
+            onDatagram: { [unowned self] bytes, sender, _ in receive(bytes, from: sender, on: id, connection) },
+            onDrained: { [unowned self] in checkRefused(id, connection) },
+            onError: { [unowned self] error in
                 log.warning("\(id): receive failed: \(error)")
                 client.connectionFailed(id, reason: "\(error)", at: MonotonicClock.now())
-                return
-            }
-            guard let (count, sender) = received else {
-                checkRefused(id, connection)
-                return
-            }
-            // Only the server this connection belongs to may talk on it.
-            guard sender == connection.peer else {
-                log.debug("\(id): dropped a datagram from \(sender)")
-                continue
-            }
-            connection.heardFromPeer()
-            let now = MonotonicClock.now()
-            let datagrams: [[UInt8]]
-            do {
-                datagrams = try connection.receive(Array(buffer[0..<count]), at: now)
-            } catch {
-                log.warning("\(id): send failed: \(error)")
-                datagrams = []
-            }
-            handleSessionEvents(id, connection)
-            for datagram in datagrams { client.receive(datagram, from: id, at: now) }
+            })
+    }
+
+    private func unwatch(_ id: ConnectionID) {
+        if let source = loopSources.removeValue(forKey: id) { loop.remove(source) }
+    }
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, from sender: SocketAddress, on id: ConnectionID,
+                         _ connection: ServerConnection) {
+        // Only the server this connection belongs to may talk on it.
+        guard sender == connection.peer else {
+            log.debug("\(id): dropped a datagram from \(sender)")
+            return
         }
+        connection.heardFromPeer()
+        let now = MonotonicClock.now()
+        let datagrams: [[UInt8]]
+        do {
+            datagrams = try connection.receive(Array(bytes), at: now)
+        } catch {
+            log.warning("\(id): send failed: \(error)")
+            datagrams = []
+        }
+        handleSessionEvents(id, connection)
+        for datagram in datagrams { client.receive(datagram, from: id, at: now) }
     }
 
     /// Tells the client what the DTLS session did: open after the handshake, failed with a
@@ -226,7 +231,7 @@ public final class ClientRuntime {
 
     private func dropConnection(_ id: ConnectionID) {
         guard let connection = connections.removeValue(forKey: id) else { return }
-        poller.unregister(connection.socket.fileDescriptor)
+        unwatch(id)
         connection.socket.close()
         uris[id] = nil
     }
@@ -256,7 +261,7 @@ public final class ClientRuntime {
         case .close(let id):
             resolving[id] = nil
             if let connection = connections.removeValue(forKey: id) {
-                poller.unregister(connection.socket.fileDescriptor)
+                unwatch(id)
                 connection.close()
                 uris[id] = nil
             }
@@ -315,7 +320,7 @@ public final class ClientRuntime {
             let connection = try ServerConnection(peer: address, dtls: session)
             connections[id] = connection
             uris[id] = account.uri
-            poller.register(connection.socket.fileDescriptor)
+            watch(id, connection)
             log.debug("\(id): \(session == nil ? "CoAP" : "DTLS handshake") to \(address) from \(connection.socket.localAddress)")
             if session != nil, account.mode == .certificate, let key = account.secretKey, key.hasPrefix(FactoryFile.tpmKeyPrefix) {
                 log.debug("\(id): client certificate key \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
