@@ -2,6 +2,9 @@
 // lwm2m-agent: an LwM2M device-management agent for ARM Linux gateway boards.
 import PackageDescription
 
+// Full cross-module optimisation of the engine (see CoAP below). An unsafe flag: SwiftPM refuses
+// it in a package depended on by version, so this package exports no library product (only its
+// executables); the flag stays on internal targets, where it is allowed.
 let releaseOptimisation: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
@@ -12,13 +15,15 @@ let package = Package(
         .executable(name: "lwm2m-agentd", targets: ["lwm2m-agentd"]),
         .executable(name: "lwm2m-agent", targets: ["lwm2m-agent"]),
         .executable(name: "lwm2m-demo", targets: ["lwm2m-demo"]),
-        .library(name: "CoAP", targets: ["CoAP"]),
     ],
     targets: [
         // MARK: Protocol cores (sans-IO, no Foundation)
+        // Points on a monotonic timeline (`Instant`): what the cores are fed instead of a clock.
+        .target(name: "Time"),
+
         // Full cross-module optimisation lets the executables specialise the generic engine for
         // their peer type (SocketAddress); without it every call goes through runtime generics.
-        .target(name: "CoAP", swiftSettings: releaseOptimisation),
+        .target(name: "CoAP", dependencies: ["Time"], swiftSettings: releaseOptimisation),
 
         // LwM2M data model, content formats and operations (sans-IO, no Foundation)
         .target(name: "LwM2M", dependencies: ["CoAP", "Credentials"], swiftSettings: releaseOptimisation),
@@ -27,10 +32,11 @@ let package = Package(
         .target(name: "Credentials"),
 
         // DTLS 1.2 client sessions over mbedTLS 2.28, sans-IO (no Foundation).
-        .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "CoAP"]),
+        .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "Time"]),
 
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
-        .target(name: "Transport", dependencies: ["CoAP"]),
+        // (CoAP for EndpointRunner; the poll loop, sockets and the clock need only Time.)
+        .target(name: "Transport", dependencies: ["Time", "CoAP"]),
 
         // Atomic, durable state files.
         .target(name: "Storage"),
@@ -78,14 +84,16 @@ let package = Package(
         .executableTarget(name: "lwm2m-tpm-probe", dependencies: ["TPM", "Credentials"]),
 
         // MARK: Tests
-        // `requires(condition, reason)`: skip for want of a peer or IPv6, but fail under CI=true.
+        // Shared test support: `requires(condition, reason)` (skip for want of a peer or IPv6, but
+        // fail under CI=true) and `startThread` (a POSIX thread for a blocking loop).
         .target(name: "TestRequirements", path: "Tests/TestRequirements"),
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport", "TestRequirements"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Storage", "DTLS",
                                                     "TestRequirements"]),
-        .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "AgentCLI", "TPM"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),

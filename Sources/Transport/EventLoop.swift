@@ -1,4 +1,4 @@
-import CoAP
+import Time
 import Glibc
 
 /// The one poll(2) loop of a process, on one thread: file descriptors with handlers (UDP
