@@ -2,6 +2,9 @@
 // lwm2m-agent: an LwM2M device-management agent for ARM Linux gateway boards.
 import PackageDescription
 
+// Full cross-module optimisation of the engine (see CoAP below). An unsafe flag: SwiftPM refuses
+// it in a package depended on by version, so this package exports no library product (only its
+// executables); the flag stays on internal targets, where it is allowed.
 let releaseOptimisation: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
@@ -11,13 +14,16 @@ let package = Package(
     products: [
         .executable(name: "lwm2m-agentd", targets: ["lwm2m-agentd"]),
         .executable(name: "lwm2m-agent", targets: ["lwm2m-agent"]),
-        .library(name: "CoAP", targets: ["CoAP"]),
+        .executable(name: "lwm2m-demo", targets: ["lwm2m-demo"]),
     ],
     targets: [
         // MARK: Protocol cores (sans-IO, no Foundation)
+        // Points on a monotonic timeline (`Instant`): what the cores are fed instead of a clock.
+        .target(name: "Time"),
+
         // Full cross-module optimisation lets the executables specialise the generic engine for
         // their peer type (SocketAddress); without it every call goes through runtime generics.
-        .target(name: "CoAP", swiftSettings: releaseOptimisation),
+        .target(name: "CoAP", dependencies: ["Time"], swiftSettings: releaseOptimisation),
 
         // LwM2M data model, content formats and operations (sans-IO, no Foundation)
         .target(name: "LwM2M", dependencies: ["CoAP", "Credentials"], swiftSettings: releaseOptimisation),
@@ -26,10 +32,11 @@ let package = Package(
         .target(name: "Credentials"),
 
         // DTLS 1.2 client sessions over mbedTLS 2.28, sans-IO (no Foundation).
-        .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "CoAP"]),
+        .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "Time"]),
 
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
-        .target(name: "Transport", dependencies: ["CoAP"]),
+        // (CoAP for EndpointRunner; the poll loop, sockets and the clock need only Time.)
+        .target(name: "Transport", dependencies: ["Time", "CoAP"]),
 
         // Atomic, durable state files.
         .target(name: "Storage"),
@@ -37,8 +44,19 @@ let package = Package(
         // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir).
         .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Storage"]),
 
-        // MARK: The agent: daemon logic, logging, command-line handling shared by the executables
-        .target(name: "Agent", dependencies: ["CoAP", "LwM2M", "Transport", "DTLS", "TPM", "Credentials", "Storage"]),
+        // MARK: The agent (outer layer), one target per product
+        // What the daemon, the CLI and the demo share: logging, signals, version, console,
+        // command-line parsing, the crash-report policy.
+        .target(name: "AgentCommon", dependencies: ["Transport"]),
+        // The daemon: configuration, state file, ClientRuntime running the client on sockets
+        // and DTLS, launcher, single-instance lock.
+        .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
+                                                    "Credentials", "Storage"]),
+        // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
+        .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
+                                                 "TPM", "Credentials", "Storage"]),
+        // The demo resource tree and its CoAP server: linked only by lwm2m-demo, the bench and tests.
+        .target(name: "AgentDemo", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
         .systemLibrary(
@@ -55,22 +73,28 @@ let package = Package(
             providers: [.apt(["libgpiod-dev"])]),
 
         // MARK: Executables
-        .executableTarget(name: "lwm2m-agentd", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials"]),
-        .executableTarget(name: "lwm2m-agent", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "DTLS", "Credentials"]),
-        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "Agent", "DTLS", "Credentials"]),
+        .executableTarget(name: "lwm2m-agentd", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport",
+                                                             "Credentials"]),
+        .executableTarget(name: "lwm2m-agent", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "CoAP", "LwM2M",
+                                                            "Transport", "DTLS", "Credentials"]),
+        // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
+        .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
+        .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
         // Second process for the TPM tests (seal/check/sign) and the TPM latency figures.
         .executableTarget(name: "lwm2m-tpm-probe", dependencies: ["TPM", "Credentials"]),
 
         // MARK: Tests
-        // `requires(condition, reason)`: skip for want of a peer or IPv6, but fail under CI=true.
+        // Shared test support: `requires(condition, reason)` (skip for want of a peer or IPv6, but
+        // fail under CI=true) and `startThread` (a POSIX thread for a blocking loop).
         .target(name: "TestRequirements", path: "Tests/TestRequirements"),
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport", "TestRequirements"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "CoAP", "LwM2M", "Transport", "Credentials", "Storage", "DTLS",
+        .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Storage", "DTLS",
                                                     "TestRequirements"]),
-        .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Storage"]),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "Agent", "TPM"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "AgentCLI", "TPM"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Storage"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CoAP-engine demo (scripts/demo.sh is the LwM2M one): installs dependencies, builds the release
-# binaries, starts lwm2m-agentd serving its demo resources on loopback, and lets an
+# binaries, starts lwm2m-demo serving the demo resources on loopback, and lets an
 # independent CoAP client (libcoap's coap-client) use them: discovery, a Block2 read,
 # a Block1 write read back, an observation, the LwM2M Device object read as SenML JSON, TLV and
 # SenML CBOR, an Execute, and a ping from our own CLI. Stops cleanly.
@@ -12,14 +12,14 @@ base="coap://127.0.0.1:$port"
 
 scripts/setup.sh >/dev/null
 echo "== building release binaries (swift build -c release)"
-swift build -c release --product lwm2m-agentd >/dev/null
+swift build -c release --product lwm2m-demo >/dev/null
 swift build -c release --product lwm2m-agent >/dev/null
 bin="$(swift build -c release --show-bin-path)"
 work=$(mktemp -d)
 
-"$bin/lwm2m-agentd" --demo --listen "$base" --tick 0.5 --log-level info 2>"$work/agentd.log" &
-agentd=$!
-cleanup() { kill "$agentd" 2>/dev/null || true; rm -rf "$work"; }
+"$bin/lwm2m-demo" --listen "$base" --tick 0.5 --log-level info 2>"$work/demo.log" &
+demo=$!
+cleanup() { kill "$demo" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 sleep 0.3
 step() { printf '\n== %s\n$ %s\n' "$1" "$2"; }
@@ -58,6 +58,6 @@ coap-client-notls -m post "$base/3/0/4" && echo "2.04 Changed"
 step "CoAP ping from our own CLI" "lwm2m-agent coap ping $base"
 "$bin/lwm2m-agent" coap ping "$base"
 
-echo; echo "== stopping lwm2m-agentd (SIGTERM); its log:"
-kill -TERM "$agentd"; wait "$agentd" || true
-cat "$work/agentd.log"
+echo; echo "== stopping lwm2m-demo (SIGTERM); its log:"
+kill -TERM "$demo"; wait "$demo" || true
+cat "$work/demo.log"

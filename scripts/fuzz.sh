@@ -28,16 +28,16 @@ set -euo pipefail
 # LLVMFuzzerTestOneInput) uses `@testable import`. To add a target: a row, the entry file, and
 # seeds in Fuzz/seeds/<name>/.
 TARGETS=(
-    "coap-decoder|CoAP|corpus-coap|Fuzz/CoAPDecoderFuzz.swift"
-    "tlv-decoder|CoAP Credentials LwM2M|corpus-tlv|Fuzz/TLVDecoderFuzz.swift"
-    "link-format|CoAP Credentials LwM2M|corpus-link|Fuzz/LinkFormatFuzz.swift"
-    "cbor|CoAP Credentials LwM2M|corpus-cbor|Fuzz/CBORFuzz.swift"
-    "senml-cbor|CoAP Credentials LwM2M|corpus-senml-cbor|Fuzz/SenMLCBORFuzz.swift"
-    "json|CoAP Credentials LwM2M|corpus-json|Fuzz/JSONFuzz.swift"
-    "senml-json|CoAP Credentials LwM2M|corpus-senml-json|Fuzz/SenMLJSONFuzz.swift"
-    "bootstrap|CoAP Credentials LwM2M|corpus-bootstrap|Fuzz/BootstrapFuzz.swift"
-    "payload-codec|CoAP Credentials LwM2M|corpus-payload-codec|Fuzz/PayloadCodecFuzz.swift"
-    "uri-query|CoAP Credentials LwM2M|corpus-uri-query|Fuzz/URIQueryFuzz.swift"
+    "coap-decoder|Time CoAP|corpus-coap|Fuzz/CoAPDecoderFuzz.swift"
+    "tlv-decoder|Time CoAP Credentials LwM2M|corpus-tlv|Fuzz/TLVDecoderFuzz.swift"
+    "link-format|Time CoAP Credentials LwM2M|corpus-link|Fuzz/LinkFormatFuzz.swift"
+    "cbor|Time CoAP Credentials LwM2M|corpus-cbor|Fuzz/CBORFuzz.swift"
+    "senml-cbor|Time CoAP Credentials LwM2M|corpus-senml-cbor|Fuzz/SenMLCBORFuzz.swift"
+    "json|Time CoAP Credentials LwM2M|corpus-json|Fuzz/JSONFuzz.swift"
+    "senml-json|Time CoAP Credentials LwM2M|corpus-senml-json|Fuzz/SenMLJSONFuzz.swift"
+    "bootstrap|Time CoAP Credentials LwM2M|corpus-bootstrap|Fuzz/BootstrapFuzz.swift"
+    "payload-codec|Time CoAP Credentials LwM2M|corpus-payload-codec|Fuzz/PayloadCodecFuzz.swift"
+    "uri-query|Time CoAP Credentials LwM2M|corpus-uri-query|Fuzz/URIQueryFuzz.swift"
 )
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }

@@ -1,5 +1,5 @@
 import CMbedTLS
-import CoAP
+import Time
 
 /// The mbedTLS I/O and timer callbacks: bound to the session's queues and to the `Instant`s
 /// the driver passes in, never to a socket or the system clock.

@@ -1,5 +1,5 @@
 import CMbedTLS
-import CoAP
+import Time
 
 /// Setting up mbedTLS for a session: one configuration and context per session.
 extension DTLSClientSession {

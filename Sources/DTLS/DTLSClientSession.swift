@@ -1,5 +1,5 @@
 import CMbedTLS
-import CoAP
+import Time
 import Credentials
 
 /// One DTLS 1.2 client session with one server, driven sans-IO over mbedTLS 2.28.

@@ -1,42 +1,55 @@
 import CoAP
 import Glibc
 
-/// Drives a sans-IO `CoAPEndpoint` over UDP sockets with one poll(2) loop on one thread:
-/// receives datagrams, feeds the endpoint, hands its events to the application, sends what it
-/// produced, and sleeps until the next datagram or deadline.
+/// Drives a sans-IO `CoAPEndpoint` over UDP sockets on an ``EventLoop`` (one poll(2) loop on
+/// one thread): receives datagrams, feeds the endpoint, hands its events to the application,
+/// sends what it produced, and sleeps until the next datagram or deadline.
 public final class EndpointRunner {
     /// Called for every endpoint event; the application answers requests through `endpoint`.
     public typealias EventHandler = (EndpointEvent<SocketAddress>, inout CoAPEndpoint<SocketAddress>, Instant) -> Void
 
     public var endpoint: CoAPEndpoint<SocketAddress>
     public let sockets: [UDPSocket]
-    private var poller = Poller()
+    /// The loop the sockets are watched on; more sources (signals, timers) may be added to it.
+    public let loop: EventLoop
     private let wakeUp: WakeUpSignal?
-    private let buffer: UnsafeMutableRawBufferPointer
+    private var woken = false
+    /// The handler of the `runOnce` in progress (datagrams are answered as they arrive).
+    private var handler: EventHandler?
 
     /// Datagrams sent, received, and failed sends (for statistics and logs).
     public private(set) var sentCount = 0
-    public private(set) var receivedCount = 0
+    public var receivedCount: Int { loop.receivedCount }
     public private(set) var sendErrors: [TransportError] = []
 
     /// - Parameters:
     ///   - sockets: one or more bound UDP sockets (e.g. one IPv6 dual-stack socket).
     ///   - wakeUp: an optional signal that interrupts the wait (signal handlers, other threads).
     ///   - seed: seeds message IDs and tokens; defaults to `getrandom(2)`.
+    ///   - loop: the event loop to run on (a new one by default).
     public init(
         sockets: [UDPSocket], configuration: EndpointConfiguration = EndpointConfiguration(),
-        wakeUp: WakeUpSignal? = nil, seed: UInt64 = secureRandomUInt64()
+        wakeUp: WakeUpSignal? = nil, seed: UInt64 = secureRandomUInt64(), loop: EventLoop = EventLoop()
     ) {
         precondition(!sockets.isEmpty, "an EndpointRunner needs at least one socket")
         self.sockets = sockets
         self.wakeUp = wakeUp
+        self.loop = loop
         endpoint = CoAPEndpoint(configuration: configuration, seed: seed)
-        buffer = .allocate(byteCount: 65_536, alignment: 16)
-        for socket in sockets { poller.register(socket.fileDescriptor) }
-        if let wakeUp { poller.register(wakeUp.fileDescriptor) }
+        for socket in sockets {
+            loop.watch(socket, onDatagram: { [unowned self] bytes, peer, now in
+                endpoint.receive(bytes, from: peer, at: now)
+                if let handler { flush(handler, at: now) }
+            })
+        }
+        if let wakeUp {
+            loop.watch(readable: wakeUp.fileDescriptor) { [unowned self] _ in
+                wakeUp.drain()
+                woken = true
+            }
+        }
+        loop.addDeadline { [unowned self] in endpoint.nextDeadline }
     }
-
-    deinit { buffer.deallocate() }
 
     /// The socket used to reach `peer`: the first of its family, or a dual-stack IPv6 socket.
     public func socket(for peer: SocketAddress) -> UDPSocket {
@@ -63,32 +76,16 @@ public final class EndpointRunner {
     }
 
     /// One loop iteration: flush, wait until a datagram arrives, the endpoint's next deadline,
-    /// `deadline` (an application timer) or a wake-up signal; then process what happened.
-    /// Returns whether the wake-up signal fired.
+    /// `deadline` (an application timer), another source's deadline or a wake-up signal; then
+    /// process what happened. Returns whether the wake-up signal fired.
     @discardableResult
     public func runOnce(until deadline: Instant? = nil, _ handler: EventHandler) throws(TransportError) -> Bool {
-        var now = MonotonicClock.now()
-        flush(handler, at: now)
-        var wakeAt = endpoint.nextDeadline
-        if let deadline, wakeAt.map({ deadline < $0 }) ?? true { wakeAt = deadline }
-        let ready = try poller.wait(until: wakeAt, now: now)
-        now = MonotonicClock.now()
-        var woken = false
-        if !ready.isEmpty {
-            if let wakeUp, ready.isReadable(wakeUp.fileDescriptor) {
-                wakeUp.drain()
-                woken = true
-            }
-            for socket in sockets where ready.isReadable(socket.fileDescriptor) {
-                // One datagram per socket and wake-up: a second recvfrom would usually just return
-                // EAGAIN (a wasted system call per request), and under a flood poll(2) returns at
-                // once anyway, so timers and other sockets stay served.
-                if let (count, peer) = try socket.receive(into: buffer) {
-                    receivedCount &+= 1
-                    endpoint.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), from: peer, at: now)
-                    flush(handler, at: now)
-                }
-            }
+        flush(handler, at: MonotonicClock.now())
+        woken = false
+        let now = try withoutActuallyEscaping(handler) { (escapable) throws(TransportError) -> Instant in
+            self.handler = escapable
+            defer { self.handler = nil }
+            return try loop.runOnce(until: deadline)
         }
         endpoint.advance(to: now)
         flush(handler, at: now)

@@ -1,4 +1,4 @@
-import CoAP
+import Time
 import Glibc
 
 /// The production clock for the protocol cores: `CLOCK_MONOTONIC`, which never jumps with

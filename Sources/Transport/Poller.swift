@@ -1,4 +1,4 @@
-import CoAP
+import Time
 import Glibc
 
 /// A minimal `poll(2)` loop driver: a set of file descriptors watched for readability.

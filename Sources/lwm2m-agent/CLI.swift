@@ -1,4 +1,6 @@
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
 import CoAP
 import DTLS
 import LwM2M

@@ -1,4 +1,6 @@
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
 import Credentials
 import Glibc
 

@@ -1,27 +1,22 @@
-import Agent
-import CoAP
+import AgentCommon
+import AgentDaemon
 import Glibc
-import Transport
 
 /// `lwm2m-agentd`: the agent daemon. `--config FILE` runs the LwM2M client (bootstrap,
-/// registration, device management) as the configuration file says; `--demo` serves the demo
-/// resource tree as a plain CoAP server.
+/// registration, device management) as the configuration file says. It opens no listening
+/// socket; the demo CoAP server is a separate program (`lwm2m-demo`).
 @main
 struct Daemon {
     static let usage = """
         usage: lwm2m-agentd --config FILE [--log-level LEVEL]
-               lwm2m-agentd --demo [options]
 
           --config FILE          run the LwM2M client as FILE says (format: docs/configuration.md)
-          --demo                 serve the demo resources (/.well-known/core, /demo/*)
-          --listen URI           where to listen (default coap://[::]:5683; dual-stack)
-          --tick SECONDS         interval of /demo/counter updates (default 1)
-          --ack-timeout SECONDS  CoAP ACK_TIMEOUT (default 2; 10-15 on cellular links)
           --log-level LEVEL      error, warning, notice, info (default) or debug
           --version              print the version and exit
 
         SIGTERM/SIGINT de-register and stop the daemon; SIGHUP reloads the configuration file
         (factory accounts, log level); SIGUSR1 is a factory reset (lwm2m-agent factory-reset). Logs go to stderr with journald priority prefixes.
+        The demo CoAP server is `lwm2m-demo`.
         """
 
     static func main() {
@@ -31,43 +26,16 @@ struct Daemon {
         let arguments = Array(CommandLine.arguments.dropFirst())
         // A hidden, test-only switch: crash on purpose, to check what a crash prints.
         if arguments == ["--crash-for-test"] { crashForTest() }
-        let parsed: ParsedArguments
-        let logLevel: LogLevel
-        let tick: Duration
-        var configuration = EndpointConfiguration()
         do {
-            parsed = try ParsedArguments(
-                arguments, valueOptions: ["listen", "tick", "ack-timeout", "log-level", "config"],
-                flagOptions: ["demo", "version", "help"])
+            let parsed = try ParsedArguments(arguments, valueOptions: ["log-level", "config"], flagOptions: ["version", "help"])
             if parsed.flag("help") { return print(usage) }
             if parsed.flag("version") { return print("lwm2m-agentd \(AgentVersion.string)") }
             if let extra = parsed.positional.first { throw UsageError.unexpectedArgument(extra) }
-            if let path = parsed.value("config") {
-                guard !parsed.flag("demo") else { throw UsageError.unexpectedArgument("--demo (with --config)") }
-                return runClient(configurationPath: path, logLevel: parsed.value("log-level"))
-            }
-            guard parsed.flag("demo") else { throw UsageError.missingArgument("--config FILE or --demo") }
-            let levelName = parsed.value("log-level") ?? "info"
-            guard let level = LogLevel(name: levelName) else {
-                throw UsageError.invalidValue("log-level", levelName, "expected error, warning, notice, info or debug")
-            }
-            logLevel = level
-            tick = try parsed.seconds("tick", default: .seconds(1))!
-            guard tick >= .milliseconds(10) else {
-                throw UsageError.invalidValue("tick", parsed.value("tick") ?? "", "expected at least 0.01 seconds")
-            }
-            if let ack = try parsed.seconds("ack-timeout", default: nil) { configuration.transmission.ackTimeout = ack }
+            guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
+            return runClient(configurationPath: path, logLevel: parsed.value("log-level"))
         } catch {
             Console.error("lwm2m-agentd: \(error)\n\n\(usage)\n")
             exit(2)
-        }
-        let log = Logger(component: "lwm2m-agentd", level: logLevel)
-        do {
-            try serveDemo(listen: parsed.value("listen") ?? "coap://[::]:5683", tick: tick,
-                          configuration: configuration, log: log)
-        } catch {
-            log.error("\(error)")
-            exit(1)
         }
     }
 
@@ -115,46 +83,5 @@ struct Daemon {
         let small = [pointer.pointee]
         _ = small[index]
         fatalError("unreachable")
-    }
-
-    static func serveDemo(listen: String, tick: Duration, configuration: EndpointConfiguration, log: Logger) throws {
-        let uri = try CoAPURI(listen)
-        guard uri.scheme == .coap else { throw OneShotError.unsupportedScheme(uri.scheme.rawValue) }
-        let address = try Resolver.resolve(host: uri.host, port: uri.port)[0]
-        let socket = try UDPSocket(bindingTo: address)
-        let signals = try SignalMonitor()
-        let runner = EndpointRunner(sockets: [socket], configuration: configuration, wakeUp: signals.wakeUp)
-        var demo = DemoResources(tickInterval: tick, now: MonotonicClock.now())
-        log.notice("serving demo resources on coap://\(socket.localAddress)")
-
-        var running = true
-        while running {
-            let woken = try runner.runOnce(until: demo.nextDeadline) { event, endpoint, now in
-                switch event {
-                case .request(let request):
-                    log.debug("\(request.peer) \(request.message.code) \(request.message.path)")
-                    demo.handle(request, endpoint: &endpoint, at: now)
-                case .observationEnded(let id, let reason):
-                    log.info("observation \(id) ended: \(reason)")
-                    demo.observationEnded(id)
-                case .malformedDatagram(let peer, let error):
-                    log.info("dropped malformed datagram from \(peer): \(error)")
-                case .response, .requestFailed, .pong:
-                    break
-                }
-            }
-            demo.tick(endpoint: &runner.endpoint, at: MonotonicClock.now())
-            guard woken else { continue }
-            for signal in signals.takeSignals() {
-                switch signal {
-                case SIGHUP: log.notice("SIGHUP: nothing to reload in demo mode")
-                default:
-                    log.notice("signal \(signal): stopping")
-                    running = false
-                }
-            }
-        }
-        runner.flush({ _, _, _ in }, at: MonotonicClock.now())
-        log.notice("stopped (\(runner.receivedCount) datagrams received, \(runner.sentCount) sent)")
     }
 }

@@ -1,4 +1,7 @@
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import Testing
 
 private let valueOptions: Set<String> = ["listen", "tick", "timeout", "accept", "payload"]

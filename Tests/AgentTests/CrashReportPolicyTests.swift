@@ -1,5 +1,8 @@
 // Issue 10, defect 12: a crash must not dump registers or memory (secrets) into the journal.
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import Glibc
 import Storage
 import Testing

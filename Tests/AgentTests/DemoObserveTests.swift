@@ -1,7 +1,10 @@
 // LwM2M Observe on the demo's Device object, through a real CoAPEndpoint on the virtual clock
 // of `DemoRig` (DemoResourcesTests.swift): Write-Attributes, registration, notifications paced
 // by pmin/pmax, and cancellation.
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import CoAP
 import LwM2M
 import Testing

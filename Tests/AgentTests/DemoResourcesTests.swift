@@ -1,7 +1,10 @@
 // DemoResources driven through a real CoAPEndpoint<Int> on a virtual clock: requests are fed
 // as encoded datagrams, `.request` events go to `DemoResources.handle`, and the datagrams the
 // endpoint produced are decoded and checked.
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import CoAP
 import Glibc
 import Synchronization
@@ -346,7 +349,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(rig.demo.counter == 2)
     }
 
-    /// `lwm2m-agentd --demo --tick 0` (or any value under 1 ms, which `seconds` truncates to
+    /// `lwm2m-demo --tick 0` (or any value under 1 ms, which `seconds` truncates to
     /// zero) builds `DemoResources(tickInterval: .zero)`; its first `tick` must return.
     /// Runs on its own thread so a hang fails the test instead of blocking the run (a hung
     /// thread keeps spinning until the test process exits).

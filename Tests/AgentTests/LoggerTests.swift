@@ -1,7 +1,10 @@
 // Logger output is captured by pointing file descriptor 2 at a pipe for the duration of the
 // logging calls. Other tests may write to standard error in that window: their bytes are
 // separated from ours (our components all start with "logtest-") and written back.
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import Glibc
 import Synchronization
 import Testing

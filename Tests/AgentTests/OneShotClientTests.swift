@@ -1,6 +1,9 @@
 // OneShotClient.perform (blocking, on the test's thread) against an EndpointRunner server that
 // runs on its own POSIX thread over loopback UDP.
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import CoAP
 import Glibc
 import Synchronization
@@ -10,22 +13,6 @@ import Transport
 
 private let oneShotIPv6Available: Bool = (try? UDPSocket(bindingTo: .loopback(.ipv6, port: 0))) != nil
 
-/// Runs `body` on a new POSIX thread; returns a function that joins it.
-private func spawnThread(_ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let status = pthread_create(&thread, nil, { context in
-        Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
-        return nil
-    }, context)
-    precondition(status == 0, "pthread_create failed")
-    let created = thread
-    return { pthread_join(created, nil) }
-}
 
 /// Hands a non-Sendable value to exactly one other thread, which then owns it.
 private final class Handover<Value>: @unchecked Sendable {
@@ -46,7 +33,7 @@ private final class BackgroundServer: Sendable {
         let socket = try UDPSocket(bindingTo: .loopback(family, port: 0))
         address = socket.localAddress
         let runner = Handover(EndpointRunner(sockets: [socket], seed: 77))
-        let join = spawnThread { [self] in serve(runner.value) }
+        let join = startThread { [self] in serve(runner.value) }
         joiner.withLock { $0 = join }
     }
 
@@ -104,7 +91,7 @@ private final class RawServer: Sendable {
         let socket = try UDPSocket(bindingTo: .loopback(.ipv4, port: 0))
         address = socket.localAddress
         let handover = Handover(socket)
-        let join = spawnThread { [self] in serve(handover.value, count: count, script) }
+        let join = startThread { [self] in serve(handover.value, count: count, script) }
         joiner.withLock { $0 = join }
     }
 

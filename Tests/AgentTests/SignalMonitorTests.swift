@@ -1,4 +1,7 @@
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import CoAP
 import Glibc
 import Testing

@@ -1,4 +1,4 @@
-import Agent
+import AgentCLI
 import CoAP
 import Credentials
 import DTLS

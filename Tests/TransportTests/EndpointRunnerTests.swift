@@ -124,21 +124,6 @@ private func runnerReceiveRaw(
     }
 }
 
-/// Runs `body` on a new POSIX thread; returns a function that joins it.
-private func runnerStartThread(_ body: @escaping @Sendable () -> Void) -> () -> Void {
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let status = pthread_create(&thread, nil, { context in
-        Unmanaged<Box>.fromOpaque(context!).takeRetainedValue().body()
-        return nil
-    }, context)
-    precondition(status == 0, "pthread_create failed")
-    return { pthread_join(thread, nil) }
-}
 
 private func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
@@ -396,7 +381,7 @@ private func seconds(_ duration: Duration) -> Double {
         #expect(slept >= .milliseconds(29) && slept < .seconds(1), "slept \(seconds(slept)) s")
 
         // Signalled from another thread while blocked.
-        let join = runnerStartThread {
+        let join = startThread {
             usleep(50_000)
             wakeUp.signal()
         }

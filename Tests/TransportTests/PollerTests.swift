@@ -1,6 +1,7 @@
 import CoAP
 import Glibc
 import Testing
+import TestRequirements
 import Transport
 
 @Suite struct PollerTests {

@@ -28,20 +28,3 @@ func receiveDatagram(
     }
 }
 
-/// Runs `body` on a new POSIX thread (independent of the Swift concurrency pool) and returns
-/// a function that joins it.
-func startThread(_ body: @escaping @Sendable () -> Void) -> () -> Void {
-    final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let status = pthread_create(&thread, nil, { context in
-        let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
-        box.body()
-        return nil
-    }, context)
-    precondition(status == 0, "pthread_create failed")
-    return { pthread_join(thread, nil) }
-}

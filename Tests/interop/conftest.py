@@ -318,7 +318,7 @@ def procs(request, tmp_path) -> Processes:
 
 @pytest.fixture(scope="session")
 def bin_dir() -> Path:
-    missing = [name for name in ("lwm2m-agentd", "lwm2m-agent") if not (BIN_DIR / name).is_file()]
+    missing = [name for name in ("lwm2m-agentd", "lwm2m-agent", "lwm2m-demo") if not (BIN_DIR / name).is_file()]
     if missing:
         pytest.fail(f"{', '.join(missing)} not found in {BIN_DIR}: build with "
                     f"`swift build --scratch-path .build-interop` and set LWM2M_BIN_DIR", pytrace=False)
@@ -363,17 +363,17 @@ class Daemon:
 
 @pytest.fixture
 def start_daemon(procs, bin_dir):
-    """Starts ``lwm2m-agentd --demo`` on a free loopback port and waits until it serves."""
+    """Starts ``lwm2m-demo`` (the demo CoAP server) on a free loopback port and waits until it serves."""
     def start(host: str = "127.0.0.1", tick: float | None = None, log_level: str = "debug",
               extra: tuple = ()) -> Daemon:
         last_error = None
         for _attempt in range(5):
             port = free_udp_port(host)
-            argv = [bin_dir / "lwm2m-agentd", "--demo", "--listen", coap_uri(host, port), "--log-level", log_level]
+            argv = [bin_dir / "lwm2m-demo", "--listen", coap_uri(host, port), "--log-level", log_level]
             if tick is not None:
                 argv += ["--tick", str(tick)]
             argv += list(extra)
-            proc = procs.start("lwm2m-agentd", argv)
+            proc = procs.start("lwm2m-demo", argv)
             try:
                 proc.wait_for(r"serving demo resources on coap://", timeout=10)
                 return Daemon(proc, host, port)
@@ -381,7 +381,7 @@ def start_daemon(procs, bin_dir):
                 last_error = error
                 if "in use" not in proc.stderr():
                     break  # not a port race: report it
-        pytest.fail(f"lwm2m-agentd did not start: {last_error}")
+        pytest.fail(f"lwm2m-demo did not start: {last_error}")
     return start
 
 

@@ -1,4 +1,4 @@
-"""Block1 uploads (RFC 7959 §2.5) against ``lwm2m-agentd --demo``: hostile peers that start
+"""Block1 uploads (RFC 7959 §2.5) against ``lwm2m-demo``: hostile peers that start
 uploads and never finish them must not take the daemon's memory (issue 10, defect 4), and a
 FETCH (LwM2M Read-Composite) whose path list needs Block1 must complete (defect 5).
 

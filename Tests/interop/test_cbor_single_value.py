@@ -1,5 +1,5 @@
 """Plain CBOR (Content-Format 60, ``application/cbor``; LwM2M TS 1.1.1 §7.4.6) for single
-resource values, against ``lwm2m-agentd --demo`` from aiocoap: Read, Write, Observe, and what the
+resource values, against ``lwm2m-demo`` from aiocoap: Read, Write, Observe, and what the
 agent refuses. Payloads are built and read with Python's cbor2 (an independent CBOR codec); the
 reference values come from a SenML JSON read of the same resources.
 

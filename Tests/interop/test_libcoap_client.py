@@ -159,7 +159,7 @@ def test_ipv6_loopback_get_hello(start_daemon, procs, coap_client, tmp_path):
     assert out.read_bytes() == demo_large()
     # The daemon saw the requests come from an IPv6 peer.
     assert re.search(r"serving demo resources on coap://\[::1\]:\d+", daemon.log()), daemon.log()
-    assert re.search(r"^<7>lwm2m-agentd: \[::1\]:\d+ .*/demo/hello$", daemon.log(), re.M), daemon.log()
+    assert re.search(r"^<7>lwm2m-demo: \[::1\]:\d+ .*/demo/hello$", daemon.log(), re.M), daemon.log()
 
 
 def test_non_confirmable_requests(start_daemon, start_relay, procs, coap_client, tmp_path):

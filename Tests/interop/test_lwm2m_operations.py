@@ -1,4 +1,4 @@
-"""LwM2M Device Management and Information Reporting operations against ``lwm2m-agentd --demo``
+"""LwM2M Device Management and Information Reporting operations against ``lwm2m-demo``
 from aiocoap (an independent CoAP client in Python): Read-/Write-/Observe-Composite with FETCH
 and iPATCH in SenML, Create and Delete, Write-Replace, Discover after Write-Attributes, Execute
 arguments. Payloads are built and read with Python's json and cbor2, not our codecs.

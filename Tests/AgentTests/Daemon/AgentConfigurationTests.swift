@@ -1,4 +1,7 @@
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import Credentials
 import Glibc
 import LwM2M

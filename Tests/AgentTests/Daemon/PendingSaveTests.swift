@@ -1,5 +1,8 @@
 // Issue 10, defect 9: a configuration change whose save fails is kept and retried.
-import Agent
+import AgentCommon
+import AgentDaemon
+import AgentCLI
+import AgentDemo
 import CoAP
 import Glibc
 import Storage

@@ -1,4 +1,6 @@
-@testable import Agent
+import AgentCommon
+import AgentDaemon
+@testable import AgentCLI
 import Testing
 
 @Suite("QR code encoder")

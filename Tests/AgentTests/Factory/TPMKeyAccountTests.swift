@@ -1,4 +1,6 @@
-@testable import Agent
+import AgentCommon
+@testable import AgentDaemon
+@testable import AgentCLI
 import Credentials
 import DTLS
 import LwM2M

@@ -1,0 +1,206 @@
+import AgentCommon
+import CoAP
+import Credentials
+import DTLS
+import Glibc
+import LwM2M
+import Storage
+import TPM
+import Transport
+
+/// Why the daemon could not start in configuration mode.
+public enum AgentLaunchError: Error, CustomStringConvertible {
+    case configuration(path: String, ConfigFileError)
+    case unreadableConfiguration(path: String, FileError)
+    case stateDirectory(FileError)
+    case credentialStoreUnavailable(String)
+    case accountFile(KeyFileError)
+    case secretFileNeedsDevelopmentStore(String)
+    case unsupportedLibrary(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let path, let error): "\(path): \(error)"
+        case .unreadableConfiguration(_, let error): "cannot read the configuration: \(error)"
+        case .stateDirectory(let error): "state directory: \(error)"
+        case .credentialStoreUnavailable(let why): why
+        case .accountFile(let error): "account file \(error)"
+        case .secretFileNeedsDevelopmentStore(let path):
+            "secret-key-file \(path): a key in a plain file is for credential-store = development only; provision the key into the TPM instead"
+        case .unsupportedLibrary(let why): why
+        }
+    }
+}
+
+/// Builds the running agent from a configuration file: credential store, state, objects,
+/// client and runtime.
+public enum AgentLauncher {
+    /// Reads and checks the configuration file at `path`, then applies the factory file
+    /// (`factory-file`, default `<state-dir>/factory.conf`) when it exists.
+    public static func loadConfiguration(_ path: String) throws(AgentLaunchError) -> AgentConfiguration {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(path)
+        } catch {
+            throw .unreadableConfiguration(path: path, error)
+        }
+        var configuration: AgentConfiguration
+        do {
+            configuration = try AgentConfiguration(parsing: String(decoding: bytes, as: UTF8.self), requireAccounts: false)
+        } catch {
+            throw .configuration(path: path, error)
+        }
+        if let factory = try loadFactoryFile(configuration.factoryFile) {
+            do {
+                try configuration.apply(factory)
+            } catch {
+                throw .configuration(path: configuration.factoryFile, error)
+            }
+        }
+        do {
+            try configuration.checkAccounts()
+        } catch {
+            throw .configuration(path: path, error)
+        }
+        return configuration
+    }
+
+    /// The factory file at `path`; nil when there is none.
+    public static func loadFactoryFile(_ path: String) throws(AgentLaunchError) -> FactoryFile? {
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(path)
+        } catch {
+            if error.isNotFound { return nil }
+            throw .unreadableConfiguration(path: path, error)
+        }
+        do {
+            return try FactoryFile(parsing: String(decoding: bytes, as: UTF8.self))
+        } catch {
+            throw .configuration(path: path, error)
+        }
+    }
+
+    /// The runtime for `configuration`, ready to `run()`.
+    public static func makeRuntime(_ configuration: AgentConfiguration, configurationPath: String, log: Logger,
+                                   signals: SignalMonitor?) throws(AgentLaunchError) -> ClientRuntime {
+        let credentials: CredentialStore
+        var signingKeys: SigningKeyStore?
+        switch configuration.credentialStore {
+        case .development:
+            log.warning("credential-store = development: secrets live in memory only and are never saved; do not use on a deployed board")
+            credentials = EphemeralCredentialStore()
+        case .tpm:
+            do {
+                let tpm = TPMConfiguration(tcti: try TCTI(parsing: configuration.tcti),
+                                           stateDirectory: configuration.stateDirectory)
+                let context = try TPMContext(configuration: tpm)
+                credentials = TPMCredentialStore(context: context)
+                signingKeys = TPMSigningKeyStore(context: context)
+                log.info("credentials sealed by the TPM (\(configuration.tcti)), blobs in \(configuration.stateDirectory)")
+            } catch {
+                throw .credentialStoreUnavailable("TPM credential store (\(configuration.tcti)): \(error)")
+            }
+        }
+        var configuration = configuration
+        try loadAccountFiles(&configuration, into: credentials)
+        var securityModes: Set<SecurityMode> = [.noSecurity]
+        do {
+            try MbedTLSGuard.check()
+            securityModes.formUnion([.preSharedKey, .certificate])
+        } catch {
+            throw .unsupportedLibrary("DTLS unavailable: \(error)")
+        }
+        let store: StateStore
+        do {
+            store = try StateStore(directory: configuration.stateDirectory)
+        } catch {
+            throw .stateDirectory(error)
+        }
+        var state: ConfigurationSnapshot?
+        switch store.load() {
+        case .none:
+            log.info("no saved configuration in \(configuration.stateDirectory): starting from the factory accounts")
+        case .state(let saved):
+            state = saved
+            log.info("loaded the saved configuration from \(store.path)")
+        case .unreadable(let why, let aside?):
+            log.error("saved configuration unreadable (\(why)); moved to \(aside), starting from the factory accounts")
+        case .unreadable(let why, nil):
+            log.error("saved configuration unreadable (\(why)); starting from the factory accounts")
+        }
+
+        var clientConfiguration = ClientConfiguration(endpointName: configuration.endpointName)
+        clientConfiguration.bootstrapOnEveryStart = configuration.bootstrapOnEveryStart
+        clientConfiguration.bootstrapRetryInitial = configuration.bootstrapRetryInitial
+        clientConfiguration.bootstrapRetryMaximum = configuration.bootstrapRetryMaximum
+        clientConfiguration.bootstrapSessionTimeout = configuration.bootstrapSessionTimeout
+        clientConfiguration.endpoint.transmission.ackTimeout = configuration.ackTimeout
+        clientConfiguration.supportedSecurityModes = securityModes
+
+        let requests = DeviceRequests()
+        let registry = ObjectRegistry()
+        registry.register(SystemDevice.make(serialFile: configuration.serialFile,
+                                            reboot: { requests.reboot = true },
+                                            factoryReset: { requests.factoryReset = true }))
+        let client = LwM2MClient(configuration: clientConfiguration, registry: registry,
+                                 factory: configuration.factorySnapshot, state: state, credentials: credentials,
+                                 seed: secureRandomUInt64(), now: MonotonicClock.now())
+        log.notice("endpoint \(configuration.endpointName), state in \(configuration.stateDirectory)")
+        let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,
+                                    log: log, deviceRequests: requests)
+        runtime.signingKeys = signingKeys
+        runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
+        runtime.reload = {
+            let reloaded = try loadConfiguration(configurationPath)
+            return (reloaded.factorySnapshot, reloaded.logLevel)
+        }
+        return runtime
+    }
+}
+
+extension AgentLauncher {
+    /// Reads the certificate files of every account into the configuration and, with the
+    /// development store only, puts `secret-key-file` keys into the store under
+    /// `factory/<account>/secret-key`.
+    static func loadAccountFiles(_ configuration: inout AgentConfiguration,
+                                 into credentials: CredentialStore) throws(AgentLaunchError) {
+        let isDevelopmentStore = configuration.credentialStore == .development
+        func load(_ account: inout AgentConfiguration.Account, name: String) throws(AgentLaunchError) {
+            do {
+                if let path = account.serverCertificateFile { account.serverPublicKey = try KeyFile.der(path).copyBytes() }
+                if let path = account.clientCertificateFile { account.identity = try KeyFile.der(path).copyBytes() }
+                if let path = account.secretKeyFile {
+                    guard isDevelopmentStore else { throw AgentLaunchError.secretFileNeedsDevelopmentStore(path) }
+                    let secret = account.securityMode == .preSharedKey ? try KeyFile.pskKey(path) : try KeyFile.der(path)
+                    defer { secret.wipe() }
+                    let id = CredentialID("factory/\(name)/secret-key")!
+                    try? credentials.store(secret, as: id)
+                    account.secretKey = id.rawValue
+                }
+            } catch let error as KeyFileError {
+                throw .accountFile(error)
+            } catch let error as AgentLaunchError {
+                throw error
+            } catch {
+                throw .credentialStoreUnavailable("\(error)")
+            }
+        }
+        if var bootstrap = configuration.bootstrap {
+            try load(&bootstrap, name: "bootstrap")
+            configuration.bootstrap = bootstrap
+        }
+        for index in configuration.servers.indices {
+            try load(&configuration.servers[index].account, name: "server-\(configuration.servers[index].shortServerID)")
+        }
+    }
+}
+
+/// Device-object executes (/3/0/4 Reboot, /3/0/5 Factory Reset) waiting for the loop, which
+/// acts on them after their 2.04 went out.
+public final class DeviceRequests {
+    public var reboot = false
+    public var factoryReset = false
+
+    public init() {}
+}

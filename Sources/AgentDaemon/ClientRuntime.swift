@@ -1,0 +1,430 @@
+import AgentCommon
+import CoAP
+import Credentials
+import DTLS
+import Glibc
+import LwM2M
+import Storage
+import Transport
+
+/// Runs an `LwM2MClient` on this machine: one UDP socket per server connection, one
+/// ``EventLoop`` (poll(2)) on one thread, the state file, signals and logs. Everything protocol-related happens
+/// in the client; this only moves bytes, time and files.
+public final class ClientRuntime {
+    /// How the runtime reports what the client does (logs, and tests watching events).
+    public typealias EventObserver = (ClientEvent) -> Void
+
+    public private(set) var client: LwM2MClient
+    private var log: Logger
+    private let store: StateStore
+    private let credentials: CredentialStore
+    private var connections: [ConnectionID: ServerConnection] = [:]
+    /// Each connection's socket on the loop.
+    private var loopSources: [ConnectionID: EventLoop.SourceID] = [:]
+    /// The last DTLS session per server URI, offered for resumption on the next connection.
+    private var savedSessions: [String: DTLSSavedSession] = [:]
+    private var uris: [ConnectionID: String] = [:]
+    private let startedAt = MonotonicClock.now()
+    /// Handshake timers of DTLS sessions.
+    public var dtlsTimers = DTLSTimers()
+    /// TPM signing keys for X.509 accounts whose secret key is `tpm-key:NAME` (nil without a TPM).
+    public var signingKeys: SigningKeyStore?
+    /// Sockets, signals, resolver results and every timer, on one thread.
+    private let loop = EventLoop()
+    private let signals: SignalMonitor?
+    private var observers: [EventObserver] = []
+    private var warnedAboutSecrets = false
+    /// A configuration change whose save failed, retried with back-off until it is written.
+    private var pendingSave = PendingSave<ConfigurationSnapshot>()
+    /// Called on SIGHUP; returns the new factory snapshot and log level, or throws to keep the old.
+    public var reload: (() throws -> (ConfigurationSnapshot, LogLevel))?
+
+    private let deviceRequests: DeviceRequests
+    /// Host names resolve on their own threads: a hanging DNS must not stall the loop.
+    private let resolver: BackgroundResolver?
+    /// Connections waiting for their server's address: the token of the resolution and the account.
+    private var resolving: [ConnectionID: (token: Int, account: SecurityAccount)] = [:]
+    private var nextResolutionToken = 0
+    /// ICMP port-unreachable reports, without an answer in between, after which a connection
+    /// counts as refused (the first may come from a server that is restarting).
+    static let refusalsBeforeFailure = 2
+
+    public init(client: LwM2MClient, store: StateStore, credentials: CredentialStore, signals: SignalMonitor?,
+                log: Logger, deviceRequests: DeviceRequests = DeviceRequests(),
+                resolver: BackgroundResolver? = try? BackgroundResolver()) {
+        self.client = client
+        self.deviceRequests = deviceRequests
+        self.store = store
+        self.credentials = credentials
+        self.signals = signals
+        self.log = log
+        self.resolver = resolver
+        if let signals {
+            loop.watch(readable: signals.wakeUp.fileDescriptor) { [unowned self] _ in
+                signals.wakeUp.drain()
+                handleSignals(signals.takeSignals())
+            }
+        }
+        if let resolver {
+            loop.watch(readable: resolver.fileDescriptor) { [unowned self] _ in
+                for completion in resolver.takeResults() { resolved(completion) }
+            }
+        }
+        loop.addDeadline { [unowned self] in nextDeadline }
+    }
+
+    deinit {
+        for connection in connections.values { connection.close() }
+    }
+
+    /// Adds an observer of the client's events (after the log line).
+    public func observe(_ observer: @escaping EventObserver) { observers.append(observer) }
+
+    /// Runs until SIGTERM/SIGINT and the De-registrations that follow complete.
+    public func run() throws(TransportError) {
+        client.start(at: MonotonicClock.now())
+        while true {
+            performActions()
+            if client.isStopped { break }
+            try loop.runOnce()
+            let now = MonotonicClock.now()
+            for (id, connection) in connections where connection.nextDeadline.map({ $0 <= now }) ?? false {
+                do {
+                    try connection.advance(to: now)
+                } catch {
+                    log.warning("\(id): send failed: \(error)")
+                }
+                handleSessionEvents(id, connection)
+                checkRefused(id, connection)  // a DTLS retransmission may have met the refusal
+            }
+            client.advance(to: now)
+            retrySave(at: now)
+            handleDeviceRequests()
+        }
+        performActions()
+        if let snapshot = pendingSave.pending {
+            let store = store
+            reportSave(pendingSave.save(snapshot, at: MonotonicClock.now()) { (snapshot) throws(FileError) in
+                try store.save(snapshot)
+            })
+            if pendingSave.pending != nil {
+                log.error("stopping with a configuration change that could not be saved (\(pendingSave.failures) attempts): it is lost")
+            }
+        }
+        log.notice("stopped")
+    }
+
+    /// Stops as SIGTERM would (for embedding and tests).
+    public func stop() {
+        client.stop(at: MonotonicClock.now())
+    }
+
+    private func handleSignals(_ received: [Int32]) {
+        for signal in received {
+            switch signal {
+            case SIGUSR1:
+                log.notice("SIGUSR1: factory reset")
+                client.factoryReset(at: MonotonicClock.now())
+            case SIGHUP:
+                guard let reload else { continue }
+                do {
+                    let (factory, level) = try reload()
+                    client.setFactorySnapshot(factory)
+                    log.level = level
+                    log.notice("SIGHUP: configuration reloaded (factory accounts, log level)")
+                } catch {
+                    log.error("SIGHUP: configuration not reloaded: \(error)")
+                }
+            default:
+                log.notice("signal \(signal): de-registering and stopping")
+                client.stop(at: MonotonicClock.now())
+            }
+        }
+    }
+
+    /// Acts on Device-object executes once their response is on its way.
+    private func handleDeviceRequests() {
+        if deviceRequests.factoryReset {
+            deviceRequests.factoryReset = false
+            performActions()
+            log.notice("factory reset requested by a server (/3/0/5)")
+            client.factoryReset(at: MonotonicClock.now())
+        }
+        if deviceRequests.reboot {
+            deviceRequests.reboot = false
+            log.notice("reboot requested by a server (/3/0/4): left to the init system (not performed by the agent)")
+        }
+    }
+
+    /// The earliest of the client's and the DTLS sessions' deadlines.
+    private var nextDeadline: Instant? {
+        var deadline = client.nextDeadline
+        if let retry = pendingSave.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
+        for connection in connections.values {
+            if let candidate = connection.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }
+        }
+        return deadline
+    }
+
+    /// Watches a connection's socket: datagrams go through its session to the client; when
+    /// the socket is drained, its ICMP reports are checked.
+    private func watch(_ id: ConnectionID, _ connection: ServerConnection) {
+        unwatch(id)
+        loopSources[id] = loop.watch(
+            connection.socket,
+            onDatagram: { [unowned self] bytes, sender, _ in receive(bytes, from: sender, on: id, connection) },
+            onDrained: { [unowned self] in checkRefused(id, connection) },
+            onError: { [unowned self] error in
+                log.warning("\(id): receive failed: \(error)")
+                client.connectionFailed(id, reason: "\(error)", at: MonotonicClock.now())
+            })
+    }
+
+    private func unwatch(_ id: ConnectionID) {
+        if let source = loopSources.removeValue(forKey: id) { loop.remove(source) }
+    }
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, from sender: SocketAddress, on id: ConnectionID,
+                         _ connection: ServerConnection) {
+        // Only the server this connection belongs to may talk on it.
+        guard sender == connection.peer else {
+            log.debug("\(id): dropped a datagram from \(sender)")
+            return
+        }
+        connection.heardFromPeer()
+        let now = MonotonicClock.now()
+        let datagrams: [[UInt8]]
+        do {
+            datagrams = try connection.receive(Array(bytes), at: now)
+        } catch {
+            log.warning("\(id): send failed: \(error)")
+            datagrams = []
+        }
+        handleSessionEvents(id, connection)
+        for datagram in datagrams { client.receive(datagram, from: id, at: now) }
+    }
+
+    /// Tells the client what the DTLS session did: open after the handshake, failed with a
+    /// clear reason (wrong PSK, unknown CA, expired certificate, host mismatch …).
+    private func handleSessionEvents(_ id: ConnectionID, _ connection: ServerConnection) {
+        for event in connection.takeEvents() {
+            let now = MonotonicClock.now()
+            switch event {
+            case .connected(let resumed, let suite):
+                let took = connection.dtls.flatMap { session in session.connectedAt.map { $0 - session.startedAt } }
+                log.info("\(id): DTLS \(resumed ? "session resumed" : "handshake done")\(took.map { " in \($0)" } ?? ""): \(suite)")
+                if let saved = connection.dtls?.savedSession, let uri = uris[id] { savedSessions[uri] = saved }
+                if !connection.reportedOpen {
+                    connection.reportedOpen = true
+                    client.connectionOpened(id, at: now)
+                }
+            case .failed(let error):
+                log.warning("\(id): DTLS failed: \(error)")
+                if let uri = uris[id] { savedSessions[uri] = nil }
+                dropConnection(id)
+                client.connectionFailed(id, reason: "DTLS: \(error)", at: now)
+            case .closed:
+                log.debug("\(id): DTLS session closed")
+            }
+        }
+    }
+
+    private func dropConnection(_ id: ConnectionID) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        unwatch(id)
+        connection.socket.close()
+        uris[id] = nil
+    }
+
+    private func performActions() {
+        while true {
+            for event in client.takeEvents() { report(event) }
+            let actions = client.takeActions()
+            if actions.isEmpty { return }
+            for action in actions { perform(action) }
+        }
+    }
+
+    private func perform(_ action: ClientAction) {
+        switch action {
+        case .open(let id, let account):
+            open(id, account)
+        case .send(let id, let bytes):
+            guard let connection = connections[id] else { return }
+            do {
+                try connection.send(bytes)
+            } catch {
+                log.warning("\(id): send failed: \(error)")
+            }
+            handleSessionEvents(id, connection)
+            checkRefused(id, connection)
+        case .close(let id):
+            resolving[id] = nil
+            if let connection = connections.removeValue(forKey: id) {
+                unwatch(id)
+                connection.close()
+                uris[id] = nil
+            }
+        case .saveState:
+            saveState()
+        }
+    }
+
+    /// Opens a connection: numeric addresses at once, host names through the resolver thread
+    /// (the connection opens when the address comes back, see `resolved`).
+    private func open(_ id: ConnectionID, _ account: SecurityAccount) {
+        let now = MonotonicClock.now()
+        let uri: CoAPURI
+        do {
+            uri = try CoAPURI(account.uri)
+            if let address = SocketAddress(ipAddress: uri.host, port: uri.port) {
+                return connect(id, account, uri: uri, address: address)
+            }
+            guard let resolver else {
+                return connect(id, account, uri: uri, address: try Resolver.resolve(host: uri.host, port: uri.port)[0])
+            }
+            nextResolutionToken &+= 1
+            try resolver.submit(nextResolutionToken, host: uri.host, port: uri.port)
+            resolving[id] = (nextResolutionToken, account)
+            log.debug("\(id): resolving \(uri.host)")
+        } catch {
+            dropConnection(id)
+            client.connectionFailed(id, reason: "\(error)", at: now)
+        }
+    }
+
+    /// A name resolution finished: connect, or tell the client it failed (unless the
+    /// connection was closed meanwhile).
+    private func resolved(_ completion: BackgroundResolver.Completion) {
+        guard let (id, pending) = resolving.first(where: { $0.value.token == completion.token }) else { return }
+        resolving[id] = nil
+        do {
+            let addresses = try completion.result.get()
+            connect(id, pending.account, uri: try CoAPURI(pending.account.uri), address: addresses[0])
+        } catch {
+            log.debug("\(id): \(error)")
+            client.connectionFailed(id, reason: "\(error)", at: MonotonicClock.now())
+        }
+    }
+
+    private func connect(_ id: ConnectionID, _ account: SecurityAccount, uri: CoAPURI, address: SocketAddress) {
+        let now = MonotonicClock.now()
+        do {
+            var session: DTLSClientSession?
+            if uri.scheme == .coaps {
+                let configuration = try DTLSConfiguration.forAccount(account, host: uri.host, credentials: credentials,
+                                                                     signingKeys: signingKeys, timers: dtlsTimers)
+                session = try DTLSClientSession(configuration: configuration, resuming: savedSessions[account.uri],
+                                                random: { secureRandomBytes($0) }, now: now)
+            }
+            let connection = try ServerConnection(peer: address, dtls: session)
+            connections[id] = connection
+            uris[id] = account.uri
+            watch(id, connection)
+            log.debug("\(id): \(session == nil ? "CoAP" : "DTLS handshake") to \(address) from \(connection.socket.localAddress)")
+            if session != nil, account.mode == .certificate, let key = account.secretKey, key.hasPrefix(FactoryFile.tpmKeyPrefix) {
+                log.debug("\(id): client certificate key \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
+            }
+            if session == nil {
+                connection.reportedOpen = true
+                client.connectionOpened(id, at: now)
+            } else {
+                try connection.advance(to: now)
+                handleSessionEvents(id, connection)
+            }
+        } catch {
+            dropConnection(id)
+            client.connectionFailed(id, reason: "\(error)", at: now)
+        }
+    }
+
+    /// Fails a connection whose server answered its datagrams with ICMP port unreachable
+    /// (twice: the first may be a server restarting): nothing listens there, so the client
+    /// moves on (retry, fallback) in seconds rather than after the whole CoAP exchange
+    /// lifetime. Silence still takes the RFC 7252 retransmission time.
+    private func checkRefused(_ id: ConnectionID, _ connection: ServerConnection) {
+        guard connections[id] === connection, connection.unansweredRefusals >= Self.refusalsBeforeFailure else { return }
+        log.info("\(id): \(connection.peer) refused the connection (ICMP port unreachable, \(connection.unansweredRefusals) times)")
+        dropConnection(id)
+        client.connectionFailed(id, reason: "\(connection.peer) refused the connection (nothing listens on that port)",
+                                at: MonotonicClock.now())
+    }
+
+    private func saveState() {
+        let state = client.persistentState
+        if !credentials.isPersistent {
+            let factoryReferences = client.factory.credentialReferences
+            let lost = state.credentialReferences.subtracting(factoryReferences)
+            guard lost.isEmpty else {
+                if !warnedAboutSecrets {
+                    log.warning("not saving the configuration: it holds secrets the development credential store cannot keep across restarts")
+                    warnedAboutSecrets = true
+                }
+                return
+            }
+        }
+        let store = store
+        reportSave(pendingSave.save(state, at: MonotonicClock.now()) { (snapshot) throws(FileError) in
+            try store.save(snapshot)
+        })
+    }
+
+    /// Writes the configuration change that could not be saved, when its retry is due.
+    private func retrySave(at now: Instant) {
+        let store = store
+        guard let outcome = pendingSave.retryIfDue(at: now, with: { (snapshot) throws(FileError) in
+            try store.save(snapshot)
+        }) else { return }
+        reportSave(outcome)
+    }
+
+    private func reportSave(_ outcome: PendingSave<ConfigurationSnapshot>.Outcome) {
+        switch outcome {
+        case .saved(let failures) where failures > 0:
+            log.notice("configuration saved to \(store.path) after \(failures) failed attempts")
+        case .saved:
+            log.debug("configuration saved to \(store.path)")
+        case .failed(let error, let retryAt, let first):
+            let wait = retryAt - MonotonicClock.now()
+            let seconds = max(0, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            if first {
+                log.error("cannot save the configuration: \(error); the change is kept and the save retried until it succeeds (next in \(seconds) s)")
+            } else {
+                log.warning("cannot save the configuration (attempt \(pendingSave.failures)): \(error); next try in \(seconds) s")
+            }
+        }
+    }
+
+    private func report(_ event: ClientEvent) {
+        switch event {
+        case .bootstrapFailed, .registrationFailed, .noAccounts: log.warning("\(event)")
+        case .registered:
+            // Time since the runtime started and resident memory: the figures operators compare.
+            let elapsed = MonotonicClock.now() - startedAt
+            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000
+                + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
+            log.notice("\(event) (\(Self.format(ms)) ms after start, CPU \(Self.format(cpu)) ms, RSS \(Self.residentKiB() ?? 0) KiB)")
+        case .bootstrapFinished, .fallbackEngaged, .factoryReset, .deregistered, .usingFactoryAccounts: log.notice("\(event)")
+        case .accountDeleted: log.warning("\(event)")
+        default: log.info("\(event)")
+        }
+        for observer in observers { observer(event) }
+    }
+
+    private static func format(_ milliseconds: Double) -> String {
+        let tenths = Int((milliseconds * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    /// VmRSS of this process from /proc/self/status, in KiB.
+    static func residentKiB() -> Int? {
+        guard let bytes = try? AtomicFile.read("/proc/self/status") else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        }
+        return nil
+    }
+}

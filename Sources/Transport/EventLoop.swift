@@ -1,0 +1,159 @@
+import Time
+import Glibc
+
+/// The one poll(2) loop of a process, on one thread: file descriptors with handlers (UDP
+/// sockets, wake-up signals, the resolver's results, later GPIO line events) and deadline
+/// providers (protocol timers, retries), one shared receive buffer and one read policy.
+///
+/// Each ``runOnce(until:)`` waits until a source is readable or the earliest deadline passes,
+/// then calls the handlers of the ready sources in registration order. Owners advance their
+/// sans-IO state machines to the returned time afterwards (deadlines are reported, not fired:
+/// a state machine's `advance(to:)` decides what is due).
+///
+/// Read policy for datagram sockets: up to ``datagramsPerWakeUp`` datagrams per socket and
+/// wake-up, stopping early at `EAGAIN`. A busy socket cannot starve the others, its timers or
+/// the signals (poll(2) returns at once while datagrams are still queued), and a burst is not
+/// paid for with one poll(2) per datagram.
+///
+/// Handlers may add and remove sources, including their own: a source removed during a
+/// wake-up gets no further calls.
+public final class EventLoop {
+    /// A datagram from `sender`, in the loop's shared buffer (valid only during the call),
+    /// received at the time after the wait.
+    public typealias DatagramHandler = (UnsafeRawBufferPointer, SocketAddress, Instant) throws(TransportError) -> Void
+    /// A readable descriptor; the handler reads (or drains) it itself.
+    public typealias ReadableHandler = (Instant) throws(TransportError) -> Void
+    /// When the owner next needs to run (nil: no timer).
+    public typealias DeadlineProvider = () -> Instant?
+
+    /// Identifies a registered source, for ``remove(_:)``.
+    public struct SourceID: Hashable, Sendable {
+        let value: Int
+    }
+
+    /// Datagrams read from one socket per wake-up at most.
+    public let datagramsPerWakeUp: Int
+    /// Datagrams received on all sockets (for statistics and logs).
+    public private(set) var receivedCount = 0
+
+    private enum Handler {
+        case datagrams(UDPSocket, DatagramHandler, drained: (() -> Void)?, failed: ((TransportError) -> Void)?)
+        case readable(ReadableHandler)
+    }
+
+    private struct Source {
+        let id: Int
+        let handler: Handler
+    }
+
+    private var sources: [Int32: Source] = [:]
+    private var deadlines: [(id: Int, provider: DeadlineProvider)] = []
+    private var poller = Poller()
+    private var nextID = 0
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    /// - Parameter datagramsPerWakeUp: the read batch per socket and wake-up (at least 1).
+    public init(datagramsPerWakeUp: Int = 8) {
+        self.datagramsPerWakeUp = max(1, datagramsPerWakeUp)
+        buffer = .allocate(byteCount: 65_536, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Watches a UDP socket: `onDatagram` for each datagram read, `onDrained` when a read found
+    /// nothing more (`EAGAIN`: e.g. time to look at the socket's ICMP reports), `onError` when
+    /// a read fails; without `onError` the failure is thrown out of ``runOnce(until:)``.
+    @discardableResult
+    public func watch(
+        _ socket: UDPSocket, onDatagram: @escaping DatagramHandler, onDrained: (() -> Void)? = nil,
+        onError: ((TransportError) -> Void)? = nil
+    ) -> SourceID {
+        add(socket.fileDescriptor, .datagrams(socket, onDatagram, drained: onDrained, failed: onError))
+    }
+
+    /// Watches any descriptor for readability (a ``WakeUpSignal``, a resolver's eventfd, a GPIO
+    /// line): `handler` runs once per wake-up while it is readable and must consume what is there.
+    @discardableResult
+    public func watch(readable fd: Int32, _ handler: @escaping ReadableHandler) -> SourceID {
+        add(fd, .readable(handler))
+    }
+
+    /// Adds a deadline provider: the loop wakes no later than the earliest deadline of all.
+    @discardableResult
+    public func addDeadline(_ provider: @escaping DeadlineProvider) -> SourceID {
+        nextID &+= 1
+        deadlines.append((nextID, provider))
+        return SourceID(value: nextID)
+    }
+
+    /// Removes a source or deadline provider; unknown IDs are ignored.
+    public func remove(_ id: SourceID) {
+        if let fd = sources.first(where: { $0.value.id == id.value })?.key {
+            sources[fd] = nil
+            poller.unregister(fd)
+        }
+        deadlines.removeAll { $0.id == id.value }
+    }
+
+    /// The earliest deadline of all providers.
+    public var nextDeadline: Instant? {
+        var earliest: Instant? = nil
+        for entry in deadlines {
+            if let candidate = entry.provider(), earliest.map({ candidate < $0 }) ?? true { earliest = candidate }
+        }
+        return earliest
+    }
+
+    /// Waits until a source is readable, the earliest deadline (of the providers and
+    /// `deadline`) passes or a signal interrupts the wait; then runs the ready sources'
+    /// handlers. Returns the time read after the wait (also the time given to the handlers).
+    @discardableResult
+    public func runOnce(until deadline: Instant? = nil) throws(TransportError) -> Instant {
+        var wakeAt = nextDeadline
+        if let deadline, wakeAt.map({ deadline < $0 }) ?? true { wakeAt = deadline }
+        let ready = try poller.wait(until: wakeAt, now: MonotonicClock.now())
+        let now = MonotonicClock.now()
+        guard !ready.isEmpty else { return now }
+        for fd in ready {
+            guard let source = sources[fd] else { continue }
+            switch source.handler {
+            case .readable(let handler):
+                try handler(now)
+            case .datagrams(let socket, let handler, let drained, let failed):
+                try read(socket, source.id, handler, drained, failed, at: now)
+            }
+        }
+        return now
+    }
+
+    private func read(
+        _ socket: UDPSocket, _ id: Int, _ handler: DatagramHandler, _ drained: (() -> Void)?,
+        _ failed: ((TransportError) -> Void)?, at now: Instant
+    ) throws(TransportError) {
+        let fd = socket.fileDescriptor
+        for _ in 0..<datagramsPerWakeUp {
+            // The handler may have removed this source (a connection dropped).
+            guard sources[fd]?.id == id else { return }
+            let received: (count: Int, from: SocketAddress)?
+            do {
+                received = try socket.receive(into: buffer)
+            } catch {
+                guard let failed else { throw error }
+                return failed(error)
+            }
+            guard let (count, sender) = received else {
+                drained?()
+                return
+            }
+            receivedCount &+= 1
+            try handler(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), sender, now)
+        }
+    }
+
+    private func add(_ fd: Int32, _ handler: Handler) -> SourceID {
+        nextID &+= 1
+        sources[fd] = Source(id: nextID, handler: handler)
+        poller.register(fd)
+        return SourceID(value: nextID)
+    }
+}
