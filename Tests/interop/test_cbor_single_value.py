@@ -19,28 +19,16 @@ import cbor2
 from aiocoap import Context, Message
 from aiocoap.numbers.codes import Code
 
+from aiocoap_client import request
+
 CBOR, SENML_JSON, SENML_CBOR = 60, 110, 112
 
 # Issue 10 defect 1's payload value: a decimal fraction (tag 4) 1 × 10^(−2^63).
 DECIMAL_FRACTION_MIN_EXPONENT = bytes.fromhex("c4823b7fffffffffffffff01")
 
 
-async def exchange(uri: str, code, payload: bytes = b"", content_format: int | None = None,
-                   accept: int | None = None, timeout: float = 10.0) -> Message:
-    context = await Context.create_client_context()
-    try:
-        message = Message(code=code, uri=uri, payload=payload)
-        if content_format is not None:
-            message.opt.content_format = content_format
-        if accept is not None:
-            message.opt.accept = accept
-        return await asyncio.wait_for(context.request(message).response, timeout)
-    finally:
-        await context.shutdown()
 
 
-def request(daemon, code, path: str, **kwargs) -> Message:
-    return asyncio.run(exchange(daemon.uri(path), code, **kwargs))
 
 
 def read_cbor(daemon, path: str):

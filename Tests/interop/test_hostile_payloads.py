@@ -12,7 +12,6 @@ Issue 10, defect 1: a decimal fraction (CBOR tag 4, RFC 8949 §3.4.4) with expon
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
@@ -49,26 +48,6 @@ HOSTILE = [
 ]
 
 
-class Wire:
-    """A UDP socket talking to one daemon."""
-
-    def __init__(self, address: tuple):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.connect(address)
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def exchange(self, datagram: bytes, timeout: float = 3.0) -> cw.Message | None:
-        self.sock.send(datagram)
-        self.sock.settimeout(timeout)
-        try:
-            return cw.decode(self.sock.recv(65536))
-        except (socket.timeout, ConnectionRefusedError):
-            return None
-
-
 @pytest.fixture
 def daemon(start_daemon):
     return start_daemon(log_level="info")
@@ -76,7 +55,7 @@ def daemon(start_daemon):
 
 @pytest.fixture
 def wire(daemon):
-    w = Wire(daemon.address)
+    w = cw.Wire(daemon.address)
     yield w
     w.close()
 
@@ -86,7 +65,8 @@ def test_extreme_decimal_fraction_write_is_answered_and_daemon_keeps_serving(dae
                                                                            payload, expected):
     put = cw.encode(cw.CON, cw.PUT, 0x1001, b"\x10\x01",
                     cw.uri_path_options(path) + [(cw.CONTENT_FORMAT, cw.uint_bytes(content_format))], payload)
-    reply = wire.exchange(put)
+    wire.send(put)
+    reply = cw.decode(raw) if (raw := wire.receive(3.0)) is not None else None
     assert reply is not None, (f"no answer to PUT {path} ({content_format}) {payload.hex()}; "
                                f"daemon alive: {daemon.proc.alive()}; log tail:\n{daemon.log()[-2000:]}")
     assert reply.mtype == cw.ACK and reply.mid == 0x1001 and reply.token == b"\x10\x01", str(reply)
@@ -95,6 +75,6 @@ def test_extreme_decimal_fraction_write_is_answered_and_daemon_keeps_serving(dae
     # Still serving: the process is alive and a Read of the same resource succeeds.
     assert daemon.proc.alive(), daemon.log()[-2000:]
     get = cw.encode(cw.CON, cw.GET, 0x1002, b"\x10\x02", cw.uri_path_options(path))
-    answer = wire.exchange(get)
-    assert answer is not None and answer.code == cw.CONTENT, f"GET {path} after the hostile Write: {answer}"
+    answer = cw.decode(wire.exchange(get, timeout=3.0))
+    assert answer.code == cw.CONTENT, f"GET {path} after the hostile Write: {answer}"
     assert daemon.proc.alive(), daemon.log()[-2000:]

@@ -16,6 +16,8 @@ import cbor2
 from aiocoap import Context, Message
 from aiocoap.numbers.codes import Code
 
+from aiocoap_client import exchange, request
+
 SENML_JSON, SENML_CBOR, LINK_FORMAT, TEXT = 110, 112, 40, 0
 
 
@@ -28,26 +30,12 @@ def senml_names(records: list[dict], name_key="n", base_key="bn") -> dict[str, d
     return result
 
 
-async def exchange(uri: str, code, payload: bytes = b"", content_format: int | None = None,
-                   accept: int | None = None, timeout: float = 10.0) -> Message:
-    context = await Context.create_client_context()
-    try:
-        message = Message(code=code, uri=uri, payload=payload)
-        if content_format is not None:
-            message.opt.content_format = content_format
-        if accept is not None:
-            message.opt.accept = accept
-        return await asyncio.wait_for(context.request(message).response, timeout)
-    finally:
-        await context.shutdown()
 
 
 def run(coroutine):
     return asyncio.run(coroutine)
 
 
-def request(daemon, code, path: str, **kwargs) -> Message:
-    return run(exchange(daemon.uri(path), code, **kwargs))
 
 
 def paths_json(*paths: str) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import socket
 import time
 
 import pytest
@@ -12,41 +11,7 @@ import pytest
 import coapwire as cw
 from conftest import SEED, demo_large
 
-QUIET = 0.3  # seconds of silence that count as "no reply"
-
-
-class Wire:
-    """A UDP socket talking to one daemon."""
-
-    def __init__(self, address: tuple):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.connect(address)
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def send(self, datagram: bytes) -> None:
-        self.sock.send(datagram)
-
-    def receive(self, timeout: float = 2.0) -> bytes | None:
-        self.sock.settimeout(timeout)
-        try:
-            return self.sock.recv(65536)
-        except socket.timeout:
-            return None
-
-    def exchange(self, datagram: bytes, timeout: float = 2.0) -> bytes:
-        self.send(datagram)
-        reply = self.receive(timeout)
-        assert reply is not None, f"no reply within {timeout}s to {datagram.hex()}"
-        return reply
-
-    def drain(self, quiet: float = QUIET) -> list[bytes]:
-        replies = []
-        while (reply := self.receive(quiet)) is not None:
-            replies.append(reply)
-        return replies
+from coapwire import QUIET, Wire
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 import coapwire as cw
-from test_wire import Wire
+from coapwire import Wire
 
 STORE = cw.uri_path_options("/demo/store")
 
