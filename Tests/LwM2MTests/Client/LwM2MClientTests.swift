@@ -3,13 +3,6 @@ import Credentials
 @testable import LwM2M
 import Testing
 
-private let bootstrapURI = "coap://bs.example:5683"
-private let serverURI = "coap://dm.example:5683"
-private let factoryServerURI = "coap://factory.example:5683"
-
-/// Factory snapshot with only a bootstrap account.
-private let bootstrapOnly = Accounts.snapshot(security: Accounts.securityRecords(instance: 0, uri: bootstrapURI, bootstrap: true))
-
 /// Factory snapshot with a bootstrap account and factory server 201.
 private let bootstrapAndFactoryServer = Accounts.snapshot(
     security: Accounts.securityRecords(instance: 0, uri: bootstrapURI, bootstrap: true)
@@ -431,7 +424,6 @@ private func query(_ message: CoAPMessage) -> [String] { message.uriQuery }
         #expect(world.run(until: .seconds(1800)) { $0.client.registeredServers == [101] })
     }
 }
-
 
 @Suite struct ClientQueueModeTests {
     @Test func aSleepingClientStoresNotificationsAndWakesWithAnUpdate() throws {

@@ -6,12 +6,6 @@ import Testing
 // Issue 10, defects 2, 3, 8, 11, 12: what a management server may do to the configuration
 // objects, Lifetime and Binding writes, the registration's form, Bootstrap-Discover.
 
-private let bootstrapURI = "coap://bs.example:5683"
-private let serverURI = "coap://dm.example:5683"
-private let factoryServerURI = "coap://factory.example:5683"
-
-private let bootstrapOnly = Accounts.snapshot(security: Accounts.securityRecords(instance: 0, uri: bootstrapURI, bootstrap: true))
-
 /// Factory snapshot with factory server 201 and no bootstrap account.
 private let factoryServerOnly = Accounts.snapshot(
     security: Accounts.securityRecords(instance: 0, uri: factoryServerURI, bootstrap: false, ssid: 201),

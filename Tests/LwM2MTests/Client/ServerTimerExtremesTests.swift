@@ -8,8 +8,6 @@ import Testing
 // the doubling of the retry delay could overflow `Duration`, and `now + delay` wrapped around
 // to an instant in the past, so the "retry in 292 billion years" came at once.
 
-private let factoryServerURI = "coap://factory.example:5683"
-
 @Suite struct ServerTimerExtremesTests {
     @Test func retryTimerNearInt64MaxNeitherTrapsNorRetriesAtOnce() {
         var records = Accounts.serverRecords(instance: 0, ssid: 201, retryCount: 5)
