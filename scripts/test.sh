@@ -105,20 +105,21 @@ if interop_status != 0 and pytest_failed == 0:
     print("pytest exited with status", interop_status, "and no failed test: counted as one failure")
     n_failed += 1
 
+def listing(title: str, entries: list[str], extra: str = "") -> None:
+    print(f"== {title}")
+    for entry in entries:
+        print("  " + entry)
+    if extra:
+        print("  " + extra)
+
 if skipped or pytest_skip_lines or pytest_skipped:
-    print(f"== skipped tests ({n_skipped})")
-    for entry in skipped + [f"pytest {line}" for line in pytest_skip_lines]:
-        print("  " + entry)
+    listing(f"skipped tests ({n_skipped})", skipped + [f"pytest {line}" for line in pytest_skip_lines])
 if pytest_xfail_lines:
-    print(f"== known gaps: strict expected failures, counted as passed ({len(pytest_xfail_lines)})")
-    for line in pytest_xfail_lines:
-        print("  pytest " + line)
+    listing(f"known gaps: strict expected failures, counted as passed ({len(pytest_xfail_lines)})",
+            [f"pytest {line}" for line in pytest_xfail_lines])
 if failed or pytest_fail_lines or fuzz_failed:
-    print(f"== failed tests ({n_failed})")
-    for entry in failed + [f"pytest {line}" for line in pytest_fail_lines]:
-        print("  " + entry)
-    if fuzz_failed:
-        print(f"  {fuzz_failed} fuzz target(s), see above")
+    listing(f"failed tests ({n_failed})", failed + [f"pytest {line}" for line in pytest_fail_lines],
+            f"{fuzz_failed} fuzz target(s), see above" if fuzz_failed else "")
 if ci and n_skipped:
     print(f"CI=true: {n_skipped} skipped tests are counted as failed (a CI run must run every test)")
     n_failed += n_skipped
