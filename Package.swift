@@ -38,11 +38,12 @@ let package = Package(
         // (CoAP for EndpointRunner; the poll loop, sockets and the clock need only Time.)
         .target(name: "Transport", dependencies: ["Time", "CoAP"]),
 
-        // Atomic, durable state files.
-        .target(name: "Storage"),
+        // Files: atomic durable writes (`AtomicFile`), bounded reads of state, config, /proc and
+        // /sys files (`FileReader`), state directories (`Directory`).
+        .target(name: "Files"),
 
         // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir).
-        .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Storage"]),
+        .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Files"]),
 
         // MARK: The agent (outer layer), one target per product
         // What the daemon, the CLI and the demo share: logging, signals, version, console,
@@ -51,10 +52,13 @@ let package = Package(
         // The daemon: configuration, state file, ClientRuntime running the client on sockets
         // and DTLS, launcher, single-instance lock.
         .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
-                                                    "Credentials", "Storage"]),
+                                                    "Credentials", "Files"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
         .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
-                                                 "TPM", "Credentials", "Storage"]),
+                                                 "TPM", "Credentials", "Files"]),
+        // The board layer: board definitions (board/*.conf) and the kernel's files (sysfs, procfs)
+        // behind the platform objects, every path under a `SystemRoot` so tests use fixture trees.
+        .target(name: "Board", dependencies: ["AgentCommon", "LwM2M", "Files"]),
         // The demo resource tree and its CoAP server: linked only by lwm2m-demo, the bench and tests.
         .target(name: "AgentDemo", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport"]),
 
@@ -90,12 +94,13 @@ let package = Package(
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport", "TestRequirements"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
-        .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Storage", "DTLS",
+        .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Files", "DTLS",
                                                     "TestRequirements"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "FilesTests", dependencies: ["Files"]),
+        .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestRequirements"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "AgentCLI", "TPM"]),
-        .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Storage"]),
+        .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )

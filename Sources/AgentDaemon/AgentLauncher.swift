@@ -4,7 +4,7 @@ import Credentials
 import DTLS
 import Glibc
 import LwM2M
-import Storage
+import Files
 import TPM
 import Transport
 
@@ -40,7 +40,7 @@ public enum AgentLauncher {
     public static func loadConfiguration(_ path: String) throws(AgentLaunchError) -> AgentConfiguration {
         let bytes: [UInt8]
         do {
-            bytes = try AtomicFile.read(path)
+            bytes = try FileReader.read(path)
         } catch {
             throw .unreadableConfiguration(path: path, error)
         }
@@ -69,7 +69,7 @@ public enum AgentLauncher {
     public static func loadFactoryFile(_ path: String) throws(AgentLaunchError) -> FactoryFile? {
         let bytes: [UInt8]
         do {
-            bytes = try AtomicFile.read(path)
+            bytes = try FileReader.read(path)
         } catch {
             if error.isNotFound { return nil }
             throw .unreadableConfiguration(path: path, error)

@@ -4,7 +4,7 @@ import Credentials
 import DTLS
 import Glibc
 import LwM2M
-import Storage
+import Files
 import Transport
 
 /// Runs an `LwM2MClient` on this machine: one UDP socket per server connection, one
@@ -421,7 +421,7 @@ public final class ClientRuntime {
 
     /// VmRSS of this process from /proc/self/status, in KiB.
     static func residentKiB() -> Int? {
-        guard let bytes = try? AtomicFile.read("/proc/self/status") else { return nil }
+        guard let bytes = try? FileReader.read("/proc/self/status") else { return nil }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmRSS:") {
             return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
         }

@@ -1,6 +1,6 @@
 import AgentCommon
 import Glibc
-import Storage
+import Files
 
 /// `lwm2m-agentd.pid` in the state directory: lets `lwm2m-agent factory-reset` reach the
 /// running daemon.
@@ -23,7 +23,7 @@ public struct DaemonPIDFile {
 
     /// The recorded process, if it is still alive.
     public func runningProcess() -> pid_t? {
-        guard let bytes = try? AtomicFile.read(path),
+        guard let bytes = try? FileReader.read(path),
               let pid = pid_t(String(decoding: bytes, as: UTF8.self).trimmingSpaces()), pid > 0,
               kill(pid, 0) == 0 || errno == EPERM else { return nil }
         return pid

@@ -1,6 +1,6 @@
 import AgentCommon
 import Glibc
-import Storage
+import Files
 
 /// Why an endpoint name could not be made.
 public enum EndpointNameError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -55,7 +55,7 @@ public struct EndpointNameTemplate: Sendable {
         private static func readText(_ path: String) throws(FileError) -> String? {
             let bytes: [UInt8]
             do {
-                bytes = try AtomicFile.read(path, maximumSize: EndpointNameTemplate.maximumFileSize)
+                bytes = try FileReader.read(path, maximumSize: EndpointNameTemplate.maximumFileSize)
             } catch {
                 if error.isNotFound { return nil }
                 throw error

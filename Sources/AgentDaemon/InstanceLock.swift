@@ -1,6 +1,6 @@
 import AgentCommon
 import Glibc
-import Storage
+import Files
 
 /// Why the daemon may not run with this state directory.
 public enum InstanceLockError: Error, Equatable, CustomStringConvertible {
@@ -31,7 +31,7 @@ public final class InstanceLock {
     public init(directory: String) throws(InstanceLockError) {
         path = "\(directory)/lwm2m-agentd.lock"
         do {
-            try AtomicFile.createDirectory(directory)
+            try Directory.create(directory)
         } catch {
             throw .unavailable(error)
         }

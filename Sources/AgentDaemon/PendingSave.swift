@@ -1,6 +1,6 @@
 import AgentCommon
 import CoAP
-import Storage
+import Files
 
 /// Keeps a configuration change that could not be saved (full filesystem, I/O error) and says
 /// when to try again, so a change the agent acknowledged is never dropped: the newest snapshot

@@ -1,7 +1,7 @@
 import AgentCommon
 import Credentials
 import LwM2M
-import Storage
+import Files
 
 /// The configuration state file in the state directory (`configuration.json`), written
 /// atomically (temp, fsync, rename, fsync dir) so a power cut leaves the old or the new
@@ -14,8 +14,8 @@ public struct StateStore {
     /// writes (call it only while holding the single-instance lock).
     public init(directory: String) throws(FileError) {
         self.directory = directory
-        try AtomicFile.createDirectory(directory)
-        AtomicFile.removeTemporaryFiles(in: directory)
+        try Directory.create(directory)
+        Directory.removeTemporaryFiles(in: directory)
     }
 
     /// A store for looking only (`lwm2m-agent state show`, `factory-reset`): creates and cleans
@@ -53,7 +53,7 @@ public struct StateStore {
     private func load(movingAside: Bool) -> Loaded {
         let bytes: [UInt8]
         do {
-            bytes = try AtomicFile.read(path, maximumSize: Self.maximumSize)
+            bytes = try FileReader.read(path, maximumSize: Self.maximumSize)
         } catch {
             return error.isNotFound ? .none : .unreadable("\(error)", movedTo: nil)
         }

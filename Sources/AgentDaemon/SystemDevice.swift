@@ -1,7 +1,7 @@
 import AgentCommon
 import Glibc
 import LwM2M
-import Storage
+import Files
 
 /// The Device object (/3/0) of this machine, from what Linux tells without Foundation:
 /// `uname(2)`, `/proc/meminfo`, the device-tree model and serial, the agent's version.
@@ -40,7 +40,7 @@ public enum SystemDevice {
     }
 
     private static func text(_ path: String) -> String? {
-        guard let bytes = try? AtomicFile.read(path, maximumSize: EndpointNameTemplate.maximumFileSize) else { return nil }
+        guard let bytes = try? FileReader.read(path, maximumSize: EndpointNameTemplate.maximumFileSize) else { return nil }
         let value = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self).trimmingSpaces()
         let line = value.split(separator: "\n").first.map(String.init) ?? ""
         return line.isEmpty ? nil : line
@@ -48,7 +48,7 @@ public enum SystemDevice {
 
     /// MemTotal and MemAvailable in KiB (the Device object's unit).
     private static func meminfo() -> (total: Int64, free: Int64) {
-        guard let bytes = try? AtomicFile.read("/proc/meminfo") else { return (0, 0) }
+        guard let bytes = try? FileReader.read("/proc/meminfo") else { return (0, 0) }
         var total: Int64 = 0, free: Int64 = 0
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)

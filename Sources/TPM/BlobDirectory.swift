@@ -1,5 +1,5 @@
 import Credentials
-import Storage
+import Files
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +20,7 @@ struct BlobDirectory {
     func write(_ bytes: [UInt8], for id: CredentialID) throws(TPMError) {
         let path = path(of: id)
         do throws(FileError) {
-            try AtomicFile.createDirectory(String(path[..<path.lastIndex(of: "/")!]))
+            try Directory.create(String(path[..<path.lastIndex(of: "/")!]))
             try AtomicFile.write(bytes, to: path, mode: 0o600)
         } catch {
             throw .storage(error.description)
@@ -30,7 +30,7 @@ struct BlobDirectory {
     /// The blob of `id`, or nil if there is none.
     func read(_ id: CredentialID) throws(TPMError) -> [UInt8]? {
         do throws(FileError) {
-            return try AtomicFile.read(path(of: id))
+            return try FileReader.read(path(of: id))
         } catch {
             if error.isNotFound { return nil }
             throw .storage(error.description)
@@ -53,7 +53,7 @@ struct BlobDirectory {
 
     /// Every identifier with a blob, sorted; an absent root means none.
     func identifiers() throws(TPMError) -> [CredentialID] {
-        guard AtomicFile.exists(root) else { return [] }
+        guard FileReader.exists(root) else { return [] }
         var found: [CredentialID] = []
         try collect(relative: "", into: &found)
         return found.sorted()
@@ -63,7 +63,7 @@ struct BlobDirectory {
         let directory = relative.isEmpty ? root : "\(root)/\(relative)"
         let names: [String]
         do throws(FileError) {
-            names = try AtomicFile.list(directory)
+            names = try Directory.list(directory)
         } catch {
             throw .storage(error.description)
         }

@@ -4,7 +4,7 @@ import AgentDaemon
 import AgentCLI
 import AgentDemo
 import Glibc
-import Storage
+import Files
 import Testing
 
 @Suite struct CrashReportPolicyTests {
@@ -32,7 +32,7 @@ import Testing
     @Test(arguments: ["init/lwm2m-agentd.service", "init/lwm2m-agentd.init", "Tests/interop/conftest.py"])
     func initScriptsSetTheSameSettings(file: String) throws {
         let root = "/" + String(#filePath.split(separator: "/Tests/").first!.drop(while: { $0 == "/" }))
-        let text = String(decoding: try AtomicFile.read("\(root)/\(file)"), as: UTF8.self)
+        let text = String(decoding: try FileReader.read("\(root)/\(file)"), as: UTF8.self)
         #expect(text.contains("SWIFT_BACKTRACE=\(CrashReportPolicy.settings)") || text.contains("SWIFT_BACKTRACE=\"\(CrashReportPolicy.settings)\""))
     }
 }

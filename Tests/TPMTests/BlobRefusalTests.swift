@@ -1,5 +1,5 @@
 import Credentials
-import Storage
+import Files
 import TPM
 import Testing
 
@@ -14,7 +14,7 @@ struct BlobRefusalTests {
         try sealing.store(SecretBytes(testBytes(count: 32, seed: 5)), as: id)
         // The same blob file in the state directory of a second TPM.
         let receiving = TPMCredentialStore(context: try second.context())
-        try writeFile(receiving.blobPath(of: id), try AtomicFile.read(sealing.blobPath(of: id)))
+        try writeFile(receiving.blobPath(of: id), try FileReader.read(sealing.blobPath(of: id)))
         do {
             _ = try receiving.unseal(id)
             Issue.record("a foreign blob unsealed")
@@ -39,7 +39,7 @@ struct BlobRefusalTests {
         let creating = TPMSigningKeyStore(context: try first.context())
         _ = try creating.generateKey(keyID)
         let receiving = TPMSigningKeyStore(context: try second.context())
-        try writeFile(receiving.blobPath(of: keyID), try AtomicFile.read(creating.blobPath(of: keyID)))
+        try writeFile(receiving.blobPath(of: keyID), try FileReader.read(creating.blobPath(of: keyID)))
         let signer = try #require(try receiving.existingKey(keyID))
         #expect {
             _ = try signer.signInTPM(digest: [UInt8](repeating: 1, count: 32))
@@ -55,7 +55,7 @@ struct BlobRefusalTests {
         let store = TPMCredentialStore(context: try fixture.context())
         try store.store(SecretBytes(testBytes(count: 32, seed: 6)), as: id)
         let path = store.blobPath(of: id)
-        var bytes = try AtomicFile.read(path)
+        var bytes = try FileReader.read(path)
         switch alteration {
         case "flip-private": bytes[bytes.count - 10] ^= 0x01
         case "flip-public": bytes[30] ^= 0x01

@@ -1,5 +1,5 @@
 import Credentials
-import Storage
+import Files
 import TPM
 import Testing
 
@@ -65,7 +65,7 @@ struct ErrorTests {
         // One failed authorisation locks the TPM: load the key with tpm2-tools (the blob's
         // objects are plain TSS-marshalled TPM2B_PUBLIC / TPM2B_PRIVATE) and sign with a wrong password.
         let scratch = try TemporaryDirectory(prefix: "da")
-        let blob = try AtomicFile.read(keys.blobPath(of: CredentialID("device")!))
+        let blob = try FileReader.read(keys.blobPath(of: CredentialID("device")!))
         let objects = Array(blob[13...])
         let publicSize = Int(objects[0]) << 8 | Int(objects[1])
         try writeFile("\(scratch.path)/key.pub", Array(objects[0..<2 + publicSize]))

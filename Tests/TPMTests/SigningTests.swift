@@ -1,5 +1,5 @@
 import Credentials
-import Storage
+import Files
 import TPM
 import Testing
 

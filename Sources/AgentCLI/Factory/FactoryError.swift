@@ -2,7 +2,7 @@ import AgentCommon
 import AgentDaemon
 import Credentials
 import DTLS
-import Storage
+import Files
 import TPM
 
 /// Why a factory command failed. Messages name files, accounts and credential names, never

@@ -3,7 +3,7 @@ import AgentDaemon
 import Credentials
 import DTLS
 import LwM2M
-import Storage
+import Files
 import TPM
 import Transport
 

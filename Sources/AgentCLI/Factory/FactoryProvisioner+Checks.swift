@@ -2,7 +2,7 @@ import AgentCommon
 import AgentDaemon
 import Credentials
 import DTLS
-import Storage
+import Files
 import TPM
 
 extension FactoryProvisioner {
@@ -10,7 +10,7 @@ extension FactoryProvisioner {
     /// public-key hashes of the TPM keys. Never secret bytes.
     public func show() throws(FactoryError) -> FactoryReport {
         var report: [(String, FactoryReport)] = [("factory-file", .text(configuration.factoryFile)),
-                                                 ("factory-file-exists", .flag(AtomicFile.exists(configuration.factoryFile)))]
+                                                 ("factory-file-exists", .flag(FileReader.exists(configuration.factoryFile)))]
         if let template = factory.endpointName { report.append(("endpoint-template", .text(template))) }
         report.append(("endpoint-name", .text((try? endpointName()) ?? "(cannot expand)")))
         var accounts: [FactoryReport] = []
@@ -37,7 +37,7 @@ extension FactoryProvisioner {
         let keys = (try? signingKeys.keyIdentifiers()) ?? []
         report.append(("sealed-secrets", .list(sealed.map { .text($0.rawValue) })))
         report.append(("tpm-keys", .list(keys.map { .text($0.rawValue) })))
-        report.append(("saved-configuration", .flag(AtomicFile.exists("\(configuration.stateDirectory)/configuration.json"))))
+        report.append(("saved-configuration", .flag(FileReader.exists("\(configuration.stateDirectory)/configuration.json"))))
         return .object(report)
     }
 
@@ -63,7 +63,7 @@ extension FactoryProvisioner {
             failures += 1
             checks.append(.object([("tpm", .text(configuration.tcti)), ("ok", .flag(false)), ("error", .text("\(error)"))]))
         }
-        if !AtomicFile.exists(configuration.factoryFile) {
+        if !FileReader.exists(configuration.factoryFile) {
             failures += 1
             checks.append(.object([("factory-file", .text(configuration.factoryFile)), ("ok", .flag(false)),
                                    ("error", .text("not provisioned: no factory file"))]))
@@ -122,7 +122,7 @@ extension FactoryProvisioner {
         }
         do {
             let certificates = "\(configuration.stateDirectory)/certificates"
-            for name in (try? AtomicFile.list(certificates)) ?? [] { try AtomicFile.remove("\(certificates)/\(name)") }
+            for name in (try? Directory.list(certificates)) ?? [] { try AtomicFile.remove("\(certificates)/\(name)") }
             try AtomicFile.remove(configuration.factoryFile)
             try AtomicFile.remove("\(configuration.stateDirectory)/configuration.json")
         } catch {

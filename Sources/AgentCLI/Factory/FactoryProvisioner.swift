@@ -2,7 +2,7 @@ import AgentCommon
 import AgentDaemon
 import Credentials
 import DTLS
-import Storage
+import Files
 import TPM
 import Transport
 
@@ -25,7 +25,7 @@ public final class FactoryProvisioner {
     public init(configurationPath: String) throws(FactoryError) {
         let bytes: [UInt8]
         do {
-            bytes = try AtomicFile.read(configurationPath)
+            bytes = try FileReader.read(configurationPath)
         } catch {
             throw .configuration(.unreadableConfiguration(path: configurationPath, error))
         }
@@ -43,7 +43,7 @@ public final class FactoryProvisioner {
             throw .configuration(error)
         }
         do {
-            try AtomicFile.createDirectory(configuration.stateDirectory)
+            try Directory.create(configuration.stateDirectory)
             let tpm = TPMConfiguration(tcti: try TCTI(parsing: configuration.tcti), stateDirectory: configuration.stateDirectory)
             let context = try TPMContext(configuration: tpm)
             credentials = TPMCredentialStore(context: context)
@@ -104,7 +104,7 @@ public final class FactoryProvisioner {
     func importCertificate(_ path: String, to destination: String) throws(FactoryError) {
         do {
             let der = try KeyFile.der(path)
-            try AtomicFile.createDirectory("\(configuration.stateDirectory)/certificates")
+            try Directory.create("\(configuration.stateDirectory)/certificates")
             try AtomicFile.write(der.copyBytes(), to: destination, mode: 0o644)
         } catch let error as KeyFileError {
             throw .file("\(error)")

@@ -5,7 +5,7 @@ import AgentDemo
 import Credentials
 import Glibc
 import LwM2M
-import Storage
+import Files
 import Testing
 
 private let testEnvironment = EndpointNameTemplate.Environment(
@@ -118,8 +118,8 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         try AtomicFile.write(Array("{\"format\":\"lwm2m-agent-configuration\",\"version\":1,\"objects\":{\"0\":".utf8),
                              to: store.path)
         guard case .unreadable(_, let aside?) = store.load() else { Issue.record("expected unreadable"); return }
-        #expect(AtomicFile.exists(aside))
-        #expect(!AtomicFile.exists(store.path))
+        #expect(FileReader.exists(aside))
+        #expect(!FileReader.exists(store.path))
         guard case .none = store.load() else { Issue.record("expected none after moving aside"); return }
     }
 
@@ -127,7 +127,7 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         let path = directory()
         try AtomicFile.write([1], to: "\(path)/configuration.json.tmp-99")
         _ = try StateStore(directory: path)
-        #expect(try AtomicFile.list(path).isEmpty)
+        #expect(try Directory.list(path).isEmpty)
     }
 }
 
@@ -147,8 +147,8 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         try AtomicFile.write([1], to: "\(path)/configuration.json.tmp-4242")
         let store = StateStore(readingFrom: path)
         guard case .unreadable(_, nil) = store.peek() else { Issue.record("expected unreadable, not moved"); return }
-        #expect(try AtomicFile.list(path) == ["configuration.json", "configuration.json.tmp-4242"])
-        #expect(try AtomicFile.read(store.path) == garbage)
+        #expect(try Directory.list(path) == ["configuration.json", "configuration.json.tmp-4242"])
+        #expect(try FileReader.read(store.path) == garbage)
     }
 
     @Test func aMoveThatFailsKeepsTheFileAndSaysSo() throws {
@@ -156,10 +156,10 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         let store = try StateStore(directory: path)
         try AtomicFile.write(garbage, to: store.path)
         // A non-empty directory where the copy should go: the move cannot happen.
-        try AtomicFile.createDirectory("\(store.path).unreadable/occupied")
+        try Directory.create("\(store.path).unreadable/occupied")
         guard case .unreadable(let why, nil) = store.load() else { Issue.record("expected unreadable, not moved"); return }
         #expect(why.contains("could not move it aside"))
-        #expect(try AtomicFile.read(store.path) == garbage)
+        #expect(try FileReader.read(store.path) == garbage)
     }
 
     @Test func aFIFOAtTheStatePathIsUnreadableAtOnce() throws {
@@ -218,7 +218,7 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         var template = Array("/tmp/lwm2m-lock-XXXXXX".utf8CString)
         let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) } + "/state"
         let first = try InstanceLock(directory: path)
-        #expect(AtomicFile.exists(first.path))
+        #expect(FileReader.exists(first.path))
         #expect(throws: InstanceLockError.alreadyRunning(directory: path, pid: nil)) {
             _ = try InstanceLock(directory: path)
         }

@@ -5,7 +5,7 @@ import AgentCLI
 import AgentDemo
 import CoAP
 import Glibc
-import Storage
+import Files
 import Testing
 
 /// A disk that is full until told otherwise, recording what reached it.

@@ -3,7 +3,7 @@ import AgentDaemon
 import AgentCLI
 import AgentDemo
 import Glibc
-import Storage
+import Files
 import Testing
 
 private let environment = EndpointNameTemplate.Environment(

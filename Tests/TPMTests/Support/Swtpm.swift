@@ -1,4 +1,4 @@
-import Storage
+import Files
 import TPM
 
 #if canImport(Glibc)
@@ -130,7 +130,7 @@ final class Swtpm {
     }
 
     private static func listens(pid: pid_t, port: UInt16) -> Bool {
-        guard let table = try? AtomicFile.read("/proc/net/tcp") else { return false }
+        guard let table = try? FileReader.read("/proc/net/tcp") else { return false }
         // Fixed-width lines: "%4d: %08X:%04X %08X:%04X %02X ...": port at 15..<19, state at 34..<36.
         // Compared as bytes: the table has thousands of TIME_WAIT lines on a busy host.
         let portHex = String(port, radix: 16, uppercase: true)
@@ -148,7 +148,7 @@ final class Swtpm {
             }
             lineStart = lineEnd + 1
         }
-        guard !inodes.isEmpty, let descriptors = try? AtomicFile.list("/proc/\(pid)/fd") else { return false }
+        guard !inodes.isEmpty, let descriptors = try? Directory.list("/proc/\(pid)/fd") else { return false }
         for descriptor in descriptors {
             var buffer = [CChar](repeating: 0, count: 128)
             let count = readlink("/proc/\(pid)/fd/\(descriptor)", &buffer, buffer.count - 1)

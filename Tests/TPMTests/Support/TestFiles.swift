@@ -1,4 +1,4 @@
-import Storage
+import Files
 
 #if canImport(Glibc)
 import Glibc
@@ -27,14 +27,14 @@ final class TemporaryDirectory {
 /// Every regular file below `directory` (recursively) with its content.
 func filesBelow(_ directory: String) throws -> [(path: String, bytes: [UInt8])] {
     var result: [(String, [UInt8])] = []
-    for name in try AtomicFile.list(directory) {
+    for name in try Directory.list(directory) {
         let path = "\(directory)/\(name)"
         var info = stat()
         guard stat(path, &info) == 0 else { continue }
         if info.st_mode & S_IFMT == S_IFDIR {
             result += try filesBelow(path)
         } else {
-            result.append((path, try AtomicFile.read(path)))
+            result.append((path, try FileReader.read(path)))
         }
     }
     return result
@@ -104,7 +104,7 @@ private func base64(_ bytes: [UInt8]) -> String {
 
 /// Writes `bytes` to `path` (test scratch files), creating the directory.
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    try AtomicFile.createDirectory(String(path[..<path.lastIndex(of: "/")!]))
+    try Directory.create(String(path[..<path.lastIndex(of: "/")!]))
     try AtomicFile.write(bytes, to: path)
 }
 

@@ -1,5 +1,5 @@
 import Glibc
-import Storage
+import Files
 import Testing
 
 @Suite struct AtomicFileTests {
@@ -13,13 +13,13 @@ import Testing
         let directory = temporaryDirectory()
         let path = "\(directory)/state.bin"
         try AtomicFile.write([1, 2, 3], to: path)
-        #expect(try AtomicFile.read(path) == [1, 2, 3])
+        #expect(try FileReader.read(path) == [1, 2, 3])
         try AtomicFile.write(Array(repeating: 7, count: 40_000), to: path)
-        #expect(try AtomicFile.read(path) == Array(repeating: 7, count: 40_000))
-        #expect(try AtomicFile.list(directory) == ["state.bin"])
+        #expect(try FileReader.read(path) == Array(repeating: 7, count: 40_000))
+        #expect(try Directory.list(directory) == ["state.bin"])
         try AtomicFile.remove(path)
         try AtomicFile.remove(path)
-        #expect(!AtomicFile.exists(path))
+        #expect(!FileReader.exists(path))
     }
 
     @Test func newFilesAreOwnerOnly() throws {
@@ -32,7 +32,7 @@ import Testing
 
     @Test func missingFileIsReportedAsNotFound() {
         do {
-            _ = try AtomicFile.read("/nonexistent/lwm2m/file")
+            _ = try FileReader.read("/nonexistent/lwm2m/file")
             Issue.record("read succeeded")
         } catch {
             #expect(error.isNotFound)
@@ -43,12 +43,12 @@ import Testing
     @Test func createsNestedDirectoriesAndCleansTemporaries() throws {
         let base = temporaryDirectory()
         let nested = "\(base)/a/b/c"
-        try AtomicFile.createDirectory(nested)
-        try AtomicFile.createDirectory(nested)
+        try Directory.create(nested)
+        try Directory.create(nested)
         let fd = open("\(nested)/state.tmp-123", O_CREAT | O_WRONLY, 0o600)
         close(fd)
-        AtomicFile.removeTemporaryFiles(in: nested)
-        #expect(try AtomicFile.list(nested) == [])
+        Directory.removeTemporaryFiles(in: nested)
+        #expect(try Directory.list(nested) == [])
     }
 
     @Test func failingWriteLeavesTheOldContent() throws {
@@ -60,14 +60,14 @@ import Testing
         let obstacle = "\(path).tmp-\(getpid())"
         #expect(mkdir(obstacle, 0o700) == 0)
         #expect(throws: FileError.self) { try AtomicFile.write([2], to: path) }
-        #expect(try AtomicFile.read(path) == [1])
+        #expect(try FileReader.read(path) == [1])
         rmdir(obstacle)
         // A read-only directory: the same, except for root, which ignores directory permissions.
         guard getuid() != 0 else { return }
         chmod(directory, 0o500)
         defer { chmod(directory, 0o700) }
         #expect(throws: FileError.self) { try AtomicFile.write([3], to: path) }
-        #expect(try AtomicFile.read(path) == [1])
+        #expect(try FileReader.read(path) == [1])
     }
 
     // Issue 10, defect 12: a FIFO (or a device) where a file should be is refused at once,
@@ -77,7 +77,7 @@ import Testing
         #expect(mkfifo(path, 0o600) == 0)
         let started = MonotonicInstant.now()
         do {
-            _ = try AtomicFile.read(path)
+            _ = try FileReader.read(path)
             Issue.record("read a FIFO")
         } catch {
             #expect(error.description == "read \(path): a FIFO, not a regular file")
@@ -87,9 +87,9 @@ import Testing
     }
 
     @Test func aDeviceIsRefused() {
-        #expect(throws: FileError.self) { try AtomicFile.read("/dev/zero", maximumSize: 4096) }
+        #expect(throws: FileError.self) { try FileReader.read("/dev/zero", maximumSize: 4096) }
         do {
-            _ = try AtomicFile.read("/dev/zero")
+            _ = try FileReader.read("/dev/zero")
         } catch {
             #expect(error.description == "read /dev/zero: a character device, not a regular file")
         }
@@ -98,16 +98,16 @@ import Testing
     @Test func theSizeLimitIsEnforced() throws {
         let path = "\(temporaryDirectory())/serial"
         try AtomicFile.write(Array(repeating: 0x38, count: 5000), to: path)
-        #expect(try AtomicFile.read(path, maximumSize: 5000).count == 5000)
+        #expect(try FileReader.read(path, maximumSize: 5000).count == 5000)
         do {
-            _ = try AtomicFile.read(path, maximumSize: 4096)
+            _ = try FileReader.read(path, maximumSize: 4096)
             Issue.record("read past the limit")
         } catch {
             #expect(error.description == "read \(path): larger than 4096 bytes")
         }
         // /proc files report size 0: the read loop enforces the limit too.
-        #expect(throws: FileError.self) { try AtomicFile.read("/proc/self/maps", maximumSize: 16) }
-        #expect(try AtomicFile.read("/proc/self/status").count > 0)
+        #expect(throws: FileError.self) { try FileReader.read("/proc/self/maps", maximumSize: 16) }
+        #expect(try FileReader.read("/proc/self/status").count > 0)
     }
 }
 

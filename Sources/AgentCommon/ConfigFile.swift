@@ -1,4 +1,3 @@
-import AgentCommon
 /// Why a configuration file was refused; always names the line.
 public struct ConfigFileError: Error, Equatable, Sendable, CustomStringConvertible {
     public let line: Int
@@ -77,17 +76,17 @@ public struct ConfigFile: Sendable {
 }
 
 /// How many characters of a value an error message shows: a 5 MB value must not be echoed.
-let quotedValueLimit = 64
+public let quotedValueLimit = 64
 
 /// `value` in quotes for an error message, cut to `quotedValueLimit` characters (then followed
 /// by its full size in bytes: `"9999…" (5242881 bytes)`).
-func quoted(_ value: some StringProtocol) -> String {
+public func quoted(_ value: some StringProtocol) -> String {
     guard isLong(value) else { return "\"\(value)\"" }
     return "\"\(value.prefix(quotedValueLimit))…\" (\(value.utf8.count) bytes)"
 }
 
 /// `value` cut to `quotedValueLimit` characters, with "… (N bytes)" when cut.
-func shortened(_ value: some StringProtocol) -> String {
+public func shortened(_ value: some StringProtocol) -> String {
     guard isLong(value) else { return String(value) }
     return "\(value.prefix(quotedValueLimit))… (\(value.utf8.count) bytes)"
 }
@@ -100,7 +99,7 @@ private func isLong(_ value: some StringProtocol) -> Bool {
 
 extension Substring {
     /// Without leading and trailing spaces, tabs, CRs and LFs (compared as UTF-8 bytes: all ASCII).
-    func trimmingSpaces() -> String {
+    public func trimmingSpaces() -> String {
         let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
         guard let first = utf8.firstIndex(where: { !blank($0) }),
               let last = utf8.lastIndex(where: { !blank($0) }) else { return "" }
@@ -109,5 +108,5 @@ extension Substring {
 }
 
 extension String {
-    func trimmingSpaces() -> String { self[...].trimmingSpaces() }
+    public func trimmingSpaces() -> String { self[...].trimmingSpaces() }
 }
