@@ -89,18 +89,19 @@ let package = Package(
 
         // MARK: Tests
         // Shared test support: `requires(condition, reason)` (skip for want of a peer or IPv6, but
-        // fail under CI=true) and `startThread` (a POSIX thread for a blocking loop).
-        .target(name: "TestRequirements", path: "Tests/TestRequirements"),
+        // fail under CI=true), `startThread` (a POSIX thread for a blocking loop), `ChildProcess`
+        // (peers and commands), scratch files, free ports, and the openssl-made `TestPKI`.
+        .target(name: "TestSupport", dependencies: ["CoAP", "Transport", "Credentials", "DTLS"], path: "Tests/TestSupport"),
         .testTarget(name: "CoAPTests", dependencies: ["CoAP"]),
-        .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport", "TestRequirements"]),
+        .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport", "TestSupport"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Files", "DTLS",
-                                                    "TestRequirements"]),
+                                                    "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
-        .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestRequirements"]),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "AgentCLI", "TPM"]),
-        .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files"]),
+        .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestSupport"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
+        .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )

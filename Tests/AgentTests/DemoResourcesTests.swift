@@ -9,6 +9,7 @@ import CoAP
 import Glibc
 import Synchronization
 import LwM2M
+import TestSupport
 import Testing
 
 /// One datagram the endpoint sent, decoded.
@@ -359,25 +360,14 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
             let counter = Atomic<UInt32>(0)
         }
         let outcome = Outcome()
-        final class Box: @unchecked Sendable {
-            let outcome: Outcome
-            init(_ outcome: Outcome) { self.outcome = outcome }
-        }
-        let context = Unmanaged.passRetained(Box(outcome)).toOpaque()
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { context in
-            let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+        startDetachedThread {
             let start = Instant(nanoseconds: 1_000_000_000)
             var demo = DemoResources(tickInterval: .zero, now: start)
             var endpoint = CoAPEndpoint<Int>(seed: 1)
             demo.tick(endpoint: &endpoint, at: start + .seconds(1))
-            box.outcome.counter.store(demo.counter, ordering: .relaxed)
-            box.outcome.finished.store(true, ordering: .releasing)
-            return nil
-        }, context)
-        #expect(status == 0)
-        guard status == 0 else { return }
-        pthread_detach(thread)
+            outcome.counter.store(demo.counter, ordering: .relaxed)
+            outcome.finished.store(true, ordering: .releasing)
+        }
         let giveUp = ContinuousClock.now + .seconds(2)
         while !outcome.finished.load(ordering: .acquiring), ContinuousClock.now < giveUp { usleep(1_000) }
         let finished = outcome.finished.load(ordering: .acquiring)

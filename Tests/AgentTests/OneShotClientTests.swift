@@ -8,7 +8,7 @@ import CoAP
 import Glibc
 import Synchronization
 import Testing
-import TestRequirements
+import TestSupport
 import Transport
 
 private let oneShotIPv6Available: Bool = (try? UDPSocket(bindingTo: .loopback(.ipv6, port: 0))) != nil

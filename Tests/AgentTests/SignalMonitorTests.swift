@@ -5,6 +5,7 @@ import AgentDemo
 import CoAP
 import Glibc
 import Testing
+import TestSupport
 import Transport
 
 /// Raises `signals` on a fresh POSIX thread with them unblocked, and joins it. (Swift Testing
@@ -12,23 +13,14 @@ import Transport
 /// signal pending forever; a thread created from one inherits that mask, hence the unblock.)
 /// The handler runs synchronously inside `raise` on that thread.
 private func raiseUnblocked(_ signals: [Int32]) {
-    final class Box: @unchecked Sendable {
-        let signals: [Int32]
-        init(_ signals: [Int32]) { self.signals = signals }
-    }
-    let context = Unmanaged.passRetained(Box(signals)).toOpaque()
-    var thread = pthread_t()
-    let status = pthread_create(&thread, nil, { context in
-        let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+    let join = startThread {
         var set = sigset_t()
         sigemptyset(&set)
-        for number in box.signals { sigaddset(&set, number) }
+        for number in signals { sigaddset(&set, number) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        for number in box.signals { raise(number) }
-        return nil
-    }, context)
-    precondition(status == 0, "pthread_create failed")
-    pthread_join(thread, nil)
+        for number in signals { raise(number) }
+    }
+    join()
 }
 
 @Suite(.serialized) struct SignalMonitorTests {

@@ -3,6 +3,7 @@ import Credentials
 import DTLS
 import Testing
 import Transport
+import TestSupport
 
 @Suite("DTLS X.509 against openssl s_server", .serialized)
 struct OpenSSLCertificateTests {

@@ -2,6 +2,7 @@ import CoAP
 import DTLS
 import Testing
 import Transport
+import TestSupport
 
 @Suite("DTLS PSK against openssl s_server", .serialized)
 struct OpenSSLPSKTests {

@@ -1,5 +1,6 @@
 import Credentials
 import DTLS
+import TestSupport
 
 /// `openssl s_server -dtls1_2` on loopback, started for one test.
 final class OpenSSLServer {

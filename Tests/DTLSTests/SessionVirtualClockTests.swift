@@ -2,6 +2,7 @@ import CoAP
 import Credentials
 @testable import DTLS
 import Testing
+import TestSupport
 
 /// The session without any network: a virtual clock and datagrams that go nowhere.
 @Suite("DTLS session on a virtual clock")

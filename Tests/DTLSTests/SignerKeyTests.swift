@@ -2,20 +2,7 @@ import CMbedTLS
 import Credentials
 @testable import DTLS
 import Testing
-
-/// A signer that counts its calls and can be told to fail, standing in for a TPM.
-final class CountingSigner: Signer {
-    let inner: SoftwareSigner
-    var calls = 0
-    var fail = false
-    init(_ inner: SoftwareSigner) { self.inner = inner }
-    var publicKeyPoint: [UInt8] { inner.publicKeyPoint }
-    func sign(digest: [UInt8]) throws(CredentialStoreError) -> [UInt8] {
-        calls += 1
-        if fail { throw .unavailable("test TPM unplugged") }
-        return try inner.sign(digest: digest)
-    }
-}
+import TestSupport
 
 @Suite("mbedTLS start-up guard and Signer-backed PK")
 struct SignerKeyTests {

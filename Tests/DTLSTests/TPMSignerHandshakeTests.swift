@@ -4,16 +4,19 @@ import Glibc
 import TPM
 import Testing
 import Transport
+import TestSupport
 
 /// A private swtpm for one test (TCP server port P, control port P + 1), killed at the end.
 final class TestSwtpm {
     let process: ChildProcess
     let port: UInt16
-    let directory: String
+    private let scratch: TemporaryDirectory
+    var directory: String { scratch.path }
 
     init() throws {
         setenv("TSS2_LOG", "all+none", 1)
-        directory = try makeTemporaryDirectory()
+        scratch = try TemporaryDirectory(prefix: "swtpm")
+        let directory = scratch.path
         for _ in 0..<5 {
             let port = try freeUDPPort(pair: true)
             let process = try ChildProcess([
@@ -41,7 +44,6 @@ final class TestSwtpm {
 
     deinit {
         process.stop()
-        removeDirectory(directory)
     }
 
     func context() throws -> TPMContext {
@@ -64,10 +66,9 @@ struct TPMSignerHandshakeTests {
 
         let csr = try CertificateRequest.pem(commonName: TestPKI.endpointName, signer: signer, random: testRandom)
         try writeFile(pki.path("tpm.csr"), Array(csr.utf8))
-        let verified = try ChildProcess.run(["openssl", "req", "-verify", "-in", pki.path("tpm.csr"), "-noout", "-subject"],
-                                            in: pki.directory)
-        #expect(verified.status == 0 && verified.output.contains("verify OK"), "\(verified.output)")
-        #expect(verified.output.contains("CN = \(TestPKI.endpointName)"), "\(verified.output)")
+        let verified = try ChildProcess.run(["openssl", "req", "-verify", "-in", pki.path("tpm.csr"), "-noout", "-subject"])
+        #expect(verified.status == 0 && verified.text.contains("verify OK"), "\(verified.text)")
+        #expect(verified.text.contains("CN = \(TestPKI.endpointName)"), "\(verified.text)")
 
         try writeFile(pki.path("tpm.ext"), Array("extendedKeyUsage=clientAuth\n".utf8))
         for command in [
@@ -75,8 +76,8 @@ struct TPMSignerHandshakeTests {
              "-set_serial", "4242", "-days", "30", "-extfile", pki.path("tpm.ext"), "-out", pki.path("tpm.pem")],
             ["openssl", "x509", "-in", pki.path("tpm.pem"), "-outform", "DER", "-out", pki.path("tpm.der")],
         ] {
-            let result = try ChildProcess.run(command, in: pki.directory)
-            #expect(result.status == 0, "\(result.output)")
+            let result = try ChildProcess.run(command)
+            #expect(result.status == 0, "\(result.text)")
         }
         #expect(try PublicKeyInfo.der(ofCertificate: readFile(pki.path("tpm.der")))
                 == PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint))

@@ -2,6 +2,7 @@ import Credentials
 import Files
 import TPM
 import Testing
+import TestSupport
 
 @Suite("TPM blobs refused")
 struct BlobRefusalTests {

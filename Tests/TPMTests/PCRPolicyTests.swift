@@ -1,6 +1,7 @@
 import Credentials
 import TPM
 import Testing
+import TestSupport
 
 @Suite("TPM PCR policy")
 struct PCRPolicyTests {

@@ -1,6 +1,7 @@
 import Credentials
 import TPM
 import Testing
+import TestSupport
 
 @Suite("TPM transient objects")
 struct ResourceTests {

@@ -2,6 +2,7 @@ import Credentials
 import Files
 import TPM
 import Testing
+import TestSupport
 
 @Suite("TPM signing keys")
 struct SigningTests {
@@ -11,15 +12,15 @@ struct SigningTests {
         try writeFile("\(directory)/public.pem", Array(p256PublicKeyPEM(point: point).utf8))
         try writeFile("\(directory)/message", message)
         try writeFile("\(directory)/signature.der", signature)
-        let result = try Subprocess.run(["openssl", "dgst", "-sha256", "-verify", "\(directory)/public.pem",
+        let result = try ChildProcess.run(["openssl", "dgst", "-sha256", "-verify", "\(directory)/public.pem",
                                          "-signature", "\(directory)/signature.der", "\(directory)/message"])
         return result.succeeded && result.text.contains("Verified OK")
     }
 
     private func sha256(_ message: [UInt8], in directory: String) throws -> [UInt8] {
         try writeFile("\(directory)/to-hash", message)
-        let result = try Subprocess.run(["openssl", "dgst", "-sha256", "-binary", "\(directory)/to-hash"])
-        guard result.succeeded, result.output.count == 32 else { throw FixtureError("openssl dgst: \(result.text)") }
+        let result = try ChildProcess.run(["openssl", "dgst", "-sha256", "-binary", "\(directory)/to-hash"])
+        guard result.succeeded, result.output.count == 32 else { throw TestFailure("openssl dgst: \(result.text)") }
         return result.output
     }
 
@@ -45,7 +46,7 @@ struct SigningTests {
         let digest = try sha256([1, 2, 3], in: scratch.path)
         try writeFile("\(scratch.path)/digest", digest)
         try writeFile("\(scratch.path)/sig", try signer.sign(digest: digest))
-        let pkeyutl = try Subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "\(scratch.path)/public.pem",
+        let pkeyutl = try ChildProcess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "\(scratch.path)/public.pem",
                                           "-in", "\(scratch.path)/digest", "-sigfile", "\(scratch.path)/sig"])
         #expect(pkeyutl.succeeded && pkeyutl.text.contains("Signature Verified Successfully"), "\(pkeyutl.text)")
         if keepLoaded {

@@ -1,6 +1,7 @@
 import Credentials
 import TPM
 import Testing
+import TestSupport
 
 @Suite("TPM storage primary key")
 struct StorageKeyTests {
@@ -61,10 +62,10 @@ struct StorageKeyTests {
         // Two processes racing to create the SRK: the loser's EvictControl gets NV_DEFINED and
         // uses the winner's key. (Two, not more: swtpm has three object slots and no resource manager.)
         let pids = try ["first", "second"].map { name in
-            try Subprocess.start([try probePath(), "sign", fixture.swtpm.tctiString, fixture.state.path, name, digest],
+            try ChildProcess.startDetached([try probePath(), "sign", fixture.swtpm.tctiString, fixture.state.path, name, digest],
                                  logPath: log)
         }
-        for pid in pids { #expect(Subprocess.wait(for: pid) == 0) }
+        for pid in pids { #expect(ChildProcess.wait(for: pid) == 0) }
         #expect(try fixture.swtpm.persistentHandles() == ["0x81000001"])
         let keys = TPMSigningKeyStore(context: try fixture.context())
         #expect(try keys.keyIdentifiers().map(\.rawValue) == ["first", "second"])

@@ -4,7 +4,7 @@
 import CoAP
 import Glibc
 import Testing
-import TestRequirements
+import TestSupport
 import Transport
 
 // MARK: - Helpers (names prefixed so they never clash with other files of this target)

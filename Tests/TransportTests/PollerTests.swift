@@ -1,7 +1,7 @@
 import CoAP
 import Glibc
 import Testing
-import TestRequirements
+import TestSupport
 import Transport
 
 @Suite struct PollerTests {

@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import TestSupport
 
 /// A private swtpm (TPM 2.0 simulator) for one test: its own state directory and two free
 /// consecutive TCP ports (server, control) found by binding port 0. Killed and removed by `stop()` or when released.
@@ -26,7 +27,7 @@ final class Swtpm {
         let state = try TemporaryDirectory(prefix: "swtpm")
         for _ in 0..<10 {
             let (server, control) = try Self.twoFreePorts()
-            let pid = try Subprocess.start([
+            let pid = try ChildProcess.startDetached([
                 "swtpm", "socket", "--tpm2",
                 "--tpmstate", "dir=\(state.path)",
                 "--server", "type=tcp,port=\(server),bindaddr=127.0.0.1",
@@ -41,9 +42,9 @@ final class Swtpm {
                 return
             }
             kill(pid, SIGKILL)
-            _ = Subprocess.wait(for: pid)
+            _ = ChildProcess.wait(for: pid)
         }
-        throw FixtureError("swtpm did not start (see \(state.path)/swtpm.log)")
+        throw TestFailure("swtpm did not start (see \(state.path)/swtpm.log)")
     }
 
     deinit { stop() }
@@ -54,13 +55,13 @@ final class Swtpm {
         // SIGKILL: swtpm may not act on SIGTERM while a client connection is open, and its state
         // is thrown away anyway.
         kill(pid, SIGKILL)
-        _ = Subprocess.wait(for: pid)
+        _ = ChildProcess.wait(for: pid)
         pid = 0
     }
 
     /// Runs a tpm2-tools command against this swtpm, e.g. `tool("tpm2_getcap", "handles-transient")`.
-    func tool(_ name: String, _ arguments: String...) throws -> Subprocess.Result {
-        try Subprocess.run([name, "-T", tctiString] + arguments)
+    func tool(_ name: String, _ arguments: String...) throws -> ChildProcess.Result {
+        try ChildProcess.run([name, "-T", tctiString] + arguments)
     }
 
     /// The transient handles currently loaded (`tpm2_getcap handles-transient`).
@@ -75,7 +76,7 @@ final class Swtpm {
 
     private func handles(_ capability: String) throws -> [String] {
         let result = try tool("tpm2_getcap", capability)
-        guard result.succeeded else { throw FixtureError("tpm2_getcap \(capability): \(result.text)") }
+        guard result.succeeded else { throw TestFailure("tpm2_getcap \(capability): \(result.text)") }
         return result.text.split(separator: "\n").map { $0.trimmingPrefix("- ").description }
             .filter { $0.hasPrefix("0x") }
     }
@@ -89,12 +90,12 @@ final class Swtpm {
             close(second.fd)
             return (first.port, second.port)
         }
-        throw FixtureError("no two consecutive free ports")
+        throw TestFailure("no two consecutive free ports")
     }
 
     private static func boundSocket(port: UInt16) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket failed") }
+        guard fd >= 0 else { throw TestFailure("socket failed") }
         // Like swtpm: a port whose last connection is in TIME_WAIT counts as free (bind(0)
         // hands out odd ports, and P + 1 is then an even one, the kind outgoing connections use).
         var on: Int32 = 1
@@ -111,7 +112,7 @@ final class Swtpm {
         }
         guard ok else {
             close(fd)
-            throw FixtureError("bind to port 0 failed")
+            throw TestFailure("bind to port 0 failed")
         }
         return (fd, UInt16(bigEndian: address.sin_port))
     }

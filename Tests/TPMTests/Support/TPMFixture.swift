@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import TestSupport
 
 /// A swtpm plus a state directory, and contexts/stores opened on them.
 final class TPMFixture {
@@ -28,8 +29,8 @@ final class TPMFixture {
     }
 
     /// Runs the probe executable (a real second process) against this fixture.
-    func probe(_ command: String, _ arguments: [String], input: [UInt8] = []) throws -> Subprocess.Result {
-        try Subprocess.run([probePath(), command, swtpm.tctiString, state.path] + arguments, input: input)
+    func probe(_ command: String, _ arguments: [String], input: [UInt8] = []) throws -> ChildProcess.Result {
+        try ChildProcess.run([probePath(), command, swtpm.tctiString, state.path] + arguments, input: input)
     }
 }
 
@@ -37,12 +38,12 @@ final class TPMFixture {
 func probePath() throws -> String {
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    guard count > 0 else { throw FixtureError("readlink /proc/self/exe failed") }
+    guard count > 0 else { throw TestFailure("readlink /proc/self/exe failed") }
     let executable = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     let directory = executable[..<executable.lastIndex(of: "/")!]
     let path = "\(directory)/lwm2m-tpm-probe"
     guard access(path, X_OK) == 0 else {
-        throw FixtureError("\(path) missing: build with swift build --build-tests")
+        throw TestFailure("\(path) missing: build with swift build --build-tests")
     }
     return path
 }

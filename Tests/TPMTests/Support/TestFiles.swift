@@ -5,24 +5,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-
-/// A fresh directory under /tmp, removed with its content when released.
-final class TemporaryDirectory {
-    let path: String
-
-    init(prefix: String) throws {
-        var template = Array("/tmp/lwm2m-tpm-\(prefix)-XXXXXX".utf8CString)
-        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw FixtureError("mkdtemp failed")
-        }
-        path = String(cString: created)
-    }
-
-    /// Kept when LWM2M_TPM_KEEP_TEST_FILES is set (swtpm logs for diagnosis).
-    deinit {
-        if getenv("LWM2M_TPM_KEEP_TEST_FILES") == nil { _ = try? Subprocess.run(["rm", "-rf", path]) }
-    }
-}
+import TestSupport
 
 /// Every regular file below `directory` (recursively) with its content.
 func filesBelow(_ directory: String) throws -> [(path: String, bytes: [UInt8])] {
@@ -48,24 +31,6 @@ func contains(_ haystack: [UInt8], _ needle: ArraySlice<UInt8>) -> Bool {
         if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
     }
     return false
-}
-
-/// Lowercase hex of `bytes`.
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
-}
-
-/// Deterministic test bytes (SplitMix64), distinct per seed.
-func testBytes(count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    return (0..<count).map { _ in
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return UInt8(truncatingIfNeeded: z ^ (z >> 31))
-    }
 }
 
 /// A PEM SubjectPublicKeyInfo for a P-256 public point (`04 || X || Y`): the fixed DER prefix
@@ -100,12 +65,6 @@ private func base64(_ bytes: [UInt8]) -> String {
         index += 3
     }
     return output
-}
-
-/// Writes `bytes` to `path` (test scratch files), creating the directory.
-func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    try Directory.create(String(path[..<path.lastIndex(of: "/")!]))
-    try AtomicFile.write(bytes, to: path)
 }
 
 /// The permission bits of `path`.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import TestSupport
 
 /// A TCP relay in front of a swtpm that records every byte exchanged, in both directions: what
 /// an attacker probing the TPM bus would see. Listens on two consecutive ports (the swtpm TCTI
@@ -10,7 +11,8 @@ import Musl
 final class WireTap: @unchecked Sendable {
     let port: UInt16
     private var listeners: [Int32]
-    private var threads: [pthread_t] = []
+    /// Joins of the relay threads.
+    private var joins: [@Sendable () -> Void] = []
     private var mutex = pthread_mutex_t()
     private var captured: [UInt8] = []
 
@@ -25,17 +27,12 @@ final class WireTap: @unchecked Sendable {
             }
             close(first.fd)
         }
-        guard let chosen else { throw FixtureError("no two consecutive free ports for the tap") }
+        guard let chosen else { throw TestFailure("no two consecutive free ports for the tap") }
         port = chosen.0
         listeners = chosen.1
         for (listener, target) in zip(listeners, [swtpm.port, swtpm.controlPort]) {
-            let job = Unmanaged.passRetained(RelayJob(tap: self, listener: listener, target: target)).toOpaque()
-            var thread = pthread_t()
-            pthread_create(&thread, nil, { argument in
-                Unmanaged<RelayJob>.fromOpaque(argument!).takeRetainedValue().run()
-                return nil
-            }, job)
-            threads.append(thread)
+            let job = RelayJob(tap: self, listener: listener, target: target)
+            joins.append(startThread { job.run() })
         }
     }
 
@@ -45,8 +42,8 @@ final class WireTap: @unchecked Sendable {
     /// whatever another test opened under that number meanwhile (e.g. its TCTI socket).
     func stop() {
         for listener in listeners { shutdown(listener, Int32(SHUT_RDWR)) }
-        for thread in threads { pthread_join(thread, nil) }
-        threads = []
+        for join in joins { join() }
+        joins = []
         for listener in listeners { close(listener) }
         listeners = []
     }
@@ -65,7 +62,7 @@ final class WireTap: @unchecked Sendable {
     }
 }
 
-private final class RelayJob {
+private final class RelayJob: @unchecked Sendable {
     let tap: WireTap
     let listener: Int32
     let target: UInt16
@@ -115,7 +112,7 @@ private final class RelayJob {
 
 private func listeningSocket(port: UInt16) throws -> (fd: Int32, port: UInt16) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw FixtureError("socket failed") }
+    guard fd >= 0 else { throw TestFailure("socket failed") }
     var on: Int32 = 1
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
     var address = sockaddr_in()
@@ -130,7 +127,7 @@ private func listeningSocket(port: UInt16) throws -> (fd: Int32, port: UInt16) {
     }
     guard ok else {
         close(fd)
-        throw FixtureError("listen failed")
+        throw TestFailure("listen failed")
     }
     return (fd, UInt16(bigEndian: address.sin_port))
 }

@@ -5,40 +5,34 @@ import DTLS
 /// server certificates (CN and subjectAltName `localhost`), a client certificate whose CN is the
 /// endpoint name, a second unrelated CA, and an expired server certificate. Keys for our side
 /// are PKCS#8 DER; certificates for our side are DER; the peers get PEM files.
-final class TestPKI {
-    static let endpointName = "urn:dev:lwm2m-agent-test"
-    let directory: String
+public final class TestPKI {
+    public static let endpointName = "urn:dev:lwm2m-agent-test"
+    private let scratch: TemporaryDirectory
+    public var directory: String { scratch.path }
 
-    init() throws(TestFailure) {
-        directory = try makeTemporaryDirectory()
-        do throws(TestFailure) {
-            try makeCA("ca", subject: "/CN=DTLS Test CA")
-            try makeCA("other-ca", subject: "/CN=Unrelated CA")
-            try makeLeaf("server", subject: "/CN=localhost", issuer: "ca", extensions: "subjectAltName=DNS:localhost")
-            try makeLeaf("client", subject: "/CN=\(Self.endpointName)", issuer: "ca", extensions: "extendedKeyUsage=clientAuth")
-            try makeLeaf("stranger", subject: "/CN=localhost", issuer: "other-ca", extensions: "subjectAltName=DNS:localhost")
-            try makeLeaf("expired", subject: "/CN=localhost", issuer: "ca", extensions: "subjectAltName=DNS:localhost", days: -1)
-        } catch {
-            removeDirectory(directory)
-            throw error
-        }
+    public init() throws(TestFailure) {
+        scratch = try TemporaryDirectory(prefix: "pki")
+        try makeCA("ca", subject: "/CN=DTLS Test CA")
+        try makeCA("other-ca", subject: "/CN=Unrelated CA")
+        try makeLeaf("server", subject: "/CN=localhost", issuer: "ca", extensions: "subjectAltName=DNS:localhost")
+        try makeLeaf("client", subject: "/CN=\(Self.endpointName)", issuer: "ca", extensions: "extendedKeyUsage=clientAuth")
+        try makeLeaf("stranger", subject: "/CN=localhost", issuer: "other-ca", extensions: "subjectAltName=DNS:localhost")
+        try makeLeaf("expired", subject: "/CN=localhost", issuer: "ca", extensions: "subjectAltName=DNS:localhost", days: -1)
     }
 
-    deinit { removeDirectory(directory) }
-
-    func path(_ name: String) -> String { "\(directory)/\(name)" }
+    public func path(_ name: String) -> String { "\(directory)/\(name)" }
 
     /// The DER certificate `name.der`.
-    func certificateDER(_ name: String) throws(TestFailure) -> [UInt8] { try readFile(path("\(name).der")) }
+    public func certificateDER(_ name: String) throws(TestFailure) -> [UInt8] { try readFile(path("\(name).der")) }
 
     /// A software signer for the PKCS#8 DER key `name.key.der`.
-    func signer(_ name: String) throws -> SoftwareSigner {
+    public func signer(_ name: String) throws -> SoftwareSigner {
         try SoftwareSigner(privateKey: SecretBytes(readFile(path("\(name).key.der"))), random: testRandom)
     }
 
     private func openssl(_ arguments: [String]) throws(TestFailure) {
-        let result = try ChildProcess.run(["openssl"] + arguments, in: directory)
-        guard result.status == 0 else { throw TestFailure("openssl \(arguments.first ?? "") failed: \(result.output)") }
+        let result = try ChildProcess.run(["openssl"] + arguments)
+        guard result.status == 0 else { throw TestFailure("openssl \(arguments.first ?? "") failed: \(result.text)") }
     }
 
     private func newKey(_ name: String) throws(TestFailure) {
@@ -65,5 +59,19 @@ final class TestPKI {
                      "-set_serial", String(UInt32.random(in: 1...UInt32.max)), "-days", String(days),
                      "-extfile", path("\(name).ext"), "-out", path("\(name).pem")])
         try toDER(name)
+    }
+}
+
+/// A signer that counts its calls and can be told to fail, standing in for a TPM.
+public final class CountingSigner: Signer {
+    public let inner: SoftwareSigner
+    public var calls = 0
+    public var fail = false
+    public init(_ inner: SoftwareSigner) { self.inner = inner }
+    public var publicKeyPoint: [UInt8] { inner.publicKeyPoint }
+    public func sign(digest: [UInt8]) throws(CredentialStoreError) -> [UInt8] {
+        calls += 1
+        if fail { throw .unavailable("test TPM unplugged") }
+        return try inner.sign(digest: digest)
     }
 }

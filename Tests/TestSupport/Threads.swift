@@ -7,6 +7,17 @@ import Musl
 /// Runs `body` on a new POSIX thread (independent of the Swift concurrency pool, so a blocking
 /// poll loop cannot starve the test runner) and returns a function that joins it.
 public func startThread(_ body: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+    let thread = spawnThread(body)
+    return { pthread_join(thread, nil) }
+}
+
+/// Runs `body` on a new detached POSIX thread: for a test that must be able to give up on a
+/// body that never returns (the thread then lives until the test process exits).
+public func startDetachedThread(_ body: @escaping @Sendable () -> Void) {
+    pthread_detach(spawnThread(body))
+}
+
+private func spawnThread(_ body: @escaping @Sendable () -> Void) -> pthread_t {
     final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -18,6 +29,5 @@ public func startThread(_ body: @escaping @Sendable () -> Void) -> @Sendable () 
         return nil
     }, context)
     precondition(status == 0, "pthread_create failed")
-    let created = thread
-    return { pthread_join(created, nil) }
+    return thread
 }

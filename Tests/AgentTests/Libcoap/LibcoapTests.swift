@@ -4,6 +4,7 @@ import Credentials
 import DTLS
 import Testing
 import Transport
+import TestSupport
 
 /// Handshake plus a CoAP GET through libcoap's DTLS servers (OpenSSL and GnuTLS builds), using
 /// the agent's coaps:// client (CoAP engine over the DTLS session over UDP).

@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 
 /// libcoap's `coap-server-openssl` or `coap-server-gnutls` on loopback: CoAP on `port`, DTLS on
 /// `port + 1`.
