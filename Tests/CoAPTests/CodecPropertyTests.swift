@@ -1,21 +1,9 @@
 import Testing
 @testable import CoAP
 
-/// SplitMix64 (Steele, Lea, Flood 2014), written here so the codec tests do not depend on the
-/// endpoint's generator: the same seed always yields the same messages, on every platform.
-struct CodecTestRNG: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Draws for the randomised codec tests, on the endpoint's seedable SplitMix64: the same seed
+/// always yields the same messages, on every platform.
+extension SplitMix64 {
     /// A uniform integer in `range`.
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 
@@ -41,7 +29,7 @@ struct CodecTestRNG: RandomNumberGenerator {
 
 /// Random well-formed messages covering every header field, all option header classes and
 /// (when `allowLong`) option values up to the format maximum.
-func randomMessage(_ rng: inout CodecTestRNG, allowLong: Bool = true) -> CoAPMessage {
+func randomMessage(_ rng: inout SplitMix64, allowLong: Bool = true) -> CoAPMessage {
     let type = MessageType(rawValue: UInt8(rng.int(0...3)))!
     let messageID = UInt16(truncatingIfNeeded: rng.next())
     if rng.chance(8) {
@@ -113,7 +101,7 @@ extension CodecTests {
         /// 4 seeds × 2,500 = 10,000 random messages.
         @Test("decode(encode(m)) == m", arguments: [0x5EED_0001, 0x5EED_0002, 0x5EED_0003, 0x5EED_0004] as [UInt64])
         func roundTrip(seed: UInt64) throws {
-            var rng = CodecTestRNG(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var budget = FailureBudget()
             var longOptions = 0, extendedOptions = 0, repeats = 0, tokens = 0
             for i in 0..<2_500 {
@@ -143,7 +131,7 @@ extension CodecTests {
         /// 4 seeds × 25,000 = 100,000 random byte strings, biased towards plausible headers.
         @Test("Random bytes decode or throw, never trap", arguments: [0xB17E_0001, 0xB17E_0002, 0xB17E_0003, 0xB17E_0004] as [UInt64])
         func randomBytes(seed: UInt64) throws {
-            var rng = CodecTestRNG(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var stats = RobustnessStats()
             for _ in 0..<25_000 {
                 var bytes = rng.bytes(rng.chance(90) ? rng.int(0...40) : rng.int(41...400))
@@ -161,7 +149,7 @@ extension CodecTests {
         /// 4 seeds × 25,000 = 100,000 mutated valid encodings.
         @Test("Mutated encodings decode or throw, never trap", arguments: [0x3070_0001, 0x3070_0002, 0x3070_0003, 0x3070_0004] as [UInt64])
         func mutatedEncodings(seed: UInt64) throws {
-            var rng = CodecTestRNG(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var stats = RobustnessStats()
             for _ in 0..<25_000 {
                 var bytes = try randomMessage(&rng, allowLong: false).encoded()
@@ -178,7 +166,7 @@ extension CodecTests {
 
 /// One random edit: bit flip, byte replace, insert, delete, truncate, duplicate a span, or
 /// plant a byte that is special to the option format.
-func mutate(_ bytes: inout [UInt8], _ rng: inout CodecTestRNG) {
+func mutate(_ bytes: inout [UInt8], _ rng: inout SplitMix64) {
     let index = bytes.isEmpty ? 0 : rng.int(0...bytes.count - 1)
     switch rng.int(0...6) {
     case 0 where !bytes.isEmpty: bytes[index] ^= 1 << UInt8(rng.int(0...7))

@@ -1,3 +1,4 @@
+import CoAP
 import Testing
 @testable import LwM2M
 
@@ -20,19 +21,6 @@ extension ErrorKind {
 func jsonTestCheck(_ condition: Bool, _ message: @autoclosure () -> String,
                    sourceLocation: SourceLocation = #_sourceLocation) {
     if !condition { Issue.record(Comment(rawValue: message()), sourceLocation: sourceLocation) }
-}
-
-/// Deterministic generator for the randomised tests (SplitMix64).
-struct JSONTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite struct JSONTests {
@@ -270,7 +258,7 @@ struct JSONTestRandom: RandomNumberGenerator {
         #expect(JSONNumber(Double.infinity) == nil)
         #expect(JSONNumber(-Double.infinity) == nil)
 
-        var random = JSONTestRandom(seed: 0xD0B1E)
+        var random = SplitMix64(seed: 0xD0B1E)
         for _ in 0..<20_000 {
             let value = Double(bitPattern: random.next())
             guard value.isFinite else { continue }
@@ -339,7 +327,7 @@ struct JSONTestRandom: RandomNumberGenerator {
     /// never traps, and whatever it accepts re-serialises to a text that parses to the same value
     /// and re-serialises identically.
     @Test func randomInputsNeverTrapAndRoundTrip() throws {
-        var random = JSONTestRandom(seed: 8259)
+        var random = SplitMix64(seed: 8259)
         let alphabet = Array(#"[]{}",:0123456789-+.eE tfnrulsa\/u"#.utf8) + [0x0A, 0x09, 0xC3, 0xA9, 0xFF]
         let corpus = Self.validCorpus.map { Array($0.utf8) }
         var accepted = 0
@@ -372,7 +360,7 @@ struct JSONTestRandom: RandomNumberGenerator {
         #expect(accepted > 33_000)
     }
 
-    static func mutate(_ seed: [UInt8], using random: inout JSONTestRandom) -> [UInt8] {
+    static func mutate(_ seed: [UInt8], using random: inout SplitMix64) -> [UInt8] {
         var bytes = seed
         for _ in 0..<Int.random(in: 1...3, using: &random) {
             let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &random)
@@ -390,7 +378,7 @@ struct JSONTestRandom: RandomNumberGenerator {
         return bytes
     }
 
-    static func randomValue(depth: Int, using random: inout JSONTestRandom) -> JSONValue {
+    static func randomValue(depth: Int, using random: inout SplitMix64) -> JSONValue {
         let choice = Int.random(in: 0..<(depth >= 4 ? 5 : 7), using: &random)
         switch choice {
         case 0: return .null
@@ -413,7 +401,7 @@ struct JSONTestRandom: RandomNumberGenerator {
         }
     }
 
-    static func randomString(using random: inout JSONTestRandom) -> String {
+    static func randomString(using random: inout SplitMix64) -> String {
         var scalars = String.UnicodeScalarView()
         for _ in 0..<Int.random(in: 0...8, using: &random) {
             let code: UInt32 = switch Int.random(in: 0..<4, using: &random) {

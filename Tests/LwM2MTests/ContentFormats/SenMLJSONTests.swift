@@ -1,3 +1,4 @@
+import CoAP
 import Testing
 @testable import LwM2M
 
@@ -391,7 +392,7 @@ func senMLTestResolver(_ path: LwM2MPath) -> ResourceType? {
 
     // MARK: Round trips and robustness
 
-    static func randomRecord(using random: inout JSONTestRandom, object: UInt16? = nil) -> LwM2MRecord {
+    static func randomRecord(using random: inout SplitMix64, object: UInt16? = nil) -> LwM2MRecord {
         let resource = UInt16.random(in: 0...8, using: &random)
         let instance = UInt16.random(in: 0...3, using: &random)
         var path = LwM2MPath(object ?? 9999, instance, resource)
@@ -414,7 +415,7 @@ func senMLTestResolver(_ path: LwM2MPath) -> ResourceType? {
     }
 
     @Test func typedRoundTrips() throws {
-        var random = JSONTestRandom(seed: 110)
+        var random = SplitMix64(seed: 110)
         for _ in 0..<2_000 {
             var seen: Set<LwM2MPath> = []
             let records = (0..<Int.random(in: 0...6, using: &random)).map { _ in Self.randomRecord(using: &random) }
@@ -445,7 +446,7 @@ func senMLTestResolver(_ path: LwM2MPath) -> ResourceType? {
     /// Mutated SenML packs never trap; whatever decodes re-encodes (plain and composite) and
     /// decodes to the same records, with and without type information.
     @Test func randomMutationsNeverTrapAndRoundTrip() throws {
-        var random = JSONTestRandom(seed: 8428)
+        var random = SplitMix64(seed: 8428)
         var seeds = [Array(Self.tsDeviceExample.utf8),
                      Array(#"[{"bn":"/9999/0/","n":"5","vd":"aGkgCg"},{"n":"7","vlo":"3:0"},{"n":"4","vb":true},{"n":"3","v":-1.5e-3}]"#.utf8),
                      Array(#"[{"n":"/3/0/0"},{"bn":"/1/0/","n":"1"},{"n":"/"}]"#.utf8)]
@@ -519,7 +520,7 @@ func senMLTestResolver(_ path: LwM2MPath) -> ResourceType? {
     }
 
     @Test func everyLengthRoundTrips() {
-        var random = JSONTestRandom(seed: 4648)
+        var random = SplitMix64(seed: 4648)
         for length in 0..<200 {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
             for alphabet in [Base64.Alphabet.standard, .url] {

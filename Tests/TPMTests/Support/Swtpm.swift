@@ -84,37 +84,13 @@ final class Swtpm {
     /// Two free consecutive ports: the swtpm TCTI always talks to the control channel at port + 1.
     private static func twoFreePorts() throws -> (UInt16, UInt16) {
         for _ in 0..<100 {
-            let first = try boundSocket(port: 0)
+            let first = try loopbackTCPSocket(port: 0)
             defer { close(first.fd) }
-            guard first.port < UInt16.max, let second = try? boundSocket(port: first.port + 1) else { continue }
+            guard first.port < UInt16.max, let second = try? loopbackTCPSocket(port: first.port + 1) else { continue }
             close(second.fd)
             return (first.port, second.port)
         }
         throw TestFailure("no two consecutive free ports")
-    }
-
-    private static func boundSocket(port: UInt16) throws -> (fd: Int32, port: UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket failed") }
-        // Like swtpm: a port whose last connection is in TIME_WAIT counts as free (bind(0)
-        // hands out odd ports, and P + 1 is then an even one, the kind outgoing connections use).
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ok else {
-            close(fd)
-            throw TestFailure("bind to port 0 failed")
-        }
-        return (fd, UInt16(bigEndian: address.sin_port))
     }
 
     /// True once our swtpm process itself listens on both ports (checked in /proc, not by
@@ -171,3 +147,29 @@ func silenceESAPILogging() {
 private let loggingSilenced: Void = {
     setenv("TSS2_LOG", "all+none", 1)
 }()
+
+/// A TCP socket bound to 127.0.0.1:`port` (0: any free port), listening when asked; with its
+/// bound port. SO_REUSEADDR, like swtpm: a port whose last connection is in TIME_WAIT counts as
+/// free (bind(0) hands out odd ports, and P + 1 is then an even one, the kind outgoing
+/// connections use).
+func loopbackTCPSocket(port: UInt16, listening: Bool = false) throws -> (fd: Int32, port: UInt16) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket failed") }
+    var on: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 && (!listening || listen(fd, 4) == 0)
+        }
+    }
+    guard ok else {
+        close(fd)
+        throw TestFailure(listening ? "listen on port \(port) failed" : "bind to port \(port) failed")
+    }
+    return (fd, UInt16(bigEndian: address.sin_port))
+}

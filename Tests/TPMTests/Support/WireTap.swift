@@ -20,8 +20,8 @@ final class WireTap: @unchecked Sendable {
         pthread_mutex_init(&mutex, nil)
         var chosen: (UInt16, [Int32])?
         for _ in 0..<100 {
-            guard let first = try? listeningSocket(port: 0) else { continue }
-            if let second = try? listeningSocket(port: first.port + 1) {
+            guard let first = try? loopbackTCPSocket(port: 0, listening: true) else { continue }
+            if let second = try? loopbackTCPSocket(port: first.port + 1, listening: true) {
                 chosen = (first.port, [first.fd, second.fd])
                 break
             }
@@ -108,28 +108,6 @@ private final class RelayJob: @unchecked Sendable {
             }
         }
     }
-}
-
-private func listeningSocket(port: UInt16) throws -> (fd: Int32, port: UInt16) {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestFailure("socket failed") }
-    var on: Int32 = 1
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = port.bigEndian
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 && listen(fd, 4) == 0
-        }
-    }
-    guard ok else {
-        close(fd)
-        throw TestFailure("listen failed")
-    }
-    return (fd, UInt16(bigEndian: address.sin_port))
 }
 
 private func connectedSocket(port: UInt16) -> Int32? {
