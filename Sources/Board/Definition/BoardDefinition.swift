@@ -40,6 +40,11 @@ public struct BoardDefinition: Sendable, Equatable {
         public let key: String
         public let glob: String
 
+        public init(key: String, glob: String) {
+            self.key = key
+            self.glob = glob
+        }
+
         public var description: String { "\(key):\(glob)" }
     }
 
@@ -107,12 +112,22 @@ public struct BoardDefinition: Sendable, Equatable {
     public struct Power: Sendable, Equatable {
         public var supplies: Selection = .auto
         public var input: PowerInput?
+
+        public init(supplies: Selection = .auto, input: PowerInput? = nil) {
+            self.supplies = supplies
+            self.input = input
+        }
     }
 
     /// `[tpm]`: the TPM the agent's tpm-tcti uses on this board.
     public struct TPM: Sendable, Equatable {
         public var device: String?
         public var interface: TPMInterface = .none
+
+        public init(device: String? = nil, interface: TPMInterface = .none) {
+            self.device = device
+            self.interface = interface
+        }
     }
 
     /// `[led NAME]`: an LED for Light Control (issue 13).
@@ -133,6 +148,11 @@ public struct BoardDefinition: Sendable, Equatable {
 
         public let name: String
         public var source: Source
+
+        public init(name: String, source: Source) {
+            self.name = name
+            self.source = source
+        }
     }
 
     /// `[gpio NAME]`: a GPIO line for the IPSO Digital Input/Output objects (issue 13).
@@ -168,6 +188,13 @@ public struct BoardDefinition: Sendable, Equatable {
         public var persist = false
         /// Never requested (hogged or owned by the system).
         public var reserved = false
+
+        public init(name: String, line: String, chip: String? = nil, object: ObjectKind) {
+            self.name = name
+            self.line = line
+            self.chip = chip
+            self.object = object
+        }
     }
 
     public var name: String
