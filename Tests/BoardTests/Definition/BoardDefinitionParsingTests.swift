@@ -152,6 +152,7 @@ import Testing
         ("[led s]\nline = LED\n[gpio b]\nline = LED\nobject = digital-output\n", 6, "already used by [led s]"),
         ("[gpio a]\nline = R\nobject = digital-output\nchip = ../gpiochip0\n", 6, "chip \"../gpiochip0\""),
         ("key = value\n", 3, "unknown key \"key\" in [board]"),
+        ("[clock x]\nsettable = no\n", 3, "[clock] takes no name"),
     ] as [(String, Int, String)])
     func mistakeIsRefusedWithItsLine(body: String, line: Int, message: String) {
         #expect(throws: BoardDefinitionError.self) { try parse("[board]\nname = test\n" + body) }
