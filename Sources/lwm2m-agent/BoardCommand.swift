@@ -65,6 +65,8 @@ enum BoardCommand {
             } else {
                 let choice = try BoardCatalog.select(request, directory: directory, root: root)
                 for line in BoardReport.lines(choice, root: root) { print(line) }
+                // The live values of the board's objects (Device, Temperature, Connectivity
+                // Monitoring listings) follow here once they are wired to `choice.definition`.
             }
             return 0
         } catch {

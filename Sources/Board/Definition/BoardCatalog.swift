@@ -7,7 +7,9 @@ import Glibc
 public struct BoardCatalog: Sendable {
     /// One installed board file.
     public struct Entry: Sendable, Equatable {
+        /// The parsed file.
         public let definition: BoardDefinition
+        /// Its path.
         public let file: String
     }
 
@@ -16,6 +18,7 @@ public struct BoardCatalog: Sendable {
     /// The largest board file read.
     public static let maximumFileSize = 64 << 10
 
+    /// The directory read.
     public let directory: String
     /// Sorted by name.
     public let entries: [Entry]

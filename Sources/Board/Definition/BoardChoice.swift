@@ -32,7 +32,9 @@ public struct BoardChoice: Sendable, Equatable {
         }
     }
 
+    /// The board.
     public let definition: BoardDefinition
+    /// Why it was chosen (logged at start, printed by `board show`).
     public let reason: Reason
     /// The board file read; nil for the compiled-in generic board.
     public let file: String?

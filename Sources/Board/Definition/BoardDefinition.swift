@@ -37,7 +37,9 @@ public struct BoardDefinition: Sendable, Equatable {
 
     /// One `key:glob` pair of the `dmi` key, matched against `/sys/class/dmi/id/<key>`.
     public struct DMIPattern: Sendable, Equatable, CustomStringConvertible {
+        /// An attribute of /sys/class/dmi/id (`board_vendor`).
         public let key: String
+        /// A shell pattern (fnmatch) matched against its first line.
         public let glob: String
 
         public init(key: String, glob: String) {
@@ -99,10 +101,15 @@ public struct BoardDefinition: Sendable, Equatable {
 
     /// Identity resources of the Device object; nil: the resource is absent.
     public struct Identity: Sendable, Equatable {
+        /// /3/0/0 Manufacturer.
         public var manufacturer: ValueSource?
+        /// /3/0/1 Model Number.
         public var model: ValueSource?
+        /// /3/0/2 Serial Number.
         public var serial: ValueSource?
+        /// /3/0/18 Hardware Version.
         public var hardwareVersion: ValueSource?
+        /// /3/0/17 Device Type.
         public var deviceType: ValueSource?
 
         public init() {}
@@ -110,7 +117,9 @@ public struct BoardDefinition: Sendable, Equatable {
 
     /// `[power]`: which power supplies report voltage, current and battery state.
     public struct Power: Sendable, Equatable {
+        /// The /sys/class/power_supply entries reported.
         public var supplies: Selection = .auto
+        /// The fixed input reported as a source when no power_supply describes it.
         public var input: PowerInput?
 
         public init(supplies: Selection = .auto, input: PowerInput? = nil) {
@@ -121,7 +130,9 @@ public struct BoardDefinition: Sendable, Equatable {
 
     /// `[tpm]`: the TPM the agent's tpm-tcti uses on this board.
     public struct TPM: Sendable, Equatable {
+        /// The device node (`/dev/tpmrm0`); nil when not named.
         public var device: String?
+        /// How the TPM is attached; `.none`: not described by the board.
         public var interface: TPMInterface = .none
 
         public init(device: String? = nil, interface: TPMInterface = .none) {
@@ -146,7 +157,9 @@ public struct BoardDefinition: Sendable, Equatable {
             }
         }
 
+        /// The section name (`[led NAME]`).
         public let name: String
+        /// What drives it.
         public var source: Source
 
         public init(name: String, source: Source) {
@@ -173,14 +186,19 @@ public struct BoardDefinition: Sendable, Equatable {
             case pullDown = "pull-down"
         }
 
+        /// The section name (`[gpio NAME]`).
         public let name: String
         /// The line's name (gpio-line-names, from the board's device tree or an overlay).
         public var line: String
         /// Restricts the search to one chip (label or gpiochipN).
         public var chip: String?
+        /// The IPSO object the line backs.
         public var object: ObjectKind
+        /// The object's Application Type resource.
         public var applicationType: String?
+        /// Whether the line is active low.
         public var activeLow = false
+        /// The bias requested with the line.
         public var bias = Bias.asIs
         /// Outputs: the value requested at start (0 or 1).
         public var initial: Int?
@@ -197,20 +215,29 @@ public struct BoardDefinition: Sendable, Equatable {
         }
     }
 
+    /// The board's name (the file name without `.conf`).
     public var name: String
+    /// One line for people.
     public var description: String?
     /// Matched against the entries of `/proc/device-tree/compatible`.
     public var compatible: [String] = []
+    /// Matched against /sys/class/dmi/id on machines without a device tree; all must match.
     public var dmi: [DMIPattern] = []
     /// Overlay sources (`overlays/NAME.dts`) the board needs.
     public var overlays: [String] = []
+    /// `[identity]`.
     public var identity = Identity()
+    /// `[power]`.
     public var power = Power()
+    /// `[thermal] zones`: thermal_zoneN names or their types, one Temperature instance each.
     public var thermalZones: Selection = .auto
+    /// `[network] interfaces`: the Connectivity Monitoring bearers (`.auto`: all but lo).
     public var interfaces: Selection = .auto
     /// Whether a write of Current Time sets CLOCK_REALTIME; no: refused with 4.05.
     public var clockSettable = false
+    /// `[reboot]`.
     public var reboot: RebootMethod = .systemd
+    /// `[tpm]`.
     public var tpm = TPM()
     /// In file order.
     public var leds: [LED] = []

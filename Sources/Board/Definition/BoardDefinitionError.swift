@@ -7,6 +7,7 @@ public struct BoardDefinitionError: Error, Equatable, Sendable, CustomStringConv
     public let file: String
     /// The line in `file`, 0 when the error is about the file as a whole.
     public let line: Int
+    /// What is wrong, for people.
     public let message: String
 
     public init(file: String, line: Int, _ message: String) {
