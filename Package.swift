@@ -52,7 +52,7 @@ let package = Package(
         // The daemon: configuration, state file, ClientRuntime running the client on sockets
         // and DTLS, launcher, single-instance lock.
         .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
-                                                    "Credentials", "Files"]),
+                                                    "Credentials", "Files", "Board"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
         .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
                                                  "TPM", "Credentials", "Files"]),
@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(name: "lwm2m-agentd", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport",
                                                              "Credentials"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "CoAP", "LwM2M",
-                                                            "Transport", "DTLS", "Credentials"]),
+                                                            "Transport", "DTLS", "Credentials", "Board"]),
         // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
         .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
@@ -96,10 +96,12 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["CoAP", "Transport", "TestSupport"]),
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Files", "DTLS",
-                                                    "TestSupport"]),
+                                                    "Board", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "FilesTests", dependencies: ["Files"]),
-        .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestSupport"]),
+        // Fixtures/: copies of machines' /proc and /sys files, read through #filePath (not resources).
+        .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),

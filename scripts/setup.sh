@@ -9,6 +9,9 @@
 # independent LwM2M server of Tests/interop/test_leshan*.py; the Leshan jar itself comes
 # from ../shared/leshan (docs/leshan.md).
 #
+# device-tree-compiler (dtc): Tests/interop/test_board_overlays.py compiles every overlay of
+# overlays/ (docs/boards.md).
+#
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -27,6 +30,7 @@ python3-pip
 openjdk-17-jdk-headless
 libslf4j-java
 libjackson2-databind-java
+device-tree-compiler
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"

@@ -1,4 +1,5 @@
 import AgentCommon
+import Board
 import CoAP
 import LwM2M
 
@@ -73,6 +74,11 @@ public struct AgentConfiguration: Sendable {
     public var serialFile: String
     /// Where to read `{iccid}` from (a file a modem hook writes), for the endpoint-name template.
     public var iccidFile: String
+    /// The board asked for (`board = NAME|PATH`); nil: chosen from the device tree or DMI, else
+    /// the generic Linux board (docs/boards.md).
+    public var board: BoardRequest?
+    /// Where the board files are (`board-dir`).
+    public var boardDirectory: String
 
     /// Reads the configuration from `text`; `readFile` loads files named by `*-file` keys.
     /// Where the factory file is (`factory-file`, default `<state-dir>/factory.conf`).
@@ -93,7 +99,8 @@ public struct AgentConfiguration: Sendable {
         try Self.checkKeys(agent, ["endpoint-name", "state-dir", "log-level", "credential-store", "tpm-tcti",
                                    "bootstrap-on-every-start", "ack-timeout", "bootstrap-retry-initial",
                                    "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file",
-                                   "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file"])
+                                   "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file",
+                                   "board", "board-dir"])
         serialFile = agent.value("serial-file") ?? "/sys/firmware/devicetree/base/serial-number"
         iccidFile = agent.value("iccid-file") ?? "/run/lwm2m-agent/iccid"
         let template = agent.value("endpoint-name") ?? "urn:dev:{machine-id}"
@@ -126,6 +133,18 @@ public struct AgentConfiguration: Sendable {
         bootstrapSessionTimeout = try Self.seconds(agent, "bootstrap-session-timeout")
 
         factoryFile = agent.value("factory-file") ?? "\(stateDirectory)/factory.conf"
+        board = nil
+        if let value = agent.value("board") {
+            do {
+                board = try BoardRequest(parsing: value)
+            } catch {
+                throw ConfigFileError(line: agent.line(of: "board"), error.description)
+            }
+        }
+        boardDirectory = agent.value("board-dir") ?? BoardCatalog.defaultDirectory
+        guard boardDirectory.hasPrefix("/") else {
+            throw ConfigFileError(line: agent.line(of: "board-dir"), "board-dir \(quoted(boardDirectory)): expected an absolute path")
+        }
         endpointTemplate = template
         (bootstrap, servers) = try Self.accounts(in: file)
         if requireAccounts { try checkAccounts() }

@@ -1,4 +1,5 @@
 import AgentCommon
+import Board
 import CoAP
 import Credentials
 import DTLS
@@ -17,6 +18,7 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
     case accountFile(KeyFileError)
     case secretFileNeedsDevelopmentStore(String)
     case unsupportedLibrary(String)
+    case board(BoardDefinitionError)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
         case .secretFileNeedsDevelopmentStore(let path):
             "secret-key-file \(path): a key in a plain file is for credential-store = development only; provision the key into the TPM instead"
         case .unsupportedLibrary(let why): why
+        case .board(let error): "board: \(error)"
         }
     }
 }
@@ -78,6 +81,17 @@ public enum AgentLauncher {
             return try FactoryFile(parsing: String(decoding: bytes, as: UTF8.self))
         } catch {
             throw .configuration(path: path, error)
+        }
+    }
+
+    /// The board this machine runs with (`board`, `board-dir`; docs/boards.md), read from the
+    /// files under `root` ("/" on a board).
+    public static func loadBoard(_ configuration: AgentConfiguration,
+                                 root: SystemRoot = .live) throws(AgentLaunchError) -> BoardChoice {
+        do {
+            return try BoardCatalog.select(configuration.board, directory: configuration.boardDirectory, root: root)
+        } catch {
+            throw .board(error)
         }
     }
 
@@ -138,6 +152,9 @@ public enum AgentLauncher {
         clientConfiguration.endpoint.transmission.ackTimeout = configuration.ackTimeout
         clientConfiguration.supportedSecurityModes = securityModes
 
+        // The board: the objects backed by its hardware are built from `board.definition`.
+        let board = try loadBoard(configuration)
+        log.notice("board \(board.definition.name) (\(board.file ?? "compiled in")): \(board.reason)")
         let requests = DeviceRequests()
         let registry = ObjectRegistry()
         registry.register(SystemDevice.make(serialFile: configuration.serialFile,

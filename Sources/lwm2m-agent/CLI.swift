@@ -19,6 +19,7 @@ struct CLI {
           state show --config FILE [--json]                     the accounts the agent uses (no secrets)
           factory-reset --config FILE                           back to the factory accounts
           factory SUBCOMMAND --config FILE [--json]             factory provisioning (see below)
+          board show|list [options]                             the board the agent runs with (see below)
           version                                               print the version
 
         coap options:
@@ -35,6 +36,8 @@ struct CLI {
         \(DTLSOptions.usage)
 
         \(FactoryCommand.usage)
+
+        \(BoardCommand.usage)
 
         The response payload goes to standard output. Exit status: 0 for a 2.xx response,
         1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
@@ -57,6 +60,7 @@ struct CLI {
         case "state": exit(state(arguments))
         case "factory-reset": exit(factoryReset(arguments))
         case "factory": exit(FactoryCommand.run(arguments))
+        case "board": exit(BoardCommand.run(arguments))
         default: usageError("unknown command \"\(command)\"")
         }
     }

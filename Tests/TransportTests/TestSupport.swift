@@ -4,7 +4,7 @@ import Testing
 import Transport
 
 /// Whether `::1` can be bound here; IPv6 tests are skipped (with a message) when it cannot,
-/// and fail under CI=true (`requires`, Tests/TestRequirements).
+/// and fail under CI=true (`requires`, Tests/TestSupport).
 let ipv6LoopbackAvailable: Bool = (try? UDPSocket(bindingTo: .loopback(.ipv6, port: 0))) != nil
 let ipv6SkipMessage: Comment = "IPv6 loopback ::1 cannot be bound on this host"
 

@@ -1,0 +1,249 @@
+import AgentCommon
+
+/// One board file (`board/NAME.conf`), parsed and checked: where each value the agent reports
+/// comes from on that board and which hardware backs which object. The format is documented in
+/// docs/boards.md; `BoardDefinition(parsing:file:)` reads it.
+public struct BoardDefinition: Sendable, Equatable {
+    /// Where an identity value comes from.
+    public enum ValueSource: Sendable, Equatable, CustomStringConvertible {
+        /// The text itself.
+        case literal(String)
+        /// The first line of a file (NULs stripped); an absent or unreadable file means the
+        /// resource is absent.
+        case file(String)
+
+        public var description: String {
+            switch self {
+            case .literal(let text): quoted(text)
+            case .file(let path): "file:\(path)"
+            }
+        }
+    }
+
+    /// A list of kernel objects to use: all of them, none, or the ones named.
+    public enum Selection: Sendable, Equatable, CustomStringConvertible {
+        case auto
+        case none
+        case names([String])
+
+        public var description: String {
+            switch self {
+            case .auto: "auto"
+            case .none: "none"
+            case .names(let names): names.joined(separator: " ")
+            }
+        }
+    }
+
+    /// One `key:glob` pair of the `dmi` key, matched against `/sys/class/dmi/id/<key>`.
+    public struct DMIPattern: Sendable, Equatable, CustomStringConvertible {
+        /// An attribute of /sys/class/dmi/id (`board_vendor`).
+        public let key: String
+        /// A shell pattern (fnmatch) matched against its first line.
+        public let glob: String
+
+        public init(key: String, glob: String) {
+            self.key = key
+            self.glob = glob
+        }
+
+        public var description: String { "\(key):\(glob)" }
+    }
+
+    /// The board's own power input when no power_supply describes it (LwM2M Power Source codes).
+    public enum PowerInput: String, Sendable, Equatable, CaseIterable {
+        case dc
+        case internalBattery = "internal-battery"
+        case externalBattery = "external-battery"
+        case fuelCell = "fuel-cell"
+        case poe
+        case usb
+        case ac
+        case solar
+
+        /// The Device object's Power Source value (/3/0/6): 0 DC … 7 solar.
+        public var powerSourceCode: Int {
+            switch self {
+            case .dc: 0
+            case .internalBattery: 1
+            case .externalBattery: 2
+            case .fuelCell: 3
+            case .poe: 4
+            case .usb: 5
+            case .ac: 6
+            case .solar: 7
+            }
+        }
+    }
+
+    /// How the board reboots after /3/0/4.
+    public enum RebootMethod: Sendable, Equatable, CustomStringConvertible {
+        /// `systemctl reboot` (org.freedesktop.login1).
+        case systemd
+        /// `reboot(2)` with RB_AUTOBOOT (needs CAP_SYS_BOOT).
+        case syscall
+        /// A command: the executable's absolute path and its arguments (no shell).
+        case command(path: String, arguments: [String])
+
+        public var description: String {
+            switch self {
+            case .systemd: "systemd (systemctl reboot)"
+            case .syscall: "syscall (reboot(2), CAP_SYS_BOOT)"
+            case .command(let path, let arguments): "command \(([path] + arguments).joined(separator: " "))"
+            }
+        }
+    }
+
+    /// How the board's TPM is attached.
+    public enum TPMInterface: String, Sendable, Equatable, CaseIterable {
+        case spi, i2c, lpc, firmware, none
+    }
+
+    /// Identity resources of the Device object; nil: the resource is absent.
+    public struct Identity: Sendable, Equatable {
+        /// /3/0/0 Manufacturer.
+        public var manufacturer: ValueSource?
+        /// /3/0/1 Model Number.
+        public var model: ValueSource?
+        /// /3/0/2 Serial Number.
+        public var serial: ValueSource?
+        /// /3/0/18 Hardware Version.
+        public var hardwareVersion: ValueSource?
+        /// /3/0/17 Device Type.
+        public var deviceType: ValueSource?
+
+        public init() {}
+    }
+
+    /// `[power]`: which power supplies report voltage, current and battery state.
+    public struct Power: Sendable, Equatable {
+        /// The /sys/class/power_supply entries reported.
+        public var supplies: Selection = .auto
+        /// The fixed input reported as a source when no power_supply describes it.
+        public var input: PowerInput?
+
+        public init(supplies: Selection = .auto, input: PowerInput? = nil) {
+            self.supplies = supplies
+            self.input = input
+        }
+    }
+
+    /// `[tpm]`: the TPM the agent's tpm-tcti uses on this board.
+    public struct TPM: Sendable, Equatable {
+        /// The device node (`/dev/tpmrm0`); nil when not named.
+        public var device: String?
+        /// How the TPM is attached; `.none`: not described by the board.
+        public var interface: TPMInterface = .none
+
+        public init(device: String? = nil, interface: TPMInterface = .none) {
+            self.device = device
+            self.interface = interface
+        }
+    }
+
+    /// `[led NAME]`: an LED for Light Control (issue 13).
+    public struct LED: Sendable, Equatable {
+        public enum Source: Sendable, Equatable, CustomStringConvertible {
+            /// A `/sys/class/leds` entry.
+            case path(String)
+            /// A GPIO line by name.
+            case line(String)
+
+            public var description: String {
+                switch self {
+                case .path(let path): path
+                case .line(let line): "GPIO line \(line)"
+                }
+            }
+        }
+
+        /// The section name (`[led NAME]`).
+        public let name: String
+        /// What drives it.
+        public var source: Source
+
+        public init(name: String, source: Source) {
+            self.name = name
+            self.source = source
+        }
+    }
+
+    /// `[gpio NAME]`: a GPIO line for the IPSO Digital Input/Output objects (issue 13).
+    public struct GPIO: Sendable, Equatable {
+        public enum ObjectKind: String, Sendable, Equatable, CaseIterable {
+            case digitalInput = "digital-input"
+            case digitalOutput = "digital-output"
+            case pushButton = "push-button"
+
+            /// Whether the agent drives the line.
+            public var isOutput: Bool { self == .digitalOutput }
+        }
+
+        public enum Bias: String, Sendable, Equatable, CaseIterable {
+            case asIs = "as-is"
+            case disable
+            case pullUp = "pull-up"
+            case pullDown = "pull-down"
+        }
+
+        /// The section name (`[gpio NAME]`).
+        public let name: String
+        /// The line's name (gpio-line-names, from the board's device tree or an overlay).
+        public var line: String
+        /// Restricts the search to one chip (label or gpiochipN).
+        public var chip: String?
+        /// The IPSO object the line backs.
+        public var object: ObjectKind
+        /// The object's Application Type resource.
+        public var applicationType: String?
+        /// Whether the line is active low.
+        public var activeLow = false
+        /// The bias requested with the line.
+        public var bias = Bias.asIs
+        /// Outputs: the value requested at start (0 or 1).
+        public var initial: Int?
+        /// Outputs: the state survives an agent restart.
+        public var persist = false
+        /// Never requested (hogged or owned by the system).
+        public var reserved = false
+
+        public init(name: String, line: String, chip: String? = nil, object: ObjectKind) {
+            self.name = name
+            self.line = line
+            self.chip = chip
+            self.object = object
+        }
+    }
+
+    /// The board's name (the file name without `.conf`).
+    public var name: String
+    /// One line for people.
+    public var description: String?
+    /// Matched against the entries of `/proc/device-tree/compatible`.
+    public var compatible: [String] = []
+    /// Matched against /sys/class/dmi/id on machines without a device tree; all must match.
+    public var dmi: [DMIPattern] = []
+    /// Overlay sources (`overlays/NAME.dts`) the board needs.
+    public var overlays: [String] = []
+    /// `[identity]`.
+    public var identity = Identity()
+    /// `[power]`.
+    public var power = Power()
+    /// `[thermal] zones`: thermal_zoneN names or their types, one Temperature instance each.
+    public var thermalZones: Selection = .auto
+    /// `[network] interfaces`: the Connectivity Monitoring bearers (`.auto`: all but lo).
+    public var interfaces: Selection = .auto
+    /// Whether a write of Current Time sets CLOCK_REALTIME; no: refused with 4.05.
+    public var clockSettable = false
+    /// `[reboot]`.
+    public var reboot: RebootMethod = .systemd
+    /// `[tpm]`.
+    public var tpm = TPM()
+    /// In file order.
+    public var leds: [LED] = []
+    /// In file order.
+    public var gpios: [GPIO] = []
+
+    /// A definition with every default (auto / none / systemd) and nothing else.
+    public init(name: String) { self.name = name }
+}
