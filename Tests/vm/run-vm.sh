@@ -1,0 +1,16 @@
+#!/bin/bash
+# Boots the VM test guest: Debian's kernel (PVH vmlinux from setup.sh) under qemu TCG (no KVM
+# needed), the serial console written to LOG, user-mode networking (guest 10.0.2.15, the host's
+# loopback reachable as 10.0.2.2), -no-reboot: a reboot(2) in the guest makes qemu exit (status 0)
+# as a poweroff does; the guest's console log says which ("reboot: Restarting system" or
+# "reboot: Power down").
+#
+# usage: Tests/vm/run-vm.sh KERNEL_DIR INITRD LOG [extra qemu arguments...]
+# env:   VM_MEMORY (MiB, default 512)
+set -euo pipefail
+KDIR=$1; INITRD=$2; LOG=$3; shift 3
+exec qemu-system-x86_64 -accel tcg -M pc -cpu max -m "${VM_MEMORY:-512}" -smp 1 \
+  -kernel "$KDIR/vmlinux" -initrd "$INITRD" \
+  -append "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init" \
+  -display none -serial file:"$LOG" -monitor none -no-reboot \
+  -netdev user,id=n0 -device virtio-net-pci,netdev=n0 "$@"
