@@ -14,6 +14,7 @@ The serial console of a failing test is in its report (process "vm-guest", stdou
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 import subprocess
@@ -146,6 +147,7 @@ def test_guest_agent_registers_at_the_host_server(booted):
 def test_device_object_reports_the_guest_kernel(booted):
     guest, ms = booted.guest, booted.ms
     values = read_values(ms, "/3/0")
+    print(f"[vm] Read /3/0 from the guest (SenML JSON): {json.dumps(values, sort_keys=True)}")
     tlv = read_values(ms, "/3/0", TLV)
     assert tlv["/3/0/21"] == values["/3/0/21"], (tlv, values)
 
@@ -191,6 +193,7 @@ def test_connectivity_monitoring_reports_the_guest_network(booted):
     objects = booted.registration["objects"]
     assert "4" in objects, f"Connectivity Monitoring (4) not registered: objects {sorted(objects)}"
     values = read_values(booted.ms, "/4/0")
+    print(f"[vm] Read /4/0 from the guest (SenML JSON): {json.dumps(values, sort_keys=True)}")
     addresses = [value for path, value in values.items() if path.startswith("/4/0/4/")]
     routers = [value for path, value in values.items() if path.startswith("/4/0/5/")]
     assert GUEST_ADDRESS in addresses, values

@@ -5,12 +5,13 @@
 # as a poweroff does; the guest's console log says which ("reboot: Restarting system" or
 # "reboot: Power down").
 #
-# usage: Tests/vm/run-vm.sh KERNEL_DIR INITRD LOG [extra qemu arguments...]
+# usage: Tests/vm/run-vm.sh KERNEL_DIR INITRD LOG [extra qemu arguments...]   (LOG "-": this terminal)
 # env:   VM_MEMORY (MiB, default 512)
 set -euo pipefail
 KDIR=$1; INITRD=$2; LOG=$3; shift 3
+SERIAL=file:$LOG; [ "$LOG" = - ] && SERIAL=stdio
 exec qemu-system-x86_64 -accel tcg -M pc -cpu max -m "${VM_MEMORY:-512}" -smp 1 \
   -kernel "$KDIR/vmlinux" -initrd "$INITRD" \
   -append "console=ttyS0 quiet loglevel=4 panic=-1 rdinit=/init" \
-  -display none -serial file:"$LOG" -monitor none -no-reboot \
+  -display none -serial "$SERIAL" -monitor none -no-reboot \
   -netdev user,id=n0 -device virtio-net-pci,netdev=n0 "$@"

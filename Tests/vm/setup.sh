@@ -33,11 +33,18 @@ KVER=${VM_KERNEL_ABI:-$(abi_of_headers)}
     sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -1 || true)
 [ -n "$KVER" ] || missing "cannot tell the kernel ABI: install linux-headers-amd64 (scripts/setup.sh) or set VM_KERNEL_ABI"
 OUT=$CACHE/kernel-$KVER
-if [ -f "$OUT/ready" ]; then
+cached() {
+  [ -f "$OUT/ready" ] || return 1
   log "cached: $OUT"
   [ $PRINT_DIR = 1 ] && echo "$OUT"
-  exit 0
-fi
+  return 0
+}
+cached && exit 0
+# One setup at a time (parallel test sessions on a cold cache): the second waits, then reuses.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/setup.lock"
+flock 9
+cached && exit 0
 
 for tool in qemu-system-x86_64 cpio gzip make gcc dpkg-deb apt-get; do
   command -v $tool >/dev/null || missing "$tool not found (run scripts/setup.sh)"
