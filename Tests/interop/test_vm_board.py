@@ -118,6 +118,7 @@ def vm(bin_dir, vm_assets, tmp_path_factory):
         ms, guest = boot(processes, vm_assets, "vm-guest", bin_dir)
         registration = wait_registered(ms, guest)
         guest.wait_console(r"VM-AGENT-START", timeout=5)
+        guest.check("true")  # the control channel answers
         booted = BootedVM(processes, ms, guest, registration, time.monotonic() - guest.started_at)
         print(f"[vm] qemu start to registration: {booted.boot_seconds:.1f} s")
         yield booted
@@ -181,6 +182,59 @@ def test_device_object_reports_no_power_source_the_guest_lacks(booted):
                 if re.match(r"/3/0/(7|8|9|20)(/|$)", path) or (path.startswith("/3/0/6/") and value == 1)}
     assert invented == {}, f"values with no power_supply behind them: {invented}"
     assert "GW53-000001" not in values.values(), values  # nor the old demo serial number
+
+
+def test_memory_free_is_read_from_the_guest_at_read_time(booted):
+    """Memory Free (/3/0/10) follows the guest's memory: 64 MiB written to the guest's RAM-backed
+    root file system lower it, deleting the file raises it again. Needs the "device" branch
+    (values read at read time, not a start-up snapshot)."""
+    guest, ms = booted.guest, booted.ms
+    fill_kib = 64 * 1024
+    before = read_values(ms, "/3/0/10")["/3/0/10"]
+    guest.check(f"dd if=/dev/zero of=/run/vm-test-fill bs=1024 count={fill_kib} 2>/dev/null")
+    try:
+        during = read_values(ms, "/3/0/10")["/3/0/10"]
+        meminfo = guest.check("grep -E '^(MemFree|MemAvailable):' /proc/meminfo")
+    finally:
+        guest.check("rm -f /run/vm-test-fill")
+    after = read_values(ms, "/3/0/10")["/3/0/10"]
+    assert before - during > fill_kib * 3 // 4, (before, during, meminfo)
+    assert after - during > fill_kib * 3 // 4, (during, after)
+    # And it is the guest's own figure (KiB or kB), within what the agent's reads themselves move it.
+    figures = [int(value) for value in re.findall(r"(\d+) kB", meminfo)]
+    assert any(abs(during - kib) < 8192 or abs(during - kib * 1.024) < 8192 for kib in figures), (during, meminfo)
+
+
+def test_current_time_is_the_guest_clock(booted):
+    """Current Time (/3/0/13) is read from the guest's CLOCK_REALTIME at read time: the guest's
+    clock set a day ahead (over the control channel) shows in the next read. Needs the "device"
+    branch."""
+    guest, ms = booted.guest, booted.ms
+    ahead = 86400
+    guest.check(f"date -s @{int(time.time()) + ahead} >/dev/null")
+    try:
+        reported = read_values(ms, "/3/0/13")["/3/0/13"]
+        guest_now = int(guest.check("date +%s"))
+    finally:
+        guest.check(f"date -s @{int(time.time())} >/dev/null")
+    assert abs(guest_now - (time.time() + ahead)) < 60, guest_now
+    assert abs(reported - guest_now) < 30, (reported, guest_now)
+
+
+def test_current_time_write_sets_the_guest_clock(booted):
+    """A Write of /3/0/13 sets the guest's clock (the VM board says `settable = yes`; the agent runs
+    as root in the guest, with CAP_SYS_TIME): 2.04, then the guest's own `date` agrees. Needs the
+    "device" branch and the board file (boardfiles)."""
+    guest, ms = booted.guest, booted.ms
+    target = int(time.time()) + 7200
+    try:
+        reply = ms.command("write", ep=ENDPOINT, path="/3/0/13", value=target, format="tlv",
+                           timeout=REQUEST_TIMEOUT, wait=REQUEST_TIMEOUT + 5)
+        guest_now = int(guest.check("date +%s"))
+    finally:
+        guest.check(f"date -s @{int(time.time())} >/dev/null")
+    assert reply.get("code") == "2.04", reply
+    assert abs(guest_now - target) < 60, (guest_now, target)
 
 
 # MARK: - Connectivity Monitoring (4) and Temperature (3303)

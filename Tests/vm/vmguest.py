@@ -7,9 +7,12 @@ Used by Tests/interop/test_vm_board.py (and the GPIO tests of issue 13). Needs c
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
+import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,9 +105,68 @@ class Guest(Proc):
         with open(initrd, "wb") as out, open(assets.initramfs, "rb") as base:
             shutil.copyfileobj(base, out)
             out.write(cpio_archive(files))
+        # The control socket's path stays short (a Unix socket path has at most 107 bytes).
+        self.control_path = Path(tempfile.mkdtemp(prefix="vmctl-")) / "ttyS1"
+        self._control: socket.socket | None = None
+        self._control_buffer = b""
+        self._next_command = 1
         self.started_at = time.monotonic()
         self.exited_at: float | None = None
-        super().__init__(name, [VM_DIR / "run-vm.sh", assets.kernel_dir, initrd, self.serial_path], workdir)
+        super().__init__(name, [VM_DIR / "run-vm.sh", "--control", self.control_path, assets.kernel_dir, initrd,
+                                self.serial_path], workdir)
+
+    def run(self, script: str, timeout: float = 30.0) -> tuple[int, str]:
+        """Runs ``script`` with the guest's sh over the control channel (ttyS1) and returns its exit
+        status and output (stdout and stderr). One command at a time; a background process must
+        redirect its output (``cmd >/dev/null 2>&1 &``) or the call waits for it."""
+        deadline = time.monotonic() + timeout
+        if self._control is None:
+            while True:
+                try:
+                    control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    control.connect(str(self.control_path))
+                    self._control = control
+                    break
+                except OSError:
+                    control.close()
+                    if not self.alive() or time.monotonic() > deadline:
+                        raise AssertionError(f"no control channel at {self.control_path} (qemu alive: {self.alive()})")
+                    time.sleep(0.05)
+        command_id = self._next_command
+        self._next_command += 1
+        self._control.sendall(f"{command_id} {base64.b64encode(script.encode()).decode()}\n".encode())
+        prefix = f"VMCTL {command_id} ".encode()
+        while True:
+            while b"\n" in self._control_buffer:
+                line, self._control_buffer = self._control_buffer.split(b"\n", 1)
+                if line.startswith(prefix):
+                    status, _, output = line[len(prefix):].partition(b" ")
+                    return int(status), base64.b64decode(output).decode(errors="replace")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.alive():
+                raise AssertionError(f"guest command {script!r}: no answer within {timeout}s "
+                                     f"(qemu alive: {self.alive()})")
+            self._control.settimeout(remaining)
+            try:
+                chunk = self._control.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise AssertionError(f"guest command {script!r}: control channel closed")
+            self._control_buffer += chunk
+
+    def check(self, script: str, timeout: float = 30.0) -> str:
+        """``run``, asserting exit status 0; returns the output."""
+        status, output = self.run(script, timeout)
+        assert status == 0, f"guest command {script!r} exited {status}: {output}"
+        return output
+
+    def kill(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        super().kill()
+        shutil.rmtree(self.control_path.parent, ignore_errors=True)
 
     def stdout(self) -> str:
         return self.serial_path.read_bytes().decode(errors="replace")
