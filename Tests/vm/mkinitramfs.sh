@@ -41,8 +41,9 @@ for tool in gpiodetect gpioinfo gpioget gpioset gpiomon gpiofind; do
 done
 [ -f "$REPO/board/gpio-sim-vm.conf" ] && cp "$REPO/board/gpio-sim-vm.conf" "$R/usr/share/lwm2m-agent/boards/"
 # An os-release of its own, so the host can tell the guest's identity from its own.
-printf 'PRETTY_NAME="lwm2m-agent VM test guest (Debian kernel %s)"\nNAME="lwm2m-agent VM test guest"\nID=lwm2m-vm-guest\n' \
-  "$(cat "$KDIR/abi")" > "$R/etc/os-release"
+ABI=$(cat "$KDIR/abi")
+printf 'PRETTY_NAME="lwm2m-agent VM test guest (Debian kernel %s)"\nNAME="lwm2m-agent VM test guest"\nID=lwm2m-vm-guest\nVERSION_ID=1\nVERSION="1 (Debian kernel %s)"\n' \
+  "$ABI" "$ABI" > "$R/etc/os-release"
 echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"
 
 # Uncompressed: under TCG the guest unpacks 44 MB of cpio in ~1 s, but inflating the gzip of it
