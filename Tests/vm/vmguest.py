@@ -49,6 +49,8 @@ def prepare_assets(bin_dir: Path, workdir: Path) -> VMAssets:
         skip_or_fail(f"VM setup: {setup.stderr.strip()[-800:]}")
     if setup.returncode != 0:
         raise AssertionError(f"Tests/vm/setup.sh failed ({setup.returncode}):\n{setup.stderr[-4000:]}")
+    if "cached:" not in setup.stderr:
+        print(setup.stderr.strip())  # a cold setup's steps and timings, for CI's log
     kernel_dir = Path(setup.stdout.strip().splitlines()[-1])
     initramfs = workdir / "base.cpio"
     start = time.monotonic()
