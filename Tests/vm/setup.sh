@@ -58,9 +58,17 @@ cd "$WORK"
 # The kernel image and the source of the same Debian version, downloaded, not installed.
 VERSION=$(dpkg-query -W -f='${Version}' linux-headers-$KVER 2>/dev/null || true)
 log "kernel ABI $KVER (Debian version ${VERSION:-unknown}), work dir $WORK"
+UPDATED=0
 fetch() {  # fetch PACKAGE: the given version if the archive still has it, else the candidate
   if [ -n "$VERSION" ] && apt-get download "$1=$VERSION" >/dev/null 2>&1; then return 0; fi
-  apt-get download "$1" >/dev/null 2>&1 || die "apt-get download $1 failed (apt-get update? network?)"
+  apt-get download "$1" >/dev/null 2>&1 && return 0
+  # Package lists missing or stale (a fresh container whose packages were preinstalled): update once.
+  if [ $UPDATED = 0 ] && [ "$(id -u)" = 0 ]; then
+    log "apt-get download $1 failed: apt-get update, then again"
+    apt-get -q update >/dev/null 2>&1 || true; UPDATED=1
+    fetch "$1"; return
+  fi
+  die "apt-get download $1 failed (network? as root, apt-get update first)"
 }
 fetch linux-image-$KVER-unsigned
 fetch linux-source-6.1

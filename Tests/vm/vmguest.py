@@ -103,10 +103,15 @@ class Guest(Proc):
     def __init__(self, name: str, assets: VMAssets, files: dict[str, bytes | str], workdir: Path):
         self.serial_path = workdir / f"{name}.serial.log"
         self.serial_path.write_bytes(b"")
+        # The base archive, then this guest's files; qemu reads the whole file at start-up. The
+        # 44 MB copy is deleted when qemu is gone; the small archive of this guest's files stays.
+        overlay = cpio_archive(files)
+        (workdir / f"{name}.overlay.cpio").write_bytes(overlay)
         initrd = workdir / f"{name}.initrd.cpio"
         with open(initrd, "wb") as out, open(assets.initramfs, "rb") as base:
             shutil.copyfileobj(base, out)
-            out.write(cpio_archive(files))
+            out.write(overlay)
+        self.initrd_path = initrd
         # The control socket's path stays short (a Unix socket path has at most 107 bytes).
         self.control_path = Path(tempfile.mkdtemp(prefix="vmctl-")) / "ttyS1"
         self._control: socket.socket | None = None
@@ -169,6 +174,7 @@ class Guest(Proc):
             self._control = None
         super().kill()
         shutil.rmtree(self.control_path.parent, ignore_errors=True)
+        self.initrd_path.unlink(missing_ok=True)
 
     def stdout(self) -> str:
         return self.serial_path.read_bytes().decode(errors="replace")
@@ -207,6 +213,7 @@ class Guest(Proc):
                 raise TimeoutError(f"qemu still running {timeout}s later; console tail:\n{self.console()[-3000:]}")
             time.sleep(0.02)
         self.exited_at = time.monotonic()
+        self.initrd_path.unlink(missing_ok=True)
         return self.popen.returncode
 
 
