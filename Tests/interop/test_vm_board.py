@@ -69,16 +69,18 @@ def guest_config(workdir: Path, server_port: int, extra: dict) -> str:
     return path.read_text()
 
 
-def boot(processes: Processes, assets, name: str, bin_dir: Path) -> tuple[PeerProc, Guest]:
-    """Starts the management server on the host, then the guest whose agent registers there."""
+def boot(processes: Processes, assets, name: str, bin_dir: Path) -> tuple[PeerProc, Guest, bool]:
+    """Starts the management server on the host, then the guest whose agent registers there.
+    The flag: the agent was given ``board = gpio-sim-vm``."""
     ms = PeerProc(f"management_server-{name}", [sys.executable, PEERS / "management_server.py", "--listen",
                                                 "127.0.0.1:0"], processes.workdir)
     processes.background.append(ms)
     ms.wait_ready()
-    config = guest_config(processes.workdir / name, ms.port, board_settings(bin_dir, processes.workdir))
+    board = board_settings(bin_dir, processes.workdir)
+    config = guest_config(processes.workdir / name, ms.port, board)
     guest = Guest(name, assets, {"etc/lwm2m-agent/agent.conf": config}, processes.workdir)
     processes.background.append(guest)
-    return ms, guest
+    return ms, guest, bool(board)
 
 
 def wait_registered(ms: PeerProc, guest: Guest) -> dict:
@@ -108,6 +110,7 @@ class BootedVM:
     guest: Guest
     registration: dict
     boot_seconds: float
+    board: bool
 
 
 @pytest.fixture(scope="module")
@@ -115,12 +118,12 @@ def vm(bin_dir, vm_assets, tmp_path_factory):
     """One guest for the read tests: booted, its agent registered at the host's server."""
     processes = Processes(tmp_path_factory.mktemp("vm-guest"))
     try:
-        ms, guest = boot(processes, vm_assets, "vm-guest", bin_dir)
+        ms, guest, board = boot(processes, vm_assets, "vm-guest", bin_dir)
         registration = wait_registered(ms, guest)
+        booted = BootedVM(processes, ms, guest, registration, time.monotonic() - guest.started_at, board)
+        print(f"[vm] qemu start to registration: {booted.boot_seconds:.1f} s")
         guest.wait_console(r"VM-AGENT-START", timeout=5)
         guest.check("true")  # the control channel answers
-        booted = BootedVM(processes, ms, guest, registration, time.monotonic() - guest.started_at)
-        print(f"[vm] qemu start to registration: {booted.boot_seconds:.1f} s")
         yield booted
     finally:
         processes.cleanup()
@@ -143,6 +146,8 @@ def test_guest_agent_registers_at_the_host_server(booted):
     assert registration["remote"].startswith("127.0.0.1:"), registration
     booted.guest.wait_console(rf"server 101: registered at /rd/{registration['id']}\b", timeout=REQUEST_TIMEOUT)
     assert f"CoAP to {HOST_ADDRESS}:{booted.ms.port}" in booted.guest.console()
+    if booted.board:  # the agent was told `board = gpio-sim-vm`: it says it runs with it
+        assert re.search(rf"\bboard {BOARD}\b", booted.guest.console()), booted.guest.console()[-3000:]
 
 
 def test_device_object_reports_the_guest_kernel(booted):
@@ -282,7 +287,7 @@ def test_reboot_answers_then_deregisters_then_the_guest_goes_down(procs, bin_dir
     """Execute /3/0/4 → 2.04; then the De-register reaches the server; then the guest reboots
     through reboot(2) (the board's `syscall` method) and qemu exits (-no-reboot). Needs the
     "device" branch (Reboot) and the board file with the agent's `board` key (boardfiles)."""
-    ms, guest = boot(procs, vm_assets, "vm-reboot", bin_dir)
+    ms, guest, _ = boot(procs, vm_assets, "vm-reboot", bin_dir)
     registration = wait_registered(ms, guest)
     reply = ms.command("execute", ep=ENDPOINT, path="/3/0/4", timeout=REQUEST_TIMEOUT, wait=REQUEST_TIMEOUT + 5)
     assert reply.get("code") == "2.04", reply
