@@ -280,6 +280,60 @@ def test_temperature_objects_follow_the_guest_thermal_zones(booted):
         assert abs(reading - millidegrees / 1000) < 5, (readings, temps)
 
 
+# MARK: - The guest's GPIO chip (issue 13 runs on it)
+
+
+def board_file_lines(path: Path) -> dict[str, dict[str, str]]:
+    """The [gpio NAME] and [led NAME] sections of a board file: section → keys (a plain INI read)."""
+    sections: dict[str, dict[str, str]] = {}
+    current = None
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        header = re.fullmatch(r"\[(.+)\]", line)
+        if header:
+            current = header.group(1).strip() if header.group(1).startswith(("gpio ", "led ")) else None
+            if current:
+                sections[current] = {}
+        elif current and "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            sections[current][key] = value
+    return sections
+
+
+def test_guest_gpio_chip_has_the_board_files_lines(booted):
+    """The gpio-sim chip "gw" (label gw-gpio) the guest's init creates: lines RELAY1 RELAY2 DIN1
+    DIN2 LED_STATUS free, MODEM_PWR hogged high by the kernel; an input follows its simulated pull.
+    When board/gpio-sim-vm.conf exists, every line it names is on that chip, and exactly its
+    `reserved = yes` lines are the kernel-held ones."""
+    guest = booted.guest
+    info = guest.check("gpioinfo gw-gpio")
+    lines = {match.group(2): (int(match.group(1)), match.group(3))
+             for match in re.finditer(r'line\s+(\d+):\s+"([^"]+)"\s+("[^"]*"|unused)', info)}
+    assert set(lines) == {"RELAY1", "RELAY2", "DIN1", "DIN2", "LED_STATUS", "MODEM_PWR"}, info
+    held = {name for name, (_, consumer) in lines.items() if consumer != "unused"}
+    assert held == {"MODEM_PWR"}, info
+    sim = guest.fact("gpio-chip").split()[2]
+    modem = lines["MODEM_PWR"][0]
+    assert guest.check(f"cat {sim}/sim_gpio{modem}/value").strip() == "1"
+    status, output = guest.run(f"gpioset gw-gpio {modem}=0")
+    assert status != 0 and "busy" in output.lower(), output  # the hog keeps it
+    din1 = lines["DIN1"][0]
+    assert guest.check(f"echo pull-up > {sim}/sim_gpio{din1}/pull; gpioget gw-gpio {din1}").strip() == "1"
+    assert guest.check(f"echo pull-down > {sim}/sim_gpio{din1}/pull; gpioget gw-gpio {din1}").strip() == "0"
+
+    board_file = REPO / "board" / f"{BOARD}.conf"
+    if not board_file.is_file():
+        return
+    sections = board_file_lines(board_file)
+    named = {keys["line"]: keys for keys in sections.values() if "line" in keys}
+    assert named, f"{board_file}: no [gpio]/[led] line"
+    assert set(named) <= set(lines), (sorted(named), sorted(lines))
+    assert all(keys.get("chip", "gw-gpio") in ("gw-gpio", "gw", guest.fact("gpio-chip").split()[0])
+               for keys in named.values()), named
+    reserved = {name for name, keys in named.items() if keys.get("reserved") == "yes"}
+    assert reserved == held & set(named), (reserved, held)
+
+
 # MARK: - Reboot
 
 
