@@ -11,6 +11,11 @@
 #
 # device-tree-compiler (dtc): Tests/interop/test_board_overlays.py compiles every overlay of
 # overlays/ (docs/boards.md).
+# The VM tests (Tests/interop/test_vm_board.py, docs/vm-tests.md) boot Debian's kernel under
+# qemu (TCG, no KVM needed): qemu-system-x86, busybox-static and cpio for the guest, kmod, gcc,
+# make and the kernel headers (linux-headers-amd64: the current ABI) to build gpio-sim.ko out of
+# tree, gpiod for the guest's GPIO tools. Tests/vm/setup.sh then downloads the kernel image and
+# source once per machine into .build-vm/ (apt-get download, not installed).
 #
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
@@ -31,6 +36,16 @@ openjdk-17-jdk-headless
 libslf4j-java
 libjackson2-databind-java
 device-tree-compiler
+qemu-system-x86
+busybox-static
+cpio
+kmod
+xz-utils
+gcc
+make
+libc6-dev
+linux-headers-amd64
+gpiod
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"

@@ -1,0 +1,363 @@
+"""The board on a real kernel (issue 12; docs/vm-tests.md): the real ``lwm2m-agentd`` (from
+``LWM2M_BIN_DIR``) inside a qemu guest booted on Debian's kernel (Tests/vm), registered over
+qemu's user-mode network at the project's aiocoap management server on the host (10.0.2.2 in the
+guest is the host's 127.0.0.1). The guest prints its own facts (``VM-FACT`` lines: /proc/meminfo,
+kernel release, thermal zones, addresses) on the serial console; the host reads the agent's
+objects and compares. The guest's facts differ from the host's (512 MiB of memory, another
+kernel), so a value taken from the wrong machine or invented fails.
+
+The read tests share one guest (module fixture ``vm``); the Reboot test boots its own, since the
+guest goes down. Timings: boot to the agent ~8-15 s under TCG (no KVM) and load; the module ~1 min.
+Missing qemu or kernel prerequisites: skipped locally, failed under CI=true (skip_or_fail).
+The serial console of a failing test is in its report (process "vm-guest", stdout).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agentconfig import write_config
+from conftest import REPO, Processes
+from peerproc import PEERS, PeerProc
+
+sys.path.insert(0, str(REPO / "Tests" / "vm"))
+from vmguest import GUEST_ADDRESS, HOST_ADDRESS, Guest, host_meminfo_kib, prepare_assets  # noqa: E402
+
+ENDPOINT = "gw-vm-1"
+BOARD = "gpio-sim-vm"
+BOOT_TIMEOUT = 120.0   # qemu start to registration, TCG on a loaded 2-core machine (typically ~10-20 s)
+REQUEST_TIMEOUT = 20.0  # one request to the guest's agent
+SENML_JSON = 110
+TLV = 11542
+ETHERNET_BEARER = 41  # OMA 4.xml, resource 0 Network Bearer
+
+
+@pytest.fixture(scope="session")
+def vm_assets(bin_dir, tmp_path_factory):
+    return prepare_assets(bin_dir, tmp_path_factory.mktemp("vm-assets"))
+
+
+def board_settings(bin_dir: Path, workdir: Path) -> dict:
+    """``board = gpio-sim-vm`` for agent.conf when the repository has the board file and the
+    agent knows the key (board selection, issue 12); else nothing (the agent's defaults)."""
+    if not (REPO / "board" / f"{BOARD}.conf").is_file():
+        return {}
+    probe_dir = workdir / "board-probe"
+    probe_dir.mkdir(exist_ok=True)
+    probe = write_config(probe_dir, servers={101: {"uri": "coap://127.0.0.1:9", "lifetime": 60}}, board=BOARD)
+    run = subprocess.run([bin_dir / "lwm2m-agent", "state", "show", "--config", probe, "--json"],
+                         capture_output=True, text=True, timeout=30)
+    if 'unknown key "board"' in run.stderr:
+        return {}
+    return {"board": BOARD}
+
+
+def guest_config(workdir: Path, server_port: int, extra: dict) -> str:
+    """The guest's agent.conf: one NoSec server account at the host's management server."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = write_config(workdir, servers={101: {"uri": f"coap://{HOST_ADDRESS}:{server_port}", "lifetime": 60}},
+                        endpoint_name=ENDPOINT, state_dir="/var/lib/lwm2m-agent", ack_timeout=2, **extra)
+    return path.read_text()
+
+
+def boot(processes: Processes, assets, name: str, bin_dir: Path) -> tuple[PeerProc, Guest, bool]:
+    """Starts the management server on the host, then the guest whose agent registers there.
+    The flag: the agent was given ``board = gpio-sim-vm``."""
+    ms = PeerProc(f"management_server-{name}", [sys.executable, PEERS / "management_server.py", "--listen",
+                                                "127.0.0.1:0"], processes.workdir)
+    processes.background.append(ms)
+    ms.wait_ready()
+    board = board_settings(bin_dir, processes.workdir)
+    config = guest_config(processes.workdir / name, ms.port, board)
+    guest = Guest(name, assets, {"etc/lwm2m-agent/agent.conf": config}, processes.workdir)
+    processes.background.append(guest)
+    return ms, guest, bool(board)
+
+
+def wait_registered(ms: PeerProc, guest: Guest) -> dict:
+    try:
+        reply = ms.command("wait-registered", ep=ENDPOINT, timeout=BOOT_TIMEOUT, wait=BOOT_TIMEOUT + 5)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- guest console ---\n{guest.console()[-4000:]}") from None
+    assert reply["ok"], f"{reply}\n--- guest console ---\n{guest.console()[-4000:]}"
+    return reply["registration"]
+
+
+def read(ms: PeerProc, path: str, accept: int = SENML_JSON) -> dict:
+    return ms.command("read", ep=ENDPOINT, path=path, accept=accept, timeout=REQUEST_TIMEOUT,
+                      wait=REQUEST_TIMEOUT + 5)
+
+
+def read_values(ms: PeerProc, path: str, accept: int = SENML_JSON) -> dict:
+    reply = read(ms, path, accept)
+    assert reply.get("code") == "2.05", reply
+    return reply["value"]
+
+
+@dataclass
+class BootedVM:
+    processes: Processes
+    ms: PeerProc
+    guest: Guest
+    registration: dict
+    boot_seconds: float
+    board: bool
+
+
+@pytest.fixture(scope="module")
+def vm(bin_dir, vm_assets, tmp_path_factory):
+    """One guest for the read tests: booted, its agent registered at the host's server."""
+    processes = Processes(tmp_path_factory.mktemp("vm-guest"))
+    try:
+        ms, guest, board = boot(processes, vm_assets, "vm-guest", bin_dir)
+        registration = wait_registered(ms, guest)
+        booted = BootedVM(processes, ms, guest, registration, time.monotonic() - guest.started_at, board)
+        print(f"[vm] qemu start to registration: {booted.boot_seconds:.1f} s")
+        guest.wait_console(r"VM-AGENT-START", timeout=5)
+        guest.check("true")  # the control channel answers
+        yield booted
+    finally:
+        processes.cleanup()
+
+
+@pytest.fixture
+def booted(vm, request) -> BootedVM:
+    request.node._interop_processes = vm.processes  # a failure's report carries the console
+    return vm
+
+
+# MARK: - Registration and the Device object
+
+
+def test_guest_agent_registers_at_the_host_server(booted):
+    registration = booted.registration
+    assert registration["ep"] == ENDPOINT and registration["lwm2m"] == "1.1", registration
+    assert registration["objects"].get("3") == [0], registration
+    # The request came through qemu's NAT from the guest (the server sees the host's loopback).
+    assert registration["remote"].startswith("127.0.0.1:"), registration
+    booted.guest.wait_console(rf"server 101: registered at /rd/{registration['id']}\b", timeout=REQUEST_TIMEOUT)
+    assert f"CoAP to {HOST_ADDRESS}:{booted.ms.port}" in booted.guest.console()
+    if booted.board:  # the agent was told `board = gpio-sim-vm`: it says it runs with it
+        assert re.search(rf"\bboard {BOARD}\b", booted.guest.console()), booted.guest.console()[-3000:]
+
+
+def test_device_object_reports_the_guest_kernel(booted):
+    guest, ms = booted.guest, booted.ms
+    values = read_values(ms, "/3/0")
+    print(f"[vm] Read /3/0 from the guest (SenML JSON): {json.dumps(values, sort_keys=True)}")
+    tlv = read_values(ms, "/3/0", TLV)
+    assert tlv["/3/0/21"] == values["/3/0/21"], (tlv, values)
+
+    # Memory Total (/3/0/21) is the guest's MemTotal: KiB, or kB of 1000 bytes (OMA's unit).
+    guest_total = guest.meminfo_kib("MemTotal")
+    host_total = host_meminfo_kib("MemTotal")
+    assert abs(guest_total - host_total) > 1024, (guest_total, host_total)  # the check can tell them apart
+    assert values["/3/0/21"] in (guest_total, guest_total * 1024 // 1000, round(guest_total * 1.024)), \
+        (values["/3/0/21"], guest_total)
+    assert 0 < values["/3/0/10"] <= values["/3/0/21"], values  # Memory Free
+
+    # The software/OS identity is the guest's (its os-release VERSION, or its kernel release; both
+    # name the guest's kernel ABI), never the host's.
+    texts = {path: value for path, value in values.items() if isinstance(value, str)}
+    guest_release = guest.fact("uname-r")
+    assert guest_release != platform.release()
+    assert guest_release in guest.fact("os-release-version")
+    assert any(guest_release in text for text in texts.values()), (guest_release, texts)
+    assert not any(platform.release() in text for text in texts.values()), (platform.release(), texts)
+
+    # Current Time: the guest's clock (qemu's RTC starts at the host's UTC time).
+    assert abs(values["/3/0/13"] - time.time()) < 120, values["/3/0/13"]
+
+
+def test_device_object_reports_no_power_source_the_guest_lacks(booted):
+    """The guest has no /sys/class/power_supply: no battery, no invented power source (issue 12:
+    "absent when not"). Needs the "device" branch (live Device object)."""
+    assert booted.guest.fact("power-supplies") == "none"
+    values = read_values(booted.ms, "/3/0")
+    invented = {path: value for path, value in values.items()
+                if re.match(r"/3/0/(7|8|9|20)(/|$)", path) or (path.startswith("/3/0/6/") and value == 1)}
+    assert invented == {}, f"values with no power_supply behind them: {invented}"
+    assert "GW53-000001" not in values.values(), values  # nor the old demo serial number
+
+
+def test_memory_free_is_read_from_the_guest_at_read_time(booted):
+    """Memory Free (/3/0/10) follows the guest's memory: 64 MiB written to the guest's RAM-backed
+    root file system lower it, deleting the file raises it again. Needs the "device" branch
+    (values read at read time, not a start-up snapshot)."""
+    guest, ms = booted.guest, booted.ms
+    fill_kib = 64 * 1024
+    before = read_values(ms, "/3/0/10")["/3/0/10"]
+    guest.check(f"dd if=/dev/zero of=/run/vm-test-fill bs=1024 count={fill_kib} 2>/dev/null")
+    try:
+        during = read_values(ms, "/3/0/10")["/3/0/10"]
+        meminfo = guest.check("grep -E '^(MemFree|MemAvailable):' /proc/meminfo")
+    finally:
+        guest.check("rm -f /run/vm-test-fill")
+    after = read_values(ms, "/3/0/10")["/3/0/10"]
+    assert before - during > fill_kib * 3 // 4, (before, during, meminfo)
+    assert after - during > fill_kib * 3 // 4, (during, after)
+    # And it is the guest's own figure (KiB or kB), within what the agent's reads themselves move it.
+    figures = [int(value) for value in re.findall(r"(\d+) kB", meminfo)]
+    assert any(abs(during - kib) < 8192 or abs(during - kib * 1.024) < 8192 for kib in figures), (during, meminfo)
+
+
+def test_current_time_is_the_guest_clock(booted):
+    """Current Time (/3/0/13) is read from the guest's CLOCK_REALTIME at read time: the guest's
+    clock set a day ahead (over the control channel) shows in the next read. Needs the "device"
+    branch."""
+    guest, ms = booted.guest, booted.ms
+    ahead = 86400
+    guest.check(f"date -s @{int(time.time()) + ahead} >/dev/null")
+    try:
+        reported = read_values(ms, "/3/0/13")["/3/0/13"]
+        guest_now = int(guest.check("date +%s"))
+    finally:
+        guest.check(f"date -s @{int(time.time())} >/dev/null")
+    assert abs(guest_now - (time.time() + ahead)) < 60, guest_now
+    assert abs(reported - guest_now) < 30, (reported, guest_now)
+
+
+def test_current_time_write_sets_the_guest_clock(booted):
+    """A Write of /3/0/13 sets the guest's clock (the VM board says `settable = yes`; the agent runs
+    as root in the guest, with CAP_SYS_TIME): 2.04, then the guest's own `date` agrees. Needs the
+    "device" branch and the board file (boardfiles)."""
+    guest, ms = booted.guest, booted.ms
+    target = int(time.time()) + 7200
+    try:
+        reply = ms.command("write", ep=ENDPOINT, path="/3/0/13", value=target, format="tlv",
+                           timeout=REQUEST_TIMEOUT, wait=REQUEST_TIMEOUT + 5)
+        guest_now = int(guest.check("date +%s"))
+    finally:
+        guest.check(f"date -s @{int(time.time())} >/dev/null")
+    assert reply.get("code") == "2.04", reply
+    assert abs(guest_now - target) < 60, (guest_now, target)
+
+
+# MARK: - Connectivity Monitoring (4) and Temperature (3303)
+
+
+def test_connectivity_monitoring_reports_the_guest_network(booted):
+    """/4/0 from the guest's rtnetlink/sysfs: eth0's 10.0.2.15, the default route via 10.0.2.2.
+    Needs the "sensors" branch (Connectivity Monitoring object)."""
+    assert GUEST_ADDRESS + "/24" in " ".join(booted.guest.facts().get("net", [])), booted.guest.facts()
+    objects = booted.registration["objects"]
+    assert "4" in objects, f"Connectivity Monitoring (4) not registered: objects {sorted(objects)}"
+    values = read_values(booted.ms, "/4/0")
+    print(f"[vm] Read /4/0 from the guest (SenML JSON): {json.dumps(values, sort_keys=True)}")
+    addresses = [value for path, value in values.items() if path.startswith("/4/0/4/")]
+    routers = [value for path, value in values.items() if path.startswith("/4/0/5/")]
+    assert GUEST_ADDRESS in addresses, values
+    assert HOST_ADDRESS in routers, values
+    assert "127.0.0.1" not in addresses, values  # lo is not a bearer
+    assert values.get("/4/0/0") == ETHERNET_BEARER, values
+
+
+def test_temperature_objects_follow_the_guest_thermal_zones(booted):
+    """One 3303 instance per thermal zone the guest has; qemu's pc machine has none, so 3303 must
+    be absent (4.04), not invented."""
+    zones = booted.guest.fact("thermal-zones").split()
+    objects = booted.registration["objects"]
+    if zones == ["none"]:
+        assert "3303" not in objects, objects
+        reply = read(booted.ms, "/3303")
+        assert reply.get("code") == "4.04", reply
+        return
+    assert len(objects.get("3303", [])) == len(zones), (objects, zones)
+    temps = {line.split()[0]: int(line.split()[2]) for line in booted.guest.facts()["thermal"]}
+    values = read_values(booted.ms, "/3303")
+    readings = [value for path, value in values.items() if path.endswith("/5700")]
+    assert len(readings) == len(zones), values
+    for reading, millidegrees in zip(sorted(readings), sorted(temps.values())):
+        assert abs(reading - millidegrees / 1000) < 5, (readings, temps)
+
+
+# MARK: - The guest's GPIO chip (issue 13 runs on it)
+
+
+def board_file_lines(path: Path) -> dict[str, dict[str, str]]:
+    """The [gpio NAME] and [led NAME] sections of a board file: section → keys (a plain INI read)."""
+    sections: dict[str, dict[str, str]] = {}
+    current = None
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        header = re.fullmatch(r"\[(.+)\]", line)
+        if header:
+            current = header.group(1).strip() if header.group(1).startswith(("gpio ", "led ")) else None
+            if current:
+                sections[current] = {}
+        elif current and "=" in line:
+            key, value = (part.strip() for part in line.split("=", 1))
+            sections[current][key] = value
+    return sections
+
+
+def test_guest_gpio_chip_has_the_board_files_lines(booted):
+    """The gpio-sim chip "gw" (label gw-gpio) the guest's init creates: lines RELAY1 RELAY2 DIN1
+    DIN2 LED_STATUS free, MODEM_PWR hogged high by the kernel; an input follows its simulated pull.
+    When board/gpio-sim-vm.conf exists, every line it names is on that chip, and exactly its
+    `reserved = yes` lines are the kernel-held ones."""
+    guest = booted.guest
+    info = guest.check("gpioinfo gw-gpio")
+    lines = {match.group(2): (int(match.group(1)), match.group(3))
+             for match in re.finditer(r'line\s+(\d+):\s+"([^"]+)"\s+("[^"]*"|unused)', info)}
+    assert set(lines) == {"RELAY1", "RELAY2", "DIN1", "DIN2", "LED_STATUS", "MODEM_PWR"}, info
+    held = {name for name, (_, consumer) in lines.items() if consumer != "unused"}
+    assert held == {"MODEM_PWR"}, info
+    sim = guest.fact("gpio-chip").split()[2]
+    modem = lines["MODEM_PWR"][0]
+    assert guest.check(f"cat {sim}/sim_gpio{modem}/value").strip() == "1"
+    status, output = guest.run(f"gpioset gw-gpio {modem}=0")
+    assert status != 0 and "busy" in output.lower(), output  # the hog keeps it
+    din1 = lines["DIN1"][0]
+    assert guest.check(f"echo pull-up > {sim}/sim_gpio{din1}/pull; gpioget gw-gpio {din1}").strip() == "1"
+    assert guest.check(f"echo pull-down > {sim}/sim_gpio{din1}/pull; gpioget gw-gpio {din1}").strip() == "0"
+
+    board_file = REPO / "board" / f"{BOARD}.conf"
+    if not board_file.is_file():
+        return
+    sections = board_file_lines(board_file)
+    named = {keys["line"]: keys for keys in sections.values() if "line" in keys}
+    assert named, f"{board_file}: no [gpio]/[led] line"
+    assert set(named) <= set(lines), (sorted(named), sorted(lines))
+    assert all(keys.get("chip", "gw-gpio") in ("gw-gpio", "gw", guest.fact("gpio-chip").split()[0])
+               for keys in named.values()), named
+    reserved = {name for name, keys in named.items() if keys.get("reserved") == "yes"}
+    assert reserved == held & set(named), (reserved, held)
+
+
+# MARK: - Reboot
+
+
+def test_reboot_answers_then_deregisters_then_the_guest_goes_down(procs, bin_dir, vm_assets):
+    """Execute /3/0/4 → 2.04; then the De-register reaches the server; then the guest reboots
+    through reboot(2) (the board's `syscall` method) and qemu exits (-no-reboot). Needs the
+    "device" branch (Reboot) and the board file with the agent's `board` key (boardfiles)."""
+    ms, guest, _ = boot(procs, vm_assets, "vm-reboot", bin_dir)
+    registration = wait_registered(ms, guest)
+    reply = ms.command("execute", ep=ENDPOINT, path="/3/0/4", timeout=REQUEST_TIMEOUT, wait=REQUEST_TIMEOUT + 5)
+    assert reply.get("code") == "2.04", reply
+    ms.wait_event("deregister", ep=ENDPOINT, id=registration["id"], timeout=30)
+    status = guest.wait_exit(timeout=60)
+    console = guest.console()
+    assert status == 0, f"qemu exited {status}"
+
+    # Order on the server: the Execute's answer, then the De-register (one stream, in arrival order).
+    lines = ms.lines()
+    answer = next(i for i, line in enumerate(lines) if line.get("id") == reply["id"] and "event" not in line)
+    deregister = next(i for i, line in enumerate(lines) if line.get("event") == "deregister")
+    assert answer < deregister, lines
+    # Order in the guest: the agent de-registered, then the kernel restarted (not a power-off after
+    # the agent exited: init would have printed VM-AGENT-EXIT / VM-POWEROFF).
+    deregistered = console.find("server 101: de-registered")
+    restarting = console.find("reboot: Restarting system")
+    assert 0 <= deregistered < restarting, console[-4000:]
+    assert "VM-AGENT-EXIT" not in console and "VM-POWEROFF" not in console, console[-4000:]
