@@ -136,10 +136,10 @@ struct ClientHarness {
     /// Fraction of datagrams dropped in each direction, with its own seeded generator.
     var lossRate = 0.0
     var loss = SplitMix64(seed: 99)
-    let credentials: EphemeralCredentialStore
+    let credentials: any CredentialStore
 
     init(configuration: ClientConfiguration = .test, factory: ConfigurationSnapshot,
-         state: ConfigurationSnapshot? = nil, credentials: EphemeralCredentialStore = EphemeralCredentialStore()) {
+         state: ConfigurationSnapshot? = nil, credentials: any CredentialStore = EphemeralCredentialStore()) {
         now = Instant(nanoseconds: 1_000_000_000)
         let registry = ObjectRegistry()
         registry.register(DeviceObject.make(currentTime: 1_700_000_000, reboot: {}))
