@@ -31,9 +31,20 @@ final class FakeBootstrapServer: VirtualServer {
     var refusals: [CoAPCode] = []
     /// Stop after this many plan steps (simulates a server that goes quiet).
     var stopAfter: Int?
+    /// Send the whole plan at once after the Bootstrap-Request instead of one request per
+    /// answer (a server that does not wait for its answers; NSTART raised to allow it).
+    let pipelined: Bool
     private var running: [RequestID: (ConnectionID, Int)] = [:]
 
-    init(plan: [CoAPRequest]) { self.plan = plan }
+    init(plan: [CoAPRequest], pipelined: Bool = false) {
+        self.plan = plan
+        self.pipelined = pipelined
+        if pipelined {
+            var configuration = EndpointConfiguration()
+            configuration.transmission.nstart = max(1, plan.count)
+            endpoint = CoAPEndpoint(configuration: configuration, seed: 11)
+        }
+    }
 
     var finishCodes: [CoAPCode] {
         responses.filter { $0.0.options.contains(CoAPOption(.uriPath, string: "bs")) }.map(\.1.code)
@@ -61,6 +72,11 @@ final class FakeBootstrapServer: VirtualServer {
     }
 
     private func send(step: Int, to peer: ConnectionID, at now: Instant) {
+        if pipelined {
+            guard step == 0 else { return }
+            for index in plan.indices { running[endpoint.send(plan[index], to: peer, at: now)] = (peer, index) }
+            return
+        }
         guard step < plan.count, step < (stopAfter ?? .max) else { return }
         let id = endpoint.send(plan[step], to: peer, at: now)
         running[id] = (peer, step)
