@@ -25,7 +25,9 @@ extension LwM2MClient {
                                       at now: Instant) {
         self.now = now
         guard var write = bootstrap.secretWrite, let storing = write.storing, write.unstored.contains(id) else {
-            if case .success = outcome { actions.append(.removeSecrets([id])) }
+            // Stored for a write that is gone; never remove a name something refers to (an
+            // outcome reported twice, say).
+            if case .success = outcome, !isReferenced(id) { actions.append(.removeSecrets([id])) }
             flush()
             return
         }
@@ -119,6 +121,12 @@ extension LwM2MClient {
             .compactMap(CredentialID.init))
         if let storing = bootstrap.secretWrite?.storing { keeping.formUnion(storing.secrets.map(\.id)) }
         actions.append(.collectSecrets(keeping: keeping))
+    }
+
+    /// Whether the configuration in force, the factory snapshot or the configuration a
+    /// bootstrap session would restore refers to `id`.
+    private func isReferenced(_ id: CredentialID) -> Bool {
+        [persistentState, factory, bootstrap.snapshot].contains { $0?.credentialReferences.contains(id.rawValue) == true }
     }
 
     private func provisionedObject(_ id: UInt16) -> ProvisionedObject? {

@@ -227,6 +227,21 @@ private func pskAccount(instance: UInt16, ssid: UInt16, key: [UInt8] = pskKey) -
         #expect(world.client.security.secretReference(instance: 1, resource: 5) == nil)
     }
 
+    @Test func anOutcomeReportedTwiceNeverRemovesASecretInUse() throws {
+        let credentials = EphemeralCredentialStore()
+        var world = ClientHarness(factory: bootstrapOnly, credentials: credentials)
+        let bs = FakeBootstrapServer(plan: pskPlan())
+        world.servers = [bootstrapURI: bs]
+        world.start()
+        world.run(for: .seconds(1))
+        #expect(bs.finishCodes == [.changed])
+        let id = try #require(world.storeRequests.first)
+        world.client.secretStored(id, .success(()), at: world.now)  // a confused outer layer
+        world.pump()
+        #expect(world.removals.isEmpty)
+        #expect(try credentials.load(id) == SecretBytes(pskKey))
+    }
+
     @Test func garbageCollectionIsAnActionThatSparesOtherOwnersSecrets() throws {
         // An orphan of an earlier run (a secret stored, the state never saved) and a factory
         // secret: the collection after the bootstrap removes the orphan, keeps the rest.
