@@ -283,7 +283,8 @@ public final class ClientRuntime {
     // MARK: - Credentials (the client's storage actions)
 
     /// Stores a secret a bootstrap server wrote (a TPM seal and a file write with the TPM
-    /// store: 8–24 ms, here rather than inside the client) and tells the client how it went.
+    /// store: 5–25 ms with swtpm, here rather than inside the client) and tells the client how
+    /// it went.
     private func storeSecret(_ secret: SecretBytes, as id: CredentialID) {
         let started = MonotonicClock.now()
         let outcome: Result<Void, CredentialStoreError>
