@@ -1,6 +1,5 @@
 @testable import CoAP
 @testable import LwM2M
-import Credentials
 
 // libFuzzer target for what a bootstrap server can send (Sources/LwM2M/Client): a sequence of
 // CoAP requests answered by `BootstrapResponder`, then the Bootstrap-Finish consistency check,
@@ -22,8 +21,7 @@ private let definitions: [UInt16: ObjectDefinition] = [0: OMAObjects.definition(
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzBootstrap(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
-    let store = EphemeralCredentialStore()
-    let security = ProvisionedObject(definition: definitions[0]!, secretResources: [5], credentials: store)
+    let security = ProvisionedObject(definition: definitions[0]!, secretResources: [5])
     let servers = ProvisionedObject(definition: definitions[1]!)
     let access = ProvisionedObject(definition: OMAObjects.definition(2)!)
     let registry = ObjectRegistry()
@@ -47,6 +45,13 @@ public func fuzzBootstrap(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let message = try? CoAPMessage(decoding: chunk), message.code.isRequest else { continue }
         switch responder.handle(message, registry: registry) {
         case .respond(let response): _ = response.code
+        case .writeSecrets(let write):
+            // What the client does once the outer layer stored the secrets (stores succeed here).
+            for instance in write.instances {
+                guard let prepared = try? security.prepareBootstrapWrite(instance: instance.id, records: instance.records)
+                else { break }
+                security.commit(prepared)
+            }
         case .finish:
             do {
                 try BootstrapConsistencyCheck().check(security: security.snapshot(), server: servers.snapshot())

@@ -161,7 +161,7 @@ public enum AgentLauncher {
                                             reboot: { requests.reboot = true },
                                             factoryReset: { requests.factoryReset = true }))
         let client = LwM2MClient(configuration: clientConfiguration, registry: registry,
-                                 factory: configuration.factorySnapshot, state: state, credentials: credentials,
+                                 factory: configuration.factorySnapshot, state: state,
                                  seed: secureRandomUInt64(), now: MonotonicClock.now())
         log.notice("endpoint \(configuration.endpointName), state in \(configuration.stateDirectory)")
         let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,

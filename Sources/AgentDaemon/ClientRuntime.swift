@@ -267,6 +267,53 @@ public final class ClientRuntime {
             }
         case .saveState:
             saveState()
+        case .storeSecret(let id, let secret):
+            storeSecret(secret, as: id)
+        case .removeSecrets(let ids):
+            removeSecrets(ids)
+        case .collectSecrets(let keeping):
+            do {
+                removeSecrets(ClientAction.garbage(among: try credentials.identifiers(), keeping: keeping))
+            } catch {
+                log.warning("credential garbage collection: cannot list the stored secrets: \(error)")
+            }
+        }
+    }
+
+    // MARK: - Credentials (the client's storage actions)
+
+    /// Stores a secret a bootstrap server wrote (a TPM seal and a file write with the TPM
+    /// store: 5–25 ms with swtpm, here rather than inside the client) and tells the client how
+    /// it went.
+    private func storeSecret(_ secret: SecretBytes, as id: CredentialID) {
+        let started = MonotonicClock.now()
+        let outcome: Result<Void, CredentialStoreError>
+        do {
+            try credentials.store(secret, as: id)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        secret.wipe()
+        let now = MonotonicClock.now()
+        let took = now - started
+        let ms = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
+        switch outcome {
+        case .success: log.info("secret \(id) stored in \(Self.format(ms)) ms")
+        case .failure(let error): log.error("cannot store secret \(id): \(error)")
+        }
+        client.secretStored(id, outcome, at: now)
+    }
+
+    /// Removes secrets nothing refers to; a failure leaves them for the next collection.
+    private func removeSecrets(_ ids: [CredentialID]) {
+        for id in ids {
+            do {
+                try credentials.remove(id)
+                log.debug("secret \(id) removed")
+            } catch {
+                log.warning("cannot remove secret \(id): \(error)")
+            }
         }
     }
 

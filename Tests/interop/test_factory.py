@@ -214,3 +214,43 @@ def test_tpm_key_csr_and_x509_bootstrap(swtpm, factory, start_peer, start_agent,
     assert not (tmp_path / "state" / "factory.conf").exists()
     assert not list((tmp_path / "state" / "keys").rglob("*.blob"))
     assert factory(config, "verify", expect=1)["failures"] == 1  # nothing provisioned any more
+
+
+def test_a_failed_seal_answers_the_write_500_then_a_later_bootstrap_stores_and_registers(
+        swtpm, factory, start_peer, start_agent, start_dtls_relay, tmp_path):
+    """The TPM store cannot write the sealed blob of the server PSK a bootstrap server writes
+    (``state/sealed/lwm2m`` is a file, not a directory): the Bootstrap-Write of the Security
+    instance is answered 5.00 "cannot store secret" — the client waits for the store, performed
+    by the daemon's outer layer, before it answers — Finish is 4.06 and the old configuration
+    stays. Once the blob can be written, the retried bootstrap stores the PSK (sealed, by name)
+    and the DTLS registration with the new server reads it from the store."""
+    ms = start_peer("management_server")
+    ms_port = start_dtls_relay(ms.port, "--psk", f"{PSK_DM[0]}:{PSK_DM[1]}")
+    bs = start_peer("bootstrap_server", "--server-uri", f"coaps://127.0.0.1:{ms_port}", "--lifetime", "60",
+                    "--psk-identity", PSK_DM[0], "--psk-key", PSK_DM[1])
+    bs_port = start_dtls_relay(bs.port, "--psk", f"{PSK_BS[0]}:{PSK_BS[1]}")
+    config = tpm_config(tmp_path, swtpm)
+    factory(config, "set-endpoint", "gw-seal-fails-1")
+    factory(config, "set-bootstrap", "--uri", f"coaps://127.0.0.1:{bs_port}", "--security-mode", "psk",
+            "--psk-identity", PSK_BS[0], "--psk-key-stdin", input=PSK_BS[1].encode() + b"\n")
+    blocker = tmp_path / "state" / "sealed" / "lwm2m"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the sealed blobs' directory goes\n")
+
+    agent = start_agent(config)
+    refused = bs.wait_event("response", op="write", code="5.00", timeout=20)
+    assert refused["path"].startswith("/0/"), refused
+    assert refused["payload"].startswith("internal error: cannot store secret: credential storage"), refused
+    assert bs.wait_event("finish", timeout=10)["code"] == "4.06"
+    agent.wait_for(r"cannot store secret lwm2m/0-\d+-5/\d+", timeout=10)
+    agent.wait_for("bootstrap failed: inconsistent configuration", timeout=10)
+    assert not ms.events("register")
+
+    blocker.unlink()
+    ms.wait_event("register", ep="gw-seal-fails-1", timeout=30)
+    agent.wait_for("server 101: registered", timeout=10)
+    stored = agent.wait_for(r"secret (lwm2m/0-\d+-5/\d+) stored in ([0-9.]+) ms", timeout=5)
+    print(f"TPM seal of the bootstrapped PSK in the outer layer: {stored.group(2)} ms")
+    assert (tmp_path / "state" / "sealed" / f"{stored.group(1)}.blob").is_file()
+    assert agent.stop() == 0
+    assert bs.events("finish")[-1]["code"] == "2.04"

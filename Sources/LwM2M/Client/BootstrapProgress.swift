@@ -24,6 +24,11 @@ struct BootstrapProgress {
     var snapshot: ConfigurationSnapshot?
     /// When to purge the bootstrap account (/0/x/12), once registered.
     var accountPurge: Instant?
+    /// A Bootstrap-Write waiting for its secrets to be stored.
+    var secretWrite: PendingSecretWrite?
+    /// Commands of the bootstrap server that arrived while `secretWrite` waits: taken in order
+    /// once it is answered (a Finish right behind a Write sees the Write done).
+    var heldCommands: [IncomingRequest<ConnectionID>] = []
 
     var connection: ConnectionID? {
         switch phase {

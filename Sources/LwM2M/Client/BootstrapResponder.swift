@@ -5,7 +5,8 @@ import CoAP
 /// request in, one outcome out; the client runs the consistency check on Finish.
 ///
 /// - Write (PUT `/o`, `/o/i`, `/o/i/r`) answers 2.04 (never 2.01, protocol pitfall 6); a write on
-///   `/o` takes the instance IDs from the payload. Configuration objects (0, 1, 2) accept any
+///   `/o` takes the instance IDs from the payload. A write carrying a secret (/0/x/5) is handed
+///   to the client (`.writeSecrets`), which has the secret stored before it writes and answers. Configuration objects (0, 1, 2) accept any
 ///   resource; other objects take the write as a management-server write or create would.
 /// - Delete (DELETE `/`, `/o`, `/o/i`) answers 2.02 and never removes the bootstrap-server
 ///   account or /3/0 (pitfall 1); naming either directly is 4.00.
@@ -19,6 +20,22 @@ public struct BootstrapResponder {
         case respond(CoAPResponse)
         /// Bootstrap-Finish: check consistency, then answer 2.04 or 4.06.
         case finish
+        /// A Bootstrap-Write that carries secrets: the client has them stored (storage
+        /// actions) and writes the instances in order, then answers (2.04, or the first error).
+        case writeSecrets(SecretWrite)
+    }
+
+    /// A Bootstrap-Write of a configuration object whose records include secret resources,
+    /// split by instance in the order they are written.
+    public struct SecretWrite: Hashable, Sendable {
+        public let objectID: UInt16
+        public let instances: [Instance]
+
+        /// The records of one instance.
+        public struct Instance: Hashable, Sendable {
+            public let id: UInt16
+            public let records: [LwM2MRecord]
+        }
     }
 
     /// The Security object (0).
@@ -39,7 +56,7 @@ public struct BootstrapResponder {
         }
         do throws(LwM2MError) {
             switch message.code {
-            case .put where message.uriQuery.isEmpty: return .respond(try write(message, path, registry))
+            case .put where message.uriQuery.isEmpty: return try write(message, path, registry)
             case .delete: return .respond(try delete(path, registry))
             case .get where message.accept == ContentFormat.linkFormat: return .respond(try discover(path, registry))
             case .get: return .respond(try read(message, path, registry))
@@ -53,7 +70,7 @@ public struct BootstrapResponder {
     // MARK: - Bootstrap-Write
 
     private func write(_ message: CoAPMessage, _ path: LwM2MPath, _ registry: ObjectRegistry)
-        throws(LwM2MError) -> CoAPResponse
+        throws(LwM2MError) -> Outcome
     {
         guard let objectID = path.objectID, path.depth <= 3 else { throw .methodNotAllowed }
         guard let object = registry.object(objectID) else { throw .notFound }
@@ -76,6 +93,11 @@ public struct BootstrapResponder {
         if byInstance.isEmpty, let instance = path.instanceID { byInstance[instance] = [] }
         if let configuration = configurationObjects[objectID] {
             try checkBootstrapAccountKept(objectID, byInstance)
+            if let provisioned = configuration as? ProvisionedObject, provisioned.writesSecrets(records) {
+                return .writeSecrets(SecretWrite(objectID: objectID, instances: byInstance.keys.sorted().map {
+                    SecretWrite.Instance(id: $0, records: byInstance[$0]!)
+                }))
+            }
             for instance in byInstance.keys.sorted() {
                 try configuration.bootstrapWrite(instance: instance, records: byInstance[instance]!)
             }
@@ -92,7 +114,7 @@ public struct BootstrapResponder {
                 }
             }
         }
-        return CoAPResponse(.changed)
+        return .respond(CoAPResponse(.changed))
     }
 
     /// A write may not turn the bootstrap-server account into a management account or add a

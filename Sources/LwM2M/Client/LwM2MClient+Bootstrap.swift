@@ -49,11 +49,18 @@ extension LwM2MClient {
             endpoint.respond(to: request.exchange, with: .error(.unauthorized, "no bootstrap session"), at: now)
             return
         }
+        // Commands are taken in order: none overtakes a Write waiting for its secrets' store.
+        guard bootstrap.secretWrite == nil else {
+            bootstrap.heldCommands.append(request)
+            return
+        }
         let responder = BootstrapResponder(security: security,
                                            configurationObjects: [0: security, 1: servers, 2: accessControl])
         switch responder.handle(request.message, registry: registry) {
         case .respond(let response):
             endpoint.respond(to: request.exchange, with: response, at: now)
+        case .writeSecrets(let write):
+            startSecretWrite(write, exchange: request.exchange)
         case .finish:
             do throws(BootstrapInconsistency) {
                 try BootstrapConsistencyCheck(supportedModes: configuration.supportedSecurityModes)
@@ -78,6 +85,7 @@ extension LwM2MClient {
 
     /// Drops any bootstrap in progress, restoring the configuration it had started to change.
     mutating func abandonBootstrap() {
+        dropSecretWrite()
         if let connection = bootstrap.connection { close(connection) }
         if let snapshot = bootstrap.snapshot { restoreWithoutSaving(snapshot) }
         bootstrap = BootstrapProgress()

@@ -201,6 +201,7 @@ extension LwM2MClient {
     /// use.
     mutating func bootstrapFailed(_ reason: String) {
         guard bootstrap.isActive else { return }
+        dropSecretWrite()
         if let connection = bootstrap.connection { close(connection) }
         if let snapshot = bootstrap.snapshot {
             restoreWithoutSaving(snapshot)

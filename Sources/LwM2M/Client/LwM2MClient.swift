@@ -3,8 +3,9 @@ import Credentials
 
 /// The LwM2M client: bootstrap, registration and device management towards every configured
 /// server, as one sans-IO state machine. Fed with datagrams, connection outcomes and the
-/// current time; it answers with `ClientAction`s (open/send/close/save) and `ClientEvent`s, and
-/// says when to wake it (`nextDeadline`).
+/// current time; it answers with `ClientAction`s (open/send/close/save, and storing or removing
+/// secrets: the client never calls a credential store, LwM2MClient+Secrets.swift) and
+/// `ClientEvent`s, and says when to wake it (`nextDeadline`).
 ///
 /// The policy, in one place (`LwM2MClient+Policy.swift`, checked against the policy table of
 /// docs/lwm2m-client.md):
@@ -37,7 +38,6 @@ public struct LwM2MClient {
     public private(set) var factory: ConfigurationSnapshot
 
     var endpoint: CoAPEndpoint<ConnectionID>
-    let credentials: CredentialStore?
     let triggers = ServerTriggers()
     var random: SplitMix64
     var generation: UInt32 = 0
@@ -56,19 +56,18 @@ public struct LwM2MClient {
 
     /// A client over `registry` (the platform's objects), holding `factory` as the factory
     /// snapshot and starting from `state` (the persisted configuration) or, without one, from
-    /// the factory snapshot. Secrets written by bootstrap servers go to `credentials`.
+    /// the factory snapshot. Secrets written by bootstrap servers are stored by the outer layer
+    /// (`ClientAction.storeSecret`).
     public init(configuration: ClientConfiguration, registry: ObjectRegistry, factory: ConfigurationSnapshot,
-                state: ConfigurationSnapshot?, credentials: CredentialStore?, seed: UInt64, now: Instant) {
+                state: ConfigurationSnapshot?, seed: UInt64, now: Instant) {
         self.configuration = configuration
         self.registry = registry
         self.factory = factory
-        self.credentials = credentials
         self.now = now
         random = SplitMix64(seed: seed ^ 0x4C77_4D32)
         endpoint = CoAPEndpoint(configuration: configuration.endpoint, seed: seed)
         let triggers = triggers
-        security = ProvisionedObject(definition: OMAObjects.definition(0)!, secretResources: [5],
-                                     credentials: credentials ?? EphemeralCredentialStore())
+        security = ProvisionedObject(definition: OMAObjects.definition(0)!, secretResources: [5])
         servers = ProvisionedObject(definition: ServerObjectRules.definition(for: configuration.version),
                                     valueCheck: ServerObjectRules.validate) { instance, resource, _ throws(LwM2MError) in
             switch resource {
@@ -235,15 +234,6 @@ public struct LwM2MClient {
 
     /// The accounts the configuration objects hold now.
     var accounts: AccountSet { AccountSet(security: security, server: servers) }
-
-    /// Removes secrets neither the live configuration nor the factory snapshot refers to.
-    mutating func collectCredentialGarbage() {
-        guard let credentials, let stored = try? credentials.identifiers() else { return }
-        let referenced = persistentState.credentialReferences.union(factory.credentialReferences)
-        for id in stored where id.rawValue.hasPrefix("lwm2m/") && !referenced.contains(id.rawValue) {
-            try? credentials.remove(id)
-        }
-    }
 
     /// Moves the endpoint's output into actions and handles its events, then timers, until
     /// nothing is left to do.

@@ -31,9 +31,20 @@ final class FakeBootstrapServer: VirtualServer {
     var refusals: [CoAPCode] = []
     /// Stop after this many plan steps (simulates a server that goes quiet).
     var stopAfter: Int?
+    /// Send the whole plan at once after the Bootstrap-Request instead of one request per
+    /// answer (a server that does not wait for its answers; NSTART raised to allow it).
+    let pipelined: Bool
     private var running: [RequestID: (ConnectionID, Int)] = [:]
 
-    init(plan: [CoAPRequest]) { self.plan = plan }
+    init(plan: [CoAPRequest], pipelined: Bool = false) {
+        self.plan = plan
+        self.pipelined = pipelined
+        if pipelined {
+            var configuration = EndpointConfiguration()
+            configuration.transmission.nstart = max(1, plan.count)
+            endpoint = CoAPEndpoint(configuration: configuration, seed: 11)
+        }
+    }
 
     var finishCodes: [CoAPCode] {
         responses.filter { $0.0.options.contains(CoAPOption(.uriPath, string: "bs")) }.map(\.1.code)
@@ -61,6 +72,11 @@ final class FakeBootstrapServer: VirtualServer {
     }
 
     private func send(step: Int, to peer: ConnectionID, at now: Instant) {
+        if pipelined {
+            guard step == 0 else { return }
+            for index in plan.indices { running[endpoint.send(plan[index], to: peer, at: now)] = (peer, index) }
+            return
+        }
         guard step < plan.count, step < (stopAfter ?? .max) else { return }
         let id = endpoint.send(plan[step], to: peer, at: now)
         running[id] = (peer, step)
@@ -136,16 +152,27 @@ struct ClientHarness {
     /// Fraction of datagrams dropped in each direction, with its own seeded generator.
     var lossRate = 0.0
     var loss = SplitMix64(seed: 99)
-    let credentials: EphemeralCredentialStore
+    /// The credential store the harness, as the outer layer, performs the client's storage
+    /// actions on (the client never sees it).
+    let credentials: any CredentialStore
+    /// Every `.storeSecret` the client asked for, in order (names only).
+    var storeRequests: [CredentialID] = []
+    /// Every `.collectSecrets(keeping:)`, in order.
+    var collections: [Set<CredentialID>] = []
+    /// Every `.removeSecrets`, in order.
+    var removals: [[CredentialID]] = []
+    /// When set, `.storeSecret` actions wait in `heldStores` until `performHeldStores()`.
+    var holdStores = false
+    var heldStores: [(CredentialID, SecretBytes)] = []
 
     init(configuration: ClientConfiguration = .test, factory: ConfigurationSnapshot,
-         state: ConfigurationSnapshot? = nil, credentials: EphemeralCredentialStore = EphemeralCredentialStore()) {
+         state: ConfigurationSnapshot? = nil, credentials: any CredentialStore = EphemeralCredentialStore()) {
         now = Instant(nanoseconds: 1_000_000_000)
         let registry = ObjectRegistry()
         registry.register(DeviceObject.make(currentTime: 1_700_000_000, reboot: {}))
         self.credentials = credentials
         client = LwM2MClient(configuration: configuration, registry: registry, factory: factory, state: state,
-                             credentials: credentials, seed: 1, now: now)
+                             seed: 1, now: now)
     }
 
     mutating func start() {
@@ -177,6 +204,20 @@ struct ClientHarness {
                     closed.append(connection)
                 case .saveState:
                     saved.append(client.persistentState)
+                case .storeSecret(let id, let secret):
+                    storeRequests.append(id)
+                    if holdStores {
+                        heldStores.append((id, secret))
+                    } else {
+                        store(secret, as: id)
+                    }
+                case .removeSecrets(let ids):
+                    removals.append(ids)
+                    for id in ids { try? credentials.remove(id) }
+                case .collectSecrets(let keeping):
+                    collections.append(keeping)
+                    let stored = (try? credentials.identifiers()) ?? []
+                    for id in ClientAction.garbage(among: stored, keeping: keeping) { try? credentials.remove(id) }
                 }
             }
             for (_, server) in servers {
@@ -189,6 +230,27 @@ struct ClientHarness {
             events += client.takeEvents()
             if !moved { return }
         }
+    }
+
+    /// Performs a `.storeSecret` as the daemon does: store, wipe, feed the outcome back.
+    private mutating func store(_ secret: SecretBytes, as id: CredentialID) {
+        let outcome: Result<Void, CredentialStoreError>
+        do {
+            try credentials.store(secret, as: id)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        secret.wipe()
+        client.secretStored(id, outcome, at: now)
+    }
+
+    /// Performs the stores `holdStores` kept back, in order, and moves everything on.
+    mutating func performHeldStores() {
+        let held = heldStores
+        heldStores = []
+        for (id, secret) in held { store(secret, as: id) }
+        pump()
     }
 
     private mutating func dropped() -> Bool {

@@ -2,16 +2,19 @@ import Credentials
 
 /// An object whose instances the Bootstrap interface provisions: Security (0), Server (1) and
 /// Access Control (2). Values live in memory as a snapshot-able `ObjectSnapshot`; resources
-/// named secret (the Security object's Secret Key, /0/x/5) never do: their bytes go straight
-/// into the `CredentialStore` under a fresh name, and the object keeps only that name.
+/// named secret (the Security object's Secret Key, /0/x/5) never do: the object keeps only the
+/// name the secret is stored under in the `CredentialStore`.
 ///
 /// - Management servers reach it through `ObjectRegistry` with the definition's operations
 ///   (the Security object's resources have none, so nothing of it is readable there).
 /// - A secret resource is never returned by `read`: reading it is 4.01 for everyone, and it is
 ///   left out of `resourceIDs` so no whole-instance read can serialize it.
-/// - Every write stores a secret under a new name, so a bootstrap session that fails can
-///   restore its snapshot while the old secrets are still in the store; the client removes the
-///   names no snapshot refers to any more (`credentialReferences`).
+/// - The object never touches the store (sans-IO): a write carrying a secret is prepared
+///   (`prepareBootstrapWrite`: checked, the secret given a fresh name), the client has the outer
+///   layer store it (`ClientAction.storeSecret`), and only then is it committed (`commit`).
+/// - Every write names its secret afresh, so a bootstrap session that fails can restore its
+///   snapshot while the old secrets are still in the store; the client removes the names no
+///   snapshot refers to any more (`credentialReferences`).
 public final class ProvisionedObject: ConfigurationObject {
     /// Runs an Execute of a server on resource `resource` of `instance`.
     public typealias ExecuteHandler = (_ instance: UInt16, _ resource: UInt16, _ arguments: [UInt8])
@@ -26,19 +29,16 @@ public final class ProvisionedObject: ConfigurationObject {
     public let secretResources: Set<UInt16>
 
     private var state = ObjectSnapshot()
-    private let credentials: CredentialStore?
     private let executeHandler: ExecuteHandler?
     private let valueCheck: ValueCheck?
     private var secretGeneration: UInt32 = 0
 
-    /// An object of `definition` with no instances. `credentials` is required when
-    /// `secretResources` is not empty. `valueCheck` vets what management servers write.
+    /// An object of `definition` with no instances. `valueCheck` vets what management servers
+    /// write.
     public init(definition: ObjectDefinition, secretResources: Set<UInt16> = [],
-                credentials: CredentialStore? = nil, valueCheck: ValueCheck? = nil, onExecute: ExecuteHandler? = nil) {
-        precondition(secretResources.isEmpty || credentials != nil, "secret resources need a credential store")
+                valueCheck: ValueCheck? = nil, onExecute: ExecuteHandler? = nil) {
         self.definition = definition
         self.secretResources = secretResources
-        self.credentials = credentials
         self.valueCheck = valueCheck
         self.executeHandler = onExecute
     }
@@ -127,25 +127,13 @@ public final class ProvisionedObject: ConfigurationObject {
 
     // MARK: - ConfigurationObject
 
+    /// Writes an instance at once; a non-empty secret cannot be written this way (it must be
+    /// stored first: `prepareBootstrapWrite`, `ClientAction.storeSecret`, `commit`), so such a
+    /// write is `.internalError` and changes nothing.
     public func bootstrapWrite(instance: UInt16, records: [LwM2MRecord]) throws(LwM2MError) {
-        guard instance != 65535 || definition.id == 2 else { throw .badRequest("instance ID 65535 is reserved") }
-        var contents = try ResourceContent.bootstrapGrouping(records, definition: definition, instance: instance)
-        var newSecrets: [UInt16: CredentialReference?] = [:]
-        for resource in secretResources {
-            guard let content = contents.removeValue(forKey: resource) else { continue }
-            guard case .single(.opaque(var bytes)) = content else {
-                throw .badRequest("/\(definition.id)/\(instance)/\(resource) must be opaque")
-            }
-            defer { zeroize(&bytes) }
-            // An empty value (bootstrap servers write one in NoSec mode) means no secret.
-            newSecrets[resource] = bytes.isEmpty ? .some(nil) : try storeSecret(bytes, instance: instance, resource: resource)
-        }
-        state.instances[instance, default: [:]].merge(contents) { _, new in new }
-        for (resource, reference) in newSecrets {
-            state.secrets[instance, default: [:]][resource] = reference
-        }
-        if state.secrets[instance]?.isEmpty == true { state.secrets[instance] = nil }
-        changeHandler?(LwM2MPath(definition.id, instance))
+        let write = try prepareBootstrapWrite(instance: instance, records: records)
+        guard write.secrets.isEmpty else { throw .internalError("a secret must be stored before it is written") }
+        commit(write)
     }
 
     public func bootstrapDelete(instance: UInt16) {
@@ -187,24 +175,73 @@ public final class ProvisionedObject: ConfigurationObject {
 
     // MARK: - Secrets
 
-    private func storeSecret(_ bytes: [UInt8], instance: UInt16, resource: UInt16)
-        throws(LwM2MError) -> CredentialReference
-    {
-        guard let credentials else { throw .internalError("no credential store") }
-        secretGeneration &+= 1
-        let name = "lwm2m/\(definition.id)-\(instance)-\(resource)/\(secretGeneration)"
-        guard let id = CredentialID(name) else { throw .internalError("bad credential name") }
-        do {
-            try credentials.store(SecretBytes(bytes), as: id)
-        } catch {
-            // The message names the store's trouble, never the secret.
-            throw .internalError("cannot store secret: \(error)")
+    /// A Bootstrap-Write of one instance, checked, with its secrets named and waiting to be
+    /// stored; nothing of it is in the object until `commit`.
+    struct PreparedWrite {
+        let instance: UInt16
+        /// The resources that are not secrets.
+        let contents: [UInt16: ResourceContent]
+        /// The secret resources written: the name of the new secret, or nil for an empty value
+        /// (bootstrap servers write one in NoSec mode: no secret).
+        let references: [UInt16: CredentialReference?]
+        /// What must be in the store before `commit`: each new secret under its name.
+        let secrets: [(id: CredentialID, secret: SecretBytes)]
+
+        /// Wipes the secret bytes this write still holds.
+        func wipeSecrets() {
+            for secret in secrets { secret.secret.wipe() }
         }
-        return name
+    }
+
+    /// Checks a Bootstrap-Write of `records` into `instance` and names its secrets, without
+    /// changing the object (the name's generation counter moves on even if the write is never
+    /// committed: names are never reused).
+    func prepareBootstrapWrite(instance: UInt16, records: [LwM2MRecord]) throws(LwM2MError) -> PreparedWrite {
+        guard instance != 65535 || definition.id == 2 else { throw .badRequest("instance ID 65535 is reserved") }
+        var contents = try ResourceContent.bootstrapGrouping(records, definition: definition, instance: instance)
+        var references: [UInt16: CredentialReference?] = [:]
+        var secrets: [(id: CredentialID, secret: SecretBytes)] = []
+        for resource in secretResources.sorted() {
+            guard let content = contents.removeValue(forKey: resource) else { continue }
+            guard case .single(.opaque(var bytes)) = content else {
+                for secret in secrets { secret.secret.wipe() }
+                throw .badRequest("/\(definition.id)/\(instance)/\(resource) must be opaque")
+            }
+            defer { zeroize(&bytes) }
+            guard !bytes.isEmpty else {
+                references[resource] = .some(nil)
+                continue
+            }
+            secretGeneration &+= 1
+            let name = "\(LwM2MClient.secretNamePrefix)\(definition.id)-\(instance)-\(resource)/\(secretGeneration)"
+            guard let id = CredentialID(name) else {
+                for secret in secrets { secret.secret.wipe() }
+                throw .internalError("bad credential name")
+            }
+            references[resource] = name
+            secrets.append((id, SecretBytes(bytes)))
+        }
+        return PreparedWrite(instance: instance, contents: contents, references: references, secrets: secrets)
+    }
+
+    /// Applies a prepared write (its secrets stored) and reports the change.
+    func commit(_ write: PreparedWrite) {
+        let instance = write.instance
+        state.instances[instance, default: [:]].merge(write.contents) { _, new in new }
+        for (resource, reference) in write.references {
+            state.secrets[instance, default: [:]][resource] = reference
+        }
+        if state.secrets[instance]?.isEmpty == true { state.secrets[instance] = nil }
+        changeHandler?(LwM2MPath(definition.id, instance))
+    }
+
+    /// Whether `records` write any of the secret resources.
+    func writesSecrets(_ records: [LwM2MRecord]) -> Bool {
+        !secretResources.isEmpty && records.contains { $0.path.resourceID.map(secretResources.contains) ?? false }
     }
 
     private static func generation(of reference: CredentialReference) -> UInt32? {
-        guard reference.hasPrefix("lwm2m/"), let slash = reference.lastIndex(of: "/") else { return nil }
+        guard reference.hasPrefix(LwM2MClient.secretNamePrefix), let slash = reference.lastIndex(of: "/") else { return nil }
         return UInt32(reference[reference.index(after: slash)...])
     }
 }
