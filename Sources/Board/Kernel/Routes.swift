@@ -2,7 +2,8 @@
 public struct DefaultRoute: Hashable, Sendable, CustomStringConvertible {
     /// The interface it leaves by.
     public let interface: String
-    /// The next hop (router), text form: `192.0.2.1`, `fd00::1`.
+    /// The next hop (router), text form: `192.0.2.1`, `fd00::1`, a link-local one with its zone
+    /// (`fe80::1%eth0`, RFC 4007 §11).
     public let gateway: String
     /// Lower is preferred.
     public let metric: UInt32
@@ -62,8 +63,10 @@ public enum Routes {
                   let metric = UInt32(fields[5], radix: 16), let flags = UInt32(fields[8], radix: 16),
                   flags & (up | gatewayFlag) == up | gatewayFlag, flags & reject == 0
             else { continue }
-            routes.append(DefaultRoute(interface: String(fields[9]), gateway: IPAddressText.ipv6(nextHop),
-                                       metric: metric, isIPv6: true))
+            // A router learnt from router advertisements is link-local: only its zone makes it usable.
+            let isLinkLocal = nextHop[0] == 0xFE && nextHop[1] & 0xC0 == 0x80
+            let gateway = IPAddressText.ipv6(nextHop) + (isLinkLocal ? "%" + fields[9] : "")
+            routes.append(DefaultRoute(interface: String(fields[9]), gateway: gateway, metric: metric, isIPv6: true))
         }
         return stable(routes)
     }

@@ -23,6 +23,12 @@ public struct TripPoint: Hashable, Sendable {
     public let index: Int
     public let celsius: Double
     public let type: String?
+
+    public init(index: Int, celsius: Double, type: String?) {
+        self.index = index
+        self.celsius = celsius
+        self.type = type
+    }
 }
 
 /// Which thermal zones a board reports (`[thermal] zones` of the board file).

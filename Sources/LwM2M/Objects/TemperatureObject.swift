@@ -3,7 +3,8 @@
 ///
 /// - Sensor Value (5700, °C): the sensor's reading when a server reads the instance or the agent
 ///   samples it; absent while the sensor cannot be read (a Read of it is 4.04, a Read of the
-///   instance leaves it out).
+///   instance leaves it out), without a change report, so an observation survives a failed read
+///   (unless its pmax falls in the outage).
 /// - Sensor Units (5701): "Cel" (SenML unit of degrees Celsius).
 /// - Min / Max Measured Value (5601 / 5602): the lowest and highest reading seen since the agent
 ///   started or the last Reset (5605, executable, which sets both to the current reading, or
@@ -121,12 +122,15 @@ public final class TemperatureObject: SampledObject {
     // MARK: - Private
 
     /// Reads the sensor of instance `index`, updates the value and the measured extremes, and
-    /// reports each that changed (a sensor becoming unreadable is a change too).
+    /// reports each that changed.
     private func refresh(_ index: Int) {
         var state = instances[index]
         let reading = state.sensor.celsius().flatMap { $0.isFinite ? $0 : nil }
         var changed: [UInt16] = []
-        if !Self.same(reading, state.current) { changed.append(Resource.sensorValue) }
+        // A sensor turning unreadable is not reported: the reporting engine would end every
+        // observation of 5700 with 4.04 on one failed read (drivers fail reads transiently).
+        // Sensor Value is absent meanwhile; the next reading is compared and reported as usual.
+        if reading != nil, !Self.same(reading, state.current) { changed.append(Resource.sensorValue) }
         state.current = reading
         if let reading {
             if state.minimum.map({ reading < $0 }) ?? true {
