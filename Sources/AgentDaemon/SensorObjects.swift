@@ -28,7 +28,10 @@ public struct SensorInputs: Hashable, Sendable {
 }
 
 /// The kernel-backed sensor objects: Temperature (3303, one instance per selected thermal zone,
-/// none at all without a zone) and Connectivity Monitoring (4).
+/// no object without a zone) and Connectivity Monitoring (4, no object for `interfaces = none`).
+///
+/// From a board definition: `SensorInputs(thermalZones: .init(parsing: definition.thermalZones.description),
+/// interfaces: .init(parsing: definition.interfaces.description))`.
 public enum SensorObjects {
     /// The objects for `inputs`, and what the operator should hear about (selected zones or
     /// interfaces that do not exist).
@@ -42,6 +45,7 @@ public enum SensorObjects {
         if !thermal.zones.isEmpty {
             objects.append(TemperatureObject(sensors: thermal.zones.map { ThermalZoneSensor(zone: $0, root: inputs.root) }))
         }
+        guard inputs.interfaces != .none else { return (objects, warnings) }
         let network = NetworkConnectivity(root: inputs.root, selection: inputs.interfaces)
         let missing = network.interfaces().missing
         if !missing.isEmpty {
@@ -60,6 +64,7 @@ public enum SensorObjects {
         if !made.objects.contains(where: { $0.definition.id == 3303 }) {
             lines.append("/3303 Temperature: absent (thermal zones = \(inputs.thermalZones))")
         }
+        if inputs.interfaces == .none { lines.append("/4 Connectivity Monitoring: absent (interfaces = none)") }
         for object in made.objects { lines += valueLines(of: object) }
         return lines
     }

@@ -60,6 +60,8 @@ public final class NetworkConnectivity: ConnectivityProvider {
 
     private func interfaces(routes: [DefaultRoute]) -> (interfaces: [NetworkInterface], missing: [String]) {
         switch selection {
+        case .none:
+            return ([], [])
         case .auto:
             let routed = Set(routes.map(\.interface))
             let found = NetworkInterfaces.all(in: root).filter { !$0.isLoopback && ($0.hasDevice || routed.contains($0.name)) }

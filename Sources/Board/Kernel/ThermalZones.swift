@@ -40,7 +40,8 @@ public enum ThermalZoneSelection: Hashable, Sendable, CustomStringConvertible {
     /// These zones, by directory name (`thermal_zone0`) or by `type` (`cpu-thermal`), in this order.
     case names([String])
 
-    /// `auto`, `none`, or space-separated names (an empty text is `none`).
+    /// `auto`, `none`, or space-separated names (an empty text is `none`); the `description` of
+    /// the board definition's selection parses back to the same selection.
     public init(parsing text: String) {
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
         switch words {

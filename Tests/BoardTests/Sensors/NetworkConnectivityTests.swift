@@ -55,6 +55,10 @@ import Testing
         #expect(status.routerAddresses == ["192.168.8.1"])
         #expect(NetworkInterfaceSelection(parsing: "auto") == .auto)
         #expect(NetworkInterfaceSelection(parsing: "eth0 wlan0") == .names(["eth0", "wlan0"]))
+        #expect(NetworkInterfaceSelection(parsing: "none") == .none)
+        let none = NetworkConnectivity(root: SensorFixtures.root("sensors-pi4-wifi"), selection: .none,
+                                       addresses: { SensorFixtures.piAddresses })
+        #expect(none.interfaces().interfaces.isEmpty && none.status() == ConnectivityStatus())
     }
 
     @Test func noNetworkAtAll() {
