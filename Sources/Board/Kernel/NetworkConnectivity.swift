@@ -9,19 +9,23 @@ import LwM2M
 /// - Radio Signal Strength / Link Quality: `/proc/net/wireless`, for a Wi-Fi current bearer only;
 /// - IP Addresses: the board's interfaces' addresses, the current bearer's first, IPv6
 ///   link-local (fe80::/10) left out (meaningless to a server without a zone);
-/// - Router IP Addresses: the gateways of the default routes on the board's interfaces.
+/// - Router IP Addresses: the gateways of the default routes on the board's interfaces;
+/// - Link Utilization: `NetworkUtilization` of the current bearer, between successive calls.
 public final class NetworkConnectivity: ConnectivityProvider {
     public let root: SystemRoot
     public let selection: NetworkInterfaceSelection
     private let addresses: () -> [InterfaceAddress]
+    private let utilization: NetworkUtilization
 
     /// Reads under `root`; `addresses` lists the interfaces' addresses (getifaddrs on a board, a
-    /// fixed list in tests).
+    /// fixed list in tests), `clock` gives monotonic nanoseconds for Link Utilization.
     public init(root: SystemRoot = .live, selection: NetworkInterfaceSelection = .auto,
-                addresses: @escaping () -> [InterfaceAddress] = NetworkAddresses.live) {
+                addresses: @escaping () -> [InterfaceAddress] = NetworkAddresses.live,
+                clock: @escaping () -> Int64 = NetworkUtilization.monotonicNanoseconds) {
         self.root = root
         self.selection = selection
         self.addresses = addresses
+        utilization = NetworkUtilization(root: root, clock: clock)
     }
 
     /// The board's interfaces that exist, and the selected names that do not (to warn about).
@@ -47,6 +51,7 @@ public final class NetworkConnectivity: ConnectivityProvider {
             status.radioSignalStrength = link.signalDBm
             status.linkQuality = link.linkQuality
         }
+        status.linkUtilization = current.flatMap { utilization.percent($0.name) }
         let assigned = addresses().filter { names.contains($0.interface) && !$0.isLinkLocal }
         let ordered = assigned.filter { $0.interface == current?.name } + assigned.filter { $0.interface != current?.name }
         for address in ordered where !status.ipAddresses.contains(address.address) {

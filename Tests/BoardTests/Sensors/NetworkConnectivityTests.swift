@@ -61,6 +61,44 @@ import Testing
         #expect(none.interfaces().interfaces.isEmpty && none.status() == ConnectivityStatus())
     }
 
+    /// Link Utilization: the busier direction over the link speed between two readings at least
+    /// a second apart; unknown first, for links without a speed, and after a counter reset.
+    @Test func linkUtilizationBetweenReadings() {
+        let eth0 = "/sys/class/net/eth0/"
+        let tree = SensorFixtures.scratch([
+            eth0 + "type": "1\n", eth0 + "operstate": "up\n", eth0 + "device/uevent": "", eth0 + "speed": "100\n",
+            eth0 + "statistics/rx_bytes": "1000000\n", eth0 + "statistics/tx_bytes": "500\n",
+            "/proc/net/route": "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n"
+                + "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\n",
+        ])
+        defer { SensorFixtures.remove(tree) }
+        var clock: Int64 = 5_000_000_000
+        let provider = NetworkConnectivity(root: SystemRoot(tree), addresses: { [] }, clock: { clock })
+        func counters(_ received: Int, _ sent: Int) {
+            SensorFixtures.write(tree + eth0 + "statistics/rx_bytes", "\(received)\n")
+            SensorFixtures.write(tree + eth0 + "statistics/tx_bytes", "\(sent)\n")
+        }
+        #expect(provider.status().linkUtilization == nil)  // one reading: no rate yet
+        clock += 2_000_000_000
+        counters(3_500_000, 1_000)  // 2.5 MB in 2 s = 10 Mbit/s of 100
+        #expect(provider.status().linkUtilization == 10)
+        clock += 200_000_000
+        counters(9_000_000, 1_000)  // too soon after: the last figure
+        #expect(provider.status().linkUtilization == 10)
+        clock += 1_000_000_000
+        counters(9_000_000, 20_000_000)  // 1.2 s: tx 20 MB is more than the link: capped
+        #expect(provider.status().linkUtilization == 100)
+        clock += 1_000_000_000
+        counters(10, 10)  // counters reset (driver reload): start again
+        #expect(provider.status().linkUtilization == nil)
+        clock += 1_000_000_000
+        counters(10, 10)
+        #expect(provider.status().linkUtilization == 0)
+        SensorFixtures.write(tree + eth0 + "speed", "-1\n")  // link down or a virtual NIC
+        clock += 1_000_000_000
+        #expect(provider.status().linkUtilization == nil)
+    }
+
     @Test func noNetworkAtAll() {
         let status = status("sensors-no-network", addresses: [InterfaceAddress(interface: "lo", address: "127.0.0.1",
                                                                                isIPv6: false)])
