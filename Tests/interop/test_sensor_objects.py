@@ -5,7 +5,8 @@ machine's own tools say (``ip -j``, /sys/class/thermal read here in Python).
 The fixture-root tests run the daemon with ``LWM2M_SYSTEM_ROOT`` (a test-only seam: /sys and /proc
 are read under that directory) on a copy of Tests/BoardTests/Fixtures/sensors-x86-ipv6, and change
 the zone's ``temp`` file between requests: values, min/max, reset, and an observation with ``st``
-that notifies only when the zone moves by more than the step.
+that notifies only when the zone moves by more than the step; and Eclipse Leshan reading both
+objects with its own models.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import pytest
 
 from agentconfig import write_config
 from conftest import REPO
+from leshan_server import ep, leshan  # noqa: F401 (fixtures)
 
 EP = "gw-e2e-1"
 SENML_JSON = 110
@@ -187,3 +190,35 @@ def test_fixture_zone_observed_with_a_step(fixture_root, start_peer, start_agent
     notify = ms.wait_event("notify", ep=EP, timeout=10)
     assert notify["value"] == {"/3303/0/5700": 30.3}, notify
     assert [n["value"] for n in ms.events("notify")] == [{"/3303/0/5700": 30.3}]
+
+
+# MARK: - Eclipse Leshan, with its own object models
+
+
+def test_leshan_reads_connectivity_with_its_model_and_temperature(fixture_root, leshan, ep, start_agent, tmp_path):
+    """Eclipse Leshan decodes /4/0 with its own model of object 4 v1.3. It has no model of 3303
+    (IPSO objects are not in its defaults): SenML and JSON carry the types, and TLV comes out as
+    opaque bytes, decoded here as the big-endian IEEE floats TS 1.1 §7.4.3 specifies."""
+    from leshan_agent import prepare
+
+    since = leshan.mark()
+    start_agent(prepare(leshan, tmp_path, ep))
+    registration = leshan.wait_event("registered", ep, since=since)
+    assert {"</4>;ver=1.3", "</4/0>", "</3303>;ver=1.1", "</3303/3>"} <= set(registration["links"]), registration
+    for name in ("TLV", "SENML_CBOR", "JSON"):
+        reply = leshan.call("read", ep=ep, path="/4/0", format=name)
+        assert reply["code"] == "CONTENT", (name, reply)
+        assert reply["content"] == {"/4/0/0": 41, "/4/0/1/0": 41, "/4/0/5/0": "fe80::211:22ff:fe33:4455%enp3s0",
+                                    "/4/0/5/1": "2001:db8:1::1"}, (name, reply)
+        assert reply["types"]["/4/0/0"] == "INTEGER" and reply["types"]["/4/0/5/1"] == "STRING", (name, reply)
+    for name in ("SENML_CBOR", "JSON"):
+        reply = leshan.call("read", ep=ep, path="/3303/0", format=name)
+        assert reply["code"] == "CONTENT", (name, reply)
+        assert reply["content"] == {"/3303/0/5601": 27.8, "/3303/0/5602": 27.8, "/3303/0/5604": 119.0,
+                                    "/3303/0/5700": 27.8, "/3303/0/5701": "Cel", "/3303/0/5750": "acpitz"}, (name, reply)
+    content = leshan.call("read", ep=ep, path="/3303/0", format="TLV")["content"]
+    floats = {path: struct.unpack(">d" if len(raw) == 16 else ">f", bytes.fromhex(raw))[0]
+              for path, raw in content.items() if path.endswith(("/5700", "/5604"))}
+    assert floats == {"/3303/0/5700": 27.8, "/3303/0/5604": 119.0}, content
+    assert leshan.call("read", ep=ep, path="/3303/2/5700", format="SENML_CBOR")["code"] == "NOT_FOUND"
+    assert leshan.call("exec", ep=ep, path="/3303/0/5605")["code"] == "CHANGED"
