@@ -36,7 +36,9 @@ public final class ConnectivityMonitoringObject: SampledObject {
         public static let plc: Int64 = 43
     }
 
+    /// Object 4 as the OMA registry defines it (`OMAObjects`).
     public let definition: ObjectDefinition
+    /// Set by `ObjectRegistry.register`; called for every value a reading changed.
     public var changeHandler: ((LwM2MPath) -> Void)?
 
     private let provider: any ConnectivityProvider

@@ -32,7 +32,9 @@ public final class TemperatureObject: SampledObject {
     /// The unit reported in Sensor Units (5701): degrees Celsius, as SenML (RFC 8428) spells it.
     public static let units = "Cel"
 
+    /// Object 3303 as the OMA registry defines it (`OMAObjects`).
     public let definition: ObjectDefinition
+    /// Set by `ObjectRegistry.register`; called for every value a reading changed.
     public var changeHandler: ((LwM2MPath) -> Void)?
 
     /// One instance: its sensor and what the object tracks for it.
