@@ -1,3 +1,4 @@
+import AgentCommon
 import Board
 import Glibc
 import LwM2M
@@ -60,7 +61,7 @@ public enum SensorObjects {
     /// the absence of a Temperature object are lines too.
     public static func valueLines(_ inputs: SensorInputs) -> [String] {
         let made = make(inputs)
-        var lines = made.warnings.map { "warning: " + $0 }
+        var lines = made.warnings.map { "warning: " + Logger.escaped($0) }
         if !made.objects.contains(where: { $0.definition.id == 3303 }) {
             lines.append("/3303 Temperature: absent (thermal zones = \(inputs.thermalZones))")
         }
@@ -69,7 +70,8 @@ public enum SensorObjects {
         return lines
     }
 
-    /// The readable values of `object`, one line per value (resource instances one each).
+    /// The readable values of `object`, one line per value (resource instances one each),
+    /// control characters escaped as in the logs.
     public static func valueLines(of object: any LwM2MObject) -> [String] {
         var lines: [String] = []
         let definition = object.definition
@@ -78,7 +80,8 @@ public enum SensorObjects {
                 guard let resource = definition.resource(id), resource.operations.contains(.read),
                       let content = try? object.read(LwM2MPath(definition.id, instance, id)) else { continue }
                 for record in content.records(at: LwM2MPath(definition.id, instance, id)) {
-                    lines.append("\(record.path) \(resource.name) = \(record.value)")
+                    // Kernel files and server writes may hold control characters: escaped.
+                    lines.append("\(record.path) \(resource.name) = " + Logger.escaped(record.value.description))
                 }
             }
         }

@@ -1,5 +1,6 @@
 import AgentDaemon
 import Board
+import Glibc
 import LwM2M
 import Testing
 
@@ -48,6 +49,21 @@ import Testing
         #expect(lines.contains("/4/0/1/1 Available Network Bearer = 21"))
         #expect(lines.contains("/4/0/5/0 Router IP Addresses = \"192.168.1.1\""))
         #expect(!lines.contains { $0.contains("5605") })  // executable: no value
+
+        // A zone type with a terminal escape in it is printed escaped.
+        let tree = "/tmp/lwm2m-sensor-lines-\(getpid())"
+        defer { _ = system("rm -rf '\(tree)'") }
+        for directory in ["", "/sys", "/sys/class", "/sys/class/thermal", "/sys/class/thermal/thermal_zone0"] {
+            mkdir(tree + directory, 0o755)
+        }
+        for (name, content) in [("type", "cpu\u{1B}[2J\n"), ("temp", "1000\n")] {
+            let file = fopen(tree + "/sys/class/thermal/thermal_zone0/" + name, "w")!
+            fputs(content, file)
+            fclose(file)
+        }
+        let escaped = SensorObjects.valueLines(SensorInputs(interfaces: .none, root: SystemRoot(tree)))
+        #expect(escaped.contains("/3303/0/5750 Application Type = \"cpu\\x1b[2J\""))
+        #expect(!escaped.joined().contains("\u{1B}"))
 
         let bare = SensorObjects.valueLines(SensorInputs(root: fixture("sensors-no-network")))
         #expect(bare.first == "/3303 Temperature: absent (thermal zones = auto)")
