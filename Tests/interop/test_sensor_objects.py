@@ -192,6 +192,19 @@ def test_fixture_zone_observed_with_a_step(fixture_root, start_peer, start_agent
     assert [n["value"] for n in ms.events("notify")] == [{"/3303/0/5700": 30.3}]
 
 
+def test_garbage_in_every_kernel_file_gives_absent_values_not_a_crash(start_peer, start_agent, tmp_path, monkeypatch):
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(REPO / "Tests" / "BoardTests" / "Fixtures" / "sensors-garbage"))
+    ms, agent, registration = register(start_peer, start_agent, tmp_path)
+    assert registration["objects"]["3303"] == [0, 1, 2, 3], registration["objects"]
+    value = read(ms, "/3303")
+    assert not any(path.endswith(("/5700", "/5601", "/5602", "/5604")) for path in value), value
+    assert value["/3303/0/5750"] == "cpu-thermal" and "/3303/1/5750" not in value, value
+    assert ms.command("execute", ep=EP, path="/3303/2/5605")["code"] == "2.04"
+    value = read(ms, "/4/0")
+    assert not any(path.startswith(("/4/0/0", "/4/0/1/", "/4/0/2", "/4/0/5/")) for path in value), value
+    assert agent.alive()
+
+
 # MARK: - Eclipse Leshan, with its own object models
 
 
