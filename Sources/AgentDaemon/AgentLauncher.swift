@@ -160,6 +160,10 @@ public enum AgentLauncher {
         registry.register(SystemDevice.make(serialFile: configuration.serialFile,
                                             reboot: { requests.reboot = true },
                                             factoryReset: { requests.factoryReset = true }))
+        // Temperature (3303, per thermal zone) and Connectivity Monitoring (4) from the kernel.
+        let sensors = SensorObjects.make(SensorInputs())
+        for warning in sensors.warnings { log.warning(warning) }
+        for object in sensors.objects { registry.register(object) }
         let client = LwM2MClient(configuration: clientConfiguration, registry: registry,
                                  factory: configuration.factorySnapshot, state: state,
                                  seed: secureRandomUInt64(), now: MonotonicClock.now())

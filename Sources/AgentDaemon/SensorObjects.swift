@@ -1,0 +1,90 @@
+import AgentCommon
+import Board
+import Glibc
+import LwM2M
+
+/// What the sensor objects are built from: plain inputs the board definition supplies
+/// (`[thermal] zones`, `[network] interfaces`) and where the kernel's files are read.
+public struct SensorInputs: Hashable, Sendable {
+    public var thermalZones: ThermalZoneSelection
+    public var interfaces: NetworkInterfaceSelection
+    public var root: SystemRoot
+
+    /// `root` defaults to `SystemRoot.testOverride` (the environment variable
+    /// `LWM2M_SYSTEM_ROOT`, for tests only) or the machine's own files.
+    public init(thermalZones: ThermalZoneSelection = .auto, interfaces: NetworkInterfaceSelection = .auto,
+                root: SystemRoot = SensorInputs.defaultRoot) {
+        self.thermalZones = thermalZones
+        self.interfaces = interfaces
+        self.root = root
+    }
+
+    /// `/`, or the directory in `LWM2M_SYSTEM_ROOT`: a test-only seam that lets the interop
+    /// tests run the real daemon over a fixture tree of /sys and /proc. Not documented for
+    /// operators; a deployed board never sets it.
+    public static var defaultRoot: SystemRoot {
+        guard let value = getenv("LWM2M_SYSTEM_ROOT").map({ String(cString: $0) }), !value.isEmpty else { return .live }
+        return SystemRoot(value)
+    }
+}
+
+/// The kernel-backed sensor objects: Temperature (3303, one instance per selected thermal zone,
+/// no object without a zone) and Connectivity Monitoring (4, no object for `interfaces = none`).
+///
+/// From a board definition: `SensorInputs(thermalZones: .init(parsing: definition.thermalZones.description),
+/// interfaces: .init(parsing: definition.interfaces.description))`.
+public enum SensorObjects {
+    /// The objects for `inputs`, and what the operator should hear about (selected zones or
+    /// interfaces that do not exist).
+    public static func make(_ inputs: SensorInputs) -> (objects: [any SampledObject], warnings: [String]) {
+        var objects: [any SampledObject] = []
+        var warnings: [String] = []
+        let thermal = ThermalZones.select(inputs.thermalZones, in: inputs.root)
+        if !thermal.missing.isEmpty {
+            warnings.append("thermal zones \(thermal.missing.joined(separator: ", ")) not found under \(inputs.root.path(ThermalZones.directory))")
+        }
+        if !thermal.zones.isEmpty {
+            objects.append(TemperatureObject(sensors: thermal.zones.map { ThermalZoneSensor(zone: $0, root: inputs.root) }))
+        }
+        guard inputs.interfaces != .none else { return (objects, warnings) }
+        let network = NetworkConnectivity(root: inputs.root, selection: inputs.interfaces)
+        let missing = network.interfaces().missing
+        if !missing.isEmpty {
+            warnings.append("network interfaces \(missing.joined(separator: ", ")) not found under \(inputs.root.path(NetworkInterfaces.directory))")
+        }
+        objects.append(ConnectivityMonitoringObject(provider: network))
+        return (objects, warnings)
+    }
+
+    /// Every value the sensor objects would report now, one line each
+    /// (`/3303/0/5700 Sensor Value = 48.312`), for `lwm2m-agent board show`; the warnings and
+    /// the absence of a Temperature object are lines too.
+    public static func valueLines(_ inputs: SensorInputs) -> [String] {
+        let made = make(inputs)
+        var lines = made.warnings.map { "warning: " + Logger.escaped($0) }
+        if !made.objects.contains(where: { $0.definition.id == 3303 }) {
+            lines.append("/3303 Temperature: absent (thermal zones = \(inputs.thermalZones))")
+        }
+        if inputs.interfaces == .none { lines.append("/4 Connectivity Monitoring: absent (interfaces = none)") }
+        for object in made.objects { lines += valueLines(of: object) }
+        return lines
+    }
+
+    /// The readable values of `object`, one line per value (resource instances one each),
+    /// control characters escaped as in the logs.
+    public static func valueLines(of object: any LwM2MObject) -> [String] {
+        var lines: [String] = []
+        let definition = object.definition
+        for instance in object.instanceIDs {
+            for id in object.resourceIDs(in: instance) {
+                guard let resource = definition.resource(id), resource.operations.contains(.read),
+                      let content = try? object.read(LwM2MPath(definition.id, instance, id)) else { continue }
+                for record in content.records(at: LwM2MPath(definition.id, instance, id)) {
+                    // Kernel files and server writes may hold control characters: escaped.
+                    lines.append("\(record.path) \(resource.name) = " + Logger.escaped(record.value.description))
+                }
+            }
+        }
+        return lines
+    }
+}
