@@ -161,7 +161,7 @@ public enum AgentLauncher {
                                             reboot: { requests.reboot = true },
                                             factoryReset: { requests.factoryReset = true }))
         // Temperature (3303, per thermal zone) and Connectivity Monitoring (4) from the kernel.
-        let sensors = SensorObjects.make(SensorInputs())
+        let sensors = SensorObjects.make(SensorInputs(board: board.definition))
         for warning in sensors.warnings { log.warning(warning) }
         for object in sensors.objects { registry.register(object) }
         let client = LwM2MClient(configuration: clientConfiguration, registry: registry,

@@ -6,13 +6,18 @@ import LwM2M
 /// What the sensor objects are built from: plain inputs the board definition supplies
 /// (`[thermal] zones`, `[network] interfaces`) and where the kernel's files are read.
 public struct SensorInputs: Hashable, Sendable {
-    public var thermalZones: ThermalZoneSelection
-    public var interfaces: NetworkInterfaceSelection
+    public var thermalZones: BoardDefinition.Selection
+    public var interfaces: BoardDefinition.Selection
     public var root: SystemRoot
 
     /// `root` defaults to `SystemRoot.testOverride` (the environment variable
     /// `LWM2M_SYSTEM_ROOT`, for tests only) or the machine's own files.
-    public init(thermalZones: ThermalZoneSelection = .auto, interfaces: NetworkInterfaceSelection = .auto,
+    /// The board's `[thermal] zones` and `[network] interfaces`.
+    public init(board: BoardDefinition, root: SystemRoot = SensorInputs.defaultRoot) {
+        self.init(thermalZones: board.thermalZones, interfaces: board.interfaces, root: root)
+    }
+
+    public init(thermalZones: BoardDefinition.Selection = .auto, interfaces: BoardDefinition.Selection = .auto,
                 root: SystemRoot = SensorInputs.defaultRoot) {
         self.thermalZones = thermalZones
         self.interfaces = interfaces
@@ -31,8 +36,6 @@ public struct SensorInputs: Hashable, Sendable {
 /// The kernel-backed sensor objects: Temperature (3303, one instance per selected thermal zone,
 /// no object without a zone) and Connectivity Monitoring (4, no object for `interfaces = none`).
 ///
-/// From a board definition: `SensorInputs(thermalZones: .init(parsing: definition.thermalZones.description),
-/// interfaces: .init(parsing: definition.interfaces.description))`.
 public enum SensorObjects {
     /// The objects for `inputs`, and what the operator should hear about (selected zones or
     /// interfaces that do not exist).

@@ -21,7 +21,7 @@ public struct BoardDefinition: Sendable, Equatable {
     }
 
     /// A list of kernel objects to use: all of them, none, or the ones named.
-    public enum Selection: Sendable, Equatable, CustomStringConvertible {
+    public enum Selection: Hashable, Sendable, CustomStringConvertible {
         case auto
         case none
         case names([String])

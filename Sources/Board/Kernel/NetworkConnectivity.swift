@@ -2,7 +2,7 @@ import LwM2M
 
 /// The Connectivity Monitoring (4) values of a board, read from the kernel at each call:
 ///
-/// - the board's interfaces (`NetworkInterfaceSelection`) from `/sys/class/net`;
+/// - the board's interfaces (`BoardDefinition.Selection`) from `/sys/class/net`;
 /// - the current bearer: the interface of the preferred default route (IPv4 first, then IPv6,
 ///   lowest metric), else the first of the board's interfaces that is up;
 /// - Available Network Bearers: the bearer of every interface of the board, no repeats;
@@ -13,13 +13,13 @@ import LwM2M
 /// - Link Utilization: `NetworkUtilization` of the current bearer, between successive calls.
 public final class NetworkConnectivity: ConnectivityProvider {
     public let root: SystemRoot
-    public let selection: NetworkInterfaceSelection
+    public let selection: BoardDefinition.Selection
     private let addresses: () -> [InterfaceAddress]
     private let utilization: NetworkUtilization
 
     /// Reads under `root`; `addresses` lists the interfaces' addresses (getifaddrs on a board, a
     /// fixed list in tests), `clock` gives monotonic nanoseconds for Link Utilization.
-    public init(root: SystemRoot = .live, selection: NetworkInterfaceSelection = .auto,
+    public init(root: SystemRoot = .live, selection: BoardDefinition.Selection = .auto,
                 addresses: @escaping () -> [InterfaceAddress] = NetworkAddresses.live,
                 clock: @escaping () -> Int64 = NetworkUtilization.monotonicNanoseconds) {
         self.root = root

@@ -68,36 +68,6 @@ public struct NetworkInterface: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Which network interfaces a board reports (`[network] interfaces` of the board file).
-public enum NetworkInterfaceSelection: Hashable, Sendable, CustomStringConvertible {
-    /// The hardware-backed interfaces (those with a `device` link) and whichever carries a
-    /// default route, never loopback.
-    case auto
-    /// None: no Connectivity Monitoring object.
-    case none
-    /// These interfaces, in this order.
-    case names([String])
-
-    /// `auto`, `none`, or space-separated interface names (an empty text is `auto`); the
-    /// `description` of the board definition's selection parses back to the same selection.
-    public init(parsing text: String) {
-        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
-        switch words {
-        case [], ["auto"]: self = .auto
-        case ["none"]: self = .none
-        default: self = .names(words)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .auto: "auto"
-        case .none: "none"
-        case .names(let names): names.joined(separator: " ")
-        }
-    }
-}
-
 /// Reads `/sys/class/net` under a `SystemRoot`.
 public enum NetworkInterfaces {
     public static let directory = "/sys/class/net"

@@ -31,35 +31,6 @@ public struct TripPoint: Hashable, Sendable {
     }
 }
 
-/// Which thermal zones a board reports (`[thermal] zones` of the board file).
-public enum ThermalZoneSelection: Hashable, Sendable, CustomStringConvertible {
-    /// Every zone the kernel offers.
-    case auto
-    /// None: no Temperature object.
-    case none
-    /// These zones, by directory name (`thermal_zone0`) or by `type` (`cpu-thermal`), in this order.
-    case names([String])
-
-    /// `auto`, `none`, or space-separated names (an empty text is `none`); the `description` of
-    /// the board definition's selection parses back to the same selection.
-    public init(parsing text: String) {
-        let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }).map(String.init)
-        switch words {
-        case ["auto"]: self = .auto
-        case ["none"], []: self = .none
-        default: self = .names(words)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .auto: "auto"
-        case .none: "none"
-        case .names(let names): names.joined(separator: " ")
-        }
-    }
-}
-
 /// Reads the kernel's thermal zones under a `SystemRoot`. Malformed or unreadable attributes
 /// read as absent (nil), never as an error that stops the caller.
 public enum ThermalZones {
@@ -78,7 +49,7 @@ public enum ThermalZones {
 
     /// The zones `selection` names, and the names that match no zone (for the caller to warn
     /// about). A name matches a directory name first, else every zone of that `type`.
-    public static func select(_ selection: ThermalZoneSelection, in root: SystemRoot)
+    public static func select(_ selection: BoardDefinition.Selection, in root: SystemRoot)
         -> (zones: [ThermalZone], missing: [String])
     {
         switch selection {

@@ -31,13 +31,14 @@ import Testing
         #expect(none.objects.isEmpty)
     }
 
-    @Test func boardSelectionsParseFromTheirText() {
-        #expect(ThermalZoneSelection(parsing: ThermalZoneSelection.names(["acpitz", "thermal_zone3"]).description)
-            == .names(["acpitz", "thermal_zone3"]))
-        for text in ["auto", "none", "eth0 wlan0"] {
-            #expect(NetworkInterfaceSelection(parsing: text).description == text)
-            #expect(ThermalZoneSelection(parsing: text).description == text)
-        }
+    @Test func inputsComeFromTheBoardDefinition() throws {
+        var board = BoardDefinition(name: "test")
+        board.thermalZones = .names(["acpitz", "thermal_zone3"])
+        board.interfaces = .none
+        let inputs = SensorInputs(board: board, root: fixture("sensors-x86-ipv6"))
+        #expect(inputs.thermalZones == .names(["acpitz", "thermal_zone3"]))
+        #expect(inputs.interfaces == .none)
+        #expect(SensorObjects.make(inputs).objects.map(\.definition.id) == [3303])
     }
 
     @Test func valueLinesListEveryValue() {

@@ -3,7 +3,7 @@ import LwM2M
 import Testing
 
 @Suite struct NetworkConnectivityTests {
-    private func status(_ fixture: String, _ selection: NetworkInterfaceSelection = .auto,
+    private func status(_ fixture: String, _ selection: BoardDefinition.Selection = .auto,
                         addresses: [InterfaceAddress] = SensorFixtures.piAddresses) -> ConnectivityStatus {
         NetworkConnectivity(root: SensorFixtures.root(fixture), selection: selection, addresses: { addresses }).status()
     }
@@ -53,9 +53,6 @@ import Testing
         #expect(status.availableBearers == [21])
         #expect(status.ipAddresses == ["192.168.8.31", "2001:db8:8::31"])
         #expect(status.routerAddresses == ["192.168.8.1"])
-        #expect(NetworkInterfaceSelection(parsing: "auto") == .auto)
-        #expect(NetworkInterfaceSelection(parsing: "eth0 wlan0") == .names(["eth0", "wlan0"]))
-        #expect(NetworkInterfaceSelection(parsing: "none") == .none)
         let none = NetworkConnectivity(root: SensorFixtures.root("sensors-pi4-wifi"), selection: .none,
                                        addresses: { SensorFixtures.piAddresses })
         #expect(none.interfaces().interfaces.isEmpty && none.status() == ConnectivityStatus())

@@ -34,9 +34,6 @@ import Testing
         #expect(chosen.missing == ["gpu-thermal"])
         #expect(ThermalZones.select(.none, in: root).zones.isEmpty)
         #expect(ThermalZones.select(.auto, in: root).zones.count == 4)
-        #expect(ThermalZoneSelection(parsing: "auto") == .auto)
-        #expect(ThermalZoneSelection(parsing: " none ") == .none)
-        #expect(ThermalZoneSelection(parsing: "cpu-thermal  thermal_zone3") == .names(["cpu-thermal", "thermal_zone3"]))
     }
 
     @Test func noThermalFrameworkMeansNoZones() {
