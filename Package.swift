@@ -52,7 +52,7 @@ let package = Package(
         // The daemon: configuration, state file, ClientRuntime running the client on sockets
         // and DTLS, launcher, single-instance lock.
         .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
-                                                    "Credentials", "Files"]),
+                                                    "Credentials", "Files", "Board"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
         .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
                                                  "TPM", "Credentials", "Files"]),

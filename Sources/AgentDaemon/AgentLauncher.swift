@@ -1,4 +1,5 @@
 import AgentCommon
+import Board
 import CoAP
 import Credentials
 import DTLS
@@ -81,9 +82,13 @@ public enum AgentLauncher {
         }
     }
 
-    /// The runtime for `configuration`, ready to `run()`.
+    /// The runtime for `configuration`, ready to `run()`; `device` (default: from the
+    /// configuration's board, `DeviceInputs.forConfiguration`) says where /3/0 reads from and
+    /// how Reboot reboots.
     public static func makeRuntime(_ configuration: AgentConfiguration, configurationPath: String, log: Logger,
-                                   signals: SignalMonitor?) throws(AgentLaunchError) -> ClientRuntime {
+                                   signals: SignalMonitor?, device given: DeviceInputs? = nil) throws(AgentLaunchError) -> ClientRuntime {
+        let device: DeviceInputs
+        if let given { device = given } else { device = try DeviceInputs.forConfiguration(configuration) }
         let credentials: CredentialStore
         var signingKeys: SigningKeyStore?
         switch configuration.credentialStore {
@@ -140,9 +145,10 @@ public enum AgentLauncher {
 
         let requests = DeviceRequests()
         let registry = ObjectRegistry()
-        registry.register(SystemDevice.make(serialFile: configuration.serialFile,
-                                            reboot: { requests.reboot = true },
-                                            factoryReset: { requests.factoryReset = true }))
+        let platform = KernelDevicePlatform(device.platform)
+        if let problem = platform.timeSettingsProblem { log.warning("\(problem); reporting the system's UTC offset and time zone") }
+        registry.register(DeviceObject(platform: platform, reboot: { requests.reboot = true },
+                                       factoryReset: { requests.factoryReset = true }))
         let client = LwM2MClient(configuration: clientConfiguration, registry: registry,
                                  factory: configuration.factorySnapshot, state: state, credentials: credentials,
                                  seed: secureRandomUInt64(), now: MonotonicClock.now())
@@ -150,6 +156,7 @@ public enum AgentLauncher {
         let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,
                                     log: log, deviceRequests: requests)
         runtime.signingKeys = signingKeys
+        runtime.reboot = (device.reboot.description, { () throws in try SystemReboot.perform(device.reboot) })
         runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
         runtime.reload = {
             let reloaded = try loadConfiguration(configurationPath)

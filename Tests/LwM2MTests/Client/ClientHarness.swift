@@ -142,7 +142,7 @@ struct ClientHarness {
          state: ConfigurationSnapshot? = nil, credentials: EphemeralCredentialStore = EphemeralCredentialStore()) {
         now = Instant(nanoseconds: 1_000_000_000)
         let registry = ObjectRegistry()
-        registry.register(DeviceObject.make(currentTime: 1_700_000_000, reboot: {}))
+        registry.register(DeviceSnapshot.make(info: .fixture, currentTime: 1_700_000_000, reboot: {}))
         self.credentials = credentials
         client = LwM2MClient(configuration: configuration, registry: registry, factory: factory, state: state,
                              credentials: credentials, seed: 1, now: now)

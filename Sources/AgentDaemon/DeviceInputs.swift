@@ -1,0 +1,97 @@
+import AgentCommon
+import Board
+import Files
+import LwM2M
+
+/// The plain inputs of the Device object (/3/0) and of Reboot: where identity, power and clock
+/// come from, and how the board reboots. `generic` is the generic Linux board; `init(boardFile:)`
+/// reads the Device-related sections of a board file (`[identity]`, `[power]`, `[clock]`,
+/// `[reboot]`, docs/boards.md) — an interim reader until the board definitions
+/// (`BoardDefinition`) are wired in, which then fill these inputs instead.
+public struct DeviceInputs: Sendable {
+    public var platform: KernelDevicePlatform.Configuration
+    public var reboot: SystemReboot.Method
+
+    /// The generic Linux board: identity from the device tree or DMI, every power supply, clock
+    /// settable, reboot through systemd.
+    public static func generic(_ configuration: AgentConfiguration) -> DeviceInputs {
+        DeviceInputs(platform: .generic(stateDirectory: configuration.stateDirectory, serialFile: configuration.serialFile),
+                     reboot: .systemd)
+    }
+
+    public init(platform: KernelDevicePlatform.Configuration, reboot: SystemReboot.Method) {
+        self.platform = platform
+        self.reboot = reboot
+    }
+
+    /// The inputs `configuration` names: its `board` file when it is a path, else generic.
+    public static func forConfiguration(_ configuration: AgentConfiguration) throws(AgentLaunchError) -> DeviceInputs {
+        var inputs = generic(configuration)
+        guard let board = configuration.board, board.hasPrefix("/") else { return inputs }
+        let text: String
+        do {
+            text = String(decoding: try FileReader.read(board, maximumSize: 1 << 20), as: UTF8.self)
+        } catch {
+            throw .unreadableConfiguration(path: board, error)
+        }
+        do {
+            try inputs.apply(try ConfigFile(parsing: text))
+        } catch {
+            throw .configuration(path: board, error)
+        }
+        return inputs
+    }
+
+    /// Applies the Device-related sections of a board file.
+    mutating func apply(_ file: ConfigFile) throws(ConfigFileError) {
+        func sources(_ text: String) -> [KernelDevicePlatform.Source] {
+            text.hasPrefix("file:") ? [.file(String(text.dropFirst(5)))] : [.literal(text)]
+        }
+        if let identity = file.sections("identity").first {
+            for (key, value, _) in identity.entries {
+                switch key {
+                case "manufacturer": platform.manufacturer = sources(value)
+                case "model": platform.modelNumber = sources(value)
+                case "serial": platform.serialNumber = sources(value)
+                case "hardware-version": platform.hardwareVersion = sources(value)
+                case "device-type": platform.deviceType = sources(value)
+                case "firmware-version": platform.firmwareVersion = sources(value)
+                default: break
+                }
+            }
+        }
+        if let power = file.sections("power").first {
+            switch power.value("supplies") {
+            case nil, "auto"?: platform.supplies = .auto
+            case "none"?: platform.supplies = .none
+            case let names?: platform.supplies = .names(names.split(separator: " ").map(String.init))
+            }
+            if let input = power.value("input") {
+                guard let kind = PowerSourceKind(name: input) else {
+                    throw ConfigFileError(line: power.line(of: "input"), "input \(quoted(input)): expected dc, usb, poe, ac, battery, external-battery, fuel-cell or solar")
+                }
+                platform.input = kind
+            }
+        }
+        if let clock = file.sections("clock").first, let settable = clock.value("settable") {
+            guard settable == "yes" || settable == "no" else {
+                throw ConfigFileError(line: clock.line(of: "settable"), "settable \(quoted(settable)): expected yes or no")
+            }
+            platform.clockSettable = settable == "yes"
+        }
+        if let section = file.sections("reboot").first {
+            switch section.value("method") ?? "systemd" {
+            case "systemd": reboot = .systemd
+            case "syscall": reboot = .syscall
+            case "command":
+                let words = (section.value("command") ?? "").split(separator: " ").map(String.init)
+                guard let path = words.first, path.hasPrefix("/") else {
+                    throw ConfigFileError(line: section.line(of: "command"), "method = command needs command = /absolute/path [arguments]")
+                }
+                reboot = .command(path: path, arguments: Array(words.dropFirst()))
+            case let other:
+                throw ConfigFileError(line: section.line(of: "method"), "method \(quoted(other)): expected systemd, syscall or command")
+            }
+        }
+    }
+}
