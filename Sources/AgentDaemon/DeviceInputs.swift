@@ -12,11 +12,14 @@ public struct DeviceInputs: Sendable {
     public var platform: KernelDevicePlatform.Configuration
     public var reboot: SystemReboot.Method
 
-    /// The generic Linux board: identity from the device tree or DMI, every power supply, clock
-    /// settable, reboot through systemd.
+    /// The generic Linux board: identity from the device tree or DMI, device type "Gateway",
+    /// every power supply, clock not set by the agent (NTP owns it; a board file says
+    /// `settable = yes`), reboot through systemd.
     public static func generic(_ configuration: AgentConfiguration) -> DeviceInputs {
-        DeviceInputs(platform: .generic(stateDirectory: configuration.stateDirectory, serialFile: configuration.serialFile),
-                     reboot: .systemd)
+        var platform = KernelDevicePlatform.Configuration.generic(stateDirectory: configuration.stateDirectory,
+                                                                  serialFile: configuration.serialFile)
+        platform.root = SystemRoot(configuration.systemRoot)
+        return DeviceInputs(platform: platform, reboot: .systemd)
     }
 
     public init(platform: KernelDevicePlatform.Configuration, reboot: SystemReboot.Method) {

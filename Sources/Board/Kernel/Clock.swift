@@ -22,6 +22,8 @@ public enum SystemClock {
 public struct ClockError: Error, Hashable, Sendable, CustomStringConvertible {
     public let errno: Int32
 
+    public init(errno: Int32) { self.errno = errno }
+
     public var description: String {
         let reason = String(cString: strerror(errno))
         return errno == EPERM ? "clock_settime: \(reason) (the agent needs CAP_SYS_TIME)" : "clock_settime: \(reason)"

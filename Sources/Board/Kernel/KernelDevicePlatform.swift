@@ -39,8 +39,8 @@ public final class KernelDevicePlatform: DevicePlatform {
         public var supplies: Supplies = .auto
         /// `[power] input`: a fixed source no power_supply describes (reported without voltage).
         public var input: PowerSourceKind? = nil
-        /// `[clock] settable`.
-        public var clockSettable = true
+        /// `[clock] settable` (no by default: a Current Time write is refused with 4.05).
+        public var clockSettable = false
         /// The agent's state directory: the time settings file and the storage check.
         public var stateDirectory: String
         /// Storage is full below this many free bytes.
@@ -48,7 +48,8 @@ public final class KernelDevicePlatform: DevicePlatform {
 
         public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
 
-        /// The generic Linux board: device-tree model and serial (or DMI on x86), os-release.
+        /// The generic Linux board: device-tree model and serial (or DMI on x86), os-release,
+        /// device type "Gateway" (what this agent runs on).
         public static func generic(stateDirectory: String, serialFile: String? = nil) -> Configuration {
             var configuration = Configuration(stateDirectory: stateDirectory)
             configuration.manufacturer = [.file("/sys/class/dmi/id/sys_vendor")]
@@ -56,6 +57,7 @@ public final class KernelDevicePlatform: DevicePlatform {
             configuration.serialNumber = (serialFile.map { [Source.file($0)] } ?? [])
                 + [.file("/proc/device-tree/serial-number"), .file("/sys/class/dmi/id/product_serial")]
             configuration.hardwareVersion = [.file("/sys/class/dmi/id/product_version")]
+            configuration.deviceType = [.literal("Gateway")]
             return configuration
         }
     }
