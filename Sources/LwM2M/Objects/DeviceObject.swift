@@ -54,6 +54,22 @@ public final class DeviceObject: SampledObject {
     private var acknowledged: Set<DeviceErrorCode> = []
     /// The sampled resources' content at the previous `sample(now:)` (nil: absent).
     private var lastSample: [UInt16: ResourceContent?]?
+    /// The platform's readings, taken once for a whole sampling round (nil outside one: every
+    /// read asks the platform).
+    private var round: Readings?
+
+    /// What one round reads from the platform.
+    private struct Readings {
+        var memory: DeviceMemory?
+        var sources: [PowerSourceReading]
+        var battery: BatteryReading?
+        var storageFull: Bool?
+    }
+
+    private var memory: DeviceMemory? { round.map(\.memory) ?? platform.memory() }
+    private var sources: [PowerSourceReading] { round?.sources ?? platform.powerSources() }
+    private var battery: BatteryReading? { round.map(\.battery) ?? platform.battery() }
+    private var storageFull: Bool? { round.map(\.storageFull) ?? platform.storageFull() }
 
     /// A Device object reading `platform`; `reboot` and `factoryReset` (nil: /3/0/5 absent) are
     /// called on Execute, before the response goes out, and must only schedule the action.
@@ -150,6 +166,9 @@ public final class DeviceObject: SampledObject {
     /// Compares the live resources with the previous round and reports each that changed
     /// (the first round only records them). Current Time is `now`, so it changes every second.
     public func sample(now: Int64) {
+        round = Readings(memory: platform.memory(), sources: platform.powerSources(), battery: platform.battery(),
+                         storageFull: platform.storageFull())
+        defer { round = nil }
         var current: [UInt16: ResourceContent?] = [:]
         for id in Self.sampledResources {
             current[id] = id == Resource.currentTime ? .single(.time(now)) : content(id)
@@ -187,13 +206,13 @@ public final class DeviceObject: SampledObject {
         case Resource.currentTime: return .single(.time(platform.currentTime()))
         case Resource.utcOffset: return text(platform.utcOffset())
         case Resource.timezone: return text(platform.timezone())
-        case Resource.memoryFree: return integer(platform.memory()?.free)
-        case Resource.memoryTotal: return integer(platform.memory()?.total)
-        case Resource.batteryLevel: return integer(platform.battery()?.level)
-        case Resource.batteryStatus: return integer(platform.battery()?.status?.rawValue)
-        case Resource.powerSources: return list(platform.powerSources().map { $0.kind.rawValue })
-        case Resource.powerSourceVoltage: return list(platform.powerSources().map(\.voltage))
-        case Resource.powerSourceCurrent: return list(platform.powerSources().map(\.current))
+        case Resource.memoryFree: return integer(memory?.free)
+        case Resource.memoryTotal: return integer(memory?.total)
+        case Resource.batteryLevel: return integer(battery?.level)
+        case Resource.batteryStatus: return integer(battery?.status?.rawValue)
+        case Resource.powerSources: return list(sources.map { $0.kind.rawValue })
+        case Resource.powerSourceVoltage: return list(sources.map(\.voltage))
+        case Resource.powerSourceCurrent: return list(sources.map(\.current))
         case Resource.errorCode:
             let codes = reportedCodes()
             return Self.multiple(codes.isEmpty ? [0] : codes.map(\.rawValue))
@@ -220,20 +239,19 @@ public final class DeviceObject: SampledObject {
     /// The error conditions present now, ascending.
     public func conditions() -> [DeviceErrorCode] {
         var codes: Set<DeviceErrorCode> = []
-        let sources = platform.powerSources()
         for source in sources where source.online == false
             && source.kind != .internalBattery && source.kind != .externalBattery {
             codes.insert(.externalPowerOff)
         }
-        if let battery = platform.battery() {
+        if let battery {
             if let level = battery.level, level < thresholds.lowBatteryPercent { codes.insert(.lowBattery) }
             if battery.status == .low { codes.insert(.lowBattery) }
         }
-        if let memory = platform.memory(), memory.total > 0,
+        if let memory, memory.total > 0,
            memory.free * 100 < memory.total * thresholds.lowMemoryPercent {
             codes.insert(.outOfMemory)
         }
-        if platform.storageFull() == true { codes.insert(.storageFull) }
+        if storageFull == true { codes.insert(.storageFull) }
         return codes.sorted()
     }
 

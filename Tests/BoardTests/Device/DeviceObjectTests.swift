@@ -71,6 +71,15 @@ import Testing
         #expect(changes.take() == [LwM2MPath(3, 0, 9), LwM2MPath(3, 0, 20)])
     }
 
+    @Test func aSamplingRoundReadsThePlatformOnce() {
+        let platform = FakeDevicePlatform()
+        let object = device(platform)
+        object.sample(now: 1)
+        #expect(platform.memoryReads == 1)  // Memory Free, Memory Total and Error Code share one reading
+        _ = try? object.read(LwM2MPath(3, 0, 10))
+        #expect(platform.memoryReads == 2)  // outside a round, a read asks the platform
+    }
+
     @Test func currentTimeWriteSetsTheClockOrFailsClearly() throws {
         let platform = FakeDevicePlatform()
         let object = device(platform)
