@@ -145,6 +145,9 @@ public enum AgentLauncher {
 
         let requests = DeviceRequests()
         let registry = ObjectRegistry()
+        if given == nil, let board = configuration.board, !board.hasPrefix("/") {
+            log.notice("board \(board): boards by name are not wired to the Device object yet; it uses the generic Linux board")
+        }
         let platform = KernelDevicePlatform(device.platform)
         if let problem = platform.timeSettingsProblem { log.warning("\(problem); reporting the system's UTC offset and time zone") }
         registry.register(DeviceObject(platform: platform, reboot: { requests.reboot = true },
