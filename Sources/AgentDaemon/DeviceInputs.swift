@@ -98,3 +98,18 @@ public struct DeviceInputs: Sendable {
         }
     }
 }
+
+extension DeviceInputs {
+    /// Every value the Device object would report with these inputs now, one line each
+    /// (`/3/0/21 Memory Total = 3977302`), then how Reboot reboots and whether a Current Time
+    /// write sets the clock: for `lwm2m-agent board show`.
+    public func reportLines() -> [String] {
+        let platform = KernelDevicePlatform(self.platform)
+        var lines = DeviceObject(platform: platform, reboot: {}, factoryReset: {}).reportLines()
+        lines.append("Reboot (/3/0/4): \(reboot)")
+        lines.append("Current Time writes (/3/0/13): " + (self.platform.clockSettable
+            ? "set CLOCK_REALTIME (needs CAP_SYS_TIME)" : "refused with 4.05 (clock not settable)"))
+        if let problem = platform.timeSettingsProblem { lines.append("ignored: \(problem)") }
+        return lines
+    }
+}

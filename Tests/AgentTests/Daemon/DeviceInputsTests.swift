@@ -59,6 +59,17 @@ import Testing
         #expect(inputs.reboot.description == "command /usr/local/sbin/board-reboot --now")
     }
 
+    @Test func reportLinesListTheValues() throws {
+        var inputs = try DeviceInputs.forConfiguration(try configuration())
+        inputs.platform.softwareVersion = "9.9.9"
+        let lines = inputs.reportLines()
+        #expect(lines.contains("/3/0/19 Software Version = \"9.9.9\""))
+        #expect(lines.contains("/3/0/17 Device Type = \"Gateway\""))
+        #expect(lines.contains { $0.hasPrefix("/3/0/21 Memory Total = ") })
+        #expect(lines.contains("Reboot (/3/0/4): systemd (systemctl reboot)"))
+        #expect(lines.last == "Current Time writes (/3/0/13): refused with 4.05 (clock not settable)")
+    }
+
     @Test func badBoardValuesNameTheLine() throws {
         for (text, message) in [
             ("[reboot]\nmethod = kexec\n", "line 2: method \"kexec\": expected systemd, syscall or command"),
