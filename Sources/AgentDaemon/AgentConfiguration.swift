@@ -75,9 +75,6 @@ public struct AgentConfiguration: Sendable {
     public var iccidFile: String
     /// `board = NAME|PATH`: the board file (docs/boards.md); nil: the generic Linux board.
     public var board: String?
-    /// `system-root`: the directory standing for `/` when the board layer reads /sys, /proc and
-    /// /etc (tests, containers); "/" by default.
-    public var systemRoot: String
 
     /// Reads the configuration from `text`; `readFile` loads files named by `*-file` keys.
     /// Where the factory file is (`factory-file`, default `<state-dir>/factory.conf`).
@@ -98,8 +95,7 @@ public struct AgentConfiguration: Sendable {
         try Self.checkKeys(agent, ["endpoint-name", "state-dir", "log-level", "credential-store", "tpm-tcti",
                                    "bootstrap-on-every-start", "ack-timeout", "bootstrap-retry-initial",
                                    "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file",
-                                   "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file", "board",
-                                   "system-root"])
+                                   "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file", "board"])
         serialFile = agent.value("serial-file") ?? "/sys/firmware/devicetree/base/serial-number"
         iccidFile = agent.value("iccid-file") ?? "/run/lwm2m-agent/iccid"
         let template = agent.value("endpoint-name") ?? "urn:dev:{machine-id}"
@@ -133,7 +129,6 @@ public struct AgentConfiguration: Sendable {
 
         factoryFile = agent.value("factory-file") ?? "\(stateDirectory)/factory.conf"
         board = agent.value("board")
-        systemRoot = agent.value("system-root") ?? "/"
         endpointTemplate = template
         (bootstrap, servers) = try Self.accounts(in: file)
         if requireAccounts { try checkAccounts() }

@@ -1,6 +1,7 @@
 import AgentCommon
 import Board
 import Files
+import Glibc
 import LwM2M
 
 /// The plain inputs of the Device object (/3/0) and of Reboot: where identity, power and clock
@@ -18,8 +19,16 @@ public struct DeviceInputs: Sendable {
     public static func generic(_ configuration: AgentConfiguration) -> DeviceInputs {
         var platform = KernelDevicePlatform.Configuration.generic(stateDirectory: configuration.stateDirectory,
                                                                   serialFile: configuration.serialFile)
-        platform.root = SystemRoot(configuration.systemRoot)
+        platform.root = defaultRoot
         return DeviceInputs(platform: platform, reboot: .systemd)
+    }
+
+    /// `/`, or the directory in the environment variable `LWM2M_SYSTEM_ROOT`: a test-only seam
+    /// (the same as the sensor objects') that lets the interop tests run the real daemon over a
+    /// tree of /sys, /proc and /etc. Not for operators; a deployed board never sets it.
+    public static var defaultRoot: SystemRoot {
+        guard let value = getenv("LWM2M_SYSTEM_ROOT").map({ String(cString: $0) }), !value.isEmpty else { return .live }
+        return SystemRoot(value)
     }
 
     public init(platform: KernelDevicePlatform.Configuration, reboot: SystemReboot.Method) {

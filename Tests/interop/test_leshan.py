@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from leshan_agent import LIFETIME, prepare
 from leshan_server import ep, leshan  # noqa: F401 (fixtures)
 
@@ -24,22 +26,30 @@ MULTI_VALUE_FORMATS = {"TLV": 11542, "SENML_JSON": 110, "SENML_CBOR": 112, "JSON
 VOLATILE = {"/3/0/10", "/3/0/13", "/3/0/21"}
 
 
-def board_root(tmp_path) -> Path:
-    """The agent's system root (``system-root``) for these tests: this machine's /proc, /etc and
-    /usr, plus a /sys with a DMI vendor and one battery (87 %, 3.9 V, no status), so the Device
-    object has a Manufacturer, one Power Source and a Battery Level to read on any machine (the
-    agent reports only what the kernel describes; a test machine may have neither)."""
+@pytest.fixture(autouse=True)
+def board_root(tmp_path, monkeypatch) -> Path:
+    """The agent's system root for these tests (the test-only ``LWM2M_SYSTEM_ROOT``): this
+    machine's /proc, /etc, /usr and /sys, except a /sys/class/dmi with a vendor and a
+    /sys/class/power_supply with one battery (87 %, 3.9 V, no status), so the Device object has
+    a Manufacturer, one Power Source and a Battery Level to read on any machine (the agent reports
+    only what the kernel describes; a test machine may have neither)."""
     root = tmp_path / "root"
-    root.mkdir(exist_ok=True)
+    (root / "sys" / "class").mkdir(parents=True)
     for name in ("proc", "etc", "usr"):
-        if not (root / name).exists():
-            (root / name).symlink_to(f"/{name}")
+        (root / name).symlink_to(f"/{name}")
+    for entry in Path("/sys").iterdir():
+        if entry.name != "class":
+            (root / "sys" / entry.name).symlink_to(entry)
+    for entry in Path("/sys/class").iterdir():
+        if entry.name not in ("dmi", "power_supply"):
+            (root / "sys" / "class" / entry.name).symlink_to(entry)
     files = {"sys/class/dmi/id/sys_vendor": "Leshan Test Bench", "sys/class/dmi/id/product_name": "Bench 1",
              "sys/class/power_supply/BAT0/type": "Battery", "sys/class/power_supply/BAT0/capacity": "87",
              "sys/class/power_supply/BAT0/voltage_now": "3900000"}
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text + "\n")
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
     return root
 
 
@@ -58,7 +68,6 @@ def os_release_version() -> str | None:
 def register(leshan, ep, start_agent, tmp_path, **options):
     """Bootstraps the agent from Leshan and waits for its registration; returns (agent, registration)."""
     since = leshan.mark()
-    options.setdefault("system_root", board_root(tmp_path))
     agent = start_agent(prepare(leshan, tmp_path, ep, **options))
     leshan.wait_event("bs-end", ep, since=since)
     registration = leshan.wait_event("registered", ep, since=since)

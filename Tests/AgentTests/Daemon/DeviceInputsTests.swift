@@ -27,8 +27,7 @@ import Testing
         #expect(inputs.platform.supplies == .auto && inputs.platform.input == nil)
         #expect(inputs.platform.deviceType == [.literal("Gateway")])
         #expect(inputs.platform.root == .live && inputs.platform.stateDirectory == "/tmp/state")
-        let rooted = try DeviceInputs.forConfiguration(try configuration("system-root = /srv/fixture/"))
-        #expect(rooted.platform.root.path("/proc/meminfo") == "/srv/fixture/proc/meminfo")
+        // (LWM2M_SYSTEM_ROOT is process-wide: the Leshan interop tests cover it, not a parallel unit test.)
     }
 
     @Test func boardFileSections() throws {
