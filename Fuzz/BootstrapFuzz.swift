@@ -28,7 +28,9 @@ public func fuzzBootstrap(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     registry.register(security)
     registry.register(servers)
     registry.register(access)
-    registry.register(DeviceObject.make(currentTime: 0, reboot: {}))
+    registry.register(DeviceSnapshot.make(info: DeviceInfo(manufacturer: "fuzz", modelNumber: "fuzz", serialNumber: "1",
+    firmwareVersion: "1", deviceType: "fuzz", hardwareVersion: "1", softwareVersion: "1", powerSources: [0],
+    powerSourceVoltages: [5000], batteryLevel: 100, memoryFree: 1, memoryTotal: 2), currentTime: 0, reboot: {}))
     try! security.bootstrapWrite(instance: 0, records: [
         LwM2MRecord(LwM2MPath(0, 0, 0), .string("coap://bs")), LwM2MRecord(LwM2MPath(0, 0, 1), .boolean(true)),
         LwM2MRecord(LwM2MPath(0, 0, 2), .integer(3)),

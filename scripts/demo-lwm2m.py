@@ -6,7 +6,7 @@
 Starts, on loopback, an LwM2M bootstrap server and a management server (the independent aiocoap
 peers in Tests/interop/peers), a software TPM (swtpm) as the agent's credential store, and
 lwm2m-agentd with a configuration holding only a bootstrap account. Shows: client-initiated bootstrap → registration → the management server reading the
-Device object /3/0 in TLV, SenML JSON and SenML CBOR → an observation with pmin/pmax → a restart
+Device object /3/0 in TLV, SenML JSON and SenML CBOR → an observation of Current Time with pmin/pmax → a restart
 that registers without bootstrapping → SIGTERM de-registering. Every process is stopped at the
 end, whatever happens. With --dtls, both servers sit behind an OpenSSL DTLS relay
 (Tests/interop/dtls_relay.py): the bootstrap PSK is provisioned into the TPM with
@@ -119,9 +119,9 @@ uri = {bootstrap_uri}
             for path, value in list(reply.get("value", {}).items())[:8]:
                 print(f"   {path} = {value!r}")
 
-        step("Write-Attributes pmin=1&pmax=2 on /3/0/9, then observe it for 5 s")
-        show(management.command("write-attributes", ep=ep, path="/3/0/9", attributes={"pmin": 1, "pmax": 2}), ["code"])
-        observed = management.command("observe", ep=ep, path="/3/0/9", accept=0)
+        step("Write-Attributes pmin=1&pmax=2 on /3/0/13 (Current Time, the board's clock), then observe it for 5 s")
+        show(management.command("write-attributes", ep=ep, path="/3/0/13", attributes={"pmin": 1, "pmax": 2}), ["code"])
+        observed = management.command("observe", ep=ep, path="/3/0/13", accept=0)
         show(observed, ["code", "value", "observing"])
         time.sleep(5)
         for line in [l for l in management.lines() if l.get("event") == "notify"]:

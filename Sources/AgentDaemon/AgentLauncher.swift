@@ -95,9 +95,14 @@ public enum AgentLauncher {
         }
     }
 
-    /// The runtime for `configuration`, ready to `run()`.
+    /// The runtime for `configuration`, ready to `run()`; `device` (default: from the chosen
+    /// board) says where /3/0 reads from and how Reboot reboots.
     public static func makeRuntime(_ configuration: AgentConfiguration, configurationPath: String, log: Logger,
-                                   signals: SignalMonitor?) throws(AgentLaunchError) -> ClientRuntime {
+                                   signals: SignalMonitor?, device given: DeviceInputs? = nil) throws(AgentLaunchError) -> ClientRuntime {
+        // The board: the objects backed by its hardware are built from `board.definition`.
+        let board = try loadBoard(configuration, root: .daemon)
+        log.notice("board \(board.definition.name) (\(board.file ?? "compiled in")): \(board.reason)")
+        let device = given ?? DeviceInputs(board: board.definition, configuration: configuration)
         let credentials: CredentialStore
         var signingKeys: SigningKeyStore?
         switch configuration.credentialStore {
@@ -152,14 +157,12 @@ public enum AgentLauncher {
         clientConfiguration.endpoint.transmission.ackTimeout = configuration.ackTimeout
         clientConfiguration.supportedSecurityModes = securityModes
 
-        // The board: the objects backed by its hardware are built from `board.definition`.
-        let board = try loadBoard(configuration)
-        log.notice("board \(board.definition.name) (\(board.file ?? "compiled in")): \(board.reason)")
         let requests = DeviceRequests()
         let registry = ObjectRegistry()
-        registry.register(SystemDevice.make(serialFile: configuration.serialFile,
-                                            reboot: { requests.reboot = true },
-                                            factoryReset: { requests.factoryReset = true }))
+        let platform = KernelDevicePlatform(device.platform)
+        if let problem = platform.timeSettingsProblem { log.warning("\(problem); reporting the system's UTC offset and time zone") }
+        registry.register(DeviceObject(platform: platform, reboot: { requests.reboot = true },
+                                       factoryReset: { requests.factoryReset = true }))
         // Temperature (3303, per thermal zone) and Connectivity Monitoring (4) from the kernel.
         let sensors = SensorObjects.make(SensorInputs(board: board.definition))
         for warning in sensors.warnings { log.warning(warning) }
@@ -171,6 +174,7 @@ public enum AgentLauncher {
         let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,
                                     log: log, deviceRequests: requests)
         runtime.signingKeys = signingKeys
+        runtime.reboot = (device.reboot.description, { () throws in try SystemReboot.perform(device.reboot) })
         runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
         runtime.reload = {
             let reloaded = try loadConfiguration(configurationPath)

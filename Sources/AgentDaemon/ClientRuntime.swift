@@ -40,6 +40,20 @@ public final class ClientRuntime {
     public var reload: (() throws -> (ConfigurationSnapshot, LogLevel))?
 
     private let deviceRequests: DeviceRequests
+    /// How the board reboots after a server's Reboot (/3/0/4) and the de-registrations: its
+    /// description for the log and the action (returns when the system is going down, throws
+    /// when the reboot failed). Nil: Reboot is only logged.
+    public var reboot: (method: String, perform: () throws -> Void)?
+    /// Set when a requested reboot failed (the daemon then exits with a failure status, so its
+    /// service manager restarts it and it registers again).
+    public private(set) var rebootFailure: String?
+    private var rebootPending = false
+    /// How often the objects whose values come from the kernel (`SampledObject`) are sampled.
+    public var samplingInterval: Duration = .seconds(1)
+    /// When they are sampled next (at once after start: the first round is the baseline).
+    private var nextSample: Instant?
+    /// Sampling rounds so far (for tests and the CPU measurement).
+    public private(set) var samplingRounds = 0
     /// Host names resolve on their own threads: a hanging DNS must not stall the loop.
     private let resolver: BackgroundResolver?
     /// Connections waiting for their server's address: the token of the resolution and the account.
@@ -83,6 +97,7 @@ public final class ClientRuntime {
     /// Runs until SIGTERM/SIGINT and the De-registrations that follow complete.
     public func run() throws(TransportError) {
         client.start(at: MonotonicClock.now())
+        nextSample = MonotonicClock.now()
         while true {
             performActions()
             if client.isStopped { break }
@@ -97,6 +112,7 @@ public final class ClientRuntime {
                 handleSessionEvents(id, connection)
                 checkRefused(id, connection)  // a DTLS retransmission may have met the refusal
             }
+            sampleIfDue(at: now)
             client.advance(to: now)
             retrySave(at: now)
             handleDeviceRequests()
@@ -111,6 +127,7 @@ public final class ClientRuntime {
                 log.error("stopping with a configuration change that could not be saved (\(pendingSave.failures) attempts): it is lost")
             }
         }
+        if rebootPending { rebootBoard() }
         log.notice("stopped")
     }
 
@@ -152,7 +169,42 @@ public final class ClientRuntime {
         }
         if deviceRequests.reboot {
             deviceRequests.reboot = false
-            log.notice("reboot requested by a server (/3/0/4): left to the init system (not performed by the agent)")
+            guard let reboot else {
+                log.warning("reboot requested by a server (/3/0/4): no reboot method configured, not rebooting")
+                return
+            }
+            performActions()  // the 2.04 goes out before the De-registers
+            log.notice("reboot requested by a server (/3/0/4): de-registering, then rebooting by \(reboot.method)")
+            rebootPending = true
+            client.stop(at: MonotonicClock.now())
+        }
+    }
+
+    /// After the de-registrations: reboots the board. A failure is logged and remembered
+    /// (`rebootFailure`); the agent stays stopped.
+    private func rebootBoard() {
+        guard let reboot else { return }
+        log.notice("rebooting the board: \(reboot.method)")
+        do {
+            try reboot.perform()
+            log.notice("reboot under way (\(reboot.method) succeeded)")
+        } catch {
+            rebootFailure = "\(error)"
+            log.error("reboot failed: \(error); the agent stops (its service manager restarts it, and it registers again)")
+        }
+    }
+
+    /// Samples every registered `SampledObject` when due (every `samplingInterval`), with the
+    /// wall-clock time, so their changed values reach the reporting engine in this round.
+    private func sampleIfDue(at now: Instant) {
+        guard let due = nextSample, now >= due else { return }
+        nextSample = now + samplingInterval
+        samplingRounds += 1
+        var wall = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        let registry = client.registry
+        for id in registry.objectIDs {
+            (registry.object(id) as? any SampledObject)?.sample(now: Int64(wall.tv_sec))
         }
     }
 
@@ -160,6 +212,7 @@ public final class ClientRuntime {
     private var nextDeadline: Instant? {
         var deadline = client.nextDeadline
         if let retry = pendingSave.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
+        if let sample = nextSample { deadline = deadline.map { min($0, sample) } ?? sample }
         for connection in connections.values {
             if let candidate = connection.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }
         }

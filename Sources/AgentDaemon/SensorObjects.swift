@@ -10,26 +10,17 @@ public struct SensorInputs: Hashable, Sendable {
     public var interfaces: BoardDefinition.Selection
     public var root: SystemRoot
 
-    /// `root` defaults to `SystemRoot.testOverride` (the environment variable
-    /// `LWM2M_SYSTEM_ROOT`, for tests only) or the machine's own files.
+    /// `root` defaults to the daemon's (`SystemRoot.daemon`: the machine's own files).
     /// The board's `[thermal] zones` and `[network] interfaces`.
-    public init(board: BoardDefinition, root: SystemRoot = SensorInputs.defaultRoot) {
+    public init(board: BoardDefinition, root: SystemRoot = .daemon) {
         self.init(thermalZones: board.thermalZones, interfaces: board.interfaces, root: root)
     }
 
     public init(thermalZones: BoardDefinition.Selection = .auto, interfaces: BoardDefinition.Selection = .auto,
-                root: SystemRoot = SensorInputs.defaultRoot) {
+                root: SystemRoot = .daemon) {
         self.thermalZones = thermalZones
         self.interfaces = interfaces
         self.root = root
-    }
-
-    /// `/`, or the directory in `LWM2M_SYSTEM_ROOT`: a test-only seam that lets the interop
-    /// tests run the real daemon over a fixture tree of /sys and /proc. Not documented for
-    /// operators; a deployed board never sets it.
-    public static var defaultRoot: SystemRoot {
-        guard let value = getenv("LWM2M_SYSTEM_ROOT").map({ String(cString: $0) }), !value.isEmpty else { return .live }
-        return SystemRoot(value)
     }
 }
 

@@ -66,11 +66,11 @@ public struct DemoResources {
         self.tickInterval = tickInterval
         nextTick = now + tickInterval
         let rebootCounter = RebootCounter()
-        let info = DeviceInfo()
+        let info = DeviceInfo.demo
         startTime = Int64(time(nil))
         start = now
         batteryLevel = info.batteryLevel
-        device = DeviceObject.make(info: info, currentTime: startTime, reboot: { rebootCounter.count += 1 })
+        device = DeviceSnapshot.make(info: info, currentTime: startTime, reboot: { rebootCounter.count += 1 })
         registry.register(device)
         registry.register(Self.makeLight())
         _ = registry.takeChanges()
@@ -194,4 +194,13 @@ extension String {
         let cut = String(body.prefix(length - 1))
         return cut + String(repeating: ".", count: max(0, length - 1 - cut.count)) + "\n"
     }
+}
+
+extension DeviceInfo {
+    /// The demo server's invented gateway (a USB-powered board with a backup battery): demo
+    /// values, for `lwm2m-demo` only; the agent reports the real board (`DeviceObject`).
+    public static let demo = DeviceInfo(manufacturer: "Open Source Gateways", modelNumber: "GW-A53", serialNumber: "GW53-000001",
+                                        firmwareVersion: "1.0.0", deviceType: "Gateway", hardwareVersion: "rev B",
+                                        softwareVersion: "0.1.0", powerSources: [1, 5], powerSourceVoltages: [3700, 5000],
+                                        batteryLevel: 95, memoryFree: 65536, memoryTotal: 262_144)
 }

@@ -23,6 +23,9 @@ enum BoardCommand {
         let request: BoardRequest?
         let directory: String
         let root: SystemRoot
+        // The daemon's state directory and serial file (for /3/0's storage check and serial).
+        var stateDirectory = "/var/lib/lwm2m-agent"
+        var serialFile: String?
         do {
             parsed = try ParsedArguments(arguments, valueOptions: ["config", "board", "board-dir", "root"], flagOptions: [])
             guard parsed.positional.count == 1, ["show", "list"].contains(parsed.positional[0]) else {
@@ -33,6 +36,8 @@ enum BoardCommand {
                 do {
                     let configuration = try AgentLauncher.loadConfiguration(path)
                     configured = (configuration.board, configuration.boardDirectory)
+                    stateDirectory = configuration.stateDirectory
+                    serialFile = configuration.serialFile
                 } catch {
                     Console.error("lwm2m-agent: \(error)\n")
                     return 1
@@ -65,8 +70,12 @@ enum BoardCommand {
             } else {
                 let choice = try BoardCatalog.select(request, directory: directory, root: root)
                 for line in BoardReport.lines(choice, root: root) { print(line) }
-                // The live values of the board's objects (Device, Temperature, Connectivity
-                // Monitoring listings) follow here once they are wired to `choice.definition`.
+                print("values the agent would report now:")
+                let device = DeviceInputs(board: choice.definition, stateDirectory: stateDirectory,
+                                          serialFile: serialFile, root: root)
+                for line in device.reportLines() + SensorObjects.valueLines(SensorInputs(board: choice.definition, root: root)) {
+                    print("  " + line)
+                }
             }
             return 0
         } catch {

@@ -42,6 +42,7 @@ struct Daemon {
     /// Configuration mode: the LwM2M client until SIGTERM.
     static func runClient(configurationPath: String, logLevel override: String?) {
         let early = Logger(component: "lwm2m-agentd", level: .info)
+        var rebootFailed = false
         do {
             let configuration = try AgentLauncher.loadConfiguration(configurationPath)
             var level = configuration.logLevel
@@ -63,10 +64,13 @@ struct Daemon {
             try? pidFile.write()
             defer { pidFile.remove() }
             try runtime.run()
+            rebootFailed = runtime.rebootFailure != nil
         } catch {
             early.error("\(error)")
             exit(1)
         }
+        // A server's Reboot that failed: exit with a failure so the service manager restarts us.
+        if rebootFailed { exit(1) }
     }
 
     /// Crashes with a recognisable value in a register and in memory, so a test can check the

@@ -89,3 +89,12 @@ let deviceRecords: [LwM2MRecord] = [
     .init(LwM2MPath(3, 0, 14), .string("+02:00")),
     .init(LwM2MPath(3, 0, 16), .string("U")),
 ]
+
+extension DeviceInfo {
+    /// The fixed /3/0 values the responder, reporting and client tests assert on (invented,
+    /// test data only; they were `DeviceInfo()`'s defaults before the live Device object).
+    static let fixture = DeviceInfo(manufacturer: "Open Source Gateways", modelNumber: "GW-A53", serialNumber: "GW53-000001",
+                                    firmwareVersion: "1.0.0", deviceType: "Gateway", hardwareVersion: "rev B",
+                                    softwareVersion: "0.1.0", powerSources: [1, 5], powerSourceVoltages: [3700, 5000],
+                                    batteryLevel: 95, memoryFree: 65536, memoryTotal: 262_144)
+}

@@ -11,6 +11,7 @@ test_leshan_defects.py. How to run: docs/leshan.md.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,45 @@ MULTI_VALUE_FORMATS = {"TLV": 11542, "SENML_JSON": 110, "SENML_CBOR": 112, "JSON
 # Device resources read from the system, which may differ between two reads: Memory Free, Current
 # Time, Memory Total.
 VOLATILE = {"/3/0/10", "/3/0/13", "/3/0/21"}
+
+
+@pytest.fixture(autouse=True)
+def board_root(tmp_path, monkeypatch) -> Path:
+    """The agent's system root for these tests (the test-only ``LWM2M_SYSTEM_ROOT``): this
+    machine's /proc, /etc, /usr and /sys, except a /sys/class/dmi with a vendor and a
+    /sys/class/power_supply with one battery (87 %, 3.9 V, no status), so the Device object has
+    a Manufacturer, one Power Source and a Battery Level to read on any machine (the agent reports
+    only what the kernel describes; a test machine may have neither)."""
+    root = tmp_path / "root"
+    (root / "sys" / "class").mkdir(parents=True)
+    for name in ("proc", "etc", "usr"):
+        (root / name).symlink_to(f"/{name}")
+    for entry in Path("/sys").iterdir():
+        if entry.name != "class":
+            (root / "sys" / entry.name).symlink_to(entry)
+    for entry in Path("/sys/class").iterdir():
+        if entry.name not in ("dmi", "power_supply"):
+            (root / "sys" / "class" / entry.name).symlink_to(entry)
+    files = {"sys/class/dmi/id/sys_vendor": "Leshan Test Bench", "sys/class/dmi/id/product_name": "Bench 1",
+             "sys/class/power_supply/BAT0/type": "Battery", "sys/class/power_supply/BAT0/capacity": "87",
+             "sys/class/power_supply/BAT0/voltage_now": "3900000"}
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text + "\n")
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
+    return root
+
+
+def os_release_version() -> str | None:
+    """VERSION of os-release(5): what the agent reports as the device firmware (/3/0/3)."""
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError:
+            continue
+        fields = dict(line.split("=", 1) for line in lines if "=" in line)
+        return fields.get("VERSION", fields.get("VERSION_ID", "")).strip("\"'") or None
+    return None
 
 
 def register(leshan, ep, start_agent, tmp_path, **options):
@@ -91,7 +131,8 @@ def test_read_the_device_in_every_format_leshan_offers(leshan, ep, start_agent, 
         content, types = reply["content"], reply["types"]
         assert content["/3/0/17"] == "Gateway", (name, content)  # device type
         assert content["/3/0/16"] == "U", (name, content)  # supported binding
-        assert content["/3/0/3"][:1].isdigit(), (name, content)  # firmware version: the agent's
+        assert content.get("/3/0/3") == os_release_version(), (name, content)  # device firmware: the OS's
+        assert content["/3/0/19"][:1].isdigit(), (name, content)  # software version: the agent's
         assert content["/3/0/14"].startswith(("+", "-")) and content["/3/0/15"], (name, content)
         # Leshan decoded each value with the Device model's type.
         assert types["/3/0/13"] == "TIME" and abs(content["/3/0/13"] - time.time()) < 120, (name, content)
@@ -142,7 +183,7 @@ def test_single_values_of_each_type_in_plain_cbor(leshan, ep, start_agent, tmp_p
             assert reply["content"] == {path: text[path]}, (path, reply, text[path])
 
     for path, kind, value in (("/3/0/14", "s", "+05:30"), ("/3/0/15", "s", "Asia/Kolkata"),
-                              ("/3/0/13", "t", "1367491215"), ("/1/0/6", "b", "true"), ("/1/0/2", "i", "7")):
+                              ("/1/0/6", "b", "true"), ("/1/0/2", "i", "7")):
         ok(leshan.call("write", ep=ep, path=path, type=kind, value=value, format="CBOR"), "CHANGED")
         back = ok(leshan.call("read", ep=ep, path=path, format="CBOR"), "CONTENT")
         assert back["ct"] == 60, back
@@ -155,24 +196,34 @@ def test_single_values_of_each_type_in_plain_cbor(leshan, ep, start_agent, tmp_p
     ok(leshan.call("write", ep=ep, path="/1/0/1", type="i", value=240, format="CBOR"), "CHANGED")
     update = leshan.wait_event("updated", ep, since=since)
     assert update["update-lt"] == 240 and update["lt"] == 240, update
-    # An observation made in CBOR notifies in CBOR: a Time, written in CBOR.
-    ok(leshan.call("observe", ep=ep, path="/3/0/13", format="CBOR"), "CONTENT")
+    # Current Time written in CBOR: this board's clock is not set by the agent (generic board,
+    # [clock] settable = no), so the write is refused, never silently ignored.
+    ok(leshan.call("write", ep=ep, path="/3/0/13", type="t", value="1367491215", format="CBOR"), "METHOD_NOT_ALLOWED")
+    # An observation made in CBOR notifies in CBOR: a Time, the clock moving on.
+    first = ok(leshan.call("observe", ep=ep, path="/3/0/13", format="CBOR"), "CONTENT")["content"]["/3/0/13"]
     since = leshan.mark()
-    ok(leshan.call("write", ep=ep, path="/3/0/13", type="t", value="1700000000", format="CBOR"), "CHANGED")
     notification = leshan.wait_event("notify", ep, since=since, timeout=10, where=lambda e: e["path"] == "/3/0/13")
-    assert notification["content"] == {"/3/0/13": 1700000000} and notification["ct"] == 60, notification
+    assert notification["content"]["/3/0/13"] > first and notification["ct"] == 60, notification
+    assert abs(notification["content"]["/3/0/13"] - time.time()) < 120, notification
     # (Malformed and wrong-typed CBOR Leshan will not send: test_cbor_single_value.py sends them.)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="/3/0/13 Current Time (and /3/0/10 Memory Free) of lwm2m-agentd --config are read once "
-                          "at start (SystemDevice.make) and never advance; not in issue 10's list")
 def test_current_time_advances(leshan, ep, start_agent, tmp_path):
     register(leshan, ep, start_agent, tmp_path)
     before = ok(leshan.call("read", ep=ep, path="/3/0/13", format="TEXT"), "CONTENT")["content"]["/3/0/13"]
     time.sleep(2.5)
     after = ok(leshan.call("read", ep=ep, path="/3/0/13", format="TEXT"), "CONTENT")["content"]["/3/0/13"]
     assert 2 <= after - before <= 10, (before, after)
+    # Observed with pmin 1 / pmax 3: every notification carries a newer time.
+    ok(leshan.call("wattr", ep=ep, path="/3/0/13", q="pmin=1&pmax=3"), "CHANGED")
+    since = leshan.mark()
+    first = ok(leshan.call("observe", ep=ep, path="/3/0/13", format="TEXT"), "CONTENT")["content"]["/3/0/13"]
+    notifications = [leshan.wait_event("notify", ep, since=since, count=n, timeout=10,
+                                       where=lambda e: e["path"] == "/3/0/13") for n in (1, 2, 3)]
+    values = [first] + [n["content"]["/3/0/13"] for n in notifications]
+    assert all(b > a for a, b in zip(values, values[1:])), values
+    spacing = [b["time"] - a["time"] for a, b in zip(notifications, notifications[1:])]
+    assert all(0.8 <= gap <= 3.5 for gap in spacing), spacing
 
 
 def test_write_in_every_format_then_partial_update(leshan, ep, start_agent, tmp_path):

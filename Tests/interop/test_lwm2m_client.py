@@ -50,7 +50,7 @@ def test_bootstrap_register_and_read_the_device_in_three_formats(start_peer, sta
     for accept in (11542, 110, 112):  # TLV, SenML JSON, SenML CBOR
         value = read_device(ms, "gw-e2e-1", accept)
         assert value["/3/0/17"] == "Gateway", value
-        assert value["/3/0/3"].startswith("0."), value  # firmware version: the agent's
+        assert value["/3/0/19"].startswith("0."), value  # software version: the agent's
         assert isinstance(value["/3/0/13"], int)
     agent.wait_for(r"server 101: registered at /rd/\d+, lifetime 60 s")
     assert (tmp_path / "state" / "configuration.json").is_file()

@@ -5,7 +5,7 @@ import AgentCommon
 /// docs/boards.md; `BoardDefinition(parsing:file:)` reads it.
 public struct BoardDefinition: Sendable, Equatable {
     /// Where an identity value comes from.
-    public enum ValueSource: Sendable, Equatable, CustomStringConvertible {
+    public enum ValueSource: Hashable, Sendable, CustomStringConvertible {
         /// The text itself.
         case literal(String)
         /// The first line of a file (NULs stripped); an absent or unreadable file means the
@@ -77,7 +77,7 @@ public struct BoardDefinition: Sendable, Equatable {
     }
 
     /// How the board reboots after /3/0/4.
-    public enum RebootMethod: Sendable, Equatable, CustomStringConvertible {
+    public enum RebootMethod: Hashable, Sendable, CustomStringConvertible {
         /// `systemctl reboot` (org.freedesktop.login1).
         case systemd
         /// `reboot(2)` with RB_AUTOBOOT (needs CAP_SYS_BOOT).
@@ -231,7 +231,8 @@ public struct BoardDefinition: Sendable, Equatable {
     public var power = Power()
     /// `[thermal] zones`: thermal_zoneN names or their types, one Temperature instance each.
     public var thermalZones: Selection = .auto
-    /// `[network] interfaces`: the Connectivity Monitoring bearers (`.auto`: all but lo).
+    /// `[network] interfaces`: the Connectivity Monitoring bearers (`.auto`: the hardware-backed
+    /// interfaces and whichever carries the default route, never lo).
     public var interfaces: Selection = .auto
     /// Whether a write of Current Time sets CLOCK_REALTIME; no: refused with 4.05.
     public var clockSettable = false

@@ -31,7 +31,7 @@ public enum BoardReport {
         lines.append("  supplies: \(board.power.supplies)")
         lines.append("  input: \(board.power.input.map { "\($0.rawValue) (power source \($0.powerSourceCode))" } ?? "none")")
         lines.append("thermal zones: \(board.thermalZones)")
-        lines.append("network interfaces: \(board.interfaces)\(board.interfaces == .auto ? " (every interface but lo)" : "")")
+        lines.append("network interfaces: \(board.interfaces)\(board.interfaces == .auto ? " (the hardware-backed interfaces and the default route's, never lo)" : "")")
         lines.append("clock: " + (board.clockSettable ? "settable (a Current Time write sets CLOCK_REALTIME)"
                                                        : "not settable (a Current Time write is refused with 4.05)"))
         lines.append("reboot: \(board.reboot)")

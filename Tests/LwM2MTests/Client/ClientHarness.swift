@@ -169,7 +169,7 @@ struct ClientHarness {
          state: ConfigurationSnapshot? = nil, credentials: any CredentialStore = EphemeralCredentialStore()) {
         now = Instant(nanoseconds: 1_000_000_000)
         let registry = ObjectRegistry()
-        registry.register(DeviceObject.make(currentTime: 1_700_000_000, reboot: {}))
+        registry.register(DeviceSnapshot.make(info: .fixture, currentTime: 1_700_000_000, reboot: {}))
         self.credentials = credentials
         client = LwM2MClient(configuration: configuration, registry: registry, factory: factory, state: state,
                              seed: 1, now: now)

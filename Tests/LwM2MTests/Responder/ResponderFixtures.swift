@@ -35,11 +35,11 @@ struct Responder {
     let reboots = Counter()
     let triggers = Counter()
 
-    /// Device /3/0 with default `DeviceInfo`; test object instance /32769/0 with Name "zero",
+    /// Device /3/0 with `DeviceInfo.fixture`; test object instance /32769/0 with Name "zero",
     /// Values [10, 20], Secret and Level 1.5. Change reports made while building are drained.
     init() throws {
         let reboots = reboots, triggers = triggers
-        device = DeviceObject.make(currentTime: startTime, reboot: { reboots.count += 1 })
+        device = DeviceSnapshot.make(info: .fixture, currentTime: startTime, reboot: { reboots.count += 1 })
         test = StaticObject(definition: testObjectDefinition, instanceIDs: [0])
         try test.set(LwM2MPath(32769, 0, 0), .string("zero"))
         try test.set(LwM2MPath(32769, 0, 1), .multiple([0: .integer(10), 1: .integer(20)]))

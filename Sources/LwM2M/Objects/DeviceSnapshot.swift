@@ -1,4 +1,6 @@
-/// The static description of the gateway that the Device object (/3) reports.
+/// The fixed values of a snapshot Device object (`DeviceSnapshot`): for the demo server, tests
+/// and benchmarks, which need a /3/0 whose values do not move. The daemon uses the live
+/// `DeviceObject` instead.
 public struct DeviceInfo: Hashable, Sendable {
     /// Manufacturer (/3/0/0), Model Number (/3/0/1), Serial Number (/3/0/2), Firmware Version
     /// (/3/0/3), Device Type (/3/0/17), Hardware Version (/3/0/18), Software Version (/3/0/19).
@@ -22,13 +24,11 @@ public struct DeviceInfo: Hashable, Sendable {
     /// Supported Binding and Modes (/3/0/16).
     public var binding: String
 
-    public init(manufacturer: String = "Open Source Gateways", modelNumber: String = "GW-A53",
-                serialNumber: String = "GW53-000001", firmwareVersion: String = "1.0.0",
-                deviceType: String = "Gateway", hardwareVersion: String = "rev B", softwareVersion: String = "0.1.0",
-                powerSources: [Int64] = [1, 5], powerSourceVoltages: [Int64] = [3700, 5000],
-                batteryLevel: Int64 = 95, memoryFree: Int64 = 65536, memoryTotal: Int64 = 262_144,
+    /// Every value given: there are no defaults (a snapshot reports what its maker knows).
+    public init(manufacturer: String, modelNumber: String, serialNumber: String, firmwareVersion: String,
+                deviceType: String, hardwareVersion: String, softwareVersion: String, powerSources: [Int64],
+                powerSourceVoltages: [Int64], batteryLevel: Int64, memoryFree: Int64, memoryTotal: Int64,
                 binding: String = "U") {
-        // Defaults describe a USB-powered gateway with a backup battery.
         self.manufacturer = manufacturer
         self.modelNumber = modelNumber
         self.serialNumber = serialNumber
@@ -45,31 +45,9 @@ public struct DeviceInfo: Hashable, Sendable {
     }
 }
 
-/// Builds the Device object (/3, one instance /3/0) on `StaticObject`.
-public enum DeviceObject {
-    /// The Device object's resource IDs this agent uses.
-    public enum Resource {
-        public static let manufacturer: UInt16 = 0
-        public static let modelNumber: UInt16 = 1
-        public static let serialNumber: UInt16 = 2
-        public static let firmwareVersion: UInt16 = 3
-        public static let reboot: UInt16 = 4
-        public static let factoryReset: UInt16 = 5
-        public static let powerSources: UInt16 = 6
-        public static let powerSourceVoltage: UInt16 = 7
-        public static let batteryLevel: UInt16 = 9
-        public static let memoryFree: UInt16 = 10
-        public static let errorCode: UInt16 = 11
-        public static let resetErrorCode: UInt16 = 12
-        public static let currentTime: UInt16 = 13
-        public static let utcOffset: UInt16 = 14
-        public static let timezone: UInt16 = 15
-        public static let binding: UInt16 = 16
-        public static let deviceType: UInt16 = 17
-        public static let hardwareVersion: UInt16 = 18
-        public static let softwareVersion: UInt16 = 19
-        public static let memoryTotal: UInt16 = 21
-    }
+/// Builds a snapshot Device object (/3, one instance /3/0) on `StaticObject`, from given values.
+public enum DeviceSnapshot {
+    public typealias Resource = DeviceObject.Resource
 
     /// A Device object with `info`, Error Code [0], the given time settings, and the
     /// executables Reboot (/3/0/4), Factory Reset (/3/0/5, present only when `factoryReset` is
@@ -77,7 +55,7 @@ public enum DeviceObject {
     ///
     /// `reboot` and `factoryReset` run before the 2.04 response is sent: they must schedule
     /// the action, not perform it.
-    public static func make(info: DeviceInfo = DeviceInfo(), currentTime: Int64, utcOffset: String = "+00:00",
+    public static func make(info: DeviceInfo, currentTime: Int64, utcOffset: String = "+00:00",
                             timezone: String = "Etc/UTC", reboot: @escaping () -> Void,
                             factoryReset: (() -> Void)? = nil) -> StaticObject {
         let definition = OMAObjects.definition(3)!

@@ -1,0 +1,153 @@
+import AgentCommon
+import LwM2M
+
+/// The Device object's platform on a Linux board: identity from the board's sources, the clock,
+/// /proc/meminfo, /sys/class/power_supply, statvfs of the state directory, the system time zone
+/// and the UTC Offset/Timezone a server wrote (`TimeSettingsFile`). Every reading happens when
+/// the object asks (no cache), under `configuration.root`.
+public final class KernelDevicePlatform: DevicePlatform {
+    /// Where one identity string comes from (the board file's `literal` or `file:PATH`; a file
+    /// that is absent or unreadable gives no value).
+    public typealias Source = BoardDefinition.ValueSource
+
+    /// Which power supplies to report (`[power] supplies`: `auto` is every supply of the system,
+    /// peripheral batteries excluded; a named supply that is missing is left out).
+    public typealias Supplies = BoardDefinition.Selection
+
+    /// The plain inputs (the lead maps a board definition onto them).
+    public struct Configuration: Sendable {
+        public var root: SystemRoot = .live
+        /// Candidate sources per identity string, first with a value wins.
+        public var manufacturer: [Source] = []
+        public var modelNumber: [Source] = []
+        public var serialNumber: [Source] = []
+        public var hardwareVersion: [Source] = []
+        public var deviceType: [Source] = []
+        /// Nil: the os-release VERSION.
+        public var firmwareVersion: [Source]? = nil
+        /// /3/0/19: the agent's version.
+        public var softwareVersion: String = AgentVersion.string
+        public var supplies: Supplies = .auto
+        /// `[power] input`: a fixed source no power_supply describes (reported without voltage).
+        public var input: PowerSourceKind? = nil
+        /// `[clock] settable` (no by default: a Current Time write is refused with 4.05).
+        public var clockSettable = false
+        /// The agent's state directory: the time settings file and the storage check.
+        public var stateDirectory: String
+        /// Storage is full below this many free bytes.
+        public var storageMinimumFreeBytes: UInt64 = 1 << 20
+
+        public init(stateDirectory: String) { self.stateDirectory = stateDirectory }
+
+        /// The generic Linux board: device-tree model and serial (or DMI on x86), os-release,
+        /// device type "Gateway" (what this agent runs on).
+        public static func generic(stateDirectory: String, serialFile: String? = nil) -> Configuration {
+            var configuration = Configuration(stateDirectory: stateDirectory)
+            configuration.manufacturer = [.file("/sys/class/dmi/id/sys_vendor")]
+            configuration.modelNumber = [.file("/proc/device-tree/model"), .file("/sys/class/dmi/id/product_name")]
+            configuration.serialNumber = (serialFile.map { [Source.file($0)] } ?? [])
+                + [.file("/proc/device-tree/serial-number"), .file("/sys/class/dmi/id/product_serial")]
+            configuration.hardwareVersion = [.file("/sys/class/dmi/id/product_version")]
+            configuration.deviceType = [.literal("Gateway")]
+            return configuration
+        }
+    }
+
+    public let configuration: Configuration
+    public let identity: DeviceIdentity
+    private var timeSettings: TimeSettingsFile
+    /// Reads and sets the wall clock; tests inject their own (they must not move the machine's).
+    public var readClock: () -> Int64 = SystemClock.now
+    public var setClock: (Int64) throws(ClockError) -> Void = { (seconds) throws(ClockError) in try SystemClock.set(seconds) }
+    /// The system's UTC offset at a time (tests inject one).
+    public var systemOffset: (Int64) -> String? = SystemTimezone.currentOffset
+
+    /// Reads the identity sources once (they do not change while running) and the saved time
+    /// settings; `timeSettingsProblem` says why a saved file was ignored.
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+        let root = configuration.root
+        func value(_ sources: [Source]) -> String? {
+            for source in sources {
+                switch source {
+                case .literal(let text): if !text.isEmpty { return text }
+                case .file(let path): if let line = root.firstLine(path) { return line }
+                }
+            }
+            return nil
+        }
+        identity = DeviceIdentity(
+            manufacturer: value(configuration.manufacturer), modelNumber: value(configuration.modelNumber),
+            serialNumber: value(configuration.serialNumber),
+            firmwareVersion: configuration.firmwareVersion.map(value) ?? OSRelease.read(root)?.version,
+            deviceType: value(configuration.deviceType), hardwareVersion: value(configuration.hardwareVersion),
+            softwareVersion: configuration.softwareVersion)
+        timeSettings = TimeSettingsFile(directory: configuration.stateDirectory)
+    }
+
+    /// Why the saved UTC offset / time zone were ignored (to log at start); nil when fine.
+    public var timeSettingsProblem: String? { timeSettings.problem }
+
+    public func currentTime() -> Int64 { readClock() }
+
+    public func setCurrentTime(_ seconds: Int64) throws(DeviceSettingError) {
+        guard configuration.clockSettable else {
+            throw .notAllowed("this board's clock is not set by the agent ([clock] settable = no)")
+        }
+        do {
+            try setClock(seconds)
+        } catch {
+            throw .failed("cannot set the clock: \(error)")
+        }
+    }
+
+    public func memory() -> DeviceMemory? { MemoryInfo.read(configuration.root)?.deviceMemory }
+
+    /// The selected supplies now.
+    public func supplies() -> [PowerSupply] {
+        switch configuration.supplies {
+        case .auto: PowerSupply.all(configuration.root)
+        case .none: []
+        case .names(let names): names.compactMap { PowerSupply.read(configuration.root, name: $0) }
+        }
+    }
+
+    public func powerSources() -> [PowerSourceReading] {
+        var sources = supplies().compactMap(\.reading)
+        if let input = configuration.input, !sources.contains(where: { $0.kind == input }) {
+            sources.append(PowerSourceReading(kind: input))
+        }
+        return sources
+    }
+
+    public func battery() -> BatteryReading? {
+        supplies().first { $0.kind == .internalBattery }.map(\.battery)
+    }
+
+    public func storageFull() -> Bool? {
+        StorageSpace.of(configuration.stateDirectory)?.isFull(minimumFreeBytes: configuration.storageMinimumFreeBytes)
+    }
+
+    public func utcOffset() -> String? { timeSettings.utcOffset ?? systemOffset(readClock()) }
+
+    public func setUTCOffset(_ offset: String) throws(DeviceSettingError) {
+        do {
+            try timeSettings.save(utcOffset: offset)
+        } catch {
+            throw .failed("cannot save the UTC offset: \(error)")
+        }
+    }
+
+    public func timezone() -> String? { timeSettings.timezone ?? SystemTimezone.name(configuration.root) }
+
+    public func setTimezone(_ name: String) throws(DeviceSettingError) {
+        guard SystemTimezone.exists(name, in: configuration.root) else {
+            throw .invalid("no time zone \"\(name)\" in \(configuration.root.path("/usr/share/zoneinfo"))")
+        }
+        do {
+            try timeSettings.save(timezone: name)
+        } catch {
+            throw .failed("cannot save the time zone: \(error)")
+        }
+    }
+}

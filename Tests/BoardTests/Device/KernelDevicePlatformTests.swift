@@ -1,0 +1,128 @@
+import Board
+import Files
+import Glibc
+import LwM2M
+import Testing
+
+@Suite struct KernelDevicePlatformTests {
+    func configuration(_ root: SystemRoot, state: String = temporaryDirectory()) -> KernelDevicePlatform.Configuration {
+        var configuration = KernelDevicePlatform.Configuration(stateDirectory: state)
+        configuration.root = root
+        configuration.softwareVersion = "0.9.0"
+        return configuration
+    }
+
+    @Test func raspberryPiWithoutSupplyReportsNoPower() throws {
+        var inputs = configuration(deviceFixture("device-pi4-no-supply"))
+        inputs.manufacturer = [.literal("Raspberry Pi Ltd")]
+        inputs.modelNumber = [.file("/proc/device-tree/model")]
+        inputs.serialNumber = [.file("/proc/device-tree/serial-number")]
+        inputs.hardwareVersion = [.file("/proc/device-tree/nonexistent")]
+        let platform = KernelDevicePlatform(inputs)
+        #expect(platform.identity == DeviceIdentity(manufacturer: "Raspberry Pi Ltd", modelNumber: "Raspberry Pi 4 Model B Rev 1.4",
+                                                    serialNumber: "10000000a3b4c5d6", firmwareVersion: "12 (bookworm)",
+                                                    softwareVersion: "0.9.0"))
+        let object = DeviceObject(platform: platform, reboot: {})
+        let ids = object.resourceIDs(in: 0)
+        for absent: UInt16 in [6, 7, 8, 9, 18, 20] { #expect(!ids.contains(absent), "\(absent)") }
+        #expect(try object.read(LwM2MPath(3, 0, 21)) == .single(.integer(3_977_302)))
+        #expect(try object.read(LwM2MPath(3, 0, 15)) == .single(.string("Europe/Berlin")))
+        #expect(try object.read(LwM2MPath(3, 0, 11)) == .multiple([0: .integer(0)]))
+    }
+
+    @Test func fixedInputIsASourceWithoutVoltage() throws {
+        var inputs = configuration(deviceFixture("device-pi4-no-supply"))
+        inputs.input = .usb
+        let object = DeviceObject(platform: KernelDevicePlatform(inputs), reboot: {})
+        #expect(try object.read(LwM2MPath(3, 0, 6)) == .multiple([0: .integer(5)]))
+        #expect(!object.resourceIDs(in: 0).contains(7))
+    }
+
+    @Test func laptopOnBatteryWithLowMemory() throws {
+        let object = DeviceObject(platform: KernelDevicePlatform(configuration(deviceFixture("device-laptop"))), reboot: {})
+        #expect(try object.read(LwM2MPath(3, 0, 6)) == .multiple([0: .integer(6), 1: .integer(1)]))
+        #expect(try object.read(LwM2MPath(3, 0, 7)) == .multiple([1: .integer(11250)]))
+        #expect(try object.read(LwM2MPath(3, 0, 9)) == .single(.integer(7)))
+        #expect(try object.read(LwM2MPath(3, 0, 20)) == .single(.integer(4)))
+        // Low battery, AC unplugged, MemAvailable 3.9 % of MemTotal.
+        #expect(try object.read(LwM2MPath(3, 0, 11)) == .multiple([0: .integer(1), 1: .integer(2), 2: .integer(5)]))
+    }
+
+    @Test func namedSuppliesAndNone() throws {
+        var inputs = configuration(deviceFixture("device-ups-hat"))
+        inputs.supplies = .names(["usb", "missing"])
+        #expect(KernelDevicePlatform(inputs).powerSources() == [PowerSourceReading(kind: .usb, voltage: 5080, current: 912, online: true)])
+        #expect(KernelDevicePlatform(inputs).battery() == nil)
+        inputs.supplies = .none
+        #expect(KernelDevicePlatform(inputs).powerSources().isEmpty)
+    }
+
+    @Test func clockWritesRefusedOrInjected() throws {
+        var inputs = configuration(deviceFixture("device-pi4-no-supply"))
+        inputs.clockSettable = false
+        var platform = KernelDevicePlatform(inputs)
+        var set: [Int64] = []
+        platform.setClock = { (seconds) throws(ClockError) in set.append(seconds) }
+        #expect(throws: DeviceSettingError.notAllowed("this board's clock is not set by the agent ([clock] settable = no)")) {
+            try platform.setCurrentTime(1_800_000_000)
+        }
+        inputs.clockSettable = true
+        platform = KernelDevicePlatform(inputs)
+        platform.setClock = { (seconds) throws(ClockError) in set.append(seconds) }
+        try platform.setCurrentTime(1_800_000_000)
+        #expect(set == [1_800_000_000])
+        platform.setClock = { (_) throws(ClockError) in throw ClockError(errno: EPERM) }
+        #expect(throws: DeviceSettingError.failed("cannot set the clock: clock_settime: Operation not permitted (the agent needs CAP_SYS_TIME)")) {
+            try platform.setCurrentTime(1_800_000_000)
+        }
+    }
+
+    @Test func timeSettingsPersistAcrossRestarts() throws {
+        let state = temporaryDirectory()
+        let root = deviceFixture("device-pi4-no-supply")
+        var platform = KernelDevicePlatform(configuration(root, state: state))
+        platform.systemOffset = { _ in "+01:00" }
+        #expect(platform.utcOffset() == "+01:00" && platform.timezone() == "Europe/Berlin")
+        let object = DeviceObject(platform: platform, reboot: {})
+        try object.write(LwM2MPath(3, 0, 15), .single(.string("America/St_Johns")))
+        try object.write(LwM2MPath(3, 0, 14), .single(.string("-03:30")))
+        #expect(throws: LwM2MError.badRequest("no time zone \"Europe/Paris\" in \(root.path("/usr/share/zoneinfo"))")) {
+            try object.write(LwM2MPath(3, 0, 15), .single(.string("Europe/Paris")))
+        }
+        // A new process: the saved values come back.
+        platform = KernelDevicePlatform(configuration(root, state: state))
+        #expect(platform.utcOffset() == "-03:30" && platform.timezone() == "America/St_Johns")
+        #expect(platform.timeSettingsProblem == nil)
+        let text = String(decoding: try FileReader.read(state + "/device-time.conf"), as: UTF8.self)
+        #expect(text.contains("utc-offset = -03:30\n") && text.contains("timezone = America/St_Johns\n"))
+    }
+
+    @Test func corruptTimeSettingsAreIgnoredAndSaid() {
+        let state = temporaryDirectory()
+        writeFile(state + "/device-time.conf", "[time]\nutc-offset = soon\n")
+        let platform = KernelDevicePlatform(configuration(deviceFixture("device-pi4-no-supply"), state: state))
+        platform.systemOffset = { _ in "+01:00" }
+        #expect(platform.utcOffset() == "+01:00")
+        #expect(platform.timeSettingsProblem?.contains("utc-offset \"soon\"") == true)
+    }
+
+    @Test func unwritableStateDirectoryIsAServerError() {
+        var inputs = configuration(deviceFixture("device-pi4-no-supply"), state: "/nonexistent/state")
+        inputs.root = deviceFixture("device-pi4-no-supply")
+        let object = DeviceObject(platform: KernelDevicePlatform(inputs), reboot: {})
+        #expect(throws: LwM2MError.self) { try object.write(LwM2MPath(3, 0, 14), .single(.string("+02:00"))) }
+        do {
+            try object.write(LwM2MPath(3, 0, 14), .single(.string("+02:00")))
+        } catch {
+            #expect(error.code == .internalServerError && error.description.contains("cannot save the UTC offset"))
+        }
+    }
+
+    @Test func storageFullAgainstTheStateDirectory() {
+        var inputs = configuration(deviceFixture("device-pi4-no-supply"), state: "/tmp")
+        inputs.storageMinimumFreeBytes = .max
+        #expect(KernelDevicePlatform(inputs).storageFull() == true)
+        inputs.storageMinimumFreeBytes = 1
+        #expect(KernelDevicePlatform(inputs).storageFull() == false)
+    }
+}
