@@ -165,13 +165,23 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
     public var isResourceInstance: Bool { depth == 4 }
 
     /// The IDs in order.
-    public var ids: [UInt16] { (0..<depth).map { UInt16(truncatingIfNeeded: packed >> (48 - 16 * UInt64($0))) } }
+    public var ids: [UInt16] {
+        let packed = packed
+        return (0..<depth).map { Self.id(in: packed, at: $0) }
+    }
 
     /// The ID at `level` (0 object … 3 resource instance), `nil` below the path's depth.
     @inlinable
     public func id(at level: Int) -> UInt16? {
         guard level >= 0, level < depth else { return nil }
-        return UInt16(truncatingIfNeeded: packed >> (48 - 16 * UInt64(truncatingIfNeeded: level)))
+        return Self.id(in: packed, at: level)
+    }
+
+    /// The ID at `level` (0...3) of `packed` (a path's `packed` form); 0 at levels past the
+    /// path's depth. For loops over `0..<depth` that must not allocate (`ids`) or unwrap.
+    @inlinable @usableFromInline
+    static func id(in packed: UInt64, at level: Int) -> UInt16 {
+        UInt16(truncatingIfNeeded: packed >> UInt64(truncatingIfNeeded: (48 - 16 * level) & 63))
     }
 
     /// The IDs packed left-aligned into 64 bits (object in the top 16), zeros below the depth:
@@ -190,8 +200,8 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Whether one of the IDs is the reserved 65535 (which `init?(_:)` refuses but the
     /// initialisers from IDs accept). No allocation, unlike a look at `ids`.
     var hasReservedID: Bool {
-        let value = packed
-        for level in 0..<depth where value >> UInt64(48 - 16 * level) & 0xFFFF == 0xFFFF { return true }
+        let packed = packed
+        for level in 0..<depth where Self.id(in: packed, at: level) == 0xFFFF { return true }
         return false
     }
 
