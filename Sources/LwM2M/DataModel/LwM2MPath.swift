@@ -207,6 +207,20 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
 
     // MARK: - Relations
 
+    /// Same paths, same IDs at the same depth.
+    @inlinable
+    public static func == (lhs: LwM2MPath, rhs: LwM2MPath) -> Bool {
+        lhs.packed == rhs.packed && lhs.depth == rhs.depth
+    }
+
+    /// Hashes the packed IDs and the depth: 9 bytes, where the enum's own hashing would feed the
+    /// case tag as a full word plus each ID (paths key the attribute stores and change sets).
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(packed)
+        hasher.combine(UInt8(truncatingIfNeeded: depth))
+    }
+
     /// Whether `other` equals this path or lies below it. (No allocation: this runs for every
     /// record of every read and notification.)
     @inlinable
