@@ -22,7 +22,7 @@ public struct InstancePath: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     /// The IDs packed left-aligned into 64 bits (see `LwM2MPath.packed`).
-    @inlinable @usableFromInline
+    @inlinable
     var packed: UInt64 { UInt64(objectID) << 48 | UInt64(instanceID) << 32 }
 
     /// By object ID, then instance ID.

@@ -179,14 +179,14 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The ID at `level` (0...3) of `packed` (a path's `packed` form); 0 at levels past the
     /// path's depth. For loops over `0..<depth` that must not allocate (`ids`) or unwrap.
-    @inlinable @usableFromInline
+    @inlinable
     static func id(in packed: UInt64, at level: Int) -> UInt16 {
         UInt16(truncatingIfNeeded: packed >> UInt64(truncatingIfNeeded: (48 - 16 * level) & 63))
     }
 
     /// The IDs packed left-aligned into 64 bits (object in the top 16), zeros below the depth:
     /// prefix tests and ordering compare one integer instead of four optionals.
-    @inlinable @usableFromInline
+    @inlinable
     var packed: UInt64 {
         switch kind {
         case .root: 0

@@ -26,7 +26,7 @@ public struct ResourcePath: Hashable, Comparable, Sendable, CustomStringConverti
     public func appending(_ id: UInt16) -> LwM2MPath { LwM2MPath(.resourceInstance(self, id)) }
 
     /// The IDs packed left-aligned into 64 bits (see `LwM2MPath.packed`).
-    @inlinable @usableFromInline
+    @inlinable
     var packed: UInt64 { UInt64(objectID) << 48 | UInt64(instanceID) << 32 | UInt64(resourceID) << 16 }
 
     /// By object, instance, then resource ID.
