@@ -132,19 +132,18 @@ public struct BootstrapResponder {
     // MARK: - Bootstrap-Delete
 
     private func delete(_ path: LwM2MPath, _ registry: ObjectRegistry) throws(LwM2MError) -> CoAPResponse {
-        switch path.depth {
-        case 0:
+        switch path.kind {
+        case .root:
             for id in configurationObjects.keys.sorted() { deleteAll(of: id) }
-        case 1:
-            let objectID = path.objectID!
+        case .object(let objectID):
             guard configurationObjects[objectID] != nil || registry.object(objectID) != nil else { throw .notFound }
             if configurationObjects[objectID] != nil {
                 deleteAll(of: objectID)
             } else if objectID != 3, let object = registry.object(objectID) {
                 for instance in object.instanceIDs { try? object.deleteInstance(instance) }
             }
-        case 2:
-            let objectID = path.objectID!, instance = path.instanceID!
+        case .instance(let instancePath):
+            let objectID = instancePath.objectID, instance = instancePath.instanceID
             if objectID == 0, instance == bootstrapInstance {
                 throw .badRequest("the bootstrap-server account cannot be deleted")
             }
@@ -161,7 +160,7 @@ public struct BootstrapResponder {
                     throw .badRequest("/\(objectID)/\(instance) cannot be deleted")
                 }
             }
-        default:
+        case .resource, .resourceInstance:
             throw .badRequest("Bootstrap-Delete targets \"/\", an object or an instance")
         }
         return CoAPResponse(.deleted)

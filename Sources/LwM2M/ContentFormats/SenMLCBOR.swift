@@ -168,17 +168,17 @@ public enum SenMLCBOR {
     /// digit instead of building a String.
     private static func appendName(_ path: LwM2MPath, from level: Int, slashed: Bool, trailingSlash: Bool = false,
                                    to out: inout [UInt8]) {
-        let depth = path.depth
+        let depth = path.depth, packed = path.packed
         var length = (slashed ? 1 : 0) + (trailingSlash ? 1 : 0)
         for l in level..<depth {
-            let id = path.id(at: l)!
+            let id = LwM2MPath.id(in: packed, at: l)
             length += (l > level ? 1 : 0) + (id >= 10_000 ? 5 : id >= 1000 ? 4 : id >= 100 ? 3 : id >= 10 ? 2 : 1)
         }
         CBORValue.appendHead(major: 3, UInt64(length), to: &out)
         if slashed { out.append(UInt8(ascii: "/")) }
         for l in level..<depth {
             if l > level { out.append(UInt8(ascii: "/")) }
-            let id = path.id(at: l)!
+            let id = LwM2MPath.id(in: packed, at: l)
             var divisor: UInt16 = id >= 10_000 ? 10_000 : id >= 1000 ? 1000 : id >= 100 ? 100 : id >= 10 ? 10 : 1
             while divisor > 0 {
                 out.append(UInt8(ascii: "0") + UInt8((id / divisor) % 10))

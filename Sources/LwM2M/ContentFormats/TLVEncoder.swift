@@ -22,10 +22,7 @@ extension TLV {
             guard base.contains(record.path), record.path.depth >= 3 else {
                 throw .invalidPath("record \(record.path) does not fit a TLV payload for \(base)")
             }
-            // Field checks rather than `path.ids`, which allocates an array per record.
-            let path = record.path
-            guard path.objectID != 65535, path.instanceID != 65535, path.resourceID != 65535,
-                  path.resourceInstanceID != 65535 else { throw .invalidPath("reserved ID 65535 in \(record.path)") }
+            guard !record.path.hasReservedID else { throw .invalidPath("reserved ID 65535 in \(record.path)") }
         }
         // Registry reads come already in path order: skip the sort (and its copy) then.
         // (Index loops compare paths in place; zipping copied every record.)
@@ -40,22 +37,27 @@ extension TLV {
         }
 
         var out: [UInt8] = []
-        switch base.depth {
-        case 1:
+        switch base.kind {
+        case .root:
+            break  // refused above
+        case .object:
             for group in groups(sorted[...], level: 1) {
                 let children = try resources(group)
-                try appendHeader(&out, kind: .objectInstance, id: group.first!.path.instanceID!, length: children.count)
+                guard let first = group.first?.path, let instance = first.instancePath else {
+                    throw .invalidPath("a TLV payload for \(base) needs object instances")
+                }
+                try appendHeader(&out, kind: .objectInstance, id: instance.instanceID, length: children.count)
                 out += children
             }
-        case 2:
+        case .instance:
             out = try resources(sorted[...])
-        case 3:
+        case .resource:
             if !sorted.isEmpty { out = try resources(sorted[...]) }
-        default:
+        case .resourceInstance(_, let id):
             guard sorted.count == 1 else {
                 throw .invalidPath("a TLV payload for \(base) holds exactly one resource instance")
             }
-            try appendLeaf(&out, kind: .resourceInstance, id: base.resourceInstanceID!, value: sorted[0].value)
+            try appendLeaf(&out, kind: .resourceInstance, id: id, value: sorted[0].value)
         }
         return out
     }
@@ -89,29 +91,41 @@ extension TLV {
         while start < records.endIndex {
             let end = groupEnd(records, from: start, level: 2)
             let first = records[start].path
-            let resourceID = first.resourceID!
-            if first.isResource {
+            switch first.kind {
+            case .root, .object, .instance:
+                throw .invalidPath("record \(first) lies above resource level")
+            case .resource(let resource):
                 guard end - start == 1 else {
                     throw .invalidPath("\(first) has both a value and resource instances")
                 }
-                try appendLeaf(&out, kind: .resourceValue, id: resourceID, value: records[start].value)
-            } else {
+                try appendLeaf(&out, kind: .resourceValue, id: resource.resourceID, value: records[start].value)
+            case .resourceInstance(let resource, _):
+                // The run is sorted: a record at the resource itself would have come first, so
+                // every record of the run is a resource instance.
                 // The wrapper's length is the sum of its children's sizes: compute it, then
                 // write everything into `out` (no intermediate buffer).
                 var length = 0
                 for index in start..<end {
                     let size = try valueLength(records[index].value)
-                    length += headerLength(id: records[index].path.resourceInstanceID!, length: size) + size
+                    length += headerLength(id: try instanceID(records[index].path), length: size) + size
                 }
-                try appendHeader(&out, kind: .multipleResource, id: resourceID, length: length)
+                try appendHeader(&out, kind: .multipleResource, id: resource.resourceID, length: length)
                 for index in start..<end {
-                    try appendLeaf(&out, kind: .resourceInstance, id: records[index].path.resourceInstanceID!,
+                    try appendLeaf(&out, kind: .resourceInstance, id: try instanceID(records[index].path),
                                    value: records[index].value)
                 }
             }
             start = end
         }
         return out
+    }
+
+    /// The resource instance ID of `path`, which the caller knows to be a resource instance.
+    private static func instanceID(_ path: LwM2MPath) throws(ContentFormatError) -> UInt16 {
+        guard case .resourceInstance(_, let id) = path.kind else {
+            throw .invalidPath("\(path) is not a resource instance")
+        }
+        return id
     }
 
     private static func appendLeaf(_ out: inout [UInt8], kind: Kind, id: UInt16,

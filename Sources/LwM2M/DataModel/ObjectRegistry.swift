@@ -54,41 +54,42 @@ public final class ObjectRegistry {
     ///   instance; `.methodNotAllowed` for the root.
     public func records(at path: LwM2MPath) throws(LwM2MError) -> [LwM2MRecord] {
         let object = try target(path)
-        switch path.depth {
-        case 1:
+        switch path.kind {
+        case .root:
+            throw .methodNotAllowed
+        case .object(let objectID):
             var records: [LwM2MRecord] = []
             for instance in object.instanceIDs {
-                records += try instanceRecords(object, path.appending(instance))
+                records += try instanceRecords(object, InstancePath(objectID, instance))
             }
             return records
-        case 2:
-            return try instanceRecords(object, path)
-        case 3:
-            let resource = try presentResource(object, path)
+        case .instance(let instance):
+            return try instanceRecords(object, instance)
+        case .resource(let resourcePath):
+            let resource = try presentResource(object, resourcePath)
             guard resource.operations.contains(.read) else { throw .methodNotAllowed }
             return try object.read(path).records(at: path)
-        default:
-            let resourcePath = path.parent
+        case .resourceInstance(let resourcePath, let id):
             let resource = try presentResource(object, resourcePath)
             guard resource.isMultiple else { throw .notFound }
             guard resource.operations.contains(.read) else { throw .methodNotAllowed }
-            guard case .multiple(let instances) = try object.read(resourcePath),
-                  let value = instances[path.resourceInstanceID!] else { throw .notFound }
+            guard case .multiple(let instances) = try object.read(resourcePath.path),
+                  let value = instances[id] else { throw .notFound }
             return [LwM2MRecord(path, value)]
         }
     }
 
-    /// The readable resources of the instance at `path` (`/o/i`).
-    private func instanceRecords(_ object: any LwM2MObject, _ path: LwM2MPath) throws(LwM2MError) -> [LwM2MRecord] {
-        let ids = object.resourceIDs(in: path.instanceID!)
+    /// The readable resources of the instance `instance`.
+    private func instanceRecords(_ object: any LwM2MObject, _ instance: InstancePath) throws(LwM2MError) -> [LwM2MRecord] {
+        let ids = object.resourceIDs(in: instance.instanceID)
         let definition = object.definition
         // A StaticObject hands over the instance's contents at once: one hash per resource.
-        let contents = (object as? StaticObject)?.contents(of: path.instanceID!)
+        let contents = (object as? StaticObject)?.contents(of: instance.instanceID)
         var records: [LwM2MRecord] = []
         records.reserveCapacity(ids.count + 8)
         for id in ids {
             guard let resource = definition.resource(id), resource.operations.contains(.read) else { continue }
-            let resourcePath = path.appending(id)
+            let resourcePath = instance.appending(id).path
             if let content = contents?[id] {
                 content.appendRecords(at: resourcePath, to: &records)
             } else {
@@ -107,28 +108,29 @@ public final class ObjectRegistry {
     /// RequestHandler (RequestHandler+Attributes.swift). The root and resource instances
     /// are `.badRequest` (Bootstrap-Discover is another interface); missing targets `.notFound`.
     public func linkEntries(at path: LwM2MPath) throws(LwM2MError) -> [LinkEntry] {
-        guard path.depth != 4 else { throw .badRequest("Discover cannot target a resource instance") }
-        guard !path.isRoot else { throw .badRequest("Discover on the root is a Bootstrap operation") }
-        let object = try target(path)
-        switch path.depth {
-        case 1:
+        switch path.kind {
+        case .resourceInstance: throw .badRequest("Discover cannot target a resource instance")
+        case .root: throw .badRequest("Discover on the root is a Bootstrap operation")
+        case .object(let objectID):
+            let object = try target(path)
             var entries = [LinkEntry(path: path)]
             for instance in object.instanceIDs {
-                entries += try instanceEntries(object, path.appending(instance))
+                entries += try instanceEntries(object, InstancePath(objectID, instance))
             }
             return entries
-        case 2:
-            return try instanceEntries(object, path)
-        default:
-            return [try resourceEntry(object, path, try presentResource(object, path))]
+        case .instance(let instance):
+            return try instanceEntries(try target(path), instance)
+        case .resource(let resource):
+            let object = try target(path)
+            return [try resourceEntry(object, path, try presentResource(object, resource))]
         }
     }
 
-    private func instanceEntries(_ object: any LwM2MObject, _ path: LwM2MPath) throws(LwM2MError) -> [LinkEntry] {
-        var entries = [LinkEntry(path: path)]
-        for id in object.resourceIDs(in: path.instanceID!) {
+    private func instanceEntries(_ object: any LwM2MObject, _ instance: InstancePath) throws(LwM2MError) -> [LinkEntry] {
+        var entries = [LinkEntry(path: instance.path)]
+        for id in object.resourceIDs(in: instance.instanceID) {
             guard let resource = object.definition.resource(id) else { continue }
-            entries.append(try resourceEntry(object, path.appending(id), resource))
+            entries.append(try resourceEntry(object, instance.appending(id).path, resource))
         }
         return entries
     }
@@ -152,11 +154,11 @@ public final class ObjectRegistry {
         return object
     }
 
-    /// The definition of the resource at `path` (`/o/i/r`) when the object defines it and the
-    /// instance currently holds it; `.notFound` otherwise.
-    func presentResource(_ object: any LwM2MObject, _ path: LwM2MPath) throws(LwM2MError) -> ResourceDefinition {
-        guard let id = path.resourceID, let resource = object.definition.resource(id),
-              object.resourceIDs(in: path.instanceID!).contains(id) else { throw .notFound }
+    /// The definition of resource `path` when the object defines it and the instance currently
+    /// holds it; `.notFound` otherwise.
+    func presentResource(_ object: any LwM2MObject, _ path: ResourcePath) throws(LwM2MError) -> ResourceDefinition {
+        guard let resource = object.definition.resource(path.resourceID),
+              object.resourceIDs(in: path.instanceID).contains(path.resourceID) else { throw .notFound }
         return resource
     }
 }

@@ -74,10 +74,10 @@ public struct AccessControl: Sendable {
         guard let object = registry.object(objectID) else { return [] }
         var result: [Entry] = []
         for instance in object.instanceIDs {
-            guard let target = ServerContext.integer(object, LwM2MPath(2, instance, 0)).flatMap(UInt16.init(exactly:)),
-                  let targetInstance = ServerContext.integer(object, LwM2MPath(2, instance, 1))
+            guard let target = ServerContext.integer(object, ResourcePath(2, instance, 0)).flatMap(UInt16.init(exactly:)),
+                  let targetInstance = ServerContext.integer(object, ResourcePath(2, instance, 1))
                     .flatMap(UInt16.init(exactly:)) else { continue }
-            let owner = ServerContext.integer(object, LwM2MPath(2, instance, 3)).flatMap(UInt16.init(exactly:)) ?? 65535
+            let owner = ServerContext.integer(object, ResourcePath(2, instance, 3)).flatMap(UInt16.init(exactly:)) ?? 65535
             var acl: [UInt16: AccessRights] = [:]
             if object.resourceIDs(in: instance).contains(2), case .multiple(let values)? = try? object.read(LwM2MPath(2, instance, 2)) {
                 for (ssid, value) in values {

@@ -28,10 +28,10 @@ extension RequestHandler {
     /// or resource-instance path, nil for an object or instance.
     private func existingType(_ path: LwM2MPath, _ registry: ObjectRegistry) throws(LwM2MError) -> ResourceType? {
         let object = try registry.target(path)
-        guard path.depth >= 3 else { return nil }
-        let resource = try registry.presentResource(object, LwM2MPath(path.objectID!, path.instanceID!, path.resourceID!))
-        if let instance = path.resourceInstanceID {
-            guard resource.isMultiple, case .multiple(let instances) = try object.read(path.parent),
+        guard let resourcePath = path.resourcePath else { return nil }
+        let resource = try registry.presentResource(object, resourcePath)
+        if case .resourceInstance(_, let instance) = path.kind {
+            guard resource.isMultiple, case .multiple(let instances) = try object.read(resourcePath.path),
                   instances[instance] != nil else { throw .notFound }
         }
         return resource.type

@@ -106,19 +106,24 @@ extension RequestHandler {
         }
         let records = try decode(message, base: .root, registry)
         guard !records.isEmpty else { throw .badRequest("a Write-Composite carries at least one value") }
-        var byInstance: [LwM2MPath: [LwM2MRecord]] = [:]
+        // (The SenML decoders yield resource and resource-instance records only; anything else
+        // is a malformed request, not a reason to trap.)
+        var byInstance: [InstancePath: [LwM2MRecord]] = [:]
         for record in records {
-            byInstance[LwM2MPath(record.path.objectID!, record.path.instanceID!), default: []].append(record)
+            guard let resource = record.path.resourcePath else {
+                throw .badRequest("\(record.path) is not a resource or resource instance")
+            }
+            byInstance[resource.instance, default: []].append(record)
         }
         var changes: [ResourceChange] = []
-        for instancePath in byInstance.keys.sorted() {
-            if Self.bootstrapOnlyObjects.contains(instancePath.objectID!) { throw .unauthorized }
-            let object = try registry.target(instancePath)
-            if let access { try access.require(.write, at: instancePath) }
-            for record in byInstance[instancePath]! {
-                guard object.definition.resource(record.path.resourceID!) != nil else { throw .notFound }
+        for (instancePath, instanceRecords) in byInstance.sorted(by: { $0.key < $1.key }) {
+            if Self.bootstrapOnlyObjects.contains(instancePath.objectID) { throw .unauthorized }
+            let object = try registry.target(instancePath.path)
+            if let access { try access.require(.write, at: instancePath.path) }
+            for record in instanceRecords {
+                guard let id = record.path.resourceID, object.definition.resource(id) != nil else { throw .notFound }
             }
-            let contents = try ResourceContent.grouping(byInstance[instancePath]!, definition: object.definition)
+            let contents = try ResourceContent.grouping(instanceRecords, definition: object.definition)
             changes += try Self.resourceChanges(contents, object, instancePath, merging: true)
         }
         try Self.apply(changes, registry)

@@ -4,8 +4,8 @@ import CoAP
 // the all-or-nothing application of a set of resource changes shared with Write-Composite.
 
 extension RequestHandler {
-    /// One resource change: the resource path (`/o/i/r`) and its new content, nil to remove it.
-    typealias ResourceChange = (path: LwM2MPath, content: ResourceContent?)
+    /// One resource change: the resource and its new content, nil to remove it.
+    typealias ResourceChange = (path: ResourcePath, content: ResourceContent?)
 
     /// Write on an instance, resource or resource instance. `partial` (POST on an instance) and
     /// writes of one resource instance merge into a multi-instance resource's instances; a
@@ -16,28 +16,34 @@ extension RequestHandler {
     func write(_ message: CoAPMessage, _ path: LwM2MPath, _ registry: ObjectRegistry, partial: Bool)
         throws(LwM2MError) -> CoAPResponse
     {
-        guard path.depth >= 2 else { throw .methodNotAllowed }
+        let instancePath: InstancePath
+        var target: ResourceDefinition? = nil  // the resource written, below instance level
+        switch path.kind {
+        case .root, .object: throw .methodNotAllowed
+        case .instance(let instance): instancePath = instance
+        case .resource(let resource), .resourceInstance(let resource, _): instancePath = resource.instance
+        }
         let object = try registry.target(path)
         let definition = object.definition
-        if path.depth >= 3 {
-            guard let resource = definition.resource(path.resourceID!) else { throw .notFound }
-            guard path.depth == 3 || resource.isMultiple else { throw .notFound }
+        if let resourcePath = path.resourcePath {
+            guard let resource = definition.resource(resourcePath.resourceID) else { throw .notFound }
+            guard path.isResource || resource.isMultiple else { throw .notFound }
             guard resource.operations.contains(.write) else { throw .methodNotAllowed }
+            target = resource
         }
         let records = try decode(message, base: path, registry)
         for record in records where !path.contains(record.path) || record.path.depth < 3 {
             throw .badRequest("\(record.path) lies outside \(path)")
         }
         var contents = try ResourceContent.grouping(records, definition: definition)
-        if path.depth == 3, contents.isEmpty, definition.resource(path.resourceID!)?.isMultiple == true {
-            contents[path.resourceID!] = .multiple([:])  // an empty multiple resource
+        if path.isResource, contents.isEmpty, let target, target.isMultiple {
+            contents[target.id] = .multiple([:])  // an empty multiple resource
         }
-        if path.depth >= 3, contents.isEmpty { throw .badRequest("no value for \(path)") }
-        let instancePath = LwM2MPath(path.objectID!, path.instanceID!)
+        if target != nil, contents.isEmpty { throw .badRequest("no value for \(path)") }
         let changes = try Self.resourceChanges(contents, object, instancePath, merging: partial || path.depth == 4)
         var removals: [ResourceChange] = []
         if !partial, path.depth == 2 {
-            let present = object.resourceIDs(in: path.instanceID!)
+            let present = object.resourceIDs(in: instancePath.instanceID)
             for resource in definition.resources where resource.operations.contains(.write) && contents[resource.id] == nil {
                 if resource.isMandatory {
                     throw .badRequest("a replace of \(path) needs mandatory resource \(resource.id)")
@@ -53,7 +59,7 @@ extension RequestHandler {
     /// must be writable (4.05); with `merging`, resource instances are merged into the existing
     /// ones of a multi-instance resource instead of replacing them.
     static func resourceChanges(_ contents: [UInt16: ResourceContent], _ object: any LwM2MObject,
-                                _ instancePath: LwM2MPath, merging: Bool) throws(LwM2MError) -> [ResourceChange]
+                                _ instancePath: InstancePath, merging: Bool) throws(LwM2MError) -> [ResourceChange]
     {
         var changes: [ResourceChange] = []
         for id in contents.keys.sorted() {
@@ -62,8 +68,8 @@ extension RequestHandler {
             }
             var content = contents[id]!
             if merging, case .multiple(let added) = content,
-               object.resourceIDs(in: instancePath.instanceID!).contains(id),
-               case .multiple(let existing) = try object.read(instancePath.appending(id)) {
+               object.resourceIDs(in: instancePath.instanceID).contains(id),
+               case .multiple(let existing) = try object.read(instancePath.appending(id).path) {
                 content = .multiple(existing.merging(added) { _, new in new })
             }
             changes.append((instancePath.appending(id), content))
@@ -78,16 +84,17 @@ extension RequestHandler {
     static func apply(_ changes: [ResourceChange], _ registry: ObjectRegistry) throws(LwM2MError) {
         var undo: [(object: any LwM2MObject, path: LwM2MPath, before: ResourceContent?)] = []
         for change in changes {
-            let object = try registry.target(change.path)
-            let before: ResourceContent? = object.resourceIDs(in: change.path.instanceID!).contains(change.path.resourceID!)
-                ? try? object.read(change.path) : nil
+            let path = change.path.path
+            let object = try registry.target(path)
+            let before: ResourceContent? = object.resourceIDs(in: change.path.instanceID).contains(change.path.resourceID)
+                ? try? object.read(path) : nil
             do throws(LwM2MError) {
                 if let content = change.content {
-                    try object.write(change.path, content)
+                    try object.write(path, content)
                 } else if before != nil {
-                    try object.removeResource(change.path)
+                    try object.removeResource(path)
                 }
-                undo.append((object, change.path, before))
+                undo.append((object, path, before))
             } catch {
                 for step in undo.reversed() {
                     if let before = step.before {
@@ -124,6 +131,7 @@ extension RequestHandler {
     func create(_ message: CoAPMessage, _ path: LwM2MPath, _ registry: ObjectRegistry, owner: UInt16?)
         throws(LwM2MError) -> CoAPResponse
     {
+        guard case .object(let objectID) = path.kind else { throw .methodNotAllowed }
         let object = try registry.target(path)
         guard object.definition.isMultiple else { throw .methodNotAllowed }
         let existing = object.instanceIDs
@@ -136,33 +144,33 @@ extension RequestHandler {
         guard ids.count <= 1 else { throw .badRequest("a Create carries one object instance") }
         guard records.allSatisfy({ $0.path.depth >= 3 }) else { throw .badRequest("a Create carries resource values") }
         let id = ids.first.flatMap { $0 } ?? free
-        guard !existing.contains(id) else { throw .badRequest("instance /\(path.objectID!)/\(id) already exists") }
+        guard !existing.contains(id) else { throw .badRequest("instance /\(objectID)/\(id) already exists") }
         let contents = try ResourceContent.grouping(records, definition: object.definition)
         for resource in object.definition.resources
         where resource.isMandatory && resource.operations.contains(.write) && contents[resource.id] == nil {
-            throw .badRequest("a Create of /\(path.objectID!) needs mandatory resource \(resource.id)")
+            throw .badRequest("a Create of /\(objectID) needs mandatory resource \(resource.id)")
         }
         try object.createInstance(id, with: records)
         if let owner {
             do throws(LwM2MError) {
-                try AccessControl.grantOwnership(of: path.objectID!, id, to: owner, registry: registry)
+                try AccessControl.grantOwnership(of: objectID, id, to: owner, registry: registry)
             } catch {
                 try? object.deleteInstance(id)
                 throw .internalError("cannot create the Access Control instance: \(error)")
             }
         }
         return CoAPResponse(.created, options: [
-            CoAPOption(.locationPath, string: String(path.objectID!)),
+            CoAPOption(.locationPath, string: String(objectID)),
             CoAPOption(.locationPath, string: String(id)),
         ])
     }
 
     /// Delete of an instance; the ACL instances covering it go with it.
     func delete(_ path: LwM2MPath, _ registry: ObjectRegistry) throws(LwM2MError) -> CoAPResponse {
-        guard path.isObjectInstance else { throw .methodNotAllowed }
-        try registry.target(path).deleteInstance(path.instanceID!)
-        if path.objectID != AccessControl.objectID {
-            AccessControl.removeEntries(for: path.objectID!, path.instanceID!, registry: registry)
+        guard case .instance(let instance) = path.kind else { throw .methodNotAllowed }
+        try registry.target(path).deleteInstance(instance.instanceID)
+        if instance.objectID != AccessControl.objectID {
+            AccessControl.removeEntries(for: instance.objectID, instance.instanceID, registry: registry)
         }
         return CoAPResponse(.deleted)
     }

@@ -172,8 +172,10 @@ public struct RequestHandler: Sendable {
         throws(LwM2MError) -> [LwM2MRecord]
     {
         let records = try registry.records(at: path)
-        guard let access, path.depth == 1, let objectID = path.objectID else { return records }
-        return records.filter { access.canRead(objectID: objectID, instanceID: $0.path.instanceID!) }
+        guard let access, case .object(let objectID) = path.kind else { return records }
+        return records.filter { record in
+            record.path.instanceID.map { access.canRead(objectID: objectID, instanceID: $0) } ?? false
+        }
     }
 
     private func read(_ path: LwM2MPath, accept: UInt16?, _ registry: ObjectRegistry, _ access: AccessControl?)
@@ -199,7 +201,7 @@ public struct RequestHandler: Sendable {
                           _ access: AccessControl?) throws(LwM2MError) -> CoAPResponse
     {
         var entries = try registry.linkEntries(at: path)
-        if let access, path.depth == 1, let objectID = path.objectID {
+        if let access, case .object(let objectID) = path.kind {
             entries = entries.filter { entry in
                 guard let instance = entry.path?.instanceID else { return true }
                 return access.canRead(objectID: objectID, instanceID: instance)
@@ -220,8 +222,9 @@ public struct RequestHandler: Sendable {
     private func execute(_ message: CoAPMessage, _ path: LwM2MPath, _ registry: ObjectRegistry)
         throws(LwM2MError) -> CoAPResponse
     {
+        guard case .resource(let resourcePath) = path.kind else { throw .methodNotAllowed }
         let object = try registry.target(path)
-        guard let resource = object.definition.resource(path.resourceID!) else { throw .notFound }
+        guard let resource = object.definition.resource(resourcePath.resourceID) else { throw .notFound }
         guard resource.operations.contains(.execute) else { throw .methodNotAllowed }
         _ = try ExecuteArgument.parse(message.payload)
         try object.execute(path, arguments: message.payload)

@@ -18,7 +18,7 @@ public struct ServerContext: Hashable, Sendable {
     public func serverInstance(in registry: ObjectRegistry) -> UInt16? {
         guard let servers = registry.object(1) else { return nil }
         return servers.instanceIDs.first { instance in
-            Self.integer(servers, LwM2MPath(1, instance, 0)) == Int64(shortServerID)
+            Self.integer(servers, ResourcePath(1, instance, 0)) == Int64(shortServerID)
         }
     }
 
@@ -40,9 +40,9 @@ public struct ServerContext: Hashable, Sendable {
     }
 
     /// The integer value of the single resource at `path`, read regardless of its operations.
-    static func integer(_ object: any LwM2MObject, _ path: LwM2MPath) -> Int64? {
-        guard object.resourceIDs(in: path.instanceID!).contains(path.resourceID!),
-              case .single(let value)? = try? object.read(path) else { return nil }
+    static func integer(_ object: any LwM2MObject, _ path: ResourcePath) -> Int64? {
+        guard object.resourceIDs(in: path.instanceID).contains(path.resourceID),
+              case .single(let value)? = try? object.read(path.path) else { return nil }
         switch value {
         case .integer(let v): return v
         case .unsignedInteger(let v): return Int64(exactly: v)
