@@ -340,14 +340,7 @@ public final class ClientRuntime {
     /// it went.
     private func storeSecret(_ secret: SecretBytes, as id: CredentialID) {
         let started = MonotonicClock.now()
-        let outcome: Result<Void, CredentialStoreError>
-        do {
-            try credentials.store(secret, as: id)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
-        }
-        secret.wipe()
+        let outcome = ClientAction.store(secret, as: id, in: credentials)
         let now = MonotonicClock.now()
         let took = now - started
         let ms = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15

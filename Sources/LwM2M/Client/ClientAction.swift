@@ -35,4 +35,17 @@ extension ClientAction {
     public static func garbage(among stored: [CredentialID], keeping: Set<CredentialID>) -> [CredentialID] {
         stored.filter { LwM2MClient.isClientSecret($0) && !keeping.contains($0) }
     }
+
+    /// Performs a `.storeSecret(id, secret)` in `store`: stores, then wipes the bytes whatever
+    /// happened; the result is what the outer layer feeds back with `LwM2MClient.secretStored`.
+    public static func store(_ secret: SecretBytes, as id: CredentialID,
+                             in store: some CredentialStore) -> Result<Void, CredentialStoreError> {
+        defer { secret.wipe() }
+        do {
+            try store.store(secret, as: id)
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
 }

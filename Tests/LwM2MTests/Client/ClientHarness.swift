@@ -234,15 +234,7 @@ struct ClientHarness {
 
     /// Performs a `.storeSecret` as the daemon does: store, wipe, feed the outcome back.
     private mutating func store(_ secret: SecretBytes, as id: CredentialID) {
-        let outcome: Result<Void, CredentialStoreError>
-        do {
-            try credentials.store(secret, as: id)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
-        }
-        secret.wipe()
-        client.secretStored(id, outcome, at: now)
+        client.secretStored(id, ClientAction.store(secret, as: id, in: credentials), at: now)
     }
 
     /// Performs the stores `holdStores` kept back, in order, and moves everything on.
