@@ -46,21 +46,6 @@ def vm_assets(bin_dir, tmp_path_factory):
     return prepare_assets(bin_dir, tmp_path_factory.mktemp("vm-assets"))
 
 
-def board_settings(bin_dir: Path, workdir: Path) -> dict:
-    """``board = gpio-sim-vm`` for agent.conf when the repository has the board file and the
-    agent knows the key (board selection, issue 12); else nothing (the agent's defaults)."""
-    if not (REPO / "board" / f"{BOARD}.conf").is_file():
-        return {}
-    probe_dir = workdir / "board-probe"
-    probe_dir.mkdir(exist_ok=True)
-    probe = write_config(probe_dir, servers={101: {"uri": "coap://127.0.0.1:9", "lifetime": 60}}, board=BOARD)
-    run = subprocess.run([bin_dir / "lwm2m-agent", "state", "show", "--config", probe, "--json"],
-                         capture_output=True, text=True, timeout=30)
-    if 'unknown key "board"' in run.stderr:
-        return {}
-    return {"board": BOARD}
-
-
 def guest_config(workdir: Path, server_port: int, extra: dict) -> str:
     """The guest's agent.conf: one NoSec server account at the host's management server."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -69,18 +54,18 @@ def guest_config(workdir: Path, server_port: int, extra: dict) -> str:
     return path.read_text()
 
 
-def boot(processes: Processes, assets, name: str, bin_dir: Path) -> tuple[PeerProc, Guest, bool]:
-    """Starts the management server on the host, then the guest whose agent registers there.
-    The flag: the agent was given ``board = gpio-sim-vm``."""
+def boot(processes: Processes, assets, name: str, bin_dir: Path) -> tuple[PeerProc, Guest]:
+    """Starts the management server on the host, then the guest whose agent registers there,
+    told ``board = gpio-sim-vm`` (the board file is installed in the guest)."""
     ms = PeerProc(f"management_server-{name}", [sys.executable, PEERS / "management_server.py", "--listen",
                                                 "127.0.0.1:0"], processes.workdir)
     processes.background.append(ms)
     ms.wait_ready()
-    board = board_settings(bin_dir, processes.workdir)
-    config = guest_config(processes.workdir / name, ms.port, board)
+    assert (REPO / "board" / f"{BOARD}.conf").is_file(), f"board/{BOARD}.conf is missing"
+    config = guest_config(processes.workdir / name, ms.port, {"board": BOARD})
     guest = Guest(name, assets, {"etc/lwm2m-agent/agent.conf": config}, processes.workdir)
     processes.background.append(guest)
-    return ms, guest, bool(board)
+    return ms, guest
 
 
 def wait_registered(ms: PeerProc, guest: Guest) -> dict:
@@ -110,7 +95,6 @@ class BootedVM:
     guest: Guest
     registration: dict
     boot_seconds: float
-    board: bool
 
 
 @pytest.fixture(scope="module")
@@ -118,9 +102,9 @@ def vm(bin_dir, vm_assets, tmp_path_factory):
     """One guest for the read tests: booted, its agent registered at the host's server."""
     processes = Processes(tmp_path_factory.mktemp("vm-guest"))
     try:
-        ms, guest, board = boot(processes, vm_assets, "vm-guest", bin_dir)
+        ms, guest = boot(processes, vm_assets, "vm-guest", bin_dir)
         registration = wait_registered(ms, guest)
-        booted = BootedVM(processes, ms, guest, registration, time.monotonic() - guest.started_at, board)
+        booted = BootedVM(processes, ms, guest, registration, time.monotonic() - guest.started_at)
         print(f"[vm] qemu start to registration: {booted.boot_seconds:.1f} s")
         guest.wait_console(r"VM-AGENT-START", timeout=5)
         guest.check("true")  # the control channel answers
@@ -146,8 +130,8 @@ def test_guest_agent_registers_at_the_host_server(booted):
     assert registration["remote"].startswith("127.0.0.1:"), registration
     booted.guest.wait_console(rf"server 101: registered at /rd/{registration['id']}\b", timeout=REQUEST_TIMEOUT)
     assert f"CoAP to {HOST_ADDRESS}:{booted.ms.port}" in booted.guest.console()
-    if booted.board:  # the agent was told `board = gpio-sim-vm`: it says it runs with it
-        assert re.search(rf"\bboard {BOARD}\b", booted.guest.console()), booted.guest.console()[-3000:]
+    # The agent was told `board = gpio-sim-vm`: it says it runs with it.
+    assert re.search(rf"\bboard {BOARD}\b", booted.guest.console()), booted.guest.console()[-3000:]
 
 
 def test_device_object_reports_the_guest_kernel(booted):
@@ -180,7 +164,7 @@ def test_device_object_reports_the_guest_kernel(booted):
 
 def test_device_object_reports_no_power_source_the_guest_lacks(booted):
     """The guest has no /sys/class/power_supply: no battery, no invented power source (issue 12:
-    "absent when not"). Needs the "device" branch (live Device object)."""
+    "absent when not")."""
     assert booted.guest.fact("power-supplies") == "none"
     values = read_values(booted.ms, "/3/0")
     invented = {path: value for path, value in values.items()
@@ -191,8 +175,8 @@ def test_device_object_reports_no_power_source_the_guest_lacks(booted):
 
 def test_memory_free_is_read_from_the_guest_at_read_time(booted):
     """Memory Free (/3/0/10) follows the guest's memory: 64 MiB written to the guest's RAM-backed
-    root file system lower it, deleting the file raises it again. Needs the "device" branch
-    (values read at read time, not a start-up snapshot)."""
+    root file system lower it, deleting the file raises it again (values read at read time, not a
+    start-up snapshot)."""
     guest, ms = booted.guest, booted.ms
     fill_kib = 64 * 1024
     before = read_values(ms, "/3/0/10")["/3/0/10"]
@@ -212,8 +196,7 @@ def test_memory_free_is_read_from_the_guest_at_read_time(booted):
 
 def test_current_time_is_the_guest_clock(booted):
     """Current Time (/3/0/13) is read from the guest's CLOCK_REALTIME at read time: the guest's
-    clock set a day ahead (over the control channel) shows in the next read. Needs the "device"
-    branch."""
+    clock set a day ahead (over the control channel) shows in the next read."""
     guest, ms = booted.guest, booted.ms
     ahead = 86400
     guest.check(f"date -s @{int(time.time()) + ahead} >/dev/null")
@@ -228,8 +211,7 @@ def test_current_time_is_the_guest_clock(booted):
 
 def test_current_time_write_sets_the_guest_clock(booted):
     """A Write of /3/0/13 sets the guest's clock (the VM board says `settable = yes`; the agent runs
-    as root in the guest, with CAP_SYS_TIME): 2.04, then the guest's own `date` agrees. Needs the
-    "device" branch and the board file (boardfiles)."""
+    as root in the guest, with CAP_SYS_TIME): 2.04, then the guest's own `date` agrees."""
     guest, ms = booted.guest, booted.ms
     target = int(time.time()) + 7200
     try:
@@ -247,7 +229,7 @@ def test_current_time_write_sets_the_guest_clock(booted):
 
 def test_connectivity_monitoring_reports_the_guest_network(booted):
     """/4/0 from the guest's rtnetlink/sysfs: eth0's 10.0.2.15, the default route via 10.0.2.2.
-    Needs the "sensors" branch (Connectivity Monitoring object)."""
+   """
     assert GUEST_ADDRESS + "/24" in " ".join(booted.guest.facts().get("net", [])), booted.guest.facts()
     objects = booted.registration["objects"]
     assert "4" in objects, f"Connectivity Monitoring (4) not registered: objects {sorted(objects)}"
@@ -303,8 +285,8 @@ def board_file_lines(path: Path) -> dict[str, dict[str, str]]:
 def test_guest_gpio_chip_has_the_board_files_lines(booted):
     """The gpio-sim chip "gw" (label gw-gpio) the guest's init creates: lines RELAY1 RELAY2 DIN1
     DIN2 LED_STATUS free, MODEM_PWR hogged high by the kernel; an input follows its simulated pull.
-    When board/gpio-sim-vm.conf exists, every line it names is on that chip, and exactly its
-    `reserved = yes` lines are the kernel-held ones."""
+    Every line board/gpio-sim-vm.conf names is on that chip, and exactly its `reserved = yes`
+    lines are the kernel-held ones."""
     guest = booted.guest
     info = guest.check("gpioinfo gw-gpio")
     lines = {match.group(2): (int(match.group(1)), match.group(3))
@@ -322,8 +304,6 @@ def test_guest_gpio_chip_has_the_board_files_lines(booted):
     assert guest.check(f"echo pull-down > {sim}/sim_gpio{din1}/pull; gpioget gw-gpio {din1}").strip() == "0"
 
     board_file = REPO / "board" / f"{BOARD}.conf"
-    if not board_file.is_file():
-        return
     sections = board_file_lines(board_file)
     named = {keys["line"]: keys for keys in sections.values() if "line" in keys}
     assert named, f"{board_file}: no [gpio]/[led] line"
@@ -339,9 +319,8 @@ def test_guest_gpio_chip_has_the_board_files_lines(booted):
 
 def test_reboot_answers_then_deregisters_then_the_guest_goes_down(procs, bin_dir, vm_assets):
     """Execute /3/0/4 → 2.04; then the De-register reaches the server; then the guest reboots
-    through reboot(2) (the board's `syscall` method) and qemu exits (-no-reboot). Needs the
-    "device" branch (Reboot) and the board file with the agent's `board` key (boardfiles)."""
-    ms, guest, _ = boot(procs, vm_assets, "vm-reboot", bin_dir)
+    through reboot(2) (the board's `syscall` method) and qemu exits (-no-reboot)."""
+    ms, guest = boot(procs, vm_assets, "vm-reboot", bin_dir)
     registration = wait_registered(ms, guest)
     reply = ms.command("execute", ep=ENDPOINT, path="/3/0/4", timeout=REQUEST_TIMEOUT, wait=REQUEST_TIMEOUT + 5)
     assert reply.get("code") == "2.04", reply
