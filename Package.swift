@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Files", "DTLS",
                                                     "Board", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
-        .testTarget(name: "FilesTests", dependencies: ["Files"]),
+        .testTarget(name: "FilesTests", dependencies: ["Files", "TestSupport"]),
         // Fixtures/: copies of machines' /proc and /sys files, read through #filePath (not resources).
         .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestSupport"],
                     exclude: ["Fixtures"]),
