@@ -2,11 +2,13 @@
 independent aiocoap management server (peers/management_server.py): values compared with this
 machine's kernel, observations of Current Time and Memory Free firing on real changes, Current
 Time writes refused with a clear code, UTC Offset / Timezone writes applied to a fixture root's
-/etc/localtime (board ``[clock] timezone = localtime``) or refused with 4.05 (``none``), and Reboot: 2.04, then the De-register, then the board's reboot command.
+/etc/localtime (board ``[clock] timezone = localtime``) or refused with 4.05 (``none``), and
+Reboot: 2.04, then the De-register, then the board's reboot command.
 
-The agent reads the real machine (no fixture root here), with the generic board unless a test
-gives it a board file (``board = PATH``: the [clock] and [reboot] sections). No test lets the
-agent set the clock or reboot this machine: Current Time writes go to a board whose clock is not
+The agent reads the real machine, except in the time-zone tests (``zone_root``: this machine's
+/proc, /sys and /usr, an /etc of their own), with the generic board unless a test gives it a board
+file (``board = PATH``: the [clock] and [reboot] sections). No test lets the agent set the clock,
+change this machine's time zone or reboot it: Current Time writes go to a board whose clock is not
 settable, or to a daemon started without CAP_SYS_TIME (setpriv), and carry the current time;
 Reboot runs a stand-in command.
 """
