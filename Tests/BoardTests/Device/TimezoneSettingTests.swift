@@ -166,6 +166,25 @@ import Testing
         #expect(etcEntries(root) == ["localtime", "timezone"])
     }
 
+    /// /etc/localtime is a directory: the final rename fails after /etc/timezone was rewritten;
+    /// /etc/timezone gets its old content back and the temporary symlink is removed.
+    @Test func aFailedFinalRenameRestoresEtcTimezone() throws {
+        let directory = temporaryDirectory()
+        writeFile(directory + "/usr/share/zoneinfo/Asia/Tokyo", "")
+        writeFile(directory + "/etc/localtime/keep", "x")
+        writeFile(directory + "/etc/timezone", "Europe/Berlin\n")
+        let root = SystemRoot(directory)
+        do {
+            try object(root).write(LwM2MPath(3, 0, 15), .single(.string("Asia/Tokyo")))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .internalServerError, "\(error)")
+            #expect(error.description.contains("cannot set the time zone to Asia/Tokyo: rename \(directory)/etc/localtime"), "\(error)")
+        }
+        #expect(text(root, "/etc/timezone") == "Europe/Berlin\n")
+        #expect(etcEntries(root) == ["localtime", "timezone"])
+    }
+
     @Test func tzifOffsets() throws {
         let berlin = try FileReader.read("/usr/share/zoneinfo/Europe/Berlin", maximumSize: 1 << 20)
         #expect(TZif.offset(berlin, at: 1_782_907_200) == 7200)   // July 2026: CEST
