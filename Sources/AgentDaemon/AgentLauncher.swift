@@ -160,7 +160,6 @@ public enum AgentLauncher {
         let requests = DeviceRequests()
         let registry = ObjectRegistry()
         let platform = KernelDevicePlatform(device.platform)
-        if let problem = platform.timeSettingsProblem { log.warning("\(problem); reporting the system's UTC offset and time zone") }
         registry.register(DeviceObject(platform: platform, reboot: { requests.reboot = true },
                                        factoryReset: { requests.factoryReset = true }))
         // Temperature (3303, per thermal zone) and Connectivity Monitoring (4) from the kernel.

@@ -43,6 +43,7 @@ public struct DeviceInputs: Sendable {
         platform.supplies = board.power.supplies
         platform.input = board.power.input.flatMap { PowerSourceKind(rawValue: Int64($0.powerSourceCode)) }
         platform.clockSettable = board.clockSettable
+        platform.timezone = board.timezone
         self.init(platform: platform, reboot: board.reboot)
     }
 }
@@ -55,9 +56,10 @@ extension DeviceInputs {
         let platform = KernelDevicePlatform(self.platform)
         var lines = DeviceObject(platform: platform, reboot: {}, factoryReset: {}).reportLines()
         lines.append("Reboot (/3/0/4): \(reboot)")
+        lines.append("UTC Offset / Timezone writes (/3/0/14, /3/0/15): " + (self.platform.timezone == .localtime
+            ? "replace /etc/localtime (and /etc/timezone)" : "refused with 4.05 ([clock] timezone = none)"))
         lines.append("Current Time writes (/3/0/13): " + (self.platform.clockSettable
             ? "set CLOCK_REALTIME (needs CAP_SYS_TIME)" : "refused with 4.05 (clock not settable)"))
-        if let problem = platform.timeSettingsProblem { lines.append("ignored: \(problem)") }
         return lines
     }
 }

@@ -1,12 +1,14 @@
 """The live Device object (/3/0, issue 12) of ``lwm2m-agentd --config`` over the wire, read by the
 independent aiocoap management server (peers/management_server.py): values compared with this
 machine's kernel, observations of Current Time and Memory Free firing on real changes, Current
-Time writes refused with a clear code, UTC Offset / Timezone writes validated and kept across a
-restart, and Reboot: 2.04, then the De-register, then the board's reboot command.
+Time writes refused with a clear code, UTC Offset / Timezone writes applied to a fixture root's
+/etc/localtime (board ``[clock] timezone = localtime``) or refused with 4.05 (``none``), and
+Reboot: 2.04, then the De-register, then the board's reboot command.
 
-The agent reads the real machine (no fixture root here), with the generic board unless a test
-gives it a board file (``board = PATH``: the [clock] and [reboot] sections). No test lets the
-agent set the clock or reboot this machine: Current Time writes go to a board whose clock is not
+The agent reads the real machine, except in the time-zone tests (``zone_root``: this machine's
+/proc, /sys and /usr, an /etc of their own), with the generic board unless a test gives it a board
+file (``board = PATH``: the [clock] and [reboot] sections). No test lets the agent set the clock,
+change this machine's time zone or reboot it: Current Time writes go to a board whose clock is not
 settable, or to a daemon started without CAP_SYS_TIME (setpriv), and carry the current time;
 Reboot runs a stand-in command.
 """
@@ -205,23 +207,101 @@ def test_current_time_write_without_cap_sys_time_is_a_server_error(start_peer, s
     assert "CAP_SYS_TIME" in reply["payload"] and "clock_settime" in reply["payload"], reply
 
 
-def test_offset_and_timezone_are_validated_and_survive_a_restart(start_peer, start_agent, tmp_path):
-    ms, agent, _ = start(start_peer, start_agent, tmp_path)
+def zone_root(tmp_path: Path) -> Path:
+    """A system root for the daemon (``LWM2M_SYSTEM_ROOT``): this machine's /proc, /sys and /usr
+    (its time-zone database), and an /etc of its own with /etc/localtime → Europe/Berlin and a
+    Debian /etc/timezone, so a test may let the agent change the zone without touching this
+    machine's."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for name in ("proc", "sys", "usr"):
+        (root / name).symlink_to(f"/{name}")
+    (root / "etc").mkdir()
+    (root / "etc" / "localtime").symlink_to("/usr/share/zoneinfo/Europe/Berlin")
+    (root / "etc" / "timezone").write_text("Europe/Berlin\n")
+    return root
+
+
+def offset_now(zone: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    text = datetime.now(ZoneInfo(zone)).strftime("%z")
+    return f"{text[:3]}:{text[3:]}"
+
+
+def test_timezone_writes_are_applied_to_etc_localtime(start_peer, start_agent, tmp_path, monkeypatch):
+    """[clock] timezone = localtime: a Timezone write replaces the root's /etc/localtime symlink
+    and /etc/timezone; a whole-hour UTC Offset write applies Etc/GMT∓H; both read back from the
+    system (also after a restart: the system is the only record)."""
+    root = zone_root(tmp_path)
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
+    board = board_file(tmp_path, clock={"settable": "no", "timezone": "localtime"})
+    ms, agent, _ = start(start_peer, start_agent, tmp_path, board=board)
+    value = read(ms, "/3/0")
+    assert value["/3/0/15"] == "Europe/Berlin" and value["/3/0/14"] == offset_now("Europe/Berlin"), value
+
     assert write(ms, "/3/0/15", "America/St_Johns")["code"] == "2.04"
-    assert write(ms, "/3/0/14", "-03:30")["code"] == "2.04"
-    for path, bad, why in (("/3/0/15", "Mars/Olympus_Mons", "no time zone"),
+    assert os.readlink(root / "etc" / "localtime") == "/usr/share/zoneinfo/America/St_Johns"
+    assert (root / "etc" / "timezone").read_text() == "America/St_Johns\n"
+    assert sorted(p.name for p in (root / "etc").iterdir()) == ["localtime", "timezone"]  # no temporary left
+    value = read(ms, "/3/0")
+    assert value["/3/0/15"] == "America/St_Johns" and value["/3/0/14"] == offset_now("America/St_Johns"), value
+
+    # A whole-hour offset: the zone Etc/GMT-2 (POSIX signs are inverted).
+    assert write(ms, "/3/0/14", "+02:00")["code"] == "2.04"
+    assert os.readlink(root / "etc" / "localtime") == "/usr/share/zoneinfo/Etc/GMT-2"
+    value = read(ms, "/3/0")
+    assert value["/3/0/14"] == "+02:00" and value["/3/0/15"] == "Etc/GMT-2", value
+
+    for path, bad, why in (("/3/0/14", "-03:30", "only whole-hour offsets can be applied; write the Timezone (/3/0/15)"),
+                           ("/3/0/15", "Mars/Olympus_Mons", "no time zone"),
                            ("/3/0/15", "../../etc/passwd", "IANA"),
                            ("/3/0/14", "+5", "ISO 8601"), ("/3/0/14", "+14:60", "ISO 8601")):
         reply = write(ms, path, bad)
         assert reply["code"] == "4.00" and why in reply["payload"], (bad, reply)
-    saved = (tmp_path / "state" / "device-time.conf").read_text()
-    assert "utc-offset = -03:30" in saved and "timezone = America/St_Johns" in saved, saved
+    assert os.readlink(root / "etc" / "localtime") == "/usr/share/zoneinfo/Etc/GMT-2"
 
     assert agent.stop() == 0
     ms.wait_event("deregister", ep=EP)
-    start(start_peer, start_agent, tmp_path, ms=ms, name="agentd-restarted")
+    start(start_peer, start_agent, tmp_path, ms=ms, name="agentd-restarted", board=board)
     value = read(ms, "/3/0")
-    assert value["/3/0/15"] == "America/St_Johns" and value["/3/0/14"] == "-03:30", value
+    assert value["/3/0/15"] == "Etc/GMT-2" and value["/3/0/14"] == "+02:00", value
+    assert not (tmp_path / "state" / "device-time.conf").exists()
+
+
+def test_timezone_write_that_cannot_be_applied_is_a_server_error(start_peer, start_agent, tmp_path, monkeypatch):
+    """/etc/timezone is a directory (replacing it fails even for root): 5.00 with the reason, and
+    /etc/localtime is left as it was."""
+    root = zone_root(tmp_path)
+    (root / "etc" / "timezone").unlink()
+    (root / "etc" / "timezone").mkdir()
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
+    board = board_file(tmp_path, clock={"timezone": "localtime"})
+    ms, agent, _ = start(start_peer, start_agent, tmp_path, board=board)
+    reply = write(ms, "/3/0/15", "Asia/Tokyo")
+    assert reply["code"] == "5.00" and "cannot set the time zone to Asia/Tokyo" in reply["payload"], reply
+    assert os.readlink(root / "etc" / "localtime") == "/usr/share/zoneinfo/Europe/Berlin"
+    assert sorted(p.name for p in (root / "etc").iterdir()) == ["localtime", "timezone"]
+    assert read(ms, "/3/0")["/3/0/15"] == "Europe/Berlin"
+    assert agent.alive()
+
+
+def test_timezone_writes_are_refused_by_a_board_that_does_not_allow_them(start_peer, start_agent, tmp_path, monkeypatch):
+    """[clock] timezone = none (the generic board, every systemd board): 4.05 with the reason;
+    nothing changes and the values read are the system's."""
+    root = zone_root(tmp_path)
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
+    ms, agent, _ = start(start_peer, start_agent, tmp_path)  # the generic board
+    for path, value in (("/3/0/15", "America/St_Johns"), ("/3/0/14", "+02:00")):
+        reply = write(ms, path, value)
+        assert reply["code"] == "4.05", reply
+        assert "the board does not let the agent change the time zone (board file [clock] timezone = none)" \
+            in reply["payload"], reply
+    assert os.readlink(root / "etc" / "localtime") == "/usr/share/zoneinfo/Europe/Berlin"
+    assert (root / "etc" / "timezone").read_text() == "Europe/Berlin\n"
+    value = read(ms, "/3/0")
+    assert value["/3/0/15"] == "Europe/Berlin" and value["/3/0/14"] == offset_now("Europe/Berlin"), value
+    assert agent.alive()
 
 
 def stand_in_reboot(tmp_path: Path, seen: Path, status: int = 0) -> tuple[Path, Path]:

@@ -32,11 +32,20 @@ def board_root(tmp_path, monkeypatch) -> Path:
     machine's /proc, /etc, /usr and /sys, except a /sys/class/dmi with a vendor and a
     /sys/class/power_supply with one battery (87 %, 3.9 V, no status), so the Device object has
     a Manufacturer, one Power Source and a Battery Level to read on any machine (the agent reports
-    only what the kernel describes; a test machine may have neither)."""
+    only what the kernel describes; a test machine may have neither), and an /etc of its own
+    whose time zone (/etc/localtime → Etc/UTC, /etc/timezone) the agent may change: the tests
+    write UTC Offset and Timezone (``register`` gives the agent a board file with
+    ``[clock] timezone = localtime``), never this machine's zone."""
     root = tmp_path / "root"
     (root / "sys" / "class").mkdir(parents=True)
-    for name in ("proc", "etc", "usr"):
+    for name in ("proc", "usr"):
         (root / name).symlink_to(f"/{name}")
+    (root / "etc").mkdir()
+    for entry in Path("/etc").iterdir():
+        if entry.name not in ("localtime", "timezone"):
+            (root / "etc" / entry.name).symlink_to(entry)
+    (root / "etc" / "localtime").symlink_to("/usr/share/zoneinfo/Etc/UTC")
+    (root / "etc" / "timezone").write_text("Etc/UTC\n")
     for entry in Path("/sys").iterdir():
         if entry.name != "class":
             (root / "sys" / entry.name).symlink_to(entry)
@@ -67,6 +76,10 @@ def os_release_version() -> str | None:
 
 def register(leshan, ep, start_agent, tmp_path, **options):
     """Bootstraps the agent from Leshan and waits for its registration; returns (agent, registration)."""
+    if "board" not in options:
+        # The generic board's values, but the agent may change the (fixture root's) time zone.
+        options["board"] = tmp_path / "leshan-bench.conf"
+        options["board"].write_text("[board]\nname = leshan-bench\n\n[clock]\nsettable = no\ntimezone = localtime\n")
     since = leshan.mark()
     agent = start_agent(prepare(leshan, tmp_path, ep, **options))
     leshan.wait_event("bs-end", ep, since=since)
@@ -182,7 +195,7 @@ def test_single_values_of_each_type_in_plain_cbor(leshan, ep, start_agent, tmp_p
         if path in text:
             assert reply["content"] == {path: text[path]}, (path, reply, text[path])
 
-    for path, kind, value in (("/3/0/14", "s", "+05:30"), ("/3/0/15", "s", "Asia/Kolkata"),
+    for path, kind, value in (("/3/0/14", "s", "+05:00"), ("/3/0/15", "s", "Asia/Kolkata"),
                               ("/1/0/6", "b", "true"), ("/1/0/2", "i", "7")):
         ok(leshan.call("write", ep=ep, path=path, type=kind, value=value, format="CBOR"), "CHANGED")
         back = ok(leshan.call("read", ep=ep, path=path, format="CBOR"), "CONTENT")
@@ -196,8 +209,8 @@ def test_single_values_of_each_type_in_plain_cbor(leshan, ep, start_agent, tmp_p
     ok(leshan.call("write", ep=ep, path="/1/0/1", type="i", value=240, format="CBOR"), "CHANGED")
     update = leshan.wait_event("updated", ep, since=since)
     assert update["update-lt"] == 240 and update["lt"] == 240, update
-    # Current Time written in CBOR: this board's clock is not set by the agent (generic board,
-    # [clock] settable = no), so the write is refused, never silently ignored.
+    # Current Time written in CBOR: this board's clock is not set by the agent
+    # ([clock] settable = no), so the write is refused, never silently ignored.
     ok(leshan.call("write", ep=ep, path="/3/0/13", type="t", value="1367491215", format="CBOR"), "METHOD_NOT_ALLOWED")
     # An observation made in CBOR notifies in CBOR: a Time, the clock moving on.
     first = ok(leshan.call("observe", ep=ep, path="/3/0/13", format="CBOR"), "CONTENT")["content"]["/3/0/13"]
@@ -234,10 +247,11 @@ def test_write_in_every_format_then_partial_update(leshan, ep, start_agent, tmp_
         reply = ok(leshan.call("read", ep=ep, path="/3/0/14", format="TEXT"), "CONTENT")
         assert reply["content"] == {"/3/0/14": offset}, (name, reply)
     # Partial update of the instance (POST /3/0): two resources at once, the others untouched.
+    # (An offset and a zone that agree: each write applies a zone, the last one wins.)
     ok(leshan.call("write", ep=ep, path="/3/0", mode="update", format="TLV",
-                   res="14:s:-03:30,15:s:America/St_Johns"), "CHANGED")
+                   res="14:s:-03:00,15:s:America/Sao_Paulo"), "CHANGED")
     content = ok(leshan.call("read", ep=ep, path="/3/0", format="SENML_JSON"), "CONTENT")["content"]
-    assert content["/3/0/14"] == "-03:30" and content["/3/0/15"] == "America/St_Johns", content
+    assert content["/3/0/14"] == "-03:00" and content["/3/0/15"] == "America/Sao_Paulo", content
     assert content["/3/0/17"] == "Gateway", content
     # Read-only resources refuse a Write: 4.05.
     ok(leshan.call("write", ep=ep, path="/3/0/17", type="s", value="Toaster"), "METHOD_NOT_ALLOWED")
@@ -325,22 +339,24 @@ def test_composite_read_write_and_observe(leshan, ep, start_agent, tmp_path):
     content = ok(leshan.call("rcomp", ep=ep, paths="/3/0,/1/0/1", format="SENML_CBOR"), "CONTENT")["content"]
     assert content["/3/0/17"] == "Gateway" and "/3/0/9" in content and content["/1/0/1"] == LIFETIME, content
 
-    for name, offset in (("SENML_JSON", "+05:00"), ("SENML_CBOR", "+05:30")):
-        ok(leshan.call("wcomp", ep=ep, vals=f"/3/0/14:s:{offset},/3/0/15:s:Asia/Kolkata", format=name), "CHANGED")
+    # Offsets and zones that agree (zones without summer time): each write applies a zone.
+    for name, offset, zone in (("SENML_JSON", "+09:00", "Asia/Tokyo"), ("SENML_CBOR", "+05:00", "Asia/Karachi")):
+        ok(leshan.call("wcomp", ep=ep, vals=f"/3/0/14:s:{offset},/3/0/15:s:{zone}", format=name), "CHANGED")
         content = ok(leshan.call("rcomp", ep=ep, paths="/3/0/14,/3/0/15", format=name), "CONTENT")["content"]
-        assert content == {"/3/0/14": offset, "/3/0/15": "Asia/Kolkata"}, (name, content)
+        assert content == {"/3/0/14": offset, "/3/0/15": zone}, (name, content)
     # Whole or nothing: one read-only resource in it, nothing is written.
     reply = leshan.call("wcomp", ep=ep, vals="/3/0/14:s:+07:00,/3/0/17:s:Toaster", format="SENML_CBOR")
     assert not reply["ok"], reply
     content = ok(leshan.call("rcomp", ep=ep, paths="/3/0/14,/3/0/17", format="SENML_CBOR"), "CONTENT")["content"]
-    assert content == {"/3/0/14": "+05:30", "/3/0/17": "Gateway"}, content
+    assert content == {"/3/0/14": "+05:00", "/3/0/17": "Gateway"}, content
 
     since = leshan.mark()
     ok(leshan.call("ocomp", ep=ep, paths="/3/0/14,/3/0/15", format="SENML_CBOR"), "CONTENT")
-    ok(leshan.call("wcomp", ep=ep, vals="/3/0/14:s:-01:00,/3/0/15:s:Atlantic/Azores", format="SENML_CBOR"), "CHANGED")
+    ok(leshan.call("wcomp", ep=ep, vals="/3/0/14:s:-01:00,/3/0/15:s:Atlantic/Cape_Verde", format="SENML_CBOR"),
+       "CHANGED")
     notification = leshan.wait_event("notify-composite", ep, since=since, timeout=10,
-                                     where=lambda e: e["content"].get("/3/0/14") == "-01:00")
-    assert notification["content"] == {"/3/0/14": "-01:00", "/3/0/15": "Atlantic/Azores"}, notification
+                                     where=lambda e: e["content"].get("/3/0/15") == "Atlantic/Cape_Verde")
+    assert notification["content"] == {"/3/0/14": "-01:00", "/3/0/15": "Atlantic/Cape_Verde"}, notification
     assert leshan.call("ccancel", ep=ep, paths="/3/0/14,/3/0/15")["cancelled"] == 1
 
 

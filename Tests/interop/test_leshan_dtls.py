@@ -8,6 +8,7 @@ it writes never reaches the agent's log or state directory. Negative: a wrong PS
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,10 +16,30 @@ from leshan_agent import PSK_DM_KEY, prepare
 from leshan_server import ep, leshan  # noqa: F401 (fixtures)
 
 
+@pytest.fixture(autouse=True)
+def own_time_zone(tmp_path, monkeypatch) -> Path:
+    """The tests write UTC Offset and Timezone: the agent runs on a system root
+    (``LWM2M_SYSTEM_ROOT``) of this machine's /proc, /sys, /usr and an /etc of its own (the
+    host's entries but /etc/localtime → Etc/UTC), with a board file that lets it change the
+    zone (``[clock] timezone = localtime``): this machine's zone never changes."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    for name in ("proc", "sys", "usr"):
+        (root / name).symlink_to(f"/{name}")
+    for entry in Path("/etc").iterdir():
+        if entry.name not in ("localtime", "timezone"):
+            (root / "etc" / entry.name).symlink_to(entry)
+    (root / "etc" / "localtime").symlink_to("/usr/share/zoneinfo/Etc/UTC")
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
+    board = tmp_path / "dtls-bench.conf"
+    board.write_text("[board]\nname = dtls-bench\n\n[clock]\ntimezone = localtime\n")
+    return board
+
+
 @pytest.mark.parametrize("security", ["psk", "x509"])
-def test_secure_bootstrap_then_secure_registration(leshan, ep, start_agent, tmp_path, security):
+def test_secure_bootstrap_then_secure_registration(leshan, ep, start_agent, tmp_path, security, own_time_zone):
     since = leshan.mark()
-    agent = start_agent(prepare(leshan, tmp_path, ep, security=security))
+    agent = start_agent(prepare(leshan, tmp_path, ep, security=security, board=own_time_zone))
     leshan.wait_event("bs-end", ep, since=since, timeout=30)
     registration = leshan.wait_event("registered", ep, since=since, timeout=30)
     session = leshan.events(ep, since=since)

@@ -224,6 +224,40 @@ def test_current_time_write_sets_the_guest_clock(booted):
     assert abs(guest_now - target) < 60, (guest_now, target)
 
 
+def test_timezone_write_changes_the_guest_zone(booted):
+    """A Write of /3/0/15 replaces the guest's /etc/localtime (the VM board says
+    `[clock] timezone = localtime`): 2.04, then the guest's `readlink /etc/localtime` and
+    `date +%Z` agree, and the agent's own UTC Offset (/3/0/14, tm_gmtoff of localtime_r in the
+    running agent: no restart) is Berlin's. The zone goes back to Etc/UTC afterwards."""
+    guest, ms = booted.guest, booted.ms
+
+    def write(path: str, value: str) -> dict:
+        return ms.command("write", ep=ENDPOINT, path=path, value=value, format="text",
+                          timeout=REQUEST_TIMEOUT, wait=REQUEST_TIMEOUT + 5)
+
+    assert read_values(ms, "/3/0")["/3/0/14"] == "+00:00"
+    try:
+        reply = write("/3/0/15", "Europe/Berlin")
+        link = guest.check("readlink /etc/localtime").strip()
+        abbreviation = guest.check("date +%Z").strip()
+        values = read_values(ms, "/3/0")
+        # A whole-hour offset: the zone Etc/GMT-3, in the guest and in the agent.
+        offset_reply = write("/3/0/14", "+03:00")
+        offset_link = guest.check("readlink /etc/localtime").strip()
+        offset_values = read_values(ms, "/3/0")
+    finally:
+        restore = write("/3/0/15", "Etc/UTC")
+    assert reply.get("code") == "2.04", reply
+    assert link == "/usr/share/zoneinfo/Europe/Berlin", link
+    assert (abbreviation, values["/3/0/14"]) in (("CET", "+01:00"), ("CEST", "+02:00")), (abbreviation, values)
+    assert values["/3/0/15"] == "Europe/Berlin", values
+    assert offset_reply.get("code") == "2.04", offset_reply
+    assert offset_link == "/usr/share/zoneinfo/Etc/GMT-3", offset_link
+    assert offset_values["/3/0/14"] == "+03:00" and offset_values["/3/0/15"] == "Etc/GMT-3", offset_values
+    assert restore.get("code") == "2.04", restore
+    assert read_values(ms, "/3/0")["/3/0/14"] == "+00:00"
+
+
 # MARK: - Connectivity Monitoring (4) and Temperature (3303)
 
 

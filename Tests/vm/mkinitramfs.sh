@@ -2,7 +2,8 @@
 # The VM test guest's base initramfs: busybox, the cached kernel modules (Tests/vm/setup.sh), the
 # real lwm2m-agentd and lwm2m-agent from BIN_DIR with every shared library ldd finds (the Swift
 # runtime, libtss2, mbedtls, libc...: the debug build the test suite already has works as is),
-# the gpiod tools when installed, the VM board file, and guest/init.
+# the gpiod tools when installed, the VM board file, guest/init, and the time-zone files the
+# Timezone test writes (Europe/Berlin, Etc/UTC, Etc/GMT*; /etc/localtime → Etc/UTC).
 #
 # usage: Tests/vm/mkinitramfs.sh KERNEL_DIR BIN_DIR OUT.cpio
 #   KERNEL_DIR  the directory setup.sh --print-dir printed (modules/)
@@ -45,6 +46,15 @@ ABI=$(cat "$KDIR/abi")
 printf 'PRETTY_NAME="lwm2m-agent VM test guest (Debian kernel %s)"\nNAME="lwm2m-agent VM test guest"\nID=lwm2m-vm-guest\nVERSION_ID=1\nVERSION="1 (Debian kernel %s)"\n' \
   "$ABI" "$ABI" > "$R/etc/os-release"
 echo "root:x:0:0:root:/root:/bin/sh" > "$R/etc/passwd"
+# The time-zone database the guest's agent may apply (board: [clock] timezone = localtime), from
+# the host's tzdata; the guest starts in UTC. No /etc/timezone: the agent then changes only the
+# /etc/localtime symlink (what a non-Debian system has).
+ZONEINFO=/usr/share/zoneinfo
+[ -f "$ZONEINFO/Europe/Berlin" ] || { echo "mkinitramfs: no $ZONEINFO/Europe/Berlin (scripts/setup.sh: tzdata)" >&2; exit 2; }
+mkdir -p "$R$ZONEINFO/Europe" "$R$ZONEINFO/Etc"
+cp -L "$ZONEINFO/Europe/Berlin" "$R$ZONEINFO/Europe/"
+for zone in "$ZONEINFO"/Etc/GMT* "$ZONEINFO/Etc/UTC"; do cp -L "$zone" "$R$ZONEINFO/Etc/"; done
+ln -s "$ZONEINFO/Etc/UTC" "$R/etc/localtime"
 
 # Uncompressed: under TCG the guest unpacks 44 MB of cpio in ~1 s, but inflating the gzip of it
 # took ~5 s longer (measured: userspace at 7.8 s vs 12.5 s).

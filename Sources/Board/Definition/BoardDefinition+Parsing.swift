@@ -8,7 +8,7 @@ extension BoardDefinition {
         "power": ["supplies", "input"],
         "thermal": ["zones"],
         "network": ["interfaces"],
-        "clock": ["settable"],
+        "clock": ["settable", "timezone"],
         "reboot": ["method", "command"],
         "tpm": ["device", "interface"],
         "led": ["path", "line"],
@@ -115,6 +115,13 @@ private struct Parser {
         }
         if let section = config.sections("clock").first {
             definition.clockSettable = try bool(section, "settable") ?? false
+            if let text = section.value("timezone") {
+                guard let value = BoardDefinition.TimezoneControl(rawValue: text) else {
+                    throw fail(section.line(of: "timezone"), "timezone \(quoted(text)): expected "
+                               + BoardDefinition.TimezoneControl.allCases.map(\.rawValue).joined(separator: " or "))
+                }
+                definition.timezone = value
+            }
         }
         if let section = config.sections("reboot").first {
             definition.reboot = try reboot(section)

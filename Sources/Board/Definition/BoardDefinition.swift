@@ -236,6 +236,17 @@ public struct BoardDefinition: Sendable, Equatable {
     public var interfaces: Selection = .auto
     /// Whether a write of Current Time sets CLOCK_REALTIME; no: refused with 4.05.
     public var clockSettable = false
+    /// `[clock] timezone`: whether a UTC Offset/Timezone write changes the system's zone.
+    public var timezone: TimezoneControl = .none
+
+    /// Who may change the system's time zone.
+    public enum TimezoneControl: String, CaseIterable, Hashable, Sendable {
+        /// Not the agent (a systemd unit with a read-only /etc; timedatectl would be the way):
+        /// UTC Offset/Timezone writes are refused with 4.05.
+        case none
+        /// The agent, by replacing the /etc/localtime symlink (and /etc/timezone).
+        case localtime
+    }
     /// `[reboot]`.
     public var reboot: RebootMethod = .systemd
     /// `[tpm]`.

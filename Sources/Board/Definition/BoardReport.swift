@@ -34,6 +34,9 @@ public enum BoardReport {
         lines.append("network interfaces: \(board.interfaces)\(board.interfaces == .auto ? " (the hardware-backed interfaces and the default route's, never lo)" : "")")
         lines.append("clock: " + (board.clockSettable ? "settable (a Current Time write sets CLOCK_REALTIME)"
                                                        : "not settable (a Current Time write is refused with 4.05)"))
+        lines.append("time zone: " + (board.timezone == .localtime
+            ? "localtime (a UTC Offset/Timezone write replaces /etc/localtime and /etc/timezone)"
+            : "none (UTC Offset/Timezone writes are refused with 4.05)"))
         lines.append("reboot: \(board.reboot)")
         switch (board.tpm.interface, board.tpm.device) {
         case (.none, _): lines.append("tpm: not described by the board (agent.conf tpm-tcti applies)")

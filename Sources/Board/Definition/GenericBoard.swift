@@ -55,6 +55,9 @@ interfaces = auto
 
 [clock]
 settable = no
+# The systemd unit (init/lwm2m-agentd.service) sets ProtectSystem=strict: /etc is read-only to the
+# agent, so UTC Offset/Timezone writes are refused with 4.05 (timedatectl would be the way).
+timezone = none
 
 [reboot]
 method = systemd

@@ -2,9 +2,10 @@ import AgentCommon
 import LwM2M
 
 /// The Device object's platform on a Linux board: identity from the board's sources, the clock,
-/// /proc/meminfo, /sys/class/power_supply, statvfs of the state directory, the system time zone
-/// and the UTC Offset/Timezone a server wrote (`TimeSettingsFile`). Every reading happens when
-/// the object asks (no cache), under `configuration.root`.
+/// /proc/meminfo, /sys/class/power_supply, statvfs of the state directory and the system's time
+/// zone, which a UTC Offset/Timezone write changes when the board lets the agent
+/// (`[clock] timezone = localtime`, `TimezoneSetting`) and is refused with 4.05 otherwise. Every
+/// reading happens when the object asks (no cache), under `configuration.root`.
 public final class KernelDevicePlatform: DevicePlatform {
     /// Where one identity string comes from (the board file's `literal` or `file:PATH`; a file
     /// that is absent or unreadable gives no value).
@@ -32,7 +33,10 @@ public final class KernelDevicePlatform: DevicePlatform {
         public var input: PowerSourceKind? = nil
         /// `[clock] settable` (no by default: a Current Time write is refused with 4.05).
         public var clockSettable = false
-        /// The agent's state directory: the time settings file and the storage check.
+        /// `[clock] timezone`: whether UTC Offset/Timezone writes change the system's zone
+        /// (`.localtime`) or are refused with 4.05 (`.none`, the default).
+        public var timezone: BoardDefinition.TimezoneControl = .none
+        /// The agent's state directory (the storage check).
         public var stateDirectory: String
         /// Storage is full below this many free bytes.
         public var storageMinimumFreeBytes: UInt64 = 1 << 20
@@ -55,18 +59,17 @@ public final class KernelDevicePlatform: DevicePlatform {
 
     public let configuration: Configuration
     public let identity: DeviceIdentity
-    private var timeSettings: TimeSettingsFile
     /// Reads and sets the wall clock; tests inject their own (they must not move the machine's).
     public var readClock: () -> Int64 = SystemClock.now
     public var setClock: (Int64) throws(ClockError) -> Void = { (seconds) throws(ClockError) in try SystemClock.set(seconds) }
-    /// The system's UTC offset at a time (tests inject one).
-    public var systemOffset: (Int64) -> String? = SystemTimezone.currentOffset
+    /// The system's UTC offset at a time (`SystemTimezone.offset` under the root; tests inject one).
+    public var systemOffset: (Int64) -> String?
 
-    /// Reads the identity sources once (they do not change while running) and the saved time
-    /// settings; `timeSettingsProblem` says why a saved file was ignored.
+    /// Reads the identity sources once (they do not change while running).
     public init(_ configuration: Configuration) {
         self.configuration = configuration
         let root = configuration.root
+        systemOffset = { SystemTimezone.offset(root, at: $0) }
         func value(_ sources: [Source]) -> String? {
             for source in sources {
                 switch source {
@@ -82,11 +85,7 @@ public final class KernelDevicePlatform: DevicePlatform {
             firmwareVersion: configuration.firmwareVersion.map(value) ?? OSRelease.read(root)?.version,
             deviceType: value(configuration.deviceType), hardwareVersion: value(configuration.hardwareVersion),
             softwareVersion: configuration.softwareVersion)
-        timeSettings = TimeSettingsFile(directory: configuration.stateDirectory)
     }
-
-    /// Why the saved UTC offset / time zone were ignored (to log at start); nil when fine.
-    public var timeSettingsProblem: String? { timeSettings.problem }
 
     public func currentTime() -> Int64 { readClock() }
 
@@ -128,26 +127,45 @@ public final class KernelDevicePlatform: DevicePlatform {
         StorageSpace.of(configuration.stateDirectory)?.isFull(minimumFreeBytes: configuration.storageMinimumFreeBytes)
     }
 
-    public func utcOffset() -> String? { timeSettings.utcOffset ?? systemOffset(readClock()) }
+    /// The system's offset now (of the zone a write applied, if any: there is no other record).
+    public func utcOffset() -> String? { systemOffset(readClock()) }
 
+    /// A whole-hour offset is applied as the zone `Etc/GMT∓H` (then /3/0/15 reads that zone);
+    /// other offsets are refused with 4.00 (no zone applies them).
     public func setUTCOffset(_ offset: String) throws(DeviceSettingError) {
-        do {
-            try timeSettings.save(utcOffset: offset)
-        } catch {
-            throw .failed("cannot save the UTC offset: \(error)")
+        try checkTimezoneControl()
+        guard let zone = TimezoneSetting.zone(forOffset: offset) else {
+            throw .invalid("UTC Offset \(offset): only whole-hour offsets can be applied; write the Timezone (/3/0/15)")
         }
+        guard SystemTimezone.exists(zone, in: configuration.root) else {
+            throw .invalid("UTC Offset \(offset): no time zone \"\(zone)\" in \(configuration.root.path("/usr/share/zoneinfo"))")
+        }
+        try apply(zone)
     }
 
-    public func timezone() -> String? { timeSettings.timezone ?? SystemTimezone.name(configuration.root) }
+    /// The system's zone name (`/etc/timezone`, else the `/etc/localtime` symlink).
+    public func timezone() -> String? { SystemTimezone.name(configuration.root) }
 
+    /// Applies a zone of the time-zone database (then /3/0/14 reads its offset now).
     public func setTimezone(_ name: String) throws(DeviceSettingError) {
+        try checkTimezoneControl()
         guard SystemTimezone.exists(name, in: configuration.root) else {
             throw .invalid("no time zone \"\(name)\" in \(configuration.root.path("/usr/share/zoneinfo"))")
         }
+        try apply(name)
+    }
+
+    private func checkTimezoneControl() throws(DeviceSettingError) {
+        guard configuration.timezone == .localtime else {
+            throw .notAllowed("the board does not let the agent change the time zone (board file [clock] timezone = none)")
+        }
+    }
+
+    private func apply(_ zone: String) throws(DeviceSettingError) {
         do {
-            try timeSettings.save(timezone: name)
+            try TimezoneSetting.apply(zone, root: configuration.root)
         } catch {
-            throw .failed("cannot save the time zone: \(error)")
+            throw .failed("cannot set the time zone to \(zone): \(error)")
         }
     }
 }

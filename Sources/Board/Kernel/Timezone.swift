@@ -29,11 +29,28 @@ public enum SystemTimezone {
     }
 
     /// The offset of local time from UTC in effect at `seconds` (tm_gmtoff of localtime_r,
-    /// i.e. the process's zone: TZ, else /etc/localtime), as `±HH:MM`.
+    /// i.e. the process's zone: TZ, else /etc/localtime), as `±HH:MM`. Calls `tzset` first, so a
+    /// zone changed since the last call (by the agent or anyone else) is the one used.
     public static func currentOffset(at seconds: Int64) -> String? {
         guard var time = time_t(exactly: seconds) else { return nil }
+        tzset()
         var parts = tm()
         guard localtime_r(&time, &parts) != nil else { return nil }
         return UTCOffset.format(seconds: Int(parts.tm_gmtoff))
+    }
+
+    /// The offset of the zone under `root` at `seconds`, as `±HH:MM`: of `/etc/localtime` on the
+    /// live system (the process's zone, `currentOffset`), else of the root's time-zone file
+    /// (`TZif`), found by the zone's name under the root's `/usr/share/zoneinfo` (the symlink's
+    /// absolute target would leave the root).
+    public static func offset(_ root: SystemRoot, at seconds: Int64) -> String? {
+        if root == .live { return currentOffset(at: seconds) }
+        let paths = (name(root).map { ["/usr/share/zoneinfo/" + $0] } ?? []) + ["/etc/localtime"]
+        for path in paths {
+            if let bytes = try? root.bytes(path), let offset = TZif.offset(bytes, at: seconds) {
+                return UTCOffset.format(seconds: offset)
+            }
+        }
+        return nil
     }
 }

@@ -11,6 +11,9 @@ public enum LwM2MError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Write to a read-only one, Execute of a non-executable one, Create on a single-instance
     /// object …).
     case methodNotAllowed
+    /// 4.05 with the reason this device does not allow it (a board that does not let the agent
+    /// set the clock or the time zone).
+    case notAllowed(String)
     /// 4.00: the request or its payload is wrong; the text says how.
     case badRequest(String)
     /// 4.01: the server has no access right for the operation.
@@ -33,7 +36,7 @@ public enum LwM2MError: Error, Hashable, Sendable, CustomStringConvertible {
     public var code: CoAPCode {
         switch self {
         case .notFound: .notFound
-        case .methodNotAllowed: .methodNotAllowed
+        case .methodNotAllowed, .notAllowed: .methodNotAllowed
         case .badRequest: .badRequest
         case .unauthorized: .unauthorized
         case .notAcceptable: .notAcceptable
@@ -48,6 +51,7 @@ public enum LwM2MError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .notFound: "not found"
         case .methodNotAllowed: "operation not allowed on this target"
+        case .notAllowed(let why): "not allowed: \(why)"
         case .badRequest(let why): "bad request: \(why)"
         case .unauthorized: "unauthorized"
         case .notAcceptable: "none of the accepted content formats can carry this value"

@@ -28,20 +28,22 @@ public protocol DevicePlatform: AnyObject {
     /// The UTC offset in effect ("+02:00"), nil when unknown.
     func utcOffset() -> String?
 
-    /// Records a validated UTC offset ("+HH:MM"/"-HH:MM") written by a server, so it is
-    /// reported from now on and after a restart.
+    /// Applies a validated UTC offset ("+HH:MM"/"-HH:MM") written by a server (or refuses it:
+    /// `.notAllowed` when the device does not let the agent, `.invalid` when no zone applies it).
     func setUTCOffset(_ offset: String) throws(DeviceSettingError)
 
     /// The IANA time zone name ("Europe/Berlin"), nil when unknown.
     func timezone() -> String?
 
-    /// Records a time zone written by a server; `.invalid` when no such zone exists here.
+    /// Applies a time zone written by a server; `.invalid` when no such zone exists here,
+    /// `.notAllowed` when the device does not let the agent change it.
     func setTimezone(_ name: String) throws(DeviceSettingError)
 }
 
 /// Why the platform refused or failed a setting a server wrote.
 public enum DeviceSettingError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The board does not allow it (clock not settable): 4.05.
+    /// The board does not allow it (clock not settable, time zone not changeable): 4.05 with
+    /// the reason.
     case notAllowed(String)
     /// The value is not acceptable (unknown time zone): 4.00.
     case invalid(String)
@@ -57,7 +59,7 @@ public enum DeviceSettingError: Error, Hashable, Sendable, CustomStringConvertib
     /// The error the server sees.
     public var lwm2mError: LwM2MError {
         switch self {
-        case .notAllowed: .methodNotAllowed
+        case .notAllowed(let why): .notAllowed(why)
         case .invalid(let why): .badRequest(why)
         case .failed(let why): .internalError(why)
         }

@@ -20,6 +20,7 @@ import Testing
         let inputs = DeviceInputs(board: choice.definition, configuration: try configuration(), root: .live)
         #expect(inputs.reboot == .systemd)
         #expect(!inputs.platform.clockSettable)
+        #expect(inputs.platform.timezone == .none)
         #expect(inputs.platform.supplies == .auto && inputs.platform.input == nil)
         #expect(inputs.platform.deviceType == [.literal("Gateway")])
         #expect(inputs.platform.root == .live && inputs.platform.stateDirectory == "/tmp/state")
@@ -39,6 +40,7 @@ import Testing
             input = poe
             [clock]
             settable = yes
+            timezone = localtime
             [reboot]
             method = command
             command = /usr/local/sbin/board-reboot --now
@@ -51,6 +53,7 @@ import Testing
         #expect(inputs.platform.supplies == .names(["usb", "max17040_battery"]))
         #expect(inputs.platform.input == .powerOverEthernet)
         #expect(inputs.platform.clockSettable)
+        #expect(inputs.platform.timezone == .localtime)
         #expect(inputs.reboot == .command(path: "/usr/local/sbin/board-reboot", arguments: ["--now"]))
         #expect(inputs.reboot.description == "command /usr/local/sbin/board-reboot --now")
     }
@@ -63,6 +66,7 @@ import Testing
         #expect(lines.contains("/3/0/17 Device Type = \"Gateway\""))
         #expect(lines.contains { $0.hasPrefix("/3/0/21 Memory Total = ") })
         #expect(lines.contains("Reboot (/3/0/4): systemd (systemctl reboot)"))
+        #expect(lines.contains("UTC Offset / Timezone writes (/3/0/14, /3/0/15): refused with 4.05 ([clock] timezone = none)"))
         #expect(lines.last == "Current Time writes (/3/0/13): refused with 4.05 (clock not settable)")
     }
 }

@@ -33,6 +33,7 @@ import Testing
 
             [clock]
             settable = yes
+            timezone = localtime
 
             [reboot]
             method = command
@@ -82,7 +83,7 @@ import Testing
         #expect(board.power.input?.powerSourceCode == 4)
         #expect(board.thermalZones == .names(["thermal_zone0", "cpu-thermal"]))
         #expect(board.interfaces == .names(["eth0", "wwan0"]))
-        #expect(board.clockSettable)
+        #expect(board.clockSettable && board.timezone == .localtime)
         #expect(board.reboot == .command(path: "/usr/sbin/shutdown", arguments: ["-r", "now"]))
         #expect(board.tpm == .init(device: "/dev/tpmrm0", interface: .i2c))
         #expect(board.leds == [.init(name: "act", source: .path("/sys/class/leds/ACT")),
@@ -101,7 +102,7 @@ import Testing
         #expect(board == BoardDefinition(name: "test"))
         #expect(board.power.supplies == .auto && board.power.input == nil)
         #expect(board.thermalZones == .auto && board.interfaces == .auto)
-        #expect(board.reboot == .systemd && !board.clockSettable)
+        #expect(board.reboot == .systemd && !board.clockSettable && board.timezone == .none)
         #expect(board.tpm.interface == .none && board.tpm.device == nil)
         #expect(board.identity == BoardDefinition.Identity())
     }
@@ -113,6 +114,7 @@ import Testing
         ("[power]\nsupplies = auto\nsupplies = none\n", 5, "\"supplies\" set twice"),
         ("[clock]\n[clock]\n", 4, "appears twice"),
         ("[clock]\nsettable = maybe\n", 4, "settable \"maybe\": expected yes or no"),
+        ("[clock]\nsettable = no\ntimezone = timedatectl\n", 5, "timezone \"timedatectl\": expected none or localtime"),
         ("[power]\ninput = battery\n", 4, "input \"battery\": expected dc, internal-battery"),
         ("[power]\nsupplies = auto BAT0\n", 4, "cannot be mixed"),
         ("[power]\nsupplies = BAT0 BAT0\n", 4, "listed twice"),

@@ -44,6 +44,7 @@ import Testing
         #expect(GenericBoard.definition.power.supplies == .auto)
         #expect(GenericBoard.definition.interfaces == .auto)
         #expect(!GenericBoard.definition.clockSettable)
+        #expect(GenericBoard.definition.timezone == .none)
     }
 
     @Test(arguments: [
@@ -82,6 +83,7 @@ import Testing
         let board = choice.definition
         #expect(board.reboot == .syscall)
         #expect(board.clockSettable)
+        #expect(board.timezone == .localtime)
         #expect(board.thermalZones == .none)
         #expect(board.gpios.first { $0.line == "MODEM_PWR" }?.reserved == true)
         #expect(board.identity.model?.resolve(in: BoardTestPaths.fixture("qemu-pc")) == "Standard PC (i440FX + PIIX, 1996)")

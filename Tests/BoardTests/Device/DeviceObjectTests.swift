@@ -91,7 +91,10 @@ import Testing
         #expect(changes.take() == [LwM2MPath(3, 0, 13)])
 
         platform.clockError = .notAllowed("this board's clock is not set by the agent")
-        #expect(throws: LwM2MError.methodNotAllowed) { try object.write(LwM2MPath(3, 0, 13), .single(.time(5))) }
+        #expect(throws: LwM2MError.notAllowed("this board's clock is not set by the agent")) {
+            try object.write(LwM2MPath(3, 0, 13), .single(.time(5)))
+        }
+        #expect(LwM2MError.notAllowed("x").code == .methodNotAllowed)
         platform.clockError = .failed("cannot set the clock: clock_settime: Operation not permitted (the agent needs CAP_SYS_TIME)")
         #expect(throws: LwM2MError.internalError("cannot set the clock: clock_settime: Operation not permitted (the agent needs CAP_SYS_TIME)")) {
             try object.write(LwM2MPath(3, 0, 13), .single(.time(5)))

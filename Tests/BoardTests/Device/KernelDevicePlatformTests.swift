@@ -77,47 +77,6 @@ import Testing
         }
     }
 
-    @Test func timeSettingsPersistAcrossRestarts() throws {
-        let state = temporaryDirectory()
-        let root = deviceFixture("device-pi4-no-supply")
-        var platform = KernelDevicePlatform(configuration(root, state: state))
-        platform.systemOffset = { _ in "+01:00" }
-        #expect(platform.utcOffset() == "+01:00" && platform.timezone() == "Europe/Berlin")
-        let object = DeviceObject(platform: platform, reboot: {})
-        try object.write(LwM2MPath(3, 0, 15), .single(.string("America/St_Johns")))
-        try object.write(LwM2MPath(3, 0, 14), .single(.string("-03:30")))
-        #expect(throws: LwM2MError.badRequest("no time zone \"Europe/Paris\" in \(root.path("/usr/share/zoneinfo"))")) {
-            try object.write(LwM2MPath(3, 0, 15), .single(.string("Europe/Paris")))
-        }
-        // A new process: the saved values come back.
-        platform = KernelDevicePlatform(configuration(root, state: state))
-        #expect(platform.utcOffset() == "-03:30" && platform.timezone() == "America/St_Johns")
-        #expect(platform.timeSettingsProblem == nil)
-        let text = String(decoding: try FileReader.read(state + "/device-time.conf"), as: UTF8.self)
-        #expect(text.contains("utc-offset = -03:30\n") && text.contains("timezone = America/St_Johns\n"))
-    }
-
-    @Test func corruptTimeSettingsAreIgnoredAndSaid() {
-        let state = temporaryDirectory()
-        writeFile(state + "/device-time.conf", "[time]\nutc-offset = soon\n")
-        let platform = KernelDevicePlatform(configuration(deviceFixture("device-pi4-no-supply"), state: state))
-        platform.systemOffset = { _ in "+01:00" }
-        #expect(platform.utcOffset() == "+01:00")
-        #expect(platform.timeSettingsProblem?.contains("utc-offset \"soon\"") == true)
-    }
-
-    @Test func unwritableStateDirectoryIsAServerError() {
-        var inputs = configuration(deviceFixture("device-pi4-no-supply"), state: "/nonexistent/state")
-        inputs.root = deviceFixture("device-pi4-no-supply")
-        let object = DeviceObject(platform: KernelDevicePlatform(inputs), reboot: {})
-        #expect(throws: LwM2MError.self) { try object.write(LwM2MPath(3, 0, 14), .single(.string("+02:00"))) }
-        do {
-            try object.write(LwM2MPath(3, 0, 14), .single(.string("+02:00")))
-        } catch {
-            #expect(error.code == .internalServerError && error.description.contains("cannot save the UTC offset"))
-        }
-    }
-
     @Test func storageFullAgainstTheStateDirectory() {
         var inputs = configuration(deviceFixture("device-pi4-no-supply"), state: "/tmp")
         inputs.storageMinimumFreeBytes = .max
