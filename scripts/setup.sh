@@ -16,6 +16,8 @@
 # make and the kernel headers (linux-headers-amd64: the current ABI) to build gpio-sim.ko out of
 # tree, gpiod for the guest's GPIO tools. Tests/vm/setup.sh then downloads the kernel image and
 # source once per machine into .build-vm/ (apt-get download, not installed).
+# tzdata: the time-zone database the Device object's Timezone/UTC Offset writes are checked
+# against and applied from (the unit, interop and VM tests read /usr/share/zoneinfo).
 #
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
@@ -46,6 +48,7 @@ make
 libc6-dev
 linux-headers-amd64
 gpiod
+tzdata
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"
