@@ -54,7 +54,7 @@ extension DeviceInputs {
     /// write sets the clock: for `lwm2m-agent board show`.
     public func reportLines() -> [String] {
         let platform = KernelDevicePlatform(self.platform)
-        var lines = DeviceObject(platform: platform, reboot: {}, factoryReset: {}).reportLines()
+        var lines = DeviceObject(platform: platform, reboot: {}, factoryReset: {}).reportLines(escape: Logger.escaped)
         lines.append("Reboot (/3/0/4): \(reboot)")
         lines.append("UTC Offset / Timezone writes (/3/0/14, /3/0/15): " + (self.platform.timezone == .localtime
             ? "replace /etc/localtime (and /etc/timezone)" : "refused with 4.05 ([clock] timezone = none)"))

@@ -60,25 +60,7 @@ public enum SensorObjects {
             lines.append("/3303 Temperature: absent (thermal zones = \(inputs.thermalZones))")
         }
         if inputs.interfaces == .none { lines.append("/4 Connectivity Monitoring: absent (interfaces = none)") }
-        for object in made.objects { lines += valueLines(of: object) }
-        return lines
-    }
-
-    /// The readable values of `object`, one line per value (resource instances one each),
-    /// control characters escaped as in the logs.
-    public static func valueLines(of object: any LwM2MObject) -> [String] {
-        var lines: [String] = []
-        let definition = object.definition
-        for instance in object.instanceIDs {
-            for id in object.resourceIDs(in: instance) {
-                guard let resource = definition.resource(id), resource.operations.contains(.read),
-                      let content = try? object.read(LwM2MPath(definition.id, instance, id)) else { continue }
-                for record in content.records(at: LwM2MPath(definition.id, instance, id)) {
-                    // Kernel files and server writes may hold control characters: escaped.
-                    lines.append("\(record.path) \(resource.name) = " + Logger.escaped(record.value.description))
-                }
-            }
-        }
+        for object in made.objects { lines += object.reportLines(executables: false, escape: Logger.escaped) }
         return lines
     }
 }
