@@ -41,7 +41,7 @@ public struct DeviceInputs: Sendable {
         platform.hardwareVersion = prefer(identity.hardwareVersion, platform.hardwareVersion)
         platform.deviceType = prefer(identity.deviceType, platform.deviceType)
         platform.supplies = board.power.supplies
-        platform.input = board.power.input.flatMap { PowerSourceKind(rawValue: Int64($0.powerSourceCode)) }
+        platform.input = board.power.input
         platform.clockSettable = board.clockSettable
         platform.timezone = board.timezone
         self.init(platform: platform, reboot: board.reboot)

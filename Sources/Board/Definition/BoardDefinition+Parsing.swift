@@ -1,4 +1,5 @@
 import AgentCommon
+import LwM2M
 
 extension BoardDefinition {
     /// The keys each section may hold.
@@ -100,9 +101,9 @@ private struct Parser {
         if let section = config.sections("power").first {
             definition.power.supplies = try selection(section, "supplies", allowNone: true) ?? .auto
             if let input = section.value("input") {
-                guard let value = BoardDefinition.PowerInput(rawValue: input) else {
+                guard let value = PowerSourceKind(name: input) else {
                     throw fail(section.line(of: "input"), "input \(quoted(input)): expected "
-                               + BoardDefinition.PowerInput.allCases.map(\.rawValue).joined(separator: ", "))
+                               + PowerSourceKind.allCases.map(\.name).joined(separator: ", "))
                 }
                 definition.power.input = value
             }

@@ -1,4 +1,5 @@
 import AgentCommon
+import LwM2M
 
 /// One board file (`board/NAME.conf`), parsed and checked: where each value the agent reports
 /// comes from on that board and which hardware backs which object. The format is documented in
@@ -50,32 +51,6 @@ public struct BoardDefinition: Sendable, Equatable {
         public var description: String { "\(key):\(glob)" }
     }
 
-    /// The board's own power input when no power_supply describes it (LwM2M Power Source codes).
-    public enum PowerInput: String, Sendable, Equatable, CaseIterable {
-        case dc
-        case internalBattery = "internal-battery"
-        case externalBattery = "external-battery"
-        case fuelCell = "fuel-cell"
-        case poe
-        case usb
-        case ac
-        case solar
-
-        /// The Device object's Power Source value (/3/0/6): 0 DC … 7 solar.
-        public var powerSourceCode: Int {
-            switch self {
-            case .dc: 0
-            case .internalBattery: 1
-            case .externalBattery: 2
-            case .fuelCell: 3
-            case .poe: 4
-            case .usb: 5
-            case .ac: 6
-            case .solar: 7
-            }
-        }
-    }
-
     /// How the board reboots after /3/0/4.
     public enum RebootMethod: Hashable, Sendable, CustomStringConvertible {
         /// `systemctl reboot` (org.freedesktop.login1).
@@ -120,9 +95,9 @@ public struct BoardDefinition: Sendable, Equatable {
         /// The /sys/class/power_supply entries reported.
         public var supplies: Selection = .auto
         /// The fixed input reported as a source when no power_supply describes it.
-        public var input: PowerInput?
+        public var input: PowerSourceKind?
 
-        public init(supplies: Selection = .auto, input: PowerInput? = nil) {
+        public init(supplies: Selection = .auto, input: PowerSourceKind? = nil) {
             self.supplies = supplies
             self.input = input
         }

@@ -1,4 +1,5 @@
 import AgentCommon
+import LwM2M
 
 /// The text `lwm2m-agent board show` prints: the chosen board, why, and what its definition
 /// says, identity values resolved on the machine under `root`.
@@ -29,7 +30,7 @@ public enum BoardReport {
         }
         lines.append("power:")
         lines.append("  supplies: \(board.power.supplies)")
-        lines.append("  input: \(board.power.input.map { "\($0.rawValue) (power source \($0.powerSourceCode))" } ?? "none")")
+        lines.append("  input: \(board.power.input.map { "\($0.name) (power source \($0.rawValue))" } ?? "none")")
         lines.append("thermal zones: \(board.thermalZones)")
         lines.append("network interfaces: \(board.interfaces)\(board.interfaces == .auto ? " (the hardware-backed interfaces and the default route's, never lo)" : "")")
         lines.append("clock: " + (board.clockSettable ? "settable (a Current Time write sets CLOCK_REALTIME)"

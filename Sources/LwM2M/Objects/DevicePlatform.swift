@@ -113,7 +113,7 @@ public enum PowerSourceKind: Int64, Hashable, Sendable, CaseIterable {
     public var name: String {
         switch self {
         case .dc: "dc"
-        case .internalBattery: "battery"
+        case .internalBattery: "internal-battery"
         case .externalBattery: "external-battery"
         case .fuelCell: "fuel-cell"
         case .powerOverEthernet: "poe"
