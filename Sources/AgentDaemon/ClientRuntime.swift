@@ -1,4 +1,5 @@
 import AgentCommon
+import Board
 import CoAP
 import Credentials
 import DTLS
@@ -52,8 +53,6 @@ public final class ClientRuntime {
     public var samplingInterval: Duration = .seconds(1)
     /// When they are sampled next (at once after start: the first round is the baseline).
     private var nextSample: Instant?
-    /// Sampling rounds so far (for tests and the CPU measurement).
-    public private(set) var samplingRounds = 0
     /// Host names resolve on their own threads: a hanging DNS must not stall the loop.
     private let resolver: BackgroundResolver?
     /// Connections waiting for their server's address: the token of the resolution and the account.
@@ -199,12 +198,10 @@ public final class ClientRuntime {
     private func sampleIfDue(at now: Instant) {
         guard let due = nextSample, now >= due else { return }
         nextSample = now + samplingInterval
-        samplingRounds += 1
-        var wall = timespec()
-        clock_gettime(CLOCK_REALTIME, &wall)
+        let wall = SystemClock.now()
         let registry = client.registry
         for id in registry.objectIDs {
-            (registry.object(id) as? any SampledObject)?.sample(now: Int64(wall.tv_sec))
+            (registry.object(id) as? any SampledObject)?.sample(now: wall)
         }
     }
 

@@ -1,3 +1,4 @@
+import AgentDemo
 import CoAP
 import Glibc
 import LwM2M
@@ -25,7 +26,7 @@ struct Bench {
         if which == "responder" {
             // Only the in-process Read /3/0 loop (TLV then SenML CBOR), for profiling.
             let registry = ObjectRegistry()
-            registry.register(DeviceSnapshot.make(info: benchDevice, currentTime: 1_795_000_000, reboot: {}))
+            registry.register(DeviceSnapshot.make(info: .demo, currentTime: 1_795_000_000, reboot: {}))
             for format in [ContentFormat.lwm2mTLV, ContentFormat.senmlCBOR] {
                 var request = CoAPMessage(type: .confirmable, code: .get, messageID: 1, token: Token(value: 1, count: 4))
                 request.uriPath = ["3", "0"]
@@ -41,7 +42,7 @@ struct Bench {
         if which == "lwm2m" || which == "all" {
             // The LwM2M responder reading the whole Device object, as a management server would.
             let registry = ObjectRegistry()
-            registry.register(DeviceSnapshot.make(info: benchDevice, currentTime: 1_795_000_000, reboot: {}))
+            registry.register(DeviceSnapshot.make(info: .demo, currentTime: 1_795_000_000, reboot: {}))
             let handler = RequestHandler()
             for (name, format) in [("TLV", ContentFormat.lwm2mTLV), ("SenML CBOR", ContentFormat.senmlCBOR)] {
                 // The responder alone, without CoAP or sockets.
@@ -115,7 +116,7 @@ struct Bench {
     /// in, and sends (drains) the 1,000 NON notifications. No sockets.
     static func fanOut(seconds: Double) {
         let registry = ObjectRegistry()
-        let device = DeviceSnapshot.make(info: benchDevice, currentTime: 1_795_000_000, reboot: {})
+        let device = DeviceSnapshot.make(info: .demo, currentTime: 1_795_000_000, reboot: {})
         registry.register(device)
         let handler = RequestHandler()
         var attributes = AttributeStore()
@@ -359,9 +360,3 @@ struct ThreadCPU {
         ThreadCPU(user: lhs.user - rhs.user, system: lhs.system - rhs.system)
     }
 }
-
-/// The fixed Device object values the benchmarks read (invented: a benchmark needs a full /3/0).
-let benchDevice = DeviceInfo(manufacturer: "Open Source Gateways", modelNumber: "GW-A53", serialNumber: "GW53-000001",
-                             firmwareVersion: "1.0.0", deviceType: "Gateway", hardwareVersion: "rev B",
-                             softwareVersion: "0.1.0", powerSources: [1, 5], powerSourceVoltages: [3700, 5000],
-                             batteryLevel: 95, memoryFree: 65536, memoryTotal: 262_144)
