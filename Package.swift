@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CoAP", dependencies: ["Time"], swiftSettings: releaseOptimisation),
 
         // LwM2M data model, content formats and operations (sans-IO, no Foundation)
-        .target(name: "LwM2M", dependencies: ["CoAP", "Credentials"], swiftSettings: releaseOptimisation),
+        .target(name: "LwM2M", dependencies: ["CoAP", "Credentials", "Time"], swiftSettings: releaseOptimisation),
 
         // Secrets and signing keys behind small protocols (no Foundation, no C).
         .target(name: "Credentials"),
@@ -45,6 +45,10 @@ let package = Package(
         // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir).
         .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Files"]),
 
+        // GPIO lines over libgpiod v1 (Debian bookworm's 1.6): chips, lines by name, inputs with
+        // edge events (their descriptors go into the one poll loop), outputs; no Foundation.
+        .target(name: "GPIO", dependencies: ["CGPIOD", "Time"]),
+
         // MARK: The agent (outer layer), one target per product
         // What the daemon, the CLI and the demo share: logging, signals, version, console,
         // command-line parsing, the crash-report policy.
@@ -52,13 +56,13 @@ let package = Package(
         // The daemon: configuration, state file, ClientRuntime running the client on sockets
         // and DTLS, launcher, single-instance lock.
         .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
-                                                    "Credentials", "Files", "Board"]),
+                                                    "Credentials", "Files", "Board", "GPIO"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
         .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
                                                  "TPM", "Credentials", "Files"]),
         // The board layer: board definitions (board/*.conf) and the kernel's files (sysfs, procfs)
         // behind the platform objects, every path under a `SystemRoot` so tests use fixture trees.
-        .target(name: "Board", dependencies: ["AgentCommon", "LwM2M", "Files"]),
+        .target(name: "Board", dependencies: ["AgentCommon", "LwM2M", "Files", "GPIO"]),
         // The demo resource tree and its CoAP server: linked only by lwm2m-demo, the bench and tests.
         .target(name: "AgentDemo", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport"]),
 
@@ -97,6 +101,7 @@ let package = Package(
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Files", "DTLS",
                                                     "Board", "TestSupport"]),
+        .testTarget(name: "GPIOTests", dependencies: ["GPIO", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "TestSupport"]),
         // Fixtures/: copies of machines' /proc and /sys files, read through #filePath (not resources).
