@@ -64,7 +64,7 @@ enum GPIOCommand {
                 let line = try GPIOLine.request(configuration(.output(initial: value == 1)), consumer: consumer)
                 try line.setLevel(value == 1)
                 say("\(name) (\(line.chipName) \(line.chipLabel) line \(line.offset)) set to \(try line.level() ? 1 : 0)")
-                if let hold = parsed.value("hold").flatMap(Int.init), hold > 0 { usleep(UInt32(hold) * 1000) }
+                if let hold = parsed.value("hold").flatMap(Int.init), hold > 0 { usleep(UInt32(min(hold, 600_000)) * 1000) }
                 line.release()
             case "watch":
                 let seconds = parsed.value("seconds").flatMap(Int.init) ?? 5

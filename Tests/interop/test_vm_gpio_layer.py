@@ -172,6 +172,9 @@ def test_an_input_reads_its_level_and_reports_edges_without_blocking(vm):
     vm.pull("DIN1", "pull-up")
     assert vm.agent("gpio get DIN1 --chip gw-gpio") == (0, "DIN1 = 1")
     assert vm.agent("gpio get DIN1 --chip gw-gpio --active-low") == (0, "DIN1 = 0")
+    # Bias flags reach the kernel: gpio-sim turns a requested pull into the simulated one.
+    assert vm.agent("gpio get DIN1 --chip gw-gpio --bias pull-down") == (0, "DIN1 = 0")
+    assert vm.agent("gpio get DIN1 --chip gw-gpio --bias pull-up") == (0, "DIN1 = 1")
     vm.pull("DIN1", "pull-down")
 
     vm.guest.check("lwm2m-agent gpio watch DIN1 --chip gw-gpio --seconds 8 >/tmp/watch.out 2>&1 &")
