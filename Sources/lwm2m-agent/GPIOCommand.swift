@@ -9,8 +9,9 @@ import Time
 ///     gpio find LINE [--chip C]                        where the line is and who holds it
 ///     gpio get LINE [--chip C] [--active-low] [--bias B]  request as input, print the level
 ///     gpio set LINE 0|1 [--chip C] [--active-low] [--hold MS]  request as output, hold, release
-///     gpio watch LINE [--chip C] [--active-low] [--bias B] --seconds S
+///     gpio watch LINE [--chip C] [--active-low] [--bias B] --seconds S [--delay MS]
 ///                                                      request with edge events, print each event
+///                                                      (--delay: let edges queue up before the first read)
 enum GPIOCommand {
     static let consumer = "lwm2m-agent"
 
@@ -27,7 +28,7 @@ enum GPIOCommand {
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: ParsedArguments
         do {
-            parsed = try ParsedArguments(arguments, valueOptions: ["chip", "hold", "seconds", "bias"],
+            parsed = try ParsedArguments(arguments, valueOptions: ["chip", "hold", "seconds", "bias", "delay"],
                                          flagOptions: ["active-low"])
         } catch {
             CLI.usageError("\(error)")
@@ -78,12 +79,17 @@ enum GPIOCommand {
                 let initial = try line.readEvents()
                 say("ready: level \(try line.level() ? 1 : 0), nonblocking \(flags & O_NONBLOCK != 0), "
                       + "initial events \(initial.count), drained in \((monotonicNow() - before).nanosecondsClamped / 1_000_000) ms")
+                if let delay = parsed.value("delay").flatMap(Int.init), delay > 0 {
+                    usleep(UInt32(min(delay, 60_000)) * 1000)
+                }
                 let end = monotonicNow() + .seconds(seconds)
                 while monotonicNow() < end {
                     var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
                     let left = (end - monotonicNow()).nanosecondsClamped / 1_000_000
                     guard poll(&poller, 1, Int32(max(0, min(left, 1000)))) > 0 else { continue }
-                    for event in try line.readEvents() {
+                    let events = try line.readEvents()
+                    say("batch of \(events.count)")
+                    for event in events {
                         say("event \(event.rising ? "rising" : "falling") at \(event.timestamp.nanoseconds) ns, level now \(try line.level() ? 1 : 0)")
                     }
                 }

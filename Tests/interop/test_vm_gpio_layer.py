@@ -205,3 +205,19 @@ def test_an_active_low_input_reports_logical_edges(vm):
     vm.pull("DIN2", "pull-down")
     text = wait_file(vm, "/tmp/watch2.out", r"done at", timeout=30)
     assert re.findall(r"event (rising|falling)", text) == ["falling", "rising"], text
+
+
+def test_edges_queued_while_the_loop_is_busy_are_drained_in_one_read(vm):
+    """The agent's loop may be busy when edges come: they queue in the kernel, and the next wake-up
+    drains them all at once, in order, none lost (nothing read twice, no blocking read)."""
+    vm.pull("DIN1", "pull-down")
+    vm.guest.check("lwm2m-agent gpio watch DIN1 --chip gw-gpio --delay 4000 --seconds 2 >/tmp/burst.out 2>&1 &")
+    wait_file(vm, "/tmp/burst.out", r"ready|lwm2m-agent:")
+    vm.guest.check("; ".join(f"echo {direction} > {vm.sim}/sim_gpio{LINES['DIN1']}/pull"
+                             for direction in ["pull-up", "pull-down"] * 3))
+    text = wait_file(vm, "/tmp/burst.out", r"done at", timeout=30)
+    batches = re.findall(r"batch of (\d+)", text)
+    assert batches and batches[0] == "6", text
+    assert re.findall(r"event (rising|falling)", text) == ["rising", "falling"] * 3, text
+    stamps = [int(ns) for ns in re.findall(r"at (\d+) ns, level", text)]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 6, stamps
