@@ -4,6 +4,8 @@ import Time
 /// Counter, the settings a server may write and the debounce timer.
 struct InputChannel {
     let line: any DigitalLine
+    /// The board's settings: what a Write-Replace that leaves a resource out goes back to.
+    let board: DigitalInputObject.Input
     /// Application Type (5750): the board's, or a server's write.
     var applicationType: String?
     /// The State (5500) as last reported: logical level XOR polarity.
@@ -23,11 +25,16 @@ struct InputChannel {
     /// push button always counts rising transitions.
     init(_ input: DigitalInputObject.Input, pushButton: Bool) {
         line = input.line
+        board = input
         applicationType = input.applicationType
         state = (try? input.line.level()) ?? false
-        let nanoseconds = max(0, input.debounce.nanosecondsClamped)
-        debounceMilliseconds = min(nanoseconds / 1_000_000, DigitalInputObject.maximumDebounceMilliseconds)
+        debounceMilliseconds = Self.milliseconds(input.debounce)
         edgeSelection = pushButton ? .rising : input.edgeSelection
+    }
+
+    /// `debounce` in whole milliseconds, clamped to 0...60000.
+    static func milliseconds(_ debounce: Duration) -> Int64 {
+        min(max(0, debounce.nanosecondsClamped) / 1_000_000, DigitalInputObject.maximumDebounceMilliseconds)
     }
 
     /// The debounce period.

@@ -185,6 +185,27 @@ public final class DigitalInputObject: TimedObject {
         report(index, [Resource.counter])
     }
 
+    /// A Write-Replace of the instance left `path` out: it goes back to the board's setting
+    /// (Polarity false, the board's Debounce, Edge Selection and Application Type; a Polarity
+    /// going back flips the State like a write).
+    public func removeResource(_ path: LwM2MPath) throws(LwM2MError) {
+        let (index, resource) = try ids(of: path)
+        let board = channels[index].board
+        switch resource {
+        case Resource.polarity where kind == .digitalInput:
+            try write(path, .single(.boolean(false)))
+        case Resource.debounce where kind == .digitalInput:
+            try write(path, .single(.integer(InputChannel.milliseconds(board.debounce))))
+        case Resource.edgeSelection where kind == .digitalInput:
+            try write(path, .single(.integer(Int64(board.edgeSelection.rawValue))))
+        case Resource.applicationType:
+            channels[index].applicationType = board.applicationType
+            report(index, [Resource.applicationType])
+        default:
+            throw .methodNotAllowed
+        }
+    }
+
     // MARK: - Private
 
     func report(_ index: Int, _ resources: [UInt16]) {

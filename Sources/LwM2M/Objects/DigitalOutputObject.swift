@@ -50,6 +50,7 @@ public final class DigitalOutputObject: LwM2MObject {
 
     private struct Channel {
         let line: any DigitalLine
+        let boardApplicationType: String?
         var applicationType: String?
         var state: Bool
         var polarity: Bool
@@ -64,7 +65,8 @@ public final class DigitalOutputObject: LwM2MObject {
         definition = OMAObjects.definition(3201)!
         channels = outputs.prefix(65535).map { output in
             let level = (try? output.line.level()) ?? false
-            return Channel(line: output.line, applicationType: output.applicationType,
+            return Channel(line: output.line, boardApplicationType: output.applicationType,
+                           applicationType: output.applicationType,
                            state: level != output.polarity, polarity: output.polarity)
         }
     }
@@ -145,6 +147,21 @@ public final class DigitalOutputObject: LwM2MObject {
             report(index, resource)
         default:
             throw .notFound
+        }
+    }
+
+    /// A Write-Replace of the instance left `path` out: Polarity goes back to false (the line
+    /// is re-driven, 5.00 when it refuses), Application Type to the board's.
+    public func removeResource(_ path: LwM2MPath) throws(LwM2MError) {
+        let (index, resource) = try ids(of: path)
+        switch resource {
+        case Resource.polarity:
+            try write(path, .single(.boolean(false)))
+        case Resource.applicationType:
+            channels[index].applicationType = channels[index].boardApplicationType
+            report(index, resource)
+        default:
+            throw .methodNotAllowed
         }
     }
 

@@ -45,6 +45,7 @@ public final class LightControlObject: SampledObject {
 
     private struct Lamp {
         let driver: any LightDriver
+        let boardApplicationType: String?
         var applicationType: String?
         var isOn: Bool
         /// 0...100.
@@ -74,7 +75,8 @@ public final class LightControlObject: SampledObject {
         self.clock = clock
         let now = clock()
         lamps = lights.prefix(65535).map { light in
-            var lamp = Lamp(driver: light.driver, applicationType: light.applicationType, isOn: false, dimmer: 100)
+            var lamp = Lamp(driver: light.driver, boardApplicationType: light.applicationType,
+                            applicationType: light.applicationType, isOn: false, dimmer: 100)
             let brightness = Int64((try? light.driver.brightness()) ?? 0)
             if brightness > 0 {
                 lamp.isOn = true
@@ -166,6 +168,23 @@ public final class LightControlObject: SampledObject {
         }
         lamps[index] = lamp
         for resource in changed { changeHandler?(LwM2MPath(definition.id, UInt16(index), resource)) }
+    }
+
+    /// A Write-Replace of the instance left `path` out: Dimmer goes back to 100 (driven while
+    /// on), On Time restarts, Application Type goes back to the board's.
+    public func removeResource(_ path: LwM2MPath) throws(LwM2MError) {
+        let (index, resource) = try ids(of: path)
+        switch resource {
+        case Resource.dimmer where lamps[index].isDimmable:
+            try write(path, .single(.integer(100)))
+        case Resource.onTime:
+            try write(path, .single(.integer(0)))
+        case Resource.applicationType:
+            lamps[index].applicationType = lamps[index].boardApplicationType
+            changeHandler?(path)
+        default:
+            throw .methodNotAllowed
+        }
     }
 
     // MARK: - SampledObject

@@ -294,6 +294,26 @@ import Testing
         #expect(throws: LwM2MError.notFound) { try object.read(LwM2MPath(3200, 0, 5518)) }
     }
 
+    @Test func aWriteReplaceOfTheInstanceResetsWhatItLeavesOutToTheBoardsSettings() throws {
+        let rig = try InputRig(debounce: .milliseconds(15), edgeSelection: .falling)
+        #expect(rig.handle(.put, "/3200/0/5502", "1").code == .changed)
+        #expect(rig.handle(.put, "/3200/0/5503", "40").code == .changed)
+        #expect(rig.handle(.put, "/3200/0/5750", "Window").code == .changed)
+        #expect(rig.value("/3200/0/5500") == "1")
+        _ = rig.changes()
+        let payload = utf8(#"[{"bn":"/3200/0/","n":"5504","v":3}]"#)
+        let response = RequestHandler().handle(request(.put, "/3200/0", format: ContentFormat.senmlJSON, payload: payload),
+                                               registry: rig.registry)
+        #expect(response.code == .changed)
+        #expect(rig.value("/3200/0/5504") == "3")
+        #expect(rig.value("/3200/0/5502") == "0")
+        #expect(rig.value("/3200/0/5500") == "0")  // the Polarity going back flipped the State
+        #expect(rig.value("/3200/0/5503") == "15")  // the board's
+        #expect(rig.value("/3200/0/5750") == "Door")
+        #expect(Set(rig.changes()) == ["3200/0/5502", "3200/0/5500", "3200/0/5503", "3200/0/5504", "3200/0/5750"])
+        #expect(rig.object.counter(of: 0) == 0)
+    }
+
     // MARK: - Push Button
 
     @Test func aPushButtonCountsPresses() throws {

@@ -37,6 +37,25 @@ private final class OutputRig {
     func changes() -> [LwM2MPath] { registry.takeChanges() }
 }
 
+/// A line that accepts `remaining` more writes, then fails with EIO.
+private final class FailingAfter: DigitalLine {
+    let line: any DigitalLine
+    var remaining: Int
+
+    init(_ line: any DigitalLine, writes: Int) {
+        self.line = line
+        remaining = writes
+    }
+
+    func level() throws(HardwareAccessError) -> Bool { try line.level() }
+
+    func setLevel(_ level: Bool) throws(HardwareAccessError) {
+        guard remaining > 0 else { throw HardwareAccessError("set line: EIO") }
+        remaining -= 1
+        try line.setLevel(level)
+    }
+}
+
 @Suite struct DigitalOutputObjectTests {
     @Test func theInitialStateIsReadFromTheRequestedLine() throws {
         let rig = try OutputRig(initial: [true, false])
@@ -145,6 +164,34 @@ private final class OutputRig {
             try rig.object.write(LwM2MPath(3201, 0, 5550), .single(.integer(1)))
         }
         #expect(throws: LwM2MError.notFound) { try rig.object.write(LwM2MPath(3201, 0, 5518), .single(.time(0))) }
+    }
+
+    @Test func aWriteReplaceOfTheInstanceResetsPolarityAndApplicationType() throws {
+        let rig = try OutputRig(initial: [true])
+        #expect(rig.handle(.put, "/3201/0/5551", "1").code == .changed)
+        #expect(rig.handle(.put, "/3201/0/5750", "Pump").code == .changed)
+        #expect(rig.chip.physical[0] == false)
+        let payload = utf8(#"[{"bn":"/3201/0/","n":"5550","vb":true}]"#)
+        let response = RequestHandler().handle(request(.put, "/3201/0", format: ContentFormat.senmlJSON, payload: payload),
+                                               registry: rig.registry)
+        #expect(response.code == .changed)
+        #expect(rig.object.state(of: 0) == true && rig.object.polarity(of: 0) == false)
+        #expect(rig.chip.physical[0] == true)
+        #expect(rig.value("/3201/0/5750") == "Relay 1")
+        #expect(rig.persisted.last == "0 state=true polarity=false")
+
+        // The line refusing the reset undoes the whole replace.
+        #expect(rig.handle(.put, "/3201/0/5551", "1").code == .changed)
+        let failing = FailingAfter(rig.lines[0], writes: 1)
+        let object = DigitalOutputObject(outputs: [.init(line: failing)])
+        try object.restorePolarity(0, true)
+        failing.remaining = 1
+        let registry = ObjectRegistry()
+        registry.register(object)
+        let refused = RequestHandler().handle(request(.put, "/3201/0", format: ContentFormat.senmlJSON, payload: payload),
+                                              registry: registry)
+        #expect(refused.code == .internalServerError)
+        #expect(object.polarity(of: 0) == true)
     }
 
     @Test func aPartialUpdateOfStateAndPolarityLeavesTheLineReversed() throws {

@@ -152,6 +152,22 @@ private final class LightRig {
         #expect(rig.leds[0].level == 255)
     }
 
+    @Test func aWriteReplaceOfTheInstanceResetsDimmerOnTimeAndApplicationType() {
+        let rig = LightRig([FakeLED(maximum: 255)])
+        #expect(rig.handle(.put, "/3311/0/5851", "30").code == .changed)
+        #expect(rig.handle(.put, "/3311/0/5850", "1").code == .changed)
+        #expect(rig.handle(.put, "/3311/0/5750", "Porch").code == .changed)
+        rig.clock.advance(.seconds(9))
+        let payload = utf8(#"[{"bn":"/3311/0/","n":"5850","vb":true}]"#)
+        let response = RequestHandler().handle(request(.put, "/3311/0", format: ContentFormat.senmlJSON, payload: payload),
+                                               registry: rig.registry)
+        #expect(response.code == .changed)
+        #expect(rig.value("/3311/0/5851") == "100")
+        #expect(rig.leds[0].level == 255)
+        #expect(rig.value("/3311/0/5852") == "0")
+        #expect(rig.value("/3311/0/5750") == "LED_STATUS")
+    }
+
     @Test func badRequestsAreRefused() {
         let rig = LightRig([FakeLED(maximum: 255)])
         #expect(rig.handle(.put, "/3311/0/5850", "2").code == .badRequest)
