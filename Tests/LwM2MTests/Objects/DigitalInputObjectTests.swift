@@ -27,6 +27,13 @@ import Testing
         #expect(inverted.state(of: 0) == false)
         #expect(inverted.resourceIDs(in: 0) == [5500, 5501, 5502, 5503, 5504, 5505])  // no application type
         #expect(inverted.state(of: 1) == nil && inverted.counter(of: 1) == nil)
+
+        // `board show` lists the values through the generic listing.
+        #expect(rig.object.reportLines().prefix(3) == [
+            "/3200/0/5500 Digital Input State = true", "/3200/0/5501 Digital Input Counter = 0",
+            "/3200/0/5502 Digital Input Polarity = false",
+        ])
+        #expect(rig.object.reportLines().contains("/3200/1/5505 Digital Input Counter Reset (execute)"))
     }
 
     @Test func aLineFailingToReadStartsFalseAndTheNextEdgeTellsTheTruth() throws {

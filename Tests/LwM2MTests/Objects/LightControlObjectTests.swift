@@ -115,6 +115,26 @@ private final class LightRig {
         #expect(rig.changes().isEmpty)
     }
 
+    @Test func anObserverOfOnTimeIsNotifiedAsSamplesFindItMoved() throws {
+        var reporting = try ReportingRig()
+        let clock = VirtualClock(reporting.at(0))
+        let object = LightControlObject(lights: [.init(driver: FakeLED(maximum: 1))], clock: { clock.now })
+        reporting.registry.register(object)
+        _ = reporting.registry.takeChanges()
+        reporting.writeAttributes("/3311/0/5852", "gt=2")
+        let observation = reporting.observe(LwM2MPath(3311, 0, 5852))
+        #expect(RequestHandler().handle(request(.put, "/3311/0/5850", format: ContentFormat.textPlain, payload: utf8("1")),
+                                        registry: reporting.registry).code == .changed)
+        var sent: [String] = []
+        for second in 1...4 {
+            clock.now = reporting.at(Double(second) + 0.5)
+            object.sample(now: 0)
+            sent += reporting.update(at: Double(second) + 0.5).map(\.response.text)
+        }
+        #expect(sent == ["3"])  // crossing gt=2 between the samples at 2.5 s and 3.5 s
+        #expect(reporting.engine.observations == [observation])
+    }
+
     @Test func anLEDFoundOnAtStartIsOnWithItsBrightness() throws {
         let rig = LightRig([FakeLED(maximum: 255, level: 64), FakeLED(maximum: 255, level: 1), FakeLED(maximum: 1, level: 1)])
         #expect(rig.value("/3311/0/5850") == "1")
