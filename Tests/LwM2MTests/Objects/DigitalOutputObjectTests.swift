@@ -4,7 +4,7 @@ import Testing
 
 /// Lines 0, 1, … of a fake chip requested as outputs at `initial`, behind a Digital Output
 /// object in a registry; `persisted` collects what `stateChanged` hands the daemon.
-private final class OutputRig {
+private final class OutputRig: ResponderRig {
     let chip = FakeGPIOChip(lines: 8)
     let lines: [FakeGPIOChip.Line]
     let object: DigitalOutputObject
@@ -22,16 +22,6 @@ private final class OutputRig {
         }
         registry.register(object)
         _ = registry.takeChanges()
-    }
-
-    func handle(_ code: CoAPCode, _ path: String, _ text: String? = nil) -> CoAPResponse {
-        RequestHandler().handle(request(code, path, format: text == nil ? nil : ContentFormat.textPlain,
-                                        payload: text.map(utf8) ?? []), registry: registry)
-    }
-
-    func value(_ path: String) -> String {
-        let response = RequestHandler().handle(request(.get, path, accept: ContentFormat.textPlain), registry: registry)
-        return response.code == .content ? response.text : "\(response.code)"
     }
 
     func changes() -> [LwM2MPath] { registry.takeChanges() }

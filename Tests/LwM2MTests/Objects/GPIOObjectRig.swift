@@ -3,7 +3,7 @@ import CoAP
 
 /// A fake chip whose lines 0, 1, … back instances 0, 1, … of one Digital Input or Push Button
 /// object, registered in a registry, on a virtual clock in milliseconds from `t0`.
-final class InputRig {
+final class InputRig: ResponderRig {
     let chip: FakeGPIOChip
     let lines: [FakeGPIOChip.Line]
     let object: DigitalInputObject
@@ -54,8 +54,15 @@ final class InputRig {
             [path.objectID, path.instanceID, path.resourceID].compactMap { $0.map(String.init) }.joined(separator: "/")
         }
     }
+}
 
-    /// A server's request as the responder handles it.
+/// A test rig whose objects a server's requests reach through the responder and the registry.
+protocol ResponderRig {
+    var registry: ObjectRegistry { get }
+}
+
+extension ResponderRig {
+    /// A server's request as the responder handles it (a text/plain payload when `text` is given).
     func handle(_ code: CoAPCode, _ path: String, _ text: String? = nil) -> CoAPResponse {
         RequestHandler().handle(request(code, path, format: text == nil ? nil : ContentFormat.textPlain,
                                         payload: text.map(utf8) ?? []), registry: registry)

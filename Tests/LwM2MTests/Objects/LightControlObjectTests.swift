@@ -3,7 +3,7 @@ import CoAP
 import Testing
 
 /// LEDs behind a Light Control object in a registry, on a virtual clock.
-private final class LightRig {
+private final class LightRig: ResponderRig {
     let clock = VirtualClock()
     let leds: [FakeLED]
     let object: LightControlObject
@@ -17,16 +17,6 @@ private final class LightRig {
         }, clock: { clock.now })
         registry.register(object)
         _ = registry.takeChanges()
-    }
-
-    func handle(_ code: CoAPCode, _ path: String, _ text: String? = nil) -> CoAPResponse {
-        RequestHandler().handle(request(code, path, format: text == nil ? nil : ContentFormat.textPlain,
-                                        payload: text.map(utf8) ?? []), registry: registry)
-    }
-
-    func value(_ path: String) -> String {
-        let response = RequestHandler().handle(request(.get, path, accept: ContentFormat.textPlain), registry: registry)
-        return response.code == .content ? response.text : "\(response.code)"
     }
 
     func changes() -> [LwM2MPath] { registry.takeChanges() }
