@@ -218,8 +218,6 @@ public final class LightControlObject: SampledObject {
 
     /// The instance index and resource ID of a resource path of this object.
     private func ids(of path: LwM2MPath) throws(LwM2MError) -> (Int, UInt16) {
-        guard path.isResource, path.objectID == definition.id, let instance = path.instanceID,
-              Int(instance) < lamps.count, let resource = path.resourceID else { throw .notFound }
-        return (Int(instance), resource)
+        try indexedResource(path, instanceCount: lamps.count)
     }
 }

@@ -178,8 +178,6 @@ public final class TemperatureObject: SampledObject {
 
     /// The instance index and resource ID of a resource path of this object.
     private func ids(of path: LwM2MPath) throws(LwM2MError) -> (Int, UInt16) {
-        guard path.isResource, path.objectID == definition.id, let instance = path.instanceID,
-              Int(instance) < instances.count, let resource = path.resourceID else { throw .notFound }
-        return (Int(instance), resource)
+        try indexedResource(path, instanceCount: instances.count)
     }
 }
