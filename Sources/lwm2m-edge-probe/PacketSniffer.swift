@@ -24,10 +24,13 @@ struct OutgoingPacket {
 }
 
 /// An AF_PACKET SOCK_DGRAM socket for ETH_P_IP bound to one interface: it sees the host's own
-/// outgoing IPv4 packets (PACKET_OUTGOING) besides the incoming ones, which it skips.
+/// outgoing IPv4 packets (PACKET_OUTGOING) besides the incoming ones, which it skips. On the
+/// loopback interface every packet is the host's own and packet sockets see it once, as it comes
+/// back in (PACKET_HOST, measured): there every packet counts (the host-side test runs on `lo`).
 final class PacketSniffer {
     private static let ethernetTypeIPv4: UInt16 = 0x0800
     private static let packetOutgoing: UInt8 = 4          // linux/if_packet.h PACKET_OUTGOING
+    private static let hardwareLoopback: UInt16 = 772     // linux/if_arp.h ARPHRD_LOOPBACK
     private static let solSocket: Int32 = 1
     // SO_TIMESTAMPNS_OLD (asm-generic/socket.h; x86, arm, arm64): a timespec of the native `long`
     // size, 8 bytes on armv7, 16 on 64-bit; the parser takes the field size from the length.
@@ -112,7 +115,8 @@ final class PacketSniffer {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
             throw SystemError(call: "recvmsg", code: errno)
         }
-        guard address[10] == Self.packetOutgoing else { return nil }  // sll_pkttype
+        let hardware = address.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt16.self) }  // sll_hatype
+        guard address[10] == Self.packetOutgoing || hardware == Self.hardwareLoopback else { return nil }  // sll_pkttype
         return OutgoingPacket(bytes: Array(buffer[0..<Int(count.0)]),
                               kernelRealtime: Self.timestamp(in: control, length: min(count.1, control.count)),
                               monotonicAfterReceive: monotonic, realtimeAfterReceive: realtime)
