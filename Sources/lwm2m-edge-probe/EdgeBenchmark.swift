@@ -58,7 +58,8 @@ struct EdgeBenchmark {
             let startMonotonic = Clock.monotonic()
             try pull.set(up: rising)
             let deadline = startMonotonic + Int64(arguments.timeoutMilliseconds) * 1_000_000
-            if let (packet, notification) = try nextNotification(after: startRealtime, until: deadline) {
+            var seen = PacketCounts()
+            if let (packet, notification) = try nextNotification(after: startRealtime, until: deadline, counting: &seen) {
                 let probe = packet.monotonicAfterReceive - startMonotonic
                 let wire = packet.kernelRealtime.map { $0 - startRealtime } ?? probe
                 if packet.kernelRealtime == nil { unstamped += 1 }
@@ -71,21 +72,27 @@ struct EdgeBenchmark {
                 }
             } else {
                 lost += 1
-                if arguments.printsSamples { print("sample \(edge) \(rising ? "rising" : "falling") lost") }
+                if arguments.printsSamples {
+                    print("sample \(edge) \(rising ? "rising" : "falling") lost (outgoing packets \(seen.outgoing), "
+                          + "notifications \(seen.notifications), of them sent before the edge \(seen.early), "
+                          + "retransmitted \(seen.repeated))")
+                }
             }
             pause(milliseconds: arguments.intervalMilliseconds)
         }
     }
 
     /// The first notification to the server port sent after `start` (kernel time) that is not a
-    /// retransmission of the previous one (same Message ID).
-    private func nextNotification(after start: Int64, until deadline: Int64)
+    /// retransmission of the previous one (same Message ID); `counts` says what else went by.
+    private func nextNotification(after start: Int64, until deadline: Int64, counting counts: inout PacketCounts)
         throws(SystemError) -> (OutgoingPacket, Notification)? {
         while let packet = try sniffer.nextOutgoing(until: deadline) {
+            counts.outgoing += 1
             guard let notification = NotificationFilter.notification(inIPv4: packet.bytes,
-                                                                     destinationPort: arguments.port),
-                  notification.messageID != lastMessageID else { continue }
-            if let sent = packet.kernelRealtime, sent < start { continue }  // left before the edge
+                                                                     destinationPort: arguments.port) else { continue }
+            counts.notifications += 1
+            if notification.messageID == lastMessageID { counts.repeated += 1; continue }
+            if let sent = packet.kernelRealtime, sent < start { counts.early += 1; continue }  // left before the edge
             return (packet, notification)
         }
         return nil
@@ -112,4 +119,12 @@ struct EdgeBenchmark {
         return [line("edge-to-notification", onTheWire, wireClock),
                 line("edge-to-probe-wakeup", atTheProbe, "monotonic-after-recv")]
     }
+}
+
+/// What one edge's wait saw, for the report of a lost edge.
+struct PacketCounts {
+    var outgoing = 0
+    var notifications = 0
+    var early = 0
+    var repeated = 0
 }

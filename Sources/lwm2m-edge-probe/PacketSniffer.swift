@@ -23,14 +23,15 @@ struct OutgoingPacket {
     var realtimeAfterReceive: Int64
 }
 
-/// An AF_PACKET SOCK_DGRAM socket for ETH_P_IP bound to one interface: it sees the host's own
-/// outgoing IPv4 packets (PACKET_OUTGOING) besides the incoming ones, which it skips. On the
-/// loopback interface every packet is the host's own and packet sockets see it once, as it comes
-/// back in (PACKET_HOST, measured): there every packet counts (the host-side test runs on `lo`).
+/// An AF_PACKET SOCK_DGRAM socket bound to one interface that keeps the host's own outgoing IPv4
+/// packets (PACKET_OUTGOING, sll_protocol ETH_P_IP) and skips the rest. It must be an ETH_P_ALL
+/// socket: the transmit path hands copies only to the "all protocols" taps (net/core/dev.c,
+/// dev_queue_xmit_nit walks ptype_all), so an ETH_P_IP socket sees incoming packets only
+/// (measured: in the guest it saw none of the agent's datagrams).
 final class PacketSniffer {
     private static let ethernetTypeIPv4: UInt16 = 0x0800
     private static let packetOutgoing: UInt8 = 4          // linux/if_packet.h PACKET_OUTGOING
-    private static let hardwareLoopback: UInt16 = 772     // linux/if_arp.h ARPHRD_LOOPBACK
+    private static let ethernetTypeAll: UInt16 = 0x0003   // linux/if_ether.h ETH_P_ALL
     private static let solSocket: Int32 = 1
     // SO_TIMESTAMPNS_OLD (asm-generic/socket.h; x86, arm, arm64): a timespec of the native `long`
     // size, 8 bytes on armv7, 16 on 64-bit; the parser takes the field size from the length.
@@ -43,7 +44,7 @@ final class PacketSniffer {
     init(interface: String) throws(SystemError) {
         let index = if_nametoindex(interface)
         guard index != 0 else { throw SystemError(call: "if_nametoindex(\(interface))", code: errno) }
-        let protocolNumber = Int32(Self.ethernetTypeIPv4.bigEndian)
+        let protocolNumber = Int32(Self.ethernetTypeAll.bigEndian)
         let fd = socket(AF_PACKET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), protocolNumber)
         guard fd >= 0 else { throw SystemError(call: "socket(AF_PACKET) (needs CAP_NET_RAW)", code: errno) }
         descriptor = fd
@@ -51,7 +52,7 @@ final class PacketSniffer {
         var address = [UInt8](repeating: 0, count: Self.addressSize)
         address.withUnsafeMutableBytes { raw in
             raw.storeBytes(of: UInt16(AF_PACKET), toByteOffset: 0, as: UInt16.self)
-            raw.storeBytes(of: Self.ethernetTypeIPv4.bigEndian, toByteOffset: 2, as: UInt16.self)
+            raw.storeBytes(of: Self.ethernetTypeAll.bigEndian, toByteOffset: 2, as: UInt16.self)
             raw.storeBytes(of: Int32(bitPattern: index), toByteOffset: 4, as: Int32.self)
         }
         let bound = address.withUnsafeBytes { raw in
@@ -115,8 +116,8 @@ final class PacketSniffer {
             if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return nil }
             throw SystemError(call: "recvmsg", code: errno)
         }
-        let hardware = address.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt16.self) }  // sll_hatype
-        guard address[10] == Self.packetOutgoing || hardware == Self.hardwareLoopback else { return nil }  // sll_pkttype
+        let ethernetType = UInt16(address[2]) << 8 | UInt16(address[3])  // sll_protocol, network order
+        guard address[10] == Self.packetOutgoing, ethernetType == Self.ethernetTypeIPv4 else { return nil }  // sll_pkttype
         return OutgoingPacket(bytes: Array(buffer[0..<Int(count.0)]),
                               kernelRealtime: Self.timestamp(in: control, length: min(count.1, control.count)),
                               monotonicAfterReceive: monotonic, realtimeAfterReceive: realtime)

@@ -5,7 +5,8 @@ pull-up and pull-down) it sends the probe's server port hand-built datagrams (co
 probe must not count (a request with Observe, malformed CoAP, a response without Observe, a
 notification to another port), then, for most edges, a notification. So the probe's sniffer,
 its CoAP filter, its retransmission rule, its lost count and its timing are checked against real
-datagrams on a real interface (AF_PACKET on ``lo``: needs CAP_NET_RAW; skipped without it).
+datagrams on a real interface (an AF_PACKET socket on ``lo``, whose transmit path hands the taps
+the same PACKET_OUTGOING copies as eth0's: needs CAP_NET_RAW; skipped without it).
 """
 
 from __future__ import annotations
@@ -125,10 +126,14 @@ def test_probe_times_notifications_and_ignores_everything_else(procs, tmp_path):
     assert responder.edges == ["up", "down"] * (EDGES // 2), responder.edges  # alternating, from pull-up
 
     samples = {int(m.group(1)): m for m in re.finditer(
-        r"^sample (\d+) (rising|falling) (?:wire=([\d.]+)ms probe=([\d.]+)ms observe=(\d+) mid=(\d+)|(lost))$", out, re.M)}
+        r"^sample (\d+) (rising|falling) (?:wire=([\d.]+)ms probe=([\d.]+)ms observe=(\d+) mid=(\d+)|(lost) \(([^)]*)\))$", out, re.M)}
     assert sorted(samples) == list(range(1, EDGES + 1)), out
     lost = {edge for edge, m in samples.items() if m.group(7)}
     assert lost == {RETRANSMITTED_EDGE, SILENT_EDGE}, out
+    # A lost edge's line says what went by: the noise (10 datagrams, one to another port: 9 to the
+    # server port, all outgoing on lo) and, for edge 3, the retransmitted notification it skipped.
+    assert "notifications 1, of them sent before the edge 0, retransmitted 1" in samples[RETRANSMITTED_EDGE].group(8), out
+    assert "notifications 0," in samples[SILENT_EDGE].group(8), out
     for edge, m in samples.items():
         assert m.group(2) == ("rising" if edge % 2 else "falling"), out
         if edge in lost:

@@ -74,6 +74,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def guest_config(workdir: Path, server_port: int) -> str:
     """One NoSec server at the host's management server; log level info (what a gateway runs:
     debug would put a console line in the measured path)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     path = write_config(workdir, servers={101: {"uri": f"coap://{HOST_ADDRESS}:{server_port}", "lifetime": 600}},
                         endpoint_name=ENDPOINT, state_dir="/var/lib/lwm2m-agent", ack_timeout=2, board=BOARD,
                         log_level="info")
@@ -91,7 +92,7 @@ def pull_file(guest: Guest, line_name: str) -> str:
     """The gpio-sim pull attribute of ``line_name`` on chip gw (its offset from configfs)."""
     sim = guest.fact("gpio-chip").split()[2]
     offset = guest.check(f"for d in /sys/kernel/config/gpio-sim/gw/bank0/line*; do "
-                         f"[ \"$(cat $d/name)\" = {line_name} ] && echo ${{d##*line}}; done").strip()
+                         f"[ \"$(cat $d/name)\" = {line_name} ] && echo ${{d##*line}}; done; true").strip()
     if not offset.isdigit():
         raise BenchError(f"no line {line_name} on the guest's gpio-sim chip gw: {offset!r}")
     return f"{sim}/sim_gpio{offset}/pull"
