@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(name: "lwm2m-agentd", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport",
                                                              "Credentials"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "CoAP", "LwM2M",
-                                                            "Transport", "DTLS", "Credentials", "Board"]),
+                                                            "Transport", "DTLS", "Credentials", "Board", "GPIO", "Time"]),
         // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
         .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["AgentDemo", "CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),

@@ -49,6 +49,9 @@ public final class ClientRuntime {
     /// service manager restarts it and it registers again).
     public private(set) var rebootFailure: String?
     private var rebootPending = false
+    /// The registered objects with timers of their own (a Digital Input's debounce), as
+    /// registered when the runtime was made.
+    private let timedObjects: [any TimedObject]
     /// How often the objects whose values come from the kernel (`SampledObject`) are sampled.
     public var samplingInterval: Duration = .seconds(1)
     /// When they are sampled next (at once after start: the first round is the baseline).
@@ -72,6 +75,8 @@ public final class ClientRuntime {
         self.signals = signals
         self.log = log
         self.resolver = resolver
+        let registry = client.registry
+        timedObjects = registry.objectIDs.compactMap { registry.object($0) as? any TimedObject }
         if let signals {
             loop.watch(readable: signals.wakeUp.fileDescriptor) { [unowned self] _ in
                 signals.wakeUp.drain()
@@ -112,6 +117,7 @@ public final class ClientRuntime {
                 checkRefused(id, connection)  // a DTLS retransmission may have met the refusal
             }
             sampleIfDue(at: now)
+            for object in timedObjects { object.advance(to: now) }
             client.advance(to: now)
             retrySave(at: now)
             handleDeviceRequests()
@@ -193,6 +199,14 @@ public final class ClientRuntime {
         }
     }
 
+
+    /// Watches a descriptor of the board's hardware (a GPIO line's edge events) in the runtime's
+    /// one poll loop: `handler` runs on the loop's thread when it is readable and must drain it.
+    @discardableResult
+    public func watch(readable fd: Int32, _ handler: @escaping EventLoop.ReadableHandler) -> EventLoop.SourceID {
+        loop.watch(readable: fd, handler)
+    }
+
     /// Samples every registered `SampledObject` when due (every `samplingInterval`), with the
     /// wall-clock time, so their changed values reach the reporting engine in this round.
     private func sampleIfDue(at now: Instant) {
@@ -210,6 +224,9 @@ public final class ClientRuntime {
         var deadline = client.nextDeadline
         if let retry = pendingSave.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
         if let sample = nextSample { deadline = deadline.map { min($0, sample) } ?? sample }
+        for object in timedObjects {
+            if let candidate = object.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }
+        }
         for connection in connections.values {
             if let candidate = connection.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }
         }

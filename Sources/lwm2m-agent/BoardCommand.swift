@@ -70,6 +70,7 @@ enum BoardCommand {
             } else {
                 let choice = try BoardCatalog.select(request, directory: directory, root: root)
                 for line in BoardReport.lines(choice, root: root) { print(line) }
+                for line in GPIOBoardReport.lines(choice.definition, root: root) { print(line) }
                 print("values the agent would report now:")
                 let device = DeviceInputs(board: choice.definition, stateDirectory: stateDirectory,
                                           serialFile: serialFile, root: root)

@@ -61,6 +61,7 @@ struct CLI {
         case "factory-reset": exit(factoryReset(arguments))
         case "factory": exit(FactoryCommand.run(arguments))
         case "board": exit(BoardCommand.run(arguments))
+        case "gpio": exit(GPIOCommand.run(arguments))  // hidden: bring-up and the VM tests
         default: usageError("unknown command \"\(command)\"")
         }
     }

@@ -326,6 +326,15 @@ def bin_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def vm_assets(bin_dir, tmp_path_factory):
+    """The qemu guest's kernel, modules and base initramfs with the agent from ``bin_dir``
+    (Tests/vm/vmguest.py; built once per session, shared by every VM test module)."""
+    sys.path.insert(0, str(REPO / "Tests" / "vm"))
+    from vmguest import prepare_assets
+    return prepare_assets(bin_dir, tmp_path_factory.mktemp("vm-assets"))
+
+
+@pytest.fixture(scope="session")
 def coap_client() -> str:
     path = shutil.which(COAP_CLIENT)
     if path is None:

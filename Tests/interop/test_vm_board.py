@@ -25,67 +25,14 @@ from pathlib import Path
 
 import pytest
 
-from agentconfig import write_config
 from conftest import REPO, Processes
-from peerproc import PEERS, PeerProc
+from peerproc import PeerProc
+from vmagent import (BOARD, ENDPOINT, REQUEST_TIMEOUT, TLV, boot, read, read_values, wait_registered)
 
 sys.path.insert(0, str(REPO / "Tests" / "vm"))
-from vmguest import GUEST_ADDRESS, HOST_ADDRESS, Guest, host_meminfo_kib, prepare_assets  # noqa: E402
+from vmguest import GUEST_ADDRESS, HOST_ADDRESS, Guest, host_meminfo_kib  # noqa: E402
 
-ENDPOINT = "gw-vm-1"
-BOARD = "gpio-sim-vm"
-BOOT_TIMEOUT = 120.0   # qemu start to registration, TCG on a loaded 2-core machine (typically ~10-20 s)
-REQUEST_TIMEOUT = 20.0  # one request to the guest's agent
-SENML_JSON = 110
-TLV = 11542
 ETHERNET_BEARER = 41  # OMA 4.xml, resource 0 Network Bearer
-
-
-@pytest.fixture(scope="session")
-def vm_assets(bin_dir, tmp_path_factory):
-    return prepare_assets(bin_dir, tmp_path_factory.mktemp("vm-assets"))
-
-
-def guest_config(workdir: Path, server_port: int, extra: dict) -> str:
-    """The guest's agent.conf: one NoSec server account at the host's management server."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    path = write_config(workdir, servers={101: {"uri": f"coap://{HOST_ADDRESS}:{server_port}", "lifetime": 60}},
-                        endpoint_name=ENDPOINT, state_dir="/var/lib/lwm2m-agent", ack_timeout=2, **extra)
-    return path.read_text()
-
-
-def boot(processes: Processes, assets, name: str, bin_dir: Path) -> tuple[PeerProc, Guest]:
-    """Starts the management server on the host, then the guest whose agent registers there,
-    told ``board = gpio-sim-vm`` (the board file is installed in the guest)."""
-    ms = PeerProc(f"management_server-{name}", [sys.executable, PEERS / "management_server.py", "--listen",
-                                                "127.0.0.1:0"], processes.workdir)
-    processes.background.append(ms)
-    ms.wait_ready()
-    assert (REPO / "board" / f"{BOARD}.conf").is_file(), f"board/{BOARD}.conf is missing"
-    config = guest_config(processes.workdir / name, ms.port, {"board": BOARD})
-    guest = Guest(name, assets, {"etc/lwm2m-agent/agent.conf": config}, processes.workdir)
-    processes.background.append(guest)
-    return ms, guest
-
-
-def wait_registered(ms: PeerProc, guest: Guest) -> dict:
-    try:
-        reply = ms.command("wait-registered", ep=ENDPOINT, timeout=BOOT_TIMEOUT, wait=BOOT_TIMEOUT + 5)
-    except AssertionError as error:
-        raise AssertionError(f"{error}\n--- guest console ---\n{guest.console()[-4000:]}") from None
-    assert reply["ok"], f"{reply}\n--- guest console ---\n{guest.console()[-4000:]}"
-    return reply["registration"]
-
-
-def read(ms: PeerProc, path: str, accept: int = SENML_JSON) -> dict:
-    return ms.command("read", ep=ENDPOINT, path=path, accept=accept, timeout=REQUEST_TIMEOUT,
-                      wait=REQUEST_TIMEOUT + 5)
-
-
-def read_values(ms: PeerProc, path: str, accept: int = SENML_JSON) -> dict:
-    reply = read(ms, path, accept)
-    assert reply.get("code") == "2.05", reply
-    return reply["value"]
 
 
 @dataclass
@@ -294,58 +241,6 @@ def test_temperature_objects_follow_the_guest_thermal_zones(booted):
     assert len(readings) == len(zones), values
     for reading, millidegrees in zip(sorted(readings), sorted(temps.values())):
         assert abs(reading - millidegrees / 1000) < 5, (readings, temps)
-
-
-# MARK: - The guest's GPIO chip (issue 13 runs on it)
-
-
-def board_file_lines(path: Path) -> dict[str, dict[str, str]]:
-    """The [gpio NAME] and [led NAME] sections of a board file: section → keys (a plain INI read)."""
-    sections: dict[str, dict[str, str]] = {}
-    current = None
-    for raw in path.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
-        header = re.fullmatch(r"\[(.+)\]", line)
-        if header:
-            current = header.group(1).strip() if header.group(1).startswith(("gpio ", "led ")) else None
-            if current:
-                sections[current] = {}
-        elif current and "=" in line:
-            key, value = (part.strip() for part in line.split("=", 1))
-            sections[current][key] = value
-    return sections
-
-
-def test_guest_gpio_chip_has_the_board_files_lines(booted):
-    """The gpio-sim chip "gw" (label gw-gpio) the guest's init creates: lines RELAY1 RELAY2 DIN1
-    DIN2 LED_STATUS free, MODEM_PWR hogged high by the kernel; an input follows its simulated pull.
-    Every line board/gpio-sim-vm.conf names is on that chip, and exactly its `reserved = yes`
-    lines are the kernel-held ones."""
-    guest = booted.guest
-    info = guest.check("gpioinfo gw-gpio")
-    lines = {match.group(2): (int(match.group(1)), match.group(3))
-             for match in re.finditer(r'line\s+(\d+):\s+"([^"]+)"\s+("[^"]*"|unused)', info)}
-    assert set(lines) == {"RELAY1", "RELAY2", "DIN1", "DIN2", "LED_STATUS", "MODEM_PWR"}, info
-    held = {name for name, (_, consumer) in lines.items() if consumer != "unused"}
-    assert held == {"MODEM_PWR"}, info
-    sim = guest.fact("gpio-chip").split()[2]
-    modem = lines["MODEM_PWR"][0]
-    assert guest.check(f"cat {sim}/sim_gpio{modem}/value").strip() == "1"
-    status, output = guest.run(f"gpioset gw-gpio {modem}=0")
-    assert status != 0 and "busy" in output.lower(), output  # the hog keeps it
-    din1 = lines["DIN1"][0]
-    assert guest.check(f"echo pull-up > {sim}/sim_gpio{din1}/pull; gpioget gw-gpio {din1}").strip() == "1"
-    assert guest.check(f"echo pull-down > {sim}/sim_gpio{din1}/pull; gpioget gw-gpio {din1}").strip() == "0"
-
-    board_file = REPO / "board" / f"{BOARD}.conf"
-    sections = board_file_lines(board_file)
-    named = {keys["line"]: keys for keys in sections.values() if "line" in keys}
-    assert named, f"{board_file}: no [gpio]/[led] line"
-    assert set(named) <= set(lines), (sorted(named), sorted(lines))
-    assert all(keys.get("chip", "gw-gpio") in ("gw-gpio", "gw", guest.fact("gpio-chip").split()[0])
-               for keys in named.values()), named
-    reserved = {name for name, keys in named.items() if keys.get("reserved") == "yes"}
-    assert reserved == held & set(named), (reserved, held)
 
 
 # MARK: - Reboot

@@ -13,7 +13,8 @@ extension BoardDefinition {
         "reboot": ["method", "command"],
         "tpm": ["device", "interface"],
         "led": ["path", "line"],
-        "gpio": ["line", "chip", "object", "application-type", "active-low", "bias", "initial", "persist", "reserved"],
+        "gpio": ["line", "chip", "object", "application-type", "active-low", "bias", "initial", "persist", "reserved",
+                 "debounce"],
     ]
 
     /// The attributes of `/sys/class/dmi/id` a `dmi` pattern may name (Documentation/ABI/testing/sysfs-class-dmi).
@@ -325,6 +326,15 @@ private struct Parser {
             gpio.initial = initial == "1" ? 1 : 0
         }
         gpio.persist = try bool(section, "persist") ?? false
+        if let debounce = section.value("debounce") {
+            guard !kind.isOutput else {
+                throw fail(section.line(of: "debounce"), "debounce is for inputs; [gpio \(name)] is a \(kind.rawValue)")
+            }
+            guard let milliseconds = Int(debounce), (0...BoardDefinition.GPIO.maximumDebounceMilliseconds).contains(milliseconds) else {
+                throw fail(section.line(of: "debounce"), "debounce \(quoted(debounce)): expected milliseconds, 0 to \(BoardDefinition.GPIO.maximumDebounceMilliseconds)")
+            }
+            gpio.debounceMilliseconds = milliseconds
+        }
         return gpio
     }
 }

@@ -181,6 +181,11 @@ public struct BoardDefinition: Sendable, Equatable {
         public var persist = false
         /// Never requested (hogged or owned by the system).
         public var reserved = false
+        /// Inputs: the debounce period in milliseconds (Digital Input's initial 5503; a Push
+        /// Button's fixed one).
+        public var debounceMilliseconds = 0
+        /// The longest debounce period a board or a server may set (one minute).
+        public static let maximumDebounceMilliseconds = 60_000
 
         public init(name: String, line: String, chip: String? = nil, object: ObjectKind) {
             self.name = name

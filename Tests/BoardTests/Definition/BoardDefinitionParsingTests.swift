@@ -63,6 +63,7 @@ import Testing
             line = DOOR
             object = push-button
             bias = pull-up
+            debounce = 25
 
             [gpio modem]
             line = MODEM_PWR
@@ -94,6 +95,7 @@ import Testing
         #expect(relay.object == .digitalOutput && relay.applicationType == "Pump")
         #expect(relay.activeLow && relay.bias == .pullDown && relay.initial == 1 && relay.persist && !relay.reserved)
         #expect(board.gpios[1].object == .pushButton && board.gpios[1].bias == .pullUp && board.gpios[1].initial == nil)
+        #expect(board.gpios[1].debounceMilliseconds == 25 && relay.debounceMilliseconds == 0)
         #expect(board.gpios[2].reserved)
     }
 
@@ -146,6 +148,9 @@ import Testing
         ("[gpio out]\nline = R\nobject = digital-output\ninitial = 2\n", 6, "initial \"2\": expected 0 or 1"),
         ("[gpio out]\nline = R\nobject = digital-output\nreserved = yes\ninitial = 0\n", 7, "initial on a reserved line"),
         ("[gpio out]\nline = R\nobject = digital-output\nbias = strong\n", 6, "bias \"strong\""),
+        ("[gpio out]\nline = R\nobject = digital-output\ndebounce = 5\n", 6, "debounce is for inputs"),
+        ("[gpio in]\nline = R\nobject = digital-input\ndebounce = 60001\n", 6, "debounce \"60001\": expected milliseconds"),
+        ("[gpio in]\nline = R\nobject = digital-input\ndebounce = -1\n", 6, "debounce \"-1\""),
         ("[gpio out]\nline = R\nobject = digital-output\nactive-low = sometimes\n", 6, "active-low \"sometimes\""),
         ("[gpio a]\nline = R\nobject = digital-output\n[gpio b]\nline = R\nobject = digital-input\n", 7,
          "line \"R\" is already used by [gpio a] (line 4)"),
