@@ -135,6 +135,11 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         guest.check(f"echo pull-down > {pull}")  # the probe's first edge is a rising one
         if args.pmax is not None:
             command(ms, "write-attributes", path=args.path, attributes={"pmax": args.pmax})
+        if object_id == "3200":
+            # The debounce period in force is part of the figure (the board's, 0 for gpio-sim-vm's din1).
+            debounce = ms.command("read", ep=ENDPOINT, path=f"/3200/{instance}/5503", accept=0,
+                                  timeout=REQUEST_TIMEOUT, wait=REQUEST_TIMEOUT + 5)
+            print(f"[bench] /3200/{instance}/5503 Debounce: {debounce.get('value', debounce)} (ms)")
         observation = command(ms, "observe", path=args.path)
         if not observation.get("observing"):
             raise BenchError(f"observe {args.path}: {observation}")
