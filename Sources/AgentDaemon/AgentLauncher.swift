@@ -166,6 +166,12 @@ public enum AgentLauncher {
         let sensors = SensorObjects.make(SensorInputs(board: board.definition))
         for warning in sensors.warnings { log.warning(warning) }
         for object in sensors.objects { registry.register(object) }
+        // Digital Input/Output, Push Button and Light Control (3200, 3201, 3347, 3311) on the
+        // board's GPIO lines and LEDs: requested now, held until the agent exits.
+        let gpio = GPIOObjects(board: board.definition, stateDirectory: configuration.stateDirectory)
+        for line in gpio.summary { log.info(line) }
+        for problem in gpio.problems { log.error(problem) }
+        for object in gpio.objects { registry.register(object) }
         let client = LwM2MClient(configuration: clientConfiguration, registry: registry,
                                  factory: configuration.factorySnapshot, state: state,
                                  seed: secureRandomUInt64(), now: MonotonicClock.now())
@@ -173,6 +179,7 @@ public enum AgentLauncher {
         let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,
                                     log: log, deviceRequests: requests)
         runtime.signingKeys = signingKeys
+        gpio.attach(to: runtime, log: log)
         runtime.reboot = (device.reboot.description, { () throws in try SystemReboot.perform(device.reboot) })
         runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
         runtime.reload = {

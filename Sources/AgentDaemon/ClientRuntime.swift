@@ -52,6 +52,8 @@ public final class ClientRuntime {
     /// The registered objects with timers of their own (a Digital Input's debounce), as
     /// registered when the runtime was made.
     private let timedObjects: [any TimedObject]
+    /// The board's GPIO lines (held for the runtime's lifetime; see ``GPIOObjects/attach(to:log:)``).
+    var gpio: GPIOObjects?
     /// How often the objects whose values come from the kernel (`SampledObject`) are sampled.
     public var samplingInterval: Duration = .seconds(1)
     /// When they are sampled next (at once after start: the first round is the baseline).

@@ -22,7 +22,7 @@ import pytest
 from conftest import REPO, Processes
 
 sys.path.insert(0, str(REPO / "Tests" / "vm"))
-from vmguest import Guest, prepare_assets  # noqa: E402
+from vmguest import Guest  # noqa: E402
 
 BOARD = "gpio-sim-vm"
 LINES = {"RELAY1": 0, "RELAY2": 1, "DIN1": 2, "DIN2": 3, "LED_STATUS": 4, "MODEM_PWR": 7}
@@ -47,11 +47,11 @@ class GPIOGuest:
 
 
 @pytest.fixture(scope="module")
-def gpio_guest(bin_dir, tmp_path_factory):
-    assets = prepare_assets(bin_dir, tmp_path_factory.mktemp("vm-gpio-assets"))
-    processes = Processes(tmp_path_factory.mktemp("vm-gpio"))
+def gpio_guest(vm_assets, tmp_path_factory):
+    assets = vm_assets
+    processes = Processes(tmp_path_factory.mktemp("vm-gpio-layer"))
     try:
-        guest = Guest("vm-gpio", assets, {"etc/vm-test/hold.sh": HOLD_HOOK}, processes.workdir)
+        guest = Guest("vm-gpio-layer", assets, {"etc/vm-test/hold.sh": HOLD_HOOK}, processes.workdir)
         processes.background.append(guest)
         guest.wait_console(r"VM-HOLD", timeout=120)
         guest.check("true")
