@@ -90,6 +90,8 @@ let package = Package(
         .executableTarget(name: "lwm2m-bench", dependencies: ["AgentDemo", "CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
         // Second process for the TPM tests (seal/check/sign) and the TPM latency figures.
         .executableTarget(name: "lwm2m-tpm-probe", dependencies: ["TPM", "Credentials"]),
+        // Guest-side probe of the GPIO benchmark (Tests/vm/bench_gpio.py): edge → notification datagram.
+        .executableTarget(name: "lwm2m-edge-probe"),
 
         // MARK: Tests
         // Shared test support: `requires(condition, reason)` (skip for want of a peer or IPv6, but

@@ -2,6 +2,7 @@
 # The VM test guest's base initramfs: busybox, the cached kernel modules (Tests/vm/setup.sh), the
 # real lwm2m-agentd and lwm2m-agent from BIN_DIR with every shared library ldd finds (the Swift
 # runtime, libtss2, mbedtls, libc...: the debug build the test suite already has works as is),
+# lwm2m-edge-probe from BIN_DIR when it is there (the GPIO benchmark's guest side, bench_gpio.py),
 # the gpiod tools when installed, the VM board file, guest/init, and the time-zone files the
 # Timezone test writes (Europe/Berlin, Etc/UTC, Etc/GMT*; /etc/localtime → Etc/UTC).
 #
@@ -37,6 +38,7 @@ copy_elf() {  # copy_elf FILE DEST: the file, symbols kept (crash traces), and i
 }
 copy_elf "$BIN/lwm2m-agentd" /usr/bin/lwm2m-agentd
 [ -x "$BIN/lwm2m-agent" ] && copy_elf "$BIN/lwm2m-agent" /usr/bin/lwm2m-agent
+[ -x "$BIN/lwm2m-edge-probe" ] && copy_elf "$BIN/lwm2m-edge-probe" /usr/bin/lwm2m-edge-probe
 for tool in gpiodetect gpioinfo gpioget gpioset gpiomon gpiofind; do
   [ -x /usr/bin/$tool ] && copy_elf /usr/bin/$tool /usr/bin/$tool
 done
