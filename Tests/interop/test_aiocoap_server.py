@@ -121,6 +121,11 @@ def test_slow_resource_separate_response(server, start_relay, agent):
     assert run.stdout == b"slow done"
     assert run.elapsed >= SLOW_SECONDS - 0.1, run.elapsed
 
+    # Our ACK of the separate response is the client's last datagram: it exits right after
+    # sending it, so give the relay (on a loaded machine) a moment to read and trace it.
+    deadline = time.monotonic() + 5
+    while len(messages(relay, "up")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     relay.stop()
     up, down = messages(relay, "up"), messages(relay, "down")
     assert len(up) == 2 and len(down) == 2, ([str(m) for m in up], [str(m) for m in down])
