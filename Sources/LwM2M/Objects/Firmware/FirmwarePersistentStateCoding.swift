@@ -87,16 +87,13 @@ public enum FirmwarePersistentStateCoding {
             guard fields[name] == nil else { throw FirmwareStateParseError(line: number, "\(name) given twice") }
             fields[name] = (number, line[(space + 1)...])
         }
-        var reader = FieldReader(fields: fields)
+        let reader = FieldReader(fields: fields)
         var state = FirmwareUpdateObject.PersistentState()
-        guard let stateValue = FirmwareState(rawValue: Int(try reader.integer("state", required: true, in: 0...3)!)) else {
-            throw FirmwareStateParseError(line: 0, "unreachable state")
-        }
-        state.state = stateValue
-        guard let result = FirmwareUpdateResult(rawValue: Int(try reader.integer("result", required: true, in: 0...11)!)) else {
-            throw FirmwareStateParseError(line: 0, "unreachable result")
-        }
-        state.result = result
+        // Both are required and range-checked by the reader: the enums take every value left.
+        let stateNumber = Int(try reader.integer("state", required: true, in: 0...3) ?? 0)
+        let resultNumber = Int(try reader.integer("result", required: true, in: 0...11) ?? 0)
+        state.state = FirmwareState(rawValue: stateNumber) ?? .idle
+        state.result = FirmwareUpdateResult(rawValue: resultNumber) ?? .initial
         state.packageURI = try reader.string("uri")
         state.packageName = try reader.string("name")
         state.packageVersion = try reader.string("version")
