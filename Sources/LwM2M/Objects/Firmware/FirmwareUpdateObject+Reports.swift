@@ -64,6 +64,22 @@ extension FirmwareUpdateObject {
         return true
     }
 
+    /// An install the installer had deferred (`installFinished(.deferred)`: Downloaded, result
+    /// 11) starts on its own (the deferral ended): Updating with result 0 and the install
+    /// pending, persisted (5.xml, State (3): "Once a user accepted the firmware update, the
+    /// state changes to Updating"). No `.install` is requested: the installer is running.
+    /// Report its outcome with `installFinished`. Returns false unless Downloaded with 11.
+    @discardableResult
+    public func installStarted() -> Bool {
+        guard current.state == .downloaded, current.result == .deferred, current.image != nil else { return false }
+        let before = current
+        current.state = .updating
+        current.result = .initial
+        current.installPending = true
+        commit(from: before)
+        return true
+    }
+
     /// PkgName (6) and PkgVersion (7) of the package being downloaded, downloaded or installed,
     /// as its manifest says (each cut to 255 bytes on a character boundary). Returns false in
     /// Idle (there is no package).

@@ -413,6 +413,48 @@ import Testing
         }
     }
 
+    @Test func aDeferredInstallStartingOnItsOwnIsUpdatingAgain() {
+        let rig = FirmwareRig()
+        rig.pushWhole()
+        #expect(!rig.object.installStarted())  // not deferred
+        _ = rig.execute("/5/0/2")
+        #expect(!rig.object.installStarted())  // already Updating
+        rig.object.installFinished(.deferred)
+        #expect(rig.status == "2/11")
+        _ = rig.changes()
+        _ = rig.requests()
+        #expect(rig.object.installStarted())
+        #expect(rig.status == "3/0")
+        #expect(rig.changes() == [3, 5])
+        #expect(rig.requests() == ["persist 3/0 pending"])  // no second install request
+        #expect(rig.object.installFinished(.success))
+        #expect(rig.status == "0/1")
+    }
+
+    @Test func aWriteReplaceOfTheInstanceResetsAndClearsAutomaticUpgrade() {
+        let rig = FirmwareRig()
+        _ = rig.handle(.put, "/5/0/14", "1")
+        _ = rig.handle(.put, "/5/0/1", "coap://h/x")
+        _ = rig.requests()
+        let replace = #"[{"bn":"/5/0/","n":"0","vd":""},{"n":"1","vs":""}]"#
+        let response = RequestHandler().handle(request(.put, "/5/0", format: ContentFormat.senmlJSON,
+                                                       payload: utf8(replace)), registry: rig.registry)
+        #expect(response.code == .changed)
+        #expect(rig.status == "0/0")
+        #expect(rig.value("/5/0/14") == "0")
+        #expect(rig.value("/5/0/1") == "")
+        // One persist per resource the replace changed: the reset, then 14 off.
+        #expect(rig.requests() == ["cancel download", "persist 0/0", "persist 0/0"])
+        #expect(rig.object.persistentState.automaticUpdate == false)
+        // Without the mandatory Package and Package URI a replace is 4.00 and changes nothing.
+        _ = rig.handle(.put, "/5/0/14", "1")
+        let partial = RequestHandler().handle(request(.put, "/5/0", format: ContentFormat.senmlJSON,
+                                                      payload: utf8(#"[{"bn":"/5/0/","n":"14","vb":false}]"#)),
+                                              registry: rig.registry)
+        #expect(partial.code == .badRequest)
+        #expect(rig.value("/5/0/14") == "1")
+    }
+
     // MARK: - Package name and version
 
     @Test func packageNameAndVersionFollowThePackage() {
