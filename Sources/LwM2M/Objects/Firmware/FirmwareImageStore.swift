@@ -1,0 +1,60 @@
+/// Why the firmware image store refused or failed. Each maps to an Update Result
+/// (`updateResult`).
+public enum FirmwareStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The file system has too little free space for the package (checked before and while it
+    /// arrives).
+    case insufficientStorage
+    /// The package is larger than the configured maximum image size (bytes).
+    case tooLarge(limit: Int64)
+    /// The file system failed (the text says how; it never holds image bytes).
+    case io(String)
+
+    /// The Update Result a download ending with this error sets: 2 (not enough storage) for
+    /// all three (a write error is the storage failing the package).
+    public var updateResult: FirmwareUpdateResult { .notEnoughStorage }
+
+    public var description: String {
+        switch self {
+        case .insufficientStorage: "not enough free space for the firmware image"
+        case .tooLarge(let limit): "the firmware image exceeds the maximum of \(limit) bytes"
+        case .io(let why): "firmware image store: \(why)"
+        }
+    }
+}
+
+/// Where firmware packages are streamed to: the only I/O the Firmware Update object does. The
+/// outer layer provides the file implementation (`FileFirmwareImageStore`, target `Firmware`);
+/// tests use one in memory.
+///
+/// A package is written as `reset()`, any number of `append(_:)`, then `finish()`; `size`
+/// counts the bytes appended since the last `reset()` (after a restart, what survived of the
+/// partial image, so a download resumes from there).
+public protocol FirmwareImageStore {
+    /// Discards any partial or finished image; the next `append` starts a new one.
+    func reset() throws(FirmwareStoreError)
+
+    /// Appends `bytes` to the image being written.
+    func append(_ bytes: UnsafeRawBufferPointer) throws(FirmwareStoreError)
+
+    /// Completes the image being written (durably) and describes it.
+    func finish() throws(FirmwareStoreError) -> FirmwareImage
+
+    /// The bytes appended since the last `reset()`.
+    var size: Int64 { get }
+}
+
+extension FirmwareImageStore {
+    /// Appends `bytes` to the image being written.
+    public func append(_ bytes: [UInt8]) throws(FirmwareStoreError) {
+        // withUnsafeBytes is not typed-throws: carry the error out by hand.
+        let failure: FirmwareStoreError? = bytes.withUnsafeBytes { buffer in
+            do throws(FirmwareStoreError) {
+                try append(buffer)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+}
