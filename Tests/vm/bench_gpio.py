@@ -148,6 +148,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         before = len(ms.events("notify"))
         before_obs = len([e for e in ms.events("notify") if e.get("observation") == obs_id])
 
+        rss = "grep -E '^(VmRSS|VmHWM):' /proc/$(pidof lwm2m-agentd)/status | tr -s ' \\t' ' ' | tr '\\n' ' '"
+        print(f"[bench] agent before the edges: {guest.check(rss).strip()}")
         probe = (f"lwm2m-edge-probe --pull {pull} --port {ms.port} --edges {args.edges} "
                  f"--interval-ms {args.interval_ms} --timeout-ms {args.timeout_ms} --samples")
         budget = args.edges * (args.interval_ms + args.timeout_ms) / 1000 + 60
@@ -161,6 +163,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             raise BenchError(f"the probe exited {status}:\n{output[-3000:]}")
         for line in summaries:
             print(line)
+        print(f"[bench] agent after the edges: {guest.check(rss).strip()}")
         match = re.search(r"^edge-to-notification n=(\d+) .*lost=(\d+)", output, re.M)
         matched, lost = int(match.group(1)), int(match.group(2))
         values = [e.get("value") for e in notes]
