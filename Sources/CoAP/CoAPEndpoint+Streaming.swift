@@ -2,6 +2,9 @@
 // (`EndpointConfiguration.block1Streaming`; RFC 7959 §2.3, §2.5, §2.9).
 
 extension CoAPEndpoint {
+    /// Streamed Block1 uploads in progress (`EndpointConfiguration.block1Streaming`).
+    public var streamedUploadCount: Int { streams.count }
+
     /// Handles one block of a request whose body streams. Returns false when the request is a
     /// body in one block (block 0 without the M bit): it then goes the ordinary way, whole (an
     /// upload in progress at the same key is replaced by it, as a new block 0 restarts one).
