@@ -9,6 +9,8 @@ package is kept: the object keeps its size (/32769/0/1) and FNV-1a 32 checksum (
 - Hand-built blocks: 2.31 per block, a block out of order gets 4.08 and the object hears the
   transfer was abandoned (/32769/0/4), a restart at block 0 restarts, a repeated block (new
   message ID) is answered 2.31 again without being taken twice, a TLV body is refused (4.15).
+- Our CLI PUTs 64 KiB through a relay dropping 30 % of the datagrams: the retransmitted blocks
+  are deduplicated, each block is taken once.
 """
 
 from __future__ import annotations
