@@ -5,7 +5,8 @@ public enum ObserveAction: Sendable, Hashable { case register, deregister }
 public struct IncomingRequest<Peer: Hashable & Sendable>: Sendable {
     public let exchange: ExchangeID
     public let peer: Peer
-    /// The request; for a Block1 transfer, the last block's message with the whole body as payload.
+    /// The request; for a Block1 transfer, the last block's message with the whole body as
+    /// payload (for a streamed one, see `streamedBlock`: this block's message and bytes).
     public let message: CoAPMessage
     public let observe: ObserveAction?
     /// For a streamed Block1 upload (`EndpointConfiguration.block1Streaming`): this block, whose
