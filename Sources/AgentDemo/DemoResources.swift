@@ -16,6 +16,7 @@ import LwM2M
 /// | /demo/counter | GET (+Observe) | a number that increments every `tickInterval` |
 /// | /demo/execute | POST | counts executions |
 /// | /3/0 | LwM2M operations | a Device object (Read in TLV, SenML JSON/CBOR, …; Write, Execute, Discover, Write-Attributes, Observe) |
+/// | /32769/0 | LwM2M operations | a package sink: Write /32769/0/0 block-wise streams (`DemoPackageObject`) |
 /// | /3311/0 | LwM2M operations | a Light Control object (writable, multi-instance: Create, Delete, Write-Replace) |
 /// | / | FETCH, iPATCH | LwM2M Read-/Observe-Composite and Write-Composite (SenML JSON / CBOR) |
 ///
@@ -73,12 +74,24 @@ public struct DemoResources {
         device = DeviceSnapshot.make(info: info, currentTime: startTime, reboot: { rebootCounter.count += 1 })
         registry.register(device)
         registry.register(Self.makeLight())
+        registry.register(package)
         _ = registry.takeChanges()
         session = ManagementSession(registry: registry)
         self.rebootCounter = rebootCounter
     }
 
     private let rebootCounter: RebootCounter
+    /// The demo object taking streamed writes (/32769/0/0).
+    public let package = DemoPackageObject()
+
+    /// What the endpoint needs to stream writes of the demo's streaming resources: pass it as
+    /// `EndpointConfiguration.block1Streaming.rules`.
+    public var block1StreamRules: [Block1StreamRule] { registry.block1StreamRules }
+
+    /// The endpoint abandoned a streamed upload: the object drops what it received.
+    public mutating func uploadAbandoned<Peer>(_ upload: AbandonedUpload<Peer>) {
+        session.uploadAbandoned(upload, registry: registry)
+    }
 
     public var observerCount: Int { counterObservers.count }
 

@@ -26,8 +26,10 @@ public enum DemoServer {
         let address = try Resolver.resolve(host: uri.host, port: uri.port)[0]
         let socket = try UDPSocket(bindingTo: address)
         let signals = try SignalMonitor()
-        let runner = EndpointRunner(sockets: [socket], configuration: configuration, wakeUp: signals.wakeUp)
         var demo = DemoResources(tickInterval: tick, now: MonotonicClock.now())
+        var configuration = configuration
+        configuration.block1Streaming.rules += demo.block1StreamRules
+        let runner = EndpointRunner(sockets: [socket], configuration: configuration, wakeUp: signals.wakeUp)
         log.notice("serving demo resources on coap://\(socket.localAddress)")
 
         var running = true
@@ -42,6 +44,9 @@ public enum DemoServer {
                     demo.observationEnded(id)
                 case .malformedDatagram(let peer, let error):
                     log.info("dropped malformed datagram from \(peer): \(error)")
+                case .uploadAbandoned(let upload):
+                    log.info("upload from \(upload.peer) to \(upload.request.path) abandoned (\(upload.reason))")
+                    demo.uploadAbandoned(upload)
                 case .response, .requestFailed, .pong:
                     break
                 }

@@ -23,6 +23,16 @@ extension CoAPEndpoint {
         if let block1 = exchange.block1 {
             message.block1 = BlockValue(number: block1.number, more: false, szx: block1.szx)
         }
+        if let stream = exchange.stream {
+            // A block of a streamed upload: 2.31 asks for the next one (at our block size).
+            var continuing: BlockValue? = nil
+            if response.code == .continue, let block1 = exchange.block1 {
+                continuing = BlockValue(number: block1.number, more: true,
+                                        szx: min(block1.szx, configuration.preferredBlockSZX))
+                message.block1 = continuing
+            }
+            streamedBlockAnswered(stream, exchange: id, continuing: continuing, at: now)
+        }
         sliceForBlock2(&message, requested: request.block2, request: request, peer: peer, at: now)
 
         var observation: ObservationID? = nil
@@ -120,6 +130,10 @@ extension CoAPEndpoint {
 
         var request = message
         var lastBlock1: BlockValue? = nil
+        if let block1 = message.block1, configuration.block1Streaming.streams(message),
+           receiveStreamedBlock(message, block1, from: peer, at: now) {
+            return
+        }
         if let block1 = message.block1 {
             guard let body = reassembleBlock1(message, block1, from: peer, at: now) else { return }
             request.payload = body
@@ -141,7 +155,7 @@ extension CoAPEndpoint {
     }
 
     /// Answers a request directly, without involving the application.
-    private mutating func answer(_ request: CoAPMessage, from peer: Peer, _ response: CoAPResponse, at now: Instant) {
+    mutating func answer(_ request: CoAPMessage, from peer: Peer, _ response: CoAPResponse, at now: Instant) {
         let id = ExchangeID(rawValue: makeIdentifier())
         exchanges[id] = ServerExchange(peer: peer, request: request, observe: nil, block1: nil)
         respond(to: id, with: response, at: now)

@@ -30,6 +30,7 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
     // Server role.
     var exchanges: [ExchangeID: ServerExchange] = [:]
     var uploads = Block1Uploads<Peer>()
+    var streams = StreamedUploads<Peer>()
     var representations: [ResourceKey<Peer>: CachedRepresentation] = [:]
     /// When the pending `.expireCaches` timer fires (nil: none pending).
     var cacheExpiryDeadline: Instant?
@@ -193,10 +194,19 @@ extension CoAPEndpoint {
         let peer: Peer
         let request: CoAPMessage
         let observe: ObserveAction?
-        /// The last block of a Block1 transfer, echoed in the final response.
+        /// The last block of a Block1 transfer, echoed in the final response (or the block of
+        /// a streamed upload, echoed in its answer).
         let block1: BlockValue?
+        /// The streamed upload this block (not the last) belongs to.
+        var stream: StreamRef? = nil
         /// A separate response was promised by an empty ACK.
         var acknowledged = false
+    }
+
+    /// A streamed upload as one of its blocks' exchanges names it.
+    struct StreamRef {
+        var key: UploadKey<Peer>
+        var generation: Int
     }
 
     /// An observation a peer registered with us.
@@ -358,10 +368,12 @@ extension CoAPEndpoint {
     mutating func expireCaches(at now: Instant) {
         duplicates.purge(at: now)
         uploads.expire(at: now)
+        expireStreams(at: now)
         representations = representations.filter { $0.value.expiry > now }
         if let pending = cacheExpiryDeadline, pending <= now { cacheExpiryDeadline = nil }
         // Next purge: when the first of what is left expires.
-        let next = [uploads.earliestExpiry(), representations.values.map(\.expiry).min()].compactMap { $0 }.min()
+        let next = [uploads.earliestExpiry(), streams.earliestExpiry(), representations.values.map(\.expiry).min()]
+            .compactMap { $0 }.min()
         if let next { scheduleCacheExpiry(at: next) }
     }
 }

@@ -13,6 +13,10 @@ public struct EndpointConfiguration: Hashable, Sendable {
     /// Caps on the Block1 request bodies being reassembled at once (server role), so peers that
     /// start uploads and never finish them cannot take the memory. See `Block1Limits`.
     public var block1Limits = Block1Limits()
+    /// Block1 uploads handed to the application block by block instead of being reassembled
+    /// (firmware images); they hold no memory in the engine and are not counted by
+    /// `block1Limits`. None by default. See `Block1Streaming`.
+    public var block1Streaming = Block1Streaming()
     /// Token length of requests we originate (1...8).
     public var tokenLength: Int = 4
     /// A notification is sent confirmable at least this often (RFC 7641 §4.5: at least every 24 h).

@@ -10,6 +10,9 @@ public enum EndpointEvent<Peer: Hashable & Sendable>: Sendable {
     case pong(RequestID)
     /// An observation registered with us ended.
     case observationEnded(ObservationID, ObservationEnd)
+    /// A streamed Block1 upload ended before its last block: expired, or refused by the engine
+    /// (4.08, 4.13). Drop what was received of it.
+    case uploadAbandoned(AbandonedUpload<Peer>)
     /// A datagram that is not valid CoAP arrived and was dropped or reset (for logs).
     case malformedDatagram(Peer, CoAPDecodingError)
 }

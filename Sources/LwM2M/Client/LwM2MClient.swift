@@ -65,7 +65,12 @@ public struct LwM2MClient {
         self.factory = factory
         self.now = now
         random = SplitMix64(seed: seed ^ 0x4C77_4D32)
-        endpoint = CoAPEndpoint(configuration: configuration.endpoint, seed: seed)
+        // Writes of the resources a `StreamingWritable` object takes block by block stream.
+        var endpointConfiguration = configuration.endpoint
+        for rule in registry.block1StreamRules where !endpointConfiguration.block1Streaming.rules.contains(rule) {
+            endpointConfiguration.block1Streaming.rules.append(rule)
+        }
+        endpoint = CoAPEndpoint(configuration: endpointConfiguration, seed: seed)
         let triggers = triggers
         security = ProvisionedObject(definition: OMAObjects.definition(0)!, secretResources: [5])
         servers = ProvisionedObject(definition: ServerObjectRules.definition(for: configuration.version),
@@ -274,6 +279,10 @@ public struct LwM2MClient {
             handleRequestFailure(id, failure)
         case .observationEnded(let id, _):
             for ssid in management.keys { management[ssid]!.observationEnded(id) }
+        case .uploadAbandoned(let upload):
+            if case .server(let ssid) = upload.peer.role, registrations[ssid]?.connection == upload.peer {
+                management[ssid]?.uploadAbandoned(upload, registry: registry)
+            }
         case .pong, .malformedDatagram:
             break
         }
@@ -281,6 +290,10 @@ public struct LwM2MClient {
 
     private mutating func handleRequest(_ request: IncomingRequest<ConnectionID>) {
         switch request.peer.role {
+        case .bootstrap where request.streamedBlock != nil:
+            // Streamed writes are for management servers (a firmware package), not bootstrap.
+            endpoint.respond(to: request.exchange, with: .error(.requestEntityTooLarge, "no block-wise write in bootstrap"),
+                             at: now)
         case .bootstrap where bootstrap.connection == request.peer:
             handleBootstrapCommand(request)
         case .server(let ssid) where registrations[ssid]?.connection == request.peer && management[ssid] != nil:

@@ -61,6 +61,11 @@ public struct ManagementSession: Sendable {
                 RequestHandler().handle(message, registry: registry, attributes: &attributes)
             }
         }
+        if let block = request.streamedBlock {
+            // One block of a streamed Write: checked as a Write, handed to the object.
+            let response = RequestHandler().handleBlock(message, block: block, registry: registry, server: server)
+            return respond(request, response, &endpoint, now)
+        }
         let response = configurationGuard.map { $0.answer(message, answer) } ?? answer()
         let target: Target
         switch message.code {
@@ -102,6 +107,12 @@ public struct ManagementSession: Sendable {
         where !endpoint.notify(notification.observation, with: notification.response, at: now) {
             reporting.cancel(observation: notification.observation)
         }
+    }
+
+    /// A streamed Write from this server ended without its last block (the endpoint's
+    /// `.uploadAbandoned`): the object drops what it received.
+    public func uploadAbandoned<Peer>(_ upload: AbandonedUpload<Peer>, registry: ObjectRegistry) {
+        RequestHandler().abandonBlocks(of: upload.request, registry: registry)
     }
 
     /// Forgets an observation the endpoint reported as ended.

@@ -31,6 +31,7 @@ import CoAP
 /// | DELETE on instance           | Delete                            | 2.02    |
 /// | FETCH on `/` (SenML paths)   | Read-Composite / Observe-Composite| 2.05    |
 /// | iPATCH on `/` (SenML values) | Write-Composite                   | 2.04    |
+/// | PUT on resource, streamed    | Write block by block (`handleBlock`, `StreamingWritable`) | 2.31 / 2.04 |
 ///
 /// Errors: a Uri-Path that is not an LwM2M path (non-numeric or zero-padded segment, an ID
 /// over 65534, more than four segments) is 4.00 Bad Request — the request is malformed for
