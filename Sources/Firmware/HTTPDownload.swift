@@ -1,0 +1,369 @@
+import CCurl
+import Glibc
+import Time
+import Transport
+
+/// Settings of an HTTP(S) download.
+public struct HTTPDownloadOptions: Sendable {
+    /// A PEM file of trusted CAs; `nil` uses the system trust store (Debian: /etc/ssl/certs).
+    public var caFile: String?
+    /// Longest time to establish the connection (TCP and TLS).
+    public var connectTimeout: Duration = .seconds(30)
+    /// A transfer that moves less than 1 byte/s for this long is a lost connection.
+    public var stallTimeout: Duration = .seconds(60)
+    /// Redirects followed (http/https only).
+    public var maximumRedirects = 5
+    public var userAgent = "lwm2m-agent"
+
+    public init() {}
+}
+
+/// A firmware download over HTTP or HTTPS with libcurl's multi interface, its sockets and timer
+/// on the agent's ``EventLoop`` (no thread, nothing blocks), streamed to a ``DownloadSink``.
+///
+/// Resume: with a ``ResumePoint`` the request carries `Range: bytes=N-` (and `If-Range` with
+/// the saved ETag): 206 with a `Content-Range` starting at N continues; 200 means the server
+/// sends the whole (possibly new) representation, so the sink is emptied and filled from 0.
+/// TLS peers are verified (certificate chain and host name) against the system trust store or
+/// ``HTTPDownloadOptions/caFile``.
+///
+/// Driving as ``CoAPDownload``: ``start(at:)``, then ``advance(to:)`` after every
+/// `loop.runOnce`; ``onFinish`` is called once.
+public final class HTTPDownload {
+    public let url: String
+    public private(set) var result: Result<DownloadProgress, FirmwareDownloadError>?
+    public var onProgress: ((DownloadProgress) -> Void)?
+    public var onFinish: ((Result<DownloadProgress, FirmwareDownloadError>) -> Void)?
+    /// The HTTP status of the final response (200, 206 …), once headers arrived.
+    public private(set) var status = 0
+    /// Whether the server sent the whole body again instead of the range asked for.
+    public private(set) var restartedFromZero = false
+
+    private let sink: DownloadSink
+    private let loop: EventLoop
+    private let multi: UnsafeMutableRawPointer
+    private let easy: UnsafeMutableRawPointer
+    private var headers: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let requestedOffset: Int64
+    private var total: Int64?
+    private var eTag: [UInt8]?
+    private var contentRangeStart: Int64?
+    private var bodyStarted = false
+    private var sinkFailure: FirmwareDownloadError?
+    private var sockets: [Int32: EventLoop.SourceID] = [:]
+    private var timerDeadline: Instant?
+    private var deadlineSource: EventLoop.SourceID?
+    private var attached = false
+
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    public var progress: DownloadProgress { DownloadProgress(received: sink.size, total: total, validator: eTag) }
+
+    /// Prepares the download of `url` into `sink`, from byte 0 (the sink is emptied) or resumed
+    /// at `resume.offset` (the sink is cut back to it).
+    public init(
+        url: String, sink: DownloadSink, resume: ResumePoint? = nil, options: HTTPDownloadOptions = HTTPDownloadOptions(),
+        loop: EventLoop
+    ) throws(FirmwareDownloadError) {
+        let lowered = url.lowercased()
+        guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
+            throw .unsupportedScheme(String(url.prefix { $0 != ":" }))
+        }
+        guard Self.globalInit == CURLE_OK else { throw .tls("curl_global_init failed") }
+        self.url = url
+        self.sink = sink
+        self.loop = loop
+        let offset = resume.map { max(0, min($0.offset, sink.size)) } ?? 0
+        do throws(DownloadSinkError) {
+            if offset > 0 { try sink.truncate(to: offset) } else { try sink.reset() }
+        } catch {
+            throw .sink(error)
+        }
+        requestedOffset = offset
+        eTag = offset > 0 ? resume?.validator : nil
+        guard let multi = curl_multi_init() else { throw .tls("curl_multi_init failed") }
+        guard let easy = curl_easy_init() else {
+            curl_multi_cleanup(multi)
+            throw .tls("curl_easy_init failed")
+        }
+        self.multi = multi
+        self.easy = easy
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+        var ok = true
+        func set(_ code: CURLcode) { if code != CURLE_OK { ok = false } }
+        set(ccurl_easy_setopt_string(easy, CURLOPT_URL, url))
+        set(ccurl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(ccurl_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_MAXREDIRS, options.maximumRedirects))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_FAILONERROR, 1))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
+        if let caFile = options.caFile { set(ccurl_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
+        set(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Self.milliseconds(options.stallTimeout) / 1000)))
+        set(ccurl_easy_setopt_string(easy, CURLOPT_USERAGENT, options.userAgent))
+        set(ccurl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 64 * 1024))
+        set(ccurl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        if offset > 0 {
+            set(ccurl_easy_setopt_string(easy, CURLOPT_RANGE, "\(offset)-"))
+            if let validator = resume?.validator, !validator.isEmpty {
+                headers = curl_slist_append(nil, "If-Range: " + String(decoding: validator, as: UTF8.self))
+                set(ccurl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
+            }
+        }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        set(ccurl_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, Self.writeCallback))
+        set(ccurl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me))
+        set(ccurl_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION, Self.headerCallback))
+        set(ccurl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me))
+        var multiOK = ccurl_multi_setopt_socket_function(multi, Self.socketCallback) == CURLM_OK
+        multiOK = multiOK && ccurl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me) == CURLM_OK
+        multiOK = multiOK && ccurl_multi_setopt_timer_function(multi, Self.timerCallback) == CURLM_OK
+        multiOK = multiOK && ccurl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me) == CURLM_OK
+        guard ok, multiOK else { throw .invalidURI("libcurl refused the options for \(url)") }
+    }
+
+    deinit {
+        stop()
+        curl_easy_cleanup(easy)
+        curl_multi_cleanup(multi)
+        curl_slist_free_all(headers)
+        errorBuffer.deallocate()
+    }
+
+    /// Starts the transfer (name resolution, connection, request).
+    public func start(at now: Instant) {
+        deadlineSource = loop.addDeadline { [unowned self] in timerDeadline }
+        guard curl_multi_add_handle(multi, easy) == CURLM_OK else {
+            return finish(.failure(.connect("curl_multi_add_handle failed")))
+        }
+        attached = true
+        socketAction(Int32(-1), 0)  // CURL_SOCKET_TIMEOUT: let libcurl start
+    }
+
+    /// Runs libcurl's timer when it is due at `now`.
+    public func advance(to now: Instant) {
+        guard result == nil, let deadline = timerDeadline, deadline <= now else { return }
+        timerDeadline = nil
+        socketAction(Int32(-1), 0)
+    }
+
+    /// Stops the transfer; the bytes stored stay for a resume.
+    public func cancel() {
+        if result == nil { finish(.failure(.cancelled)) }
+    }
+
+    // MARK: - libcurl plumbing
+
+    private func socketAction(_ fd: Int32, _ flags: Int32) {
+        var running: Int32 = 0
+        let code = curl_multi_socket_action(multi, fd, flags, &running)
+        if code != CURLM_OK, result == nil {
+            return finish(.failure(.connectionLost(String(cString: curl_multi_strerror(code)))))
+        }
+        collectFinished()
+    }
+
+    private func collectFinished() {
+        var queued: Int32 = 0
+        while result == nil, let message = curl_multi_info_read(multi, &queued) {
+            guard message.pointee.msg == CURLMSG_DONE else { continue }
+            finish(outcome(of: ccurl_message_result(message)))
+        }
+    }
+
+    private func outcome(of code: CURLcode) -> Result<DownloadProgress, FirmwareDownloadError> {
+        if let sinkFailure { return .failure(sinkFailure) }
+        let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        var responseCode = 0
+        ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &responseCode)
+        switch code {
+        case CURLE_OK:
+            if !bodyStarted {
+                // An empty body: only 200 (an empty image) or 206 at the end is acceptable.
+                if let failure = beginBody() { return .failure(failure) }
+            }
+            do throws(DownloadSinkError) { try sink.finish() } catch { return .failure(.sink(error)) }
+            if let total, sink.size != total {
+                return .failure(.connectionLost("received \(sink.size) of \(total) bytes"))
+            }
+            return .success(progress)
+        case CURLE_HTTP_RETURNED_ERROR:
+            return .failure(.status("HTTP \(responseCode)"))
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .failure(.nameResolution(detail))
+        case CURLE_COULDNT_CONNECT:
+            return .failure(.connect(detail))
+        case CURLE_OPERATION_TIMEDOUT:
+            return .failure(bodyStarted ? .connectionLost(detail) : .connect(detail))
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            return .failure(.tlsVerification(detail))
+        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND,
+             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
+            return .failure(.tls(detail))
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            return .failure(.unsupportedScheme(detail))
+        case CURLE_URL_MALFORMAT:
+            return .failure(.invalidURI(detail))
+        case CURLE_TOO_MANY_REDIRECTS, CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING:
+            return .failure(.protocolViolation(detail))
+        default:
+            return .failure(.connectionLost(detail))
+        }
+    }
+
+    /// The first body bytes (or the end of an empty body): decides, from the final response's
+    /// status and Content-Range, whether the bytes continue the stored ones or replace them.
+    private func beginBody() -> FirmwareDownloadError? {
+        bodyStarted = true
+        var responseCode = 0
+        ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &responseCode)
+        status = responseCode
+        switch responseCode {
+        case 206 where requestedOffset > 0:
+            guard contentRangeStart == requestedOffset else {
+                return .protocolViolation("Content-Range starts at \(contentRangeStart.map(String.init) ?? "nothing"), asked for \(requestedOffset)")
+            }
+        case 200:
+            if requestedOffset > 0 {
+                restartedFromZero = true
+                do throws(DownloadSinkError) { try sink.reset() } catch { return .sink(error) }
+            }
+        default:
+            return .status("HTTP \(responseCode) (expected 200\(requestedOffset > 0 ? " or 206" : ""))")
+        }
+        return nil
+    }
+
+    private func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if !bodyStarted, let failure = beginBody() {
+            sinkFailure = failure
+            return false
+        }
+        do throws(DownloadSinkError) {
+            try sink.append(bytes)
+        } catch {
+            sinkFailure = .sink(error)
+            return false
+        }
+        onProgress?(progress)
+        return true
+    }
+
+    /// One header line of any response (redirects included): a status line starts a new response.
+    private func receiveHeader(_ line: Substring) {
+        if line.hasPrefix("HTTP/") {
+            contentRangeStart = nil
+            total = nil
+            if requestedOffset == 0 || status == 0 { eTag = requestedOffset > 0 ? eTag : nil }
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingSpaces
+        switch name {
+        case "etag":
+            eTag = Array(value.utf8)
+        case "content-length":
+            if let length = Int64(value) { total = (contentRangeStart ?? 0) + length }
+        case "content-range":
+            // bytes FIRST-LAST/SIZE
+            guard value.hasPrefix("bytes ") else { return }
+            let range = value.dropFirst(6)
+            let parts = range.split(separator: "/", maxSplits: 1)
+            if let first = parts.first?.split(separator: "-").first { contentRangeStart = Int64(first) }
+            if parts.count == 2, let size = Int64(parts[1]) { total = size }
+        default:
+            break
+        }
+    }
+
+    private func watchSocket(_ fd: Int32, _ what: Int32) {
+        if what == Int32(CURL_POLL_REMOVE) {
+            if let source = sockets.removeValue(forKey: fd) { loop.remove(source) }
+            return
+        }
+        var events: Int16 = 0
+        if what & Int32(CURL_POLL_IN) != 0 { events |= Int16(POLLIN) }
+        if what & Int32(CURL_POLL_OUT) != 0 { events |= Int16(POLLOUT) }
+        if let source = sockets[fd] {
+            loop.setEvents(source, events)
+        } else {
+            sockets[fd] = loop.watch(fd, events: events) { [unowned self] _, revents in
+                var flags: Int32 = 0
+                if revents & Int16(POLLIN | POLLHUP) != 0 { flags |= Int32(CURL_CSELECT_IN) }
+                if revents & Int16(POLLOUT) != 0 { flags |= Int32(CURL_CSELECT_OUT) }
+                if revents & Int16(POLLERR | POLLNVAL) != 0 { flags |= Int32(CURL_CSELECT_ERR) }
+                socketAction(fd, flags)
+            }
+        }
+    }
+
+    private func finish(_ outcome: Result<DownloadProgress, FirmwareDownloadError>) {
+        guard result == nil else { return }
+        result = outcome
+        stop()
+        onFinish?(outcome)
+    }
+
+    private func stop() {
+        if attached {
+            attached = false
+            curl_multi_remove_handle(multi, easy)  // closes the connection (socket callbacks REMOVE)
+        }
+        for source in sockets.values { loop.remove(source) }
+        sockets = [:]
+        if let deadlineSource { loop.remove(deadlineSource) }
+        deadlineSource = nil
+        timerDeadline = nil
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+
+    // MARK: C callbacks (the user pointer is `self`, unretained: the handles die with it)
+
+    private static let writeCallback: ccurl_write_callback = { data, size, count, user in
+        let download = Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue()
+        let length = size * count
+        return download.receiveBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+    }
+
+    private static let headerCallback: ccurl_write_callback = { data, size, count, user in
+        let download = Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue()
+        let length = size * count
+        let bytes = UnsafeRawBufferPointer(start: data, count: length)
+        var line = String(decoding: bytes, as: UTF8.self)[...]
+        while line.last == "\n" || line.last == "\r" { line = line.dropLast() }
+        download.receiveHeader(line)
+        return length
+    }
+
+    private static let socketCallback: ccurl_socket_callback = { _, fd, what, user, _ in
+        Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue().watchSocket(fd, what)
+        return 0
+    }
+
+    private static let timerCallback: ccurl_timer_callback = { _, milliseconds, user in
+        let download = Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue()
+        download.timerDeadline = milliseconds < 0 ? nil : MonotonicClock.now() + .milliseconds(milliseconds)
+        return 0
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: Substring {
+        var text = self
+        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
+        while text.last == " " || text.last == "\t" { text = text.dropLast() }
+        return text
+    }
+}
