@@ -93,7 +93,7 @@ let package = Package(
                                                              "Credentials"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "CoAP", "LwM2M",
                                                             "Transport", "DTLS", "Credentials", "Board", "GPIO", "Time",
-                                                            "Firmware"]),
+                                                            "Firmware", "Files"]),
         // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
         .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["AgentDemo", "CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
