@@ -342,7 +342,7 @@ public final class HTTPDownload {
         let length = size * count
         let bytes = UnsafeRawBufferPointer(start: data, count: length)
         var line = String(decoding: bytes, as: UTF8.self)[...]
-        while line.last == "\n" || line.last == "\r" { line = line.dropLast() }
+        while line.last?.isNewline == true { line = line.dropLast() }  // "\r\n" is one Character
         download.receiveHeader(line)
         return length
     }

@@ -20,7 +20,7 @@ enum FirmwareCommand {
           --max-size BYTES        refuse images larger than this
           --timeout SECONDS       give up after this long (default 3600)
           --progress              print progress to standard error
-          --report-memory         print the process's RSS before and its peak after, to standard error
+          --report-memory         print the RSS before, once 1 MiB arrived, and the peak (VmHWM), to standard error
           (coaps:// takes the coap command's DTLS options)
         Exit status: 0 done, 1 failed, 3 connection lost or timed out (resumable with --resume), 2 usage.
         """
@@ -83,7 +83,13 @@ enum FirmwareCommand {
         var lastReport: Int64 = -1
         let started = MonotonicClock.now()
         let startOffset = resume.map { _ in sink.size } ?? 0
+        var rssStreaming = 0
         let result = FirmwareFetch.run(parsed.positional[1], into: sink, resume: resume, options: options) { progress in
+            // RSS once the transfer runs (connection, TLS and library set up): what follows is the
+            // download's own growth.
+            if reportMemory, rssStreaming == 0, progress.received - startOffset >= 1 << 20 {
+                rssStreaming = memoryFigure("VmRSS")
+            }
             // The validator is saved as soon as it is known, so a killed fetch can be resumed.
             if progress.validator != savedValidator {
                 savedValidator = progress.validator
@@ -99,7 +105,9 @@ enum FirmwareCommand {
             }
         }
         let elapsed = MonotonicClock.now() - started
-        if reportMemory { Console.error("rss-peak-kib \(memoryFigure("VmHWM")) rss-after-kib \(memoryFigure("VmRSS"))\n") }
+        if reportMemory {
+            Console.error("rss-streaming-kib \(rssStreaming) rss-peak-kib \(memoryFigure("VmHWM")) rss-after-kib \(memoryFigure("VmRSS"))\n")
+        }
         switch result {
         case .success(let progress):
             try? AtomicFile.remove(validatorPath)
