@@ -79,9 +79,9 @@ let package = Package(
         .systemLibrary(
             name: "CMbedTLS", path: "Sources/CMbedTLS",
             providers: [.apt(["libmbedtls-dev"])]),
+        // libcurl's headers only: Firmware dlopens libcurl.so.4 on the first HTTP(S) download.
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
             name: "CGPIOD", path: "Sources/CGPIOD",

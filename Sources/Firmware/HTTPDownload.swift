@@ -56,7 +56,7 @@ public final class HTTPDownload {
     private var deadlineSource: EventLoop.SourceID?
     private var attached = false
 
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    private let api: UnsafeMutablePointer<ccurl_api>
 
     public var progress: DownloadProgress { DownloadProgress(received: sink.size, total: total, validator: eTag) }
 
@@ -70,7 +70,12 @@ public final class HTTPDownload {
         guard lowered.hasPrefix("http://") || lowered.hasPrefix("https://") else {
             throw .unsupportedScheme(String(url.prefix { $0 != ":" }))
         }
-        guard Self.globalInit == CURLE_OK else { throw .tls("curl_global_init failed") }
+        let api: UnsafeMutablePointer<ccurl_api>
+        switch CurlLibrary.shared {
+        case .success(let library): api = library.api
+        case .failure(let error): throw error
+        }
+        self.api = api
         self.url = url
         self.sink = sink
         self.loop = loop
@@ -82,9 +87,9 @@ public final class HTTPDownload {
         }
         requestedOffset = offset
         eTag = offset > 0 ? resume?.validator : nil
-        guard let multi = curl_multi_init() else { throw .tls("curl_multi_init failed") }
-        guard let easy = curl_easy_init() else {
-            curl_multi_cleanup(multi)
+        guard let multi = ccurl_multi_init(api) else { throw .tls("curl_multi_init failed") }
+        guard let easy = ccurl_easy_init(api) else {
+            ccurl_multi_cleanup(api, multi)
             throw .tls("curl_easy_init failed")
         }
         self.multi = multi
@@ -94,53 +99,53 @@ public final class HTTPDownload {
 
         var ok = true
         func set(_ code: CURLcode) { if code != CURLE_OK { ok = false } }
-        set(ccurl_easy_setopt_string(easy, CURLOPT_URL, url))
-        set(ccurl_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
-        set(ccurl_easy_setopt_string(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 1))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_MAXREDIRS, options.maximumRedirects))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_FAILONERROR, 1))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
-        if let caFile = options.caFile { set(ccurl_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
-        set(ccurl_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_LOW_SPEED_TIME, max(1, Self.milliseconds(options.stallTimeout) / 1000)))
-        set(ccurl_easy_setopt_string(easy, CURLOPT_USERAGENT, options.userAgent))
-        set(ccurl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 64 * 1024))
-        set(ccurl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        set(ccurl_easy_setopt_string(api, easy, CURLOPT_URL, url))
+        set(ccurl_easy_setopt_string(api, easy, CURLOPT_PROTOCOLS_STR, "http,https"))
+        set(ccurl_easy_setopt_string(api, easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_FOLLOWLOCATION, 1))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_MAXREDIRS, options.maximumRedirects))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_FAILONERROR, 1))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_NOSIGNAL, 1))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_SSL_VERIFYPEER, 1))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_SSL_VERIFYHOST, 2))
+        if let caFile = options.caFile { set(ccurl_easy_setopt_string(api, easy, CURLOPT_CAINFO, caFile)) }
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_LOW_SPEED_LIMIT, 1))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_LOW_SPEED_TIME, max(1, Self.milliseconds(options.stallTimeout) / 1000)))
+        set(ccurl_easy_setopt_string(api, easy, CURLOPT_USERAGENT, options.userAgent))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_BUFFERSIZE, 64 * 1024))
+        set(ccurl_easy_setopt_pointer(api, easy, CURLOPT_ERRORBUFFER, errorBuffer))
         if offset > 0 {
-            set(ccurl_easy_setopt_string(easy, CURLOPT_RANGE, "\(offset)-"))
+            set(ccurl_easy_setopt_string(api, easy, CURLOPT_RANGE, "\(offset)-"))
             if let validator = resume?.validator, !validator.isEmpty {
-                headers = curl_slist_append(nil, "If-Range: " + String(decoding: validator, as: UTF8.self))
-                set(ccurl_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
+                headers = ccurl_slist_append(api, nil, "If-Range: " + String(decoding: validator, as: UTF8.self))
+                set(ccurl_easy_setopt_pointer(api, easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
             }
         }
         let me = Unmanaged.passUnretained(self).toOpaque()
-        set(ccurl_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, Self.writeCallback))
-        set(ccurl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me))
-        set(ccurl_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION, Self.headerCallback))
-        set(ccurl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me))
-        var multiOK = ccurl_multi_setopt_socket_function(multi, Self.socketCallback) == CURLM_OK
-        multiOK = multiOK && ccurl_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me) == CURLM_OK
-        multiOK = multiOK && ccurl_multi_setopt_timer_function(multi, Self.timerCallback) == CURLM_OK
-        multiOK = multiOK && ccurl_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me) == CURLM_OK
+        set(ccurl_easy_setopt_write_function(api, easy, CURLOPT_WRITEFUNCTION, Self.writeCallback))
+        set(ccurl_easy_setopt_pointer(api, easy, CURLOPT_WRITEDATA, me))
+        set(ccurl_easy_setopt_write_function(api, easy, CURLOPT_HEADERFUNCTION, Self.headerCallback))
+        set(ccurl_easy_setopt_pointer(api, easy, CURLOPT_HEADERDATA, me))
+        var multiOK = ccurl_multi_setopt_socket_function(api, multi, Self.socketCallback) == CURLM_OK
+        multiOK = multiOK && ccurl_multi_setopt_pointer(api, multi, CURLMOPT_SOCKETDATA, me) == CURLM_OK
+        multiOK = multiOK && ccurl_multi_setopt_timer_function(api, multi, Self.timerCallback) == CURLM_OK
+        multiOK = multiOK && ccurl_multi_setopt_pointer(api, multi, CURLMOPT_TIMERDATA, me) == CURLM_OK
         guard ok, multiOK else { throw .invalidURI("libcurl refused the options for \(url)") }
     }
 
     deinit {
         stop()
-        curl_easy_cleanup(easy)
-        curl_multi_cleanup(multi)
-        curl_slist_free_all(headers)
+        ccurl_easy_cleanup(api, easy)
+        ccurl_multi_cleanup(api, multi)
+        ccurl_slist_free_all(api, headers)
         errorBuffer.deallocate()
     }
 
     /// Starts the transfer (name resolution, connection, request).
     public func start(at now: Instant) {
         deadlineSource = loop.addDeadline { [unowned self] in timerDeadline }
-        guard curl_multi_add_handle(multi, easy) == CURLM_OK else {
+        guard ccurl_multi_add_handle(api, multi, easy) == CURLM_OK else {
             return finish(.failure(.connect("curl_multi_add_handle failed")))
         }
         attached = true
@@ -163,16 +168,16 @@ public final class HTTPDownload {
 
     private func socketAction(_ fd: Int32, _ flags: Int32) {
         var running: Int32 = 0
-        let code = curl_multi_socket_action(multi, fd, flags, &running)
+        let code = ccurl_multi_socket_action(api, multi, fd, flags, &running)
         if code != CURLM_OK, result == nil {
-            return finish(.failure(.connectionLost(String(cString: curl_multi_strerror(code)))))
+            return finish(.failure(.connectionLost(String(cString: ccurl_multi_strerror(api, code)))))
         }
         collectFinished()
     }
 
     private func collectFinished() {
         var queued: Int32 = 0
-        while result == nil, let message = curl_multi_info_read(multi, &queued) {
+        while result == nil, let message = ccurl_multi_info_read(api, multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE else { continue }
             finish(outcome(of: ccurl_message_result(message)))
         }
@@ -180,9 +185,9 @@ public final class HTTPDownload {
 
     private func outcome(of code: CURLcode) -> Result<DownloadProgress, FirmwareDownloadError> {
         if let sinkFailure { return .failure(sinkFailure) }
-        let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(code))
+        let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: ccurl_easy_strerror(api, code))
         var responseCode = 0
-        ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &responseCode)
+        ccurl_easy_getinfo_long(api, easy, CURLINFO_RESPONSE_CODE, &responseCode)
         switch code {
         case CURLE_OK:
             if !bodyStarted {
@@ -223,7 +228,7 @@ public final class HTTPDownload {
     private func beginBody() -> FirmwareDownloadError? {
         bodyStarted = true
         var responseCode = 0
-        ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &responseCode)
+        ccurl_easy_getinfo_long(api, easy, CURLINFO_RESPONSE_CODE, &responseCode)
         status = responseCode
         switch responseCode {
         case 206 where requestedOffset > 0:
@@ -315,7 +320,7 @@ public final class HTTPDownload {
     private func stop() {
         if attached {
             attached = false
-            curl_multi_remove_handle(multi, easy)  // closes the connection (socket callbacks REMOVE)
+            ccurl_multi_remove_handle(api, multi, easy)  // closes the connection (socket callbacks REMOVE)
         }
         for source in sockets.values { loop.remove(source) }
         sockets = [:]

@@ -156,3 +156,12 @@ def test_https_pull_verifies_against_the_configured_ca(procs, bin_dir, tmp_path)
     run = fetch(procs, bin_dir, f"https://127.0.0.1:{port}/fw", tmp_path / "system.bin")
     assert run.returncode == 1 and "TLS verification failed" in run.err, run.describe()
     assert len(requests(server)) == 1  # only the verified connection got as far as a request
+
+
+def test_libcurl_is_loaded_on_first_use_not_linked(bin_dir):
+    """libcurl and its ~30 dependencies cost an idle process ~4 MiB RSS: the binaries do not link
+    it (Firmware dlopens it when an HTTP(S) download starts)."""
+    ldd = require_tool("ldd")
+    for name in ("lwm2m-agent", "lwm2m-agentd"):
+        linked = subprocess.run([ldd, bin_dir / name], capture_output=True, text=True, timeout=30).stdout
+        assert "libcurl" not in linked, f"{name} links libcurl:\n{linked}"
