@@ -230,6 +230,7 @@ public final class CoAPDownload {
             session.close()
             while let record = session.nextDatagram() { _ = try? socket.send(record, to: peer) }
         }
+        socket.close()
     }
 
     static func map(_ error: DTLSError) -> FirmwareDownloadError {

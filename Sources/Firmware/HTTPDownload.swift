@@ -48,6 +48,8 @@ public final class HTTPDownload {
     private let requestedOffset: Int64
     private var total: Int64?
     private var eTag: [UInt8]?
+    /// The ETag saved with the stored bytes (sent as If-Range).
+    private let savedValidator: [UInt8]?
     private var contentRangeStart: Int64?
     private var bodyStarted = false
     private var sinkFailure: FirmwareDownloadError?
@@ -86,7 +88,8 @@ public final class HTTPDownload {
             throw .sink(error)
         }
         requestedOffset = offset
-        eTag = offset > 0 ? resume?.validator : nil
+        savedValidator = offset > 0 ? resume?.validator : nil
+        eTag = savedValidator
         guard let multi = ccurl_multi_init(api) else { throw .tls("curl_multi_init failed") }
         guard let easy = ccurl_easy_init(api) else {
             ccurl_multi_cleanup(api, multi)
@@ -118,7 +121,11 @@ public final class HTTPDownload {
         if offset > 0 {
             set(ccurl_easy_setopt_string(api, easy, CURLOPT_RANGE, "\(offset)-"))
             if let validator = resume?.validator, !validator.isEmpty {
-                headers = ccurl_slist_append(api, nil, "If-Range: " + String(decoding: validator, as: UTF8.self))
+                // An ETag is ASCII without CR/LF (RFC 9110 §8.8.3); anything else is not sent.
+                let text = String(decoding: validator, as: UTF8.self)
+                if validator.allSatisfy({ $0 >= 0x21 && $0 < 0x7F }) {
+                    headers = ccurl_slist_append(api, nil, "If-Range: " + text)
+                }
                 set(ccurl_easy_setopt_pointer(api, easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
             }
         }
@@ -235,6 +242,7 @@ public final class HTTPDownload {
             guard contentRangeStart == requestedOffset else {
                 return .protocolViolation("Content-Range starts at \(contentRangeStart.map(String.init) ?? "nothing"), asked for \(requestedOffset)")
             }
+            if eTag == nil { eTag = savedValidator }  // the same representation (If-Range held)
         case 200:
             if requestedOffset > 0 {
                 restartedFromZero = true
@@ -266,7 +274,7 @@ public final class HTTPDownload {
         if line.hasPrefix("HTTP/") {
             contentRangeStart = nil
             total = nil
-            if requestedOffset == 0 || status == 0 { eTag = requestedOffset > 0 ? eTag : nil }
+            eTag = nil
             return
         }
         guard let colon = line.firstIndex(of: ":") else { return }
