@@ -170,7 +170,12 @@ public final class CoAPDownload {
                 pending = nil
                 let why = "\(failure) after \(progress.received) bytes"
                 if session?.state == .handshaking { return finish(.failure(.tls("DTLS handshake timed out"))) }
-                finish(.failure(blocksReceived == 0 && state.offset == 0 ? .connect(why) : .connectionLost(why)))
+                switch failure {
+                case .timeout, .reset:
+                    finish(.failure(blocksReceived == 0 && state.offset == 0 ? .connect(why) : .connectionLost(why)))
+                default:
+                    finish(.failure(.protocolViolation(why)))
+                }
             case .request(let incoming):
                 endpoint.respond(to: incoming.exchange, with: .error(.notFound, "firmware download"), at: now)
             default:

@@ -165,3 +165,15 @@ def test_libcurl_is_loaded_on_first_use_not_linked(bin_dir):
     for name in ("lwm2m-agent", "lwm2m-agentd"):
         linked = subprocess.run([ldd, bin_dir / name], capture_output=True, text=True, timeout=30).stdout
         assert "libcurl" not in linked, f"{name} links libcurl:\n{linked}"
+
+
+def test_http_connection_and_name_errors_are_typed(procs, bin_dir, tmp_path):
+    closed = free_tcp_port()  # nothing listens there
+    run = fetch(procs, bin_dir, f"http://127.0.0.1:{closed}/fw", tmp_path / "a.bin", "--connect-timeout", "5")
+    assert run.returncode == 3, run.describe()
+    assert "cannot connect" in run.err and "Update Result 4" in run.err, run.err
+    run = fetch(procs, bin_dir, "http://no-such-host.invalid/fw", tmp_path / "b.bin", "--connect-timeout", "5")
+    assert run.returncode == 3, run.describe()
+    assert "name resolution failed" in run.err and "Update Result 7" in run.err, run.err
+    run = fetch(procs, bin_dir, "ftp://127.0.0.1/fw", tmp_path / "c.bin")
+    assert run.returncode == 1 and "unsupported scheme ftp" in run.err and "Update Result 9" in run.err, run.describe()
