@@ -2,7 +2,7 @@
 """A small HTTP(S) server for the firmware pull tests (test_firmware_pull_http.py), on Python's
 http.server with byte-range support written here.
 
-    fw_http_server.py PORT IMAGE [--no-range] [--drop-after BYTES] [--cert CERT.pem --key KEY.pem]
+    fw_http_server.py PORT IMAGE [--no-range] [--drop-after BYTES] [--stall-after BYTES] [--cert CERT.pem --key KEY.pem]
 
   GET /fw   IMAGE with ETag (quoted first 16 hex digits of its SHA-256), Content-Length and
             Accept-Ranges. "Range: bytes=N-" → 206 with Content-Range, unless "If-Range" names
@@ -10,7 +10,8 @@ http.server with byte-range support written here.
 
 --no-range: Range is ignored (always 200, as servers without range support do).
 --drop-after BYTES: the first response is cut after BYTES body bytes (the connection is closed):
-a link lost mid-download. IMAGE is re-read for every request (a test may replace it).
+a link lost mid-download. --stall-after BYTES: every response stops after BYTES body bytes
+and the connection stays open, silent (a stalled link). IMAGE is re-read for every request (a test may replace it).
 With --cert/--key the server speaks HTTPS. Prints ``ready 127.0.0.1 PORT`` once listening;
 logs every request as ``GET range=... if-range=... status=... sent=...`` on standard error.
 """
@@ -21,6 +22,7 @@ import argparse
 import hashlib
 import http.server
 import ssl
+import time
 import sys
 
 
@@ -30,6 +32,7 @@ def main() -> int:
     parser.add_argument("image")
     parser.add_argument("--no-range", action="store_true")
     parser.add_argument("--drop-after", type=int, default=-1)
+    parser.add_argument("--stall-after", type=int, default=-1)
     parser.add_argument("--cert")
     parser.add_argument("--key")
     args = parser.parse_args()
@@ -76,6 +79,12 @@ def main() -> int:
                 self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
             self.end_headers()
             sent = len(part)
+            if args.stall_after >= 0:
+                self.wfile.write(part[:args.stall_after])
+                self.wfile.flush()
+                print(f"GET range={range_header} stalled after {args.stall_after}", file=sys.stderr, flush=True)
+                time.sleep(60)
+                return
             if args.drop_after >= 0 and not state["dropped"]:
                 state["dropped"] = True
                 sent = min(sent, args.drop_after)

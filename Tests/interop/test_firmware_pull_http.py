@@ -177,3 +177,14 @@ def test_http_connection_and_name_errors_are_typed(procs, bin_dir, tmp_path):
     assert "name resolution failed" in run.err and "Update Result 7" in run.err, run.err
     run = fetch(procs, bin_dir, "ftp://127.0.0.1/fw", tmp_path / "c.bin")
     assert run.returncode == 1 and "unsupported scheme ftp" in run.err and "Update Result 9" in run.err, run.describe()
+
+
+def test_http_stalled_transfer_is_a_lost_connection_with_the_bytes_kept(procs, bin_dir, tmp_path):
+    image = make_image(tmp_path / "image.bin", 2 * MIB, "stall")
+    _, port = start_server(procs, tmp_path / "image.bin", "--stall-after", str(MIB))
+    output = tmp_path / "out.bin"
+    run = fetch(procs, bin_dir, f"http://127.0.0.1:{port}/fw", output, "--stall-timeout", "2", timeout=30)
+    assert run.returncode == 3, run.describe()
+    assert "connection lost" in run.err and "Update Result 4" in run.err, run.err
+    assert 1.5 < run.elapsed < 15, run.elapsed
+    assert output.read_bytes() == image[:MIB]
