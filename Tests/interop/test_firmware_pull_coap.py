@@ -151,3 +151,28 @@ def test_coap_pull_of_32_mib_keeps_rss_flat(procs, bin_dir, tmp_path):
     print(f"\nCoAP 32 MiB pull: RSS before {before} KiB, after the first MiB {streaming} KiB, peak {peak} KiB: "
           f"growth during the download {peak - streaming} KiB (set-up included {peak - before} KiB); {run.out.strip()}")
     assert peak - streaming < 1024, run.err  # the issue's goal: < 1 MiB growth during the download
+
+
+def test_coap_pull_through_30_percent_loss_completes_with_resumes(procs, bin_dir, tmp_path, start_relay):
+    """Each datagram, both ways, is dropped with probability 0.3 (lossy_relay.py, seeded): the
+    engine retransmits; when it gives up on a block the fetch ends "connection lost" and is resumed
+    (as the agent will) until the image is complete — correct, and never restarted from block 0."""
+    image = make_image(tmp_path / "image.bin", 128 * BLOCK, "lossy")
+    port = free_udp_port()
+    server = start_server(procs, port, tmp_path / "image.bin")
+    relay = start_relay(port, drop=0.3)
+    output = tmp_path / "out.bin"
+    attempts = []
+    for attempt in range(20):
+        run = fetch(procs, bin_dir, f"coap://127.0.0.1:{relay.port}/fw", output, "--ack-timeout", "0.1",
+                    "--max-retransmit", "6", *(["--resume"] if attempt else []), timeout=120)
+        attempts.append((run.returncode, output.stat().st_size))
+        if run.returncode == 0:
+            break
+        assert run.returncode == 3 and "connection lost" in run.err, run.describe()
+    print(f"\n30 % loss, 128 blocks: (exit, bytes stored) per attempt {attempts}")
+    assert attempts[-1][0] == 0, attempts
+    assert output.read_bytes() == image
+    sizes = [size for _, size in attempts]
+    assert sizes == sorted(sizes), "a resume never went back"
+    assert blocks_asked(server).count(0) == 1, "block 0 was asked only by the first attempt (retransmissions aside)"
