@@ -48,6 +48,8 @@ public struct Block2Download: Sendable {
     /// Whether the last block was received.
     public private(set) var isComplete = false
     public let eTagPolicy: ETagPolicy
+    /// Resumed, and no answer to the first block yet.
+    private var awaitingFirstResumedBlock = false
 
     /// A download from byte 0.
     public init(request: CoAPRequest, blockSZX: UInt8 = 6, eTagPolicy: ETagPolicy = .restart(limit: 3)) {
@@ -70,6 +72,7 @@ public struct Block2Download: Sendable {
         self.offset = offset
         self.eTag = eTag
         eTagKnown = offset > 0
+        awaitingFirstResumedBlock = offset > 0
     }
 
     /// The largest block boundary at or below `stored` bytes: where a resumed download starts
@@ -90,7 +93,20 @@ public struct Block2Download: Sendable {
     ///   a changed representation (``ETagPolicy``), or a body beyond 2^20 blocks.
     public mutating func receive(_ response: CoAPMessage) throws(Block2DownloadError) -> Outcome {
         precondition(!isComplete, "download already complete")
-        guard response.code == .content else { throw .status(response.code) }
+        guard response.code == .content else {
+            // A resumed download whose first block lies past the end (the image was stored whole,
+            // or replaced by a shorter one): 4.02 (RFC 7959 §2.4): start again from block 0.
+            if response.code == .badOption, awaitingFirstResumedBlock {
+                awaitingFirstResumedBlock = false
+                restarts += 1
+                offset = 0
+                eTagKnown = false
+                eTag = nil
+                return Outcome(restart: true, payload: [], complete: false)
+            }
+            throw .status(response.code)
+        }
+        awaitingFirstResumedBlock = false
         let payload = response.payload[...]
         guard let block = response.block2 else {
             // The whole representation in one response: complete (from byte 0 whatever we asked).

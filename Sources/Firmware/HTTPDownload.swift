@@ -45,11 +45,11 @@ public final class HTTPDownload {
     private let easy: UnsafeMutableRawPointer
     private var headers: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
-    private let requestedOffset: Int64
+    private var requestedOffset: Int64
     private var total: Int64?
     private var eTag: [UInt8]?
     /// The ETag saved with the stored bytes (sent as If-Range).
-    private let savedValidator: [UInt8]?
+    private var savedValidator: [UInt8]?
     private var contentRangeStart: Int64?
     private var bodyStarted = false
     private var sinkFailure: FirmwareDownloadError?
@@ -186,7 +186,15 @@ public final class HTTPDownload {
         var queued: Int32 = 0
         while result == nil, let message = ccurl_multi_info_read(api, multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE else { continue }
-            finish(outcome(of: ccurl_message_result(message)))
+            let code = ccurl_message_result(message)
+            var responseCode = 0
+            ccurl_easy_getinfo_long(api, easy, CURLINFO_RESPONSE_CODE, &responseCode)
+            if code == CURLE_HTTP_RETURNED_ERROR, responseCode == 416, requestedOffset > 0, sinkFailure == nil {
+                // 416: the range starts past the end (the image was stored whole, or replaced by
+                // a shorter one): ask for all of it again.
+                return restartFromZero()
+            }
+            finish(outcome(of: code))
         }
     }
 
@@ -228,6 +236,26 @@ public final class HTTPDownload {
         default:
             return .failure(.connectionLost(detail))
         }
+    }
+
+    /// Runs the transfer again without a range, into an emptied sink.
+    private func restartFromZero() {
+        ccurl_multi_remove_handle(api, multi, easy)
+        attached = false
+        requestedOffset = 0
+        savedValidator = nil
+        eTag = nil
+        bodyStarted = false
+        restartedFromZero = true
+        errorBuffer.pointee = 0
+        do throws(DownloadSinkError) { try sink.reset() } catch { return finish(.failure(.sink(error))) }
+        ccurl_easy_setopt_pointer(api, easy, CURLOPT_RANGE, nil)
+        ccurl_easy_setopt_pointer(api, easy, CURLOPT_HTTPHEADER, nil)
+        guard ccurl_multi_add_handle(api, multi, easy) == CURLM_OK else {
+            return finish(.failure(.connect("curl_multi_add_handle failed")))
+        }
+        attached = true
+        socketAction(Int32(-1), 0)
     }
 
     /// The first body bytes (or the end of an empty body): decides, from the final response's

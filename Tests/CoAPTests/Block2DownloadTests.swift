@@ -128,6 +128,24 @@ import Testing
         #expect(single.restart && single.complete && Array(single.payload) == [1, 2, 3])
     }
 
+    @Test func resumePastTheEndStartsAgainFromBlock0() throws {
+        // 5120 bytes were stored whole (5 full blocks): block 5 does not exist, the server says 4.02.
+        let body = EP.body(5120)
+        var download = Block2Download(request: Self.request, resumingAt: 5120, eTag: [1, 2])
+        var stored = body
+        let asked = try Self.run(&download, stored: &stored) { block in
+            block.number >= 5 ? CoAPMessage(type: .acknowledgement, code: .badOption) : Self.block(block.number, of: body)
+        }
+        #expect(asked == [5, 0, 1, 2, 3, 4])
+        #expect(stored == body)
+        // Only the first answer of a resumed download may do that: later, 4.02 is an error.
+        var later = Block2Download(request: Self.request, resumingAt: 1024, eTag: [1, 2])
+        _ = try later.receive(Self.block(1))
+        #expect(throws: Block2DownloadError.status(.badOption)) {
+            try later.receive(CoAPMessage(type: .acknowledgement, code: .badOption))
+        }
+    }
+
     @Test func aBodyBeyond2To20BlocksIsRefused() throws {
         var download = Block2Download(request: Self.request, blockSZX: 0,
                                       resumingAt: Int64(BlockValue.maximumNumber) * 16, eTag: [1, 2])

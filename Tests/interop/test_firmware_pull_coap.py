@@ -176,3 +176,19 @@ def test_coap_pull_through_30_percent_loss_completes_with_resumes(procs, bin_dir
     sizes = [size for _, size in attempts]
     assert sizes == sorted(sizes), "a resume never went back"
     assert blocks_asked(server).count(0) == 1, "block 0 was asked only by the first attempt (retransmissions aside)"
+
+
+def test_coap_resume_of_a_whole_image_starts_again_from_block_0(procs, bin_dir, tmp_path):
+    """All 1024 blocks stored but the fetch did not finish: the resume asks block 1024, which does
+    not exist (4.02), and the download starts again from block 0."""
+    image = make_image(tmp_path / "image.bin", 1024 * BLOCK, "whole")
+    port = free_udp_port()
+    server = start_server(procs, port, tmp_path / "image.bin")
+    output = tmp_path / "out.bin"
+    output.write_bytes(image)
+    (tmp_path / "out.bin.validator").write_bytes(hashlib.sha256(image).digest()[:8])
+    run = fetch(procs, bin_dir, f"coap://127.0.0.1:{port}/fw", output, "--resume")
+    assert run.returncode == 0, run.describe()
+    assert output.read_bytes() == image
+    asked = blocks_asked(server)
+    assert asked[:2] == [1024, 0] and sorted(set(asked)) == list(range(1025)), asked[:5]

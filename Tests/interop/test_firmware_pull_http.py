@@ -188,3 +188,18 @@ def test_http_stalled_transfer_is_a_lost_connection_with_the_bytes_kept(procs, b
     assert "connection lost" in run.err and "Update Result 4" in run.err, run.err
     assert 1.5 < run.elapsed < 15, run.elapsed
     assert output.read_bytes() == image[:MIB]
+
+
+def test_http_resume_of_a_whole_image_gets_416_and_starts_again(procs, bin_dir, tmp_path):
+    """The image was stored whole but the fetch did not finish (killed before its end): the resume
+    asks a range past the end, the server says 416, and the download starts again from byte 0."""
+    image = make_image(tmp_path / "image.bin", MIB, "whole")
+    server, port = start_server(procs, tmp_path / "image.bin")
+    output = tmp_path / "out.bin"
+    assert fetch(procs, bin_dir, f"http://127.0.0.1:{port}/fw", output).returncode == 0
+    etag = '"' + hashlib.sha256(image).hexdigest()[:16] + '"'
+    (tmp_path / "out.bin.validator").write_text(etag)
+    run = fetch(procs, bin_dir, f"http://127.0.0.1:{port}/fw", output, "--resume")
+    assert run.returncode == 0, run.describe()
+    assert output.read_bytes() == image
+    assert [line.split(" status=")[1] for line in requests(server)] == ["200 sent=1048576", "416", "200 sent=1048576"]
