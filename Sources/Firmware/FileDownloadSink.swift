@@ -29,8 +29,10 @@ public final class FileDownloadSink: DownloadSink {
 
     public func truncate(to newSize: Int64) throws(DownloadSinkError) {
         guard newSize >= 0, newSize <= size else { throw .io("truncate \(path): \(newSize) is beyond \(size) bytes") }
-        guard ftruncate(descriptor, off_t(newSize)) == 0 else { throw Self.failure("truncate", path) }
-        guard lseek(descriptor, off_t(newSize), SEEK_SET) >= 0 else { throw Self.failure("seek", path) }
+        // off_t may be 32 bits (armv7 without _FILE_OFFSET_BITS=64): no trap on a large offset.
+        guard let offset = off_t(exactly: newSize) else { throw .io("truncate \(path): offset \(newSize) too large here") }
+        guard ftruncate(descriptor, offset) == 0 else { throw Self.failure("truncate", path) }
+        guard lseek(descriptor, offset, SEEK_SET) >= 0 else { throw Self.failure("seek", path) }
         size = newSize
     }
 
@@ -41,8 +43,18 @@ public final class FileDownloadSink: DownloadSink {
             let count = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
             if count < 0 {
                 if errno == EINTR { continue }
-                if errno == ENOSPC || errno == EDQUOT { throw .insufficientStorage }
-                throw Self.failure("write", path)
+                let failure: DownloadSinkError = switch errno {
+                case ENOSPC, EDQUOT: .insufficientStorage
+                case EFBIG: .tooLarge(limit: size + Int64(written))
+                default: Self.failure("write", path)
+                }
+                // All or nothing: a partly written chunk is cut off again, so the file stays
+                // `size` bytes long (what a resume relies on).
+                if written > 0, let offset = off_t(exactly: size) {
+                    _ = ftruncate(descriptor, offset)
+                    _ = lseek(descriptor, offset, SEEK_SET)
+                }
+                throw failure
             }
             written += count
         }

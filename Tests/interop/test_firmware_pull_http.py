@@ -203,3 +203,13 @@ def test_http_resume_of_a_whole_image_gets_416_and_starts_again(procs, bin_dir, 
     assert run.returncode == 0, run.describe()
     assert output.read_bytes() == image
     assert [line.split(" status=")[1] for line in requests(server)] == ["200 sent=1048576", "416", "200 sent=1048576"]
+
+
+def test_image_over_the_maximum_size_is_refused_with_update_result_2(procs, bin_dir, tmp_path):
+    make_image(tmp_path / "image.bin", MIB, "too large")
+    _, port = start_server(procs, tmp_path / "image.bin")
+    output = tmp_path / "out.bin"
+    run = fetch(procs, bin_dir, f"http://127.0.0.1:{port}/fw", output, "--max-size", "100000")
+    assert run.returncode == 1, run.describe()
+    assert "larger than the maximum of 100000 bytes" in run.err and "Update Result 2" in run.err, run.err
+    assert output.stat().st_size <= 100000
