@@ -112,7 +112,8 @@ enum FirmwareCommand {
         case .success(let progress):
             try? AtomicFile.remove(validatorPath)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("fetched \(progress.received) bytes into \(output) (started at byte \(resume == nil ? 0 : startOffset)) in \(seconds) s")
+            let start = resume == nil ? "from byte 0" : "resumed with \(startOffset) bytes stored"
+            print("fetched \(progress.received) bytes into \(output) (\(start)) in \(seconds) s")
             return 0
         case .failure(let error):
             Console.error("lwm2m-agent: \(Logger.escaped("\(error)")) (Update Result \(error.updateResultCode)); \(sink.size) bytes stored\n")

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 from conftest import HERE, free_udp_port
@@ -80,7 +82,7 @@ def test_coap_pull_resumes_at_the_next_block_after_the_peer_died(procs, bin_dir,
     assert output.read_bytes() == image
     asked = blocks_asked(second)
     assert asked[0] == 1500 and 0 not in asked, asked[:10]
-    assert "started at byte 1536000" in run.out
+    assert "resumed with 1536000 bytes stored" in run.out, run.out
 
 
 def test_coap_resume_of_a_replaced_image_starts_again_from_block_0(procs, bin_dir, tmp_path):
@@ -192,3 +194,38 @@ def test_coap_resume_of_a_whole_image_starts_again_from_block_0(procs, bin_dir, 
     assert output.read_bytes() == image
     asked = blocks_asked(server)
     assert asked[:2] == [1024, 0] and sorted(set(asked)) == list(range(1025)), asked[:5]
+
+
+def test_libcoap_server_pull_and_resume_after_the_fetch_was_killed(procs, bin_dir, tmp_path):
+    """libcoap's example server (coap-server-notls -d: a resource created by a Block1 PUT, served
+    with Block2): an 8 MiB pull; then a fetch killed with SIGKILL mid-way (the agent dying with
+    N blocks on disk) and resumed: it continues after the blocks stored, and the image is exact."""
+    from conftest import COAP_CLIENT, COAP_SERVER, require_tool
+    server_bin = require_tool(COAP_SERVER, "apt install libcoap3-bin")
+    client_bin = require_tool(COAP_CLIENT, "apt install libcoap3-bin")
+    image = make_image(tmp_path / "image.bin", 8 << 20, "libcoap")
+    port = free_udp_port()
+    server = procs.start("coap-server", [server_bin, "-A", "127.0.0.1", "-p", port, "-d", "4"])
+    uri = f"coap://127.0.0.1:{port}/fw"
+    for _ in range(50):
+        put = procs.run([client_bin, "-m", "put", "-b", "1024", "-f", tmp_path / "image.bin", uri], timeout=60)
+        if put.returncode == 0:
+            break
+        time.sleep(0.1)  # the server may not be listening yet
+    assert put.returncode == 0 and server.alive(), put.describe()
+
+    run = fetch(procs, bin_dir, uri, tmp_path / "whole.bin")
+    assert run.returncode == 0, run.describe()
+    assert (tmp_path / "whole.bin").read_bytes() == image
+
+    output = tmp_path / "out.bin"
+    killed = procs.start("fetch", [bin_dir / "lwm2m-agent", "firmware", "fetch", uri, "--output", output, "--progress"])
+    killed.wait_for(r"progress (2\d{6}|[3-9]\d{6})", timeout=60)
+    killed.popen.send_signal(signal.SIGKILL)
+    killed.popen.wait(timeout=10)
+    stored = output.stat().st_size
+    assert 0 < stored < len(image), stored
+    run = fetch(procs, bin_dir, uri, output, "--resume")
+    assert run.returncode == 0, run.describe()
+    assert output.read_bytes() == image
+    assert f"resumed with {stored} bytes stored" in run.out, run.out
