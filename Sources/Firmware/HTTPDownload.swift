@@ -46,15 +46,15 @@ public final class HTTPDownload {
     private var headers: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var requestedOffset: Int64
-    private var total: Int64?
-    private var eTag: [UInt8]?
+    var total: Int64?
+    var eTag: [UInt8]?
     /// The ETag saved with the stored bytes (sent as If-Range).
     private var savedValidator: [UInt8]?
-    private var contentRangeStart: Int64?
+    var contentRangeStart: Int64?
     private var bodyStarted = false
     private var sinkFailure: FirmwareDownloadError?
     private var sockets: [Int32: EventLoop.SourceID] = [:]
-    private var timerDeadline: Instant?
+    var timerDeadline: Instant?
     private var deadlineSource: EventLoop.SourceID?
     private var attached = false
 
@@ -200,42 +200,21 @@ public final class HTTPDownload {
 
     private func outcome(of code: CURLcode) -> Result<DownloadProgress, FirmwareDownloadError> {
         if let sinkFailure { return .failure(sinkFailure) }
-        let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: ccurl_easy_strerror(api, code))
-        var responseCode = 0
-        ccurl_easy_getinfo_long(api, easy, CURLINFO_RESPONSE_CODE, &responseCode)
-        switch code {
-        case CURLE_OK:
-            if !bodyStarted {
-                // An empty body: only 200 (an empty image) or 206 at the end is acceptable.
-                if let failure = beginBody() { return .failure(failure) }
-            }
-            do throws(DownloadSinkError) { try sink.finish() } catch { return .failure(.sink(error)) }
-            if let total, sink.size != total {
-                return .failure(.connectionLost("received \(sink.size) of \(total) bytes"))
-            }
-            return .success(progress)
-        case CURLE_HTTP_RETURNED_ERROR:
-            return .failure(.status("HTTP \(responseCode)"))
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
-            return .failure(.nameResolution(detail))
-        case CURLE_COULDNT_CONNECT:
-            return .failure(.connect(detail))
-        case CURLE_OPERATION_TIMEDOUT:
-            return .failure(bodyStarted ? .connectionLost(detail) : .connect(detail))
-        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-            return .failure(.tlsVerification(detail))
-        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND,
-             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_SHUTDOWN_FAILED:
-            return .failure(.tls(detail))
-        case CURLE_UNSUPPORTED_PROTOCOL:
-            return .failure(.unsupportedScheme(detail))
-        case CURLE_URL_MALFORMAT:
-            return .failure(.invalidURI(detail))
-        case CURLE_TOO_MANY_REDIRECTS, CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING:
-            return .failure(.protocolViolation(detail))
-        default:
-            return .failure(.connectionLost(detail))
+        guard code == CURLE_OK else {
+            let detail = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: ccurl_easy_strerror(api, code))
+            var responseCode = 0
+            ccurl_easy_getinfo_long(api, easy, CURLINFO_RESPONSE_CODE, &responseCode)
+            return .failure(Self.error(for: code, responseCode: responseCode, detail: detail, bodyStarted: bodyStarted))
         }
+        if !bodyStarted {
+            // An empty body: only 200 (an empty image) or 206 at the end is acceptable.
+            if let failure = beginBody() { return .failure(failure) }
+        }
+        do throws(DownloadSinkError) { try sink.finish() } catch { return .failure(.sink(error)) }
+        if let total, sink.size != total {
+            return .failure(.connectionLost("received \(sink.size) of \(total) bytes"))
+        }
+        return .success(progress)
     }
 
     /// Runs the transfer again without a range, into an emptied sink.
@@ -282,7 +261,7 @@ public final class HTTPDownload {
         return nil
     }
 
-    private func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if !bodyStarted, let failure = beginBody() {
             sinkFailure = failure
             return false
@@ -297,35 +276,7 @@ public final class HTTPDownload {
         return true
     }
 
-    /// One header line of any response (redirects included): a status line starts a new response.
-    private func receiveHeader(_ line: Substring) {
-        if line.hasPrefix("HTTP/") {
-            contentRangeStart = nil
-            total = nil
-            eTag = nil
-            return
-        }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingSpaces
-        switch name {
-        case "etag":
-            eTag = Array(value.utf8)
-        case "content-length":
-            if let length = Int64(value) { total = (contentRangeStart ?? 0) + length }
-        case "content-range":
-            // bytes FIRST-LAST/SIZE
-            guard value.hasPrefix("bytes ") else { return }
-            let range = value.dropFirst(6)
-            let parts = range.split(separator: "/", maxSplits: 1)
-            if let first = parts.first?.split(separator: "-").first { contentRangeStart = Int64(first) }
-            if parts.count == 2, let size = Int64(parts[1]) { total = size }
-        default:
-            break
-        }
-    }
-
-    private func watchSocket(_ fd: Int32, _ what: Int32) {
+    func watchSocket(_ fd: Int32, _ what: Int32) {
         if what == Int32(CURL_POLL_REMOVE) {
             if let source = sockets.removeValue(forKey: fd) { loop.remove(source) }
             return
@@ -368,43 +319,5 @@ public final class HTTPDownload {
     private static func milliseconds(_ duration: Duration) -> Int {
         let (seconds, attoseconds) = duration.components
         return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
-
-    // MARK: C callbacks (the user pointer is `self`, unretained: the handles die with it)
-
-    private static let writeCallback: ccurl_write_callback = { data, size, count, user in
-        let download = Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue()
-        let length = size * count
-        return download.receiveBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
-    }
-
-    private static let headerCallback: ccurl_write_callback = { data, size, count, user in
-        let download = Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue()
-        let length = size * count
-        let bytes = UnsafeRawBufferPointer(start: data, count: length)
-        var line = String(decoding: bytes, as: UTF8.self)[...]
-        while line.last?.isNewline == true { line = line.dropLast() }  // "\r\n" is one Character
-        download.receiveHeader(line)
-        return length
-    }
-
-    private static let socketCallback: ccurl_socket_callback = { _, fd, what, user, _ in
-        Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue().watchSocket(fd, what)
-        return 0
-    }
-
-    private static let timerCallback: ccurl_timer_callback = { _, milliseconds, user in
-        let download = Unmanaged<HTTPDownload>.fromOpaque(user!).takeUnretainedValue()
-        download.timerDeadline = milliseconds < 0 ? nil : MonotonicClock.now() + .milliseconds(milliseconds)
-        return 0
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
     }
 }
