@@ -100,11 +100,17 @@ public final class HTTPDownload {
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
-        var ok = true
-        func set(_ code: CURLcode) { if code != CURLE_OK { ok = false } }
+        var refused: [String] = []
+        func set(_ code: CURLcode) { if code != CURLE_OK { refused.append("\(code.rawValue)") } }
         set(ccurl_easy_setopt_string(api, easy, CURLOPT_URL, url))
-        set(ccurl_easy_setopt_string(api, easy, CURLOPT_PROTOCOLS_STR, "http,https"))
-        set(ccurl_easy_setopt_string(api, easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
+        // http/https only, redirects included (the _STR options since libcurl 7.85; the bit
+        // masks before, e.g. Debian bullseye's 7.74).
+        if ccurl_easy_setopt_string(api, easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK {
+            set(ccurl_easy_setopt_long(api, easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)))
+        }
+        if ccurl_easy_setopt_string(api, easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK {
+            set(ccurl_easy_setopt_long(api, easy, CURLOPT_REDIR_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS)))
+        }
         set(ccurl_easy_setopt_long(api, easy, CURLOPT_FOLLOWLOCATION, 1))
         set(ccurl_easy_setopt_long(api, easy, CURLOPT_MAXREDIRS, options.maximumRedirects))
         set(ccurl_easy_setopt_long(api, easy, CURLOPT_FAILONERROR, 1))
@@ -138,7 +144,9 @@ public final class HTTPDownload {
         multiOK = multiOK && ccurl_multi_setopt_pointer(api, multi, CURLMOPT_SOCKETDATA, me) == CURLM_OK
         multiOK = multiOK && ccurl_multi_setopt_timer_function(api, multi, Self.timerCallback) == CURLM_OK
         multiOK = multiOK && ccurl_multi_setopt_pointer(api, multi, CURLMOPT_TIMERDATA, me) == CURLM_OK
-        guard ok, multiOK else { throw .invalidURI("libcurl refused the options for \(url)") }
+        guard refused.isEmpty, multiOK else {
+            throw .unsupportedScheme("http (this libcurl refused options: CURLcode \(refused.joined(separator: ", ")))")
+        }
     }
 
     deinit {
