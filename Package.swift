@@ -49,6 +49,10 @@ let package = Package(
         // edge events (their descriptors go into the one poll loop), outputs; no Foundation.
         .target(name: "GPIO", dependencies: ["CGPIOD", "Time"]),
 
+        // Firmware downloads (outer layer): CoAP Block2 and HTTP(S) pulls streamed to a sink,
+        // resumable; libcurl's multi interface runs on the agent's EventLoop.
+        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "CCurl", "Credentials", "Time", "Files"]),
+
         // MARK: The agent (outer layer), one target per product
         // What the daemon, the CLI and the demo share: logging, signals, version, console,
         // command-line parsing, the crash-report policy.
@@ -75,6 +79,10 @@ let package = Package(
         .systemLibrary(
             name: "CMbedTLS", path: "Sources/CMbedTLS",
             providers: [.apt(["libmbedtls-dev"])]),
+        // libcurl's headers only: Firmware dlopens libcurl.so.4 on the first HTTP(S) download.
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
             name: "CGPIOD", path: "Sources/CGPIOD",
             pkgConfig: "libgpiod",
@@ -84,7 +92,8 @@ let package = Package(
         .executableTarget(name: "lwm2m-agentd", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport",
                                                              "Credentials"]),
         .executableTarget(name: "lwm2m-agent", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "CoAP", "LwM2M",
-                                                            "Transport", "DTLS", "Credentials", "Board", "GPIO", "Time"]),
+                                                            "Transport", "DTLS", "Credentials", "Board", "GPIO", "Time",
+                                                            "Firmware", "Files"]),
         // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
         .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["AgentDemo", "CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
@@ -111,6 +120,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
+        .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "CoAP", "Transport", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )

@@ -28,6 +28,7 @@ APT_PACKAGES="
 libtss2-dev
 libmbedtls-dev
 libgpiod-dev
+libcurl4-openssl-dev
 libcoap3-bin
 swtpm
 swtpm-tools

@@ -204,8 +204,8 @@ extension CoAPEndpoint {
             exchange.block1 = nil
         }
 
-        // Block2: collect the body and ask for the next block.
-        if let block = message.block2, block.more || block.number > 0 || exchange.block2 != nil {
+        // Block2: collect the body and ask for the next block (unless the caller drives it).
+        if !exchange.deliversSingleBlock, let block = message.block2, block.more || block.number > 0 || exchange.block2 != nil {
             if block.number == 0 || exchange.block2 == nil {
                 exchange.body = []
                 exchange.eTag = message.eTag

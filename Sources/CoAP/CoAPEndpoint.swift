@@ -240,6 +240,9 @@ extension CoAPEndpoint {
         var restarts = 0
         var deadlineGeneration = 0
         var holdsSlot = false
+        /// Set by ``sendBlockRequest(_:block2:to:at:)``: the Block2 response is delivered as it
+        /// is (the caller drives the transfer, one block at a time), never reassembled here.
+        var deliversSingleBlock = false
     }
 }
 

@@ -23,6 +23,9 @@ public final class EventLoop {
     public typealias DatagramHandler = (UnsafeRawBufferPointer, SocketAddress, Instant) throws(TransportError) -> Void
     /// A readable descriptor; the handler reads (or drains) it itself.
     public typealias ReadableHandler = (Instant) throws(TransportError) -> Void
+    /// A descriptor ready for the events it is watched for; gets the events `poll` reported
+    /// (`POLLIN`, `POLLOUT`, `POLLERR` …).
+    public typealias EventsHandler = (Instant, Int16) throws(TransportError) -> Void
     /// When the owner next needs to run (nil: no timer).
     public typealias DeadlineProvider = () -> Instant?
 
@@ -39,6 +42,7 @@ public final class EventLoop {
     private enum Handler {
         case datagrams(UDPSocket, DatagramHandler, drained: (() -> Void)?, failed: ((TransportError) -> Void)?)
         case readable(ReadableHandler)
+        case events(EventsHandler)
     }
 
     private struct Source {
@@ -76,6 +80,22 @@ public final class EventLoop {
     @discardableResult
     public func watch(readable fd: Int32, _ handler: @escaping ReadableHandler) -> SourceID {
         add(fd, .readable(handler))
+    }
+
+    /// Watches a descriptor someone else reads and writes (a library's socket, e.g. libcurl's)
+    /// for `events` (`POLLIN`, `POLLOUT` or both); `handler` gets what `poll` reported.
+    @discardableResult
+    public func watch(_ fd: Int32, events: Int16, _ handler: @escaping EventsHandler) -> SourceID {
+        nextID &+= 1
+        sources[fd] = Source(id: nextID, handler: .events(handler))
+        poller.register(fd, events: events)
+        return SourceID(value: nextID)
+    }
+
+    /// Changes the events a descriptor added with ``watch(_:events:_:)`` is watched for.
+    public func setEvents(_ id: SourceID, _ events: Int16) {
+        guard let fd = sources.first(where: { $0.value.id == id.value })?.key else { return }
+        poller.register(fd, events: events)
     }
 
     /// Adds a deadline provider: the loop wakes no later than the earliest deadline of all.
@@ -119,6 +139,8 @@ public final class EventLoop {
             switch source.handler {
             case .readable(let handler):
                 try handler(now)
+            case .events(let handler):
+                try handler(now, ready.events(of: fd))
             case .datagrams(let socket, let handler, let drained, let failed):
                 try read(socket, source.id, handler, drained, failed, at: now)
             }

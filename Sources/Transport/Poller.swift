@@ -21,6 +21,16 @@ public struct Poller {
         descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
     }
 
+    /// Watches `fd` for `events` (`POLLIN`, `POLLOUT` or both), or changes what a registered
+    /// descriptor is watched for.
+    public mutating func register(_ fd: Int32, events: Int16) {
+        if let index = descriptors.firstIndex(where: { $0.fd == fd }) {
+            descriptors[index].events = events
+        } else {
+            descriptors.append(pollfd(fd: fd, events: events, revents: 0))
+        }
+    }
+
     /// Stops watching `fd`. Unknown descriptors are ignored.
     public mutating func unregister(_ fd: Int32) {
         descriptors.removeAll { $0.fd == fd }
@@ -69,7 +79,8 @@ public struct ReadySet: Sequence {
     /// How many descriptors are ready (the value `poll` returned).
     public let count: Int
 
-    @usableFromInline static let readableEvents = Int16(POLLIN | POLLERR | POLLHUP | POLLNVAL)
+    /// Readable, or an error to report; `POLLOUT` only for descriptors registered for it.
+    @usableFromInline static let readableEvents = Int16(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLNVAL)
 
     @usableFromInline
     init(descriptors: [pollfd], readyCount: Int) {
@@ -88,6 +99,13 @@ public struct ReadySet: Sequence {
             return entry.revents & ReadySet.readableEvents != 0
         }
         return false
+    }
+
+    /// The events `poll` reported for `fd` (0 when it is not ready).
+    @inlinable
+    public func events(of fd: Int32) -> Int16 {
+        for entry in descriptors where entry.fd == fd { return entry.revents }
+        return 0
     }
 
     @inlinable

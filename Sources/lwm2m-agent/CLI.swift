@@ -39,6 +39,8 @@ struct CLI {
 
         \(BoardCommand.usage)
 
+        \(FirmwareCommand.usage)
+
         The response payload goes to standard output. Exit status: 0 for a 2.xx response,
         1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
 
@@ -62,6 +64,7 @@ struct CLI {
         case "factory": exit(FactoryCommand.run(arguments))
         case "board": exit(BoardCommand.run(arguments))
         case "gpio": exit(GPIOCommand.run(arguments))  // hidden: bring-up and the VM tests
+        case "firmware": exit(FirmwareCommand.run(arguments))
         default: usageError("unknown command \"\(command)\"")
         }
     }
