@@ -63,6 +63,17 @@ func writeScript(_ path: String, _ body: String) throws {
         #expect(ScriptHookInstaller(hook: hook).install(image: "/x", version: "1") == .failed(.updateFailed, detail: "killed by signal 9"))
     }
 
+    @Test func aBackgroundChildHoldingTheOutputDoesNotHoldTheInstall() throws {
+        let scratch = try TemporaryDirectory(prefix: "fwhook")
+        let hook = scratch.file("hook")
+        try writeScript(hook, "sleep 20 &\necho $! > \(scratch.file("child"))\necho started\nexit 10")
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(ScriptHookInstaller(hook: hook).install(image: "/x", version: "1") == .installed(rebootRequired: true, record: ""))
+        #expect(clock.now - start < .seconds(5))
+        if let child = pid_t(try readTextFile(scratch.file("child")).split(separator: "\n").first ?? "") { kill(child, SIGKILL) }
+    }
+
     @Test func outputIsBoundedAndDescriptorsAreNotInherited() throws {
         let scratch = try TemporaryDirectory(prefix: "fwhook")
         let hook = scratch.file("hook")
