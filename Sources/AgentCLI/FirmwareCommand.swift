@@ -100,7 +100,7 @@ public enum FirmwareCommand {
             return 0
         } catch {
             if json, case .package(let reason) = error {
-                print("{\"valid\":false,\"error\":\"\(jsonEscaped("\(reason)"))\",\"update_result\":\(reason.updateResult)}")
+                print("{\"valid\":false,\"error\":\"\(jsonEscaped("\(reason)"))\",\"update_result\":\(reason.updateResult.rawValue)}")
             }
             Console.error("lwm2m-agent firmware: \(package): \(error)\n")
             return 1

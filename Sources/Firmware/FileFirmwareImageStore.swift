@@ -121,7 +121,7 @@ public final class FileFirmwareImageStore: FirmwareImageStore {
             throw .io("rename \(partialPath): \(String(cString: strerror(errno)))")
         }
         try syncDirectory()
-        let image = FirmwareImage(path: imagePath, size: size, sha256: digest.current())
+        let image = FirmwareImage(path: imagePath, size: size, digest: digest.current())
         digest.restart()
         size = 0
         return image

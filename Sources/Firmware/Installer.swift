@@ -1,3 +1,5 @@
+import LwM2M
+
 /// Installs a verified firmware image and, after the reboot that activates it, tells whether the
 /// device runs it. Chosen in the configuration: `ScriptHookInstaller`, `RaucInstaller`,
 /// `SWUpdateInstaller` (docs/firmware-update.md, "Installers").
@@ -22,10 +24,10 @@ public enum InstallOutcome: Equatable, Sendable {
 
     /// The Update Result (/5/0/5) for the outcome: 1 for an image that runs, 0 while a reboot
     /// is pending, the failure's code otherwise.
-    public var updateResult: Int {
+    public var updateResult: FirmwareUpdateResult {
         switch self {
-        case .installed(let reboot, _): reboot ? 0 : 1
-        case .failed(let failure, _): failure.rawValue
+        case .installed(let reboot, _): reboot ? .initial : .success
+        case .failed(let failure, _): failure.updateResult
         }
     }
 }
@@ -37,6 +39,17 @@ public enum InstallFailure: Int, Equatable, Sendable {
     case integrityFailure = 5
     case unsupportedPackage = 6
     case updateFailed = 8
+
+    /// The same value as the Firmware Update object's result type.
+    public var updateResult: FirmwareUpdateResult {
+        switch self {
+        case .notEnoughStorage: .notEnoughStorage
+        case .outOfMemory: .outOfMemory
+        case .integrityFailure: .integrityCheckFailure
+        case .unsupportedPackage: .unsupportedPackageType
+        case .updateFailed: .updateFailed
+        }
+    }
 }
 
 extension InstallerProcess.Result {

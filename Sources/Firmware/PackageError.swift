@@ -1,3 +1,5 @@
+import LwM2M
+
 /// Why a signed firmware package was refused. `updateResult` is the Firmware Update object's
 /// Update Result for it (docs/firmware-update.md, "Package format").
 public enum PackageError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -23,10 +25,10 @@ public enum PackageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The Update Result this failure reports: 6 (unsupported package type) when the package is
     /// not one for this device (not a package, unknown format, another board), 5 (integrity
     /// check failure) for everything that says the bytes are not what the vendor signed.
-    public var updateResult: Int {
+    public var updateResult: FirmwareUpdateResult {
         switch self {
-        case .notAPackage, .unsupportedFormat, .wrongBoard: 6
-        case .malformedManifest, .badSignature, .digestMismatch, .truncated, .trailingData, .invalidKey: 5
+        case .notAPackage, .unsupportedFormat, .wrongBoard: .unsupportedPackageType
+        case .malformedManifest, .badSignature, .digestMismatch, .truncated, .trailingData, .invalidKey: .integrityCheckFailure
         }
     }
 

@@ -115,7 +115,7 @@ public final class PackageReceiver {
             throw .store(error)
         }
         do {
-            let manifest = try verifier.finish(imageDigest: image.sha256)
+            let manifest = try verifier.finish(imageDigest: image.digest)
             try? AtomicFile.remove(headerPath)
             return (image, manifest)
         } catch {

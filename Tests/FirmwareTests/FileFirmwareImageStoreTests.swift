@@ -37,7 +37,7 @@ import Testing
         #expect(finished.size == 300_000)
         #expect(try readFile(finished.path) == image)
         #expect(!FileReader.exists(store.partialPath))
-        #expect(hex(finished.sha256) == (try Self.sha256sum(finished.path)))
+        #expect(hex(finished.digest) == (try Self.sha256sum(finished.path)))
         var info = stat()
         #expect(stat(finished.path, &info) == 0 && info.st_mode & 0o777 == 0o600)
         // A reset discards the finished image too.
@@ -62,7 +62,7 @@ import Testing
         try Self.append(second, Array(image[120_832...]), blockSize: 1024)
         let finished = try second.finish()
         #expect(try readFile(finished.path) == image)
-        #expect(hex(finished.sha256) == (try Self.sha256sum(finished.path)))
+        #expect(hex(finished.digest) == (try Self.sha256sum(finished.path)))
         // Nothing to resume: an empty partial.
         let third = FileFirmwareImageStore(stateDirectory: state.path, maximumSize: 1 << 24)
         #expect(try third.resume() == 0)
@@ -80,7 +80,7 @@ import Testing
         try store.append(testBytes(count: 1_000, seed: 4))
         let finished = try store.finish()
         #expect(finished.size == 10_000)
-        #expect(hex(finished.sha256) == (try Self.sha256sum(finished.path)))
+        #expect(hex(finished.digest) == (try Self.sha256sum(finished.path)))
     }
 
     @Test func checksFreeSpaceBeforeAndDuringTheDownload() throws {

@@ -17,7 +17,7 @@ func writeScript(_ path: String, _ body: String) throws {
         try writeScript(hook, "for a in \"$@\"; do printf '%s\\n' \"$a\"; done > \(scratch.file("args"))\nexit 0")
         let outcome = ScriptHookInstaller(hook: hook).install(image: "/state/firmware/image with space;$(reboot)", version: "2.1.0")
         #expect(outcome == .installed(rebootRequired: false, record: ""))
-        #expect(outcome.updateResult == 1)
+        #expect(outcome.updateResult.rawValue == 1)
         #expect(try readTextFile(scratch.file("args")) == "install\n/state/firmware/image with space;$(reboot)\n2.1.0\n")
         _ = ScriptHookInstaller(hook: hook).confirm(version: "2.1.0", record: "")
         #expect(try readTextFile(scratch.file("args")) == "confirm\n2.1.0\n")
@@ -40,11 +40,14 @@ func writeScript(_ path: String, _ body: String) throws {
             try writeScript(hook, "echo first line\necho it said \(status) >&2\nexit \(status)")
             #expect(ScriptHookInstaller(hook: hook).install(image: "/x", version: "1") == outcome, "exit \(status)")
         }
-        #expect(InstallOutcome.failed(.integrityFailure, detail: "").updateResult == 5)
-        #expect(InstallOutcome.installed(rebootRequired: true, record: "").updateResult == 0)
+        #expect(InstallOutcome.failed(.integrityFailure, detail: "").updateResult.rawValue == 5)
+        for failure in [InstallFailure.notEnoughStorage, .outOfMemory, .integrityFailure, .unsupportedPackage, .updateFailed] {
+            #expect(failure.updateResult.rawValue == failure.rawValue)
+        }
+        #expect(InstallOutcome.installed(rebootRequired: true, record: "").updateResult.rawValue == 0)
         try writeScript(hook, "[ \"$1\" = confirm ] && [ \"$2\" = 3.0 ]")
         #expect(ScriptHookInstaller(hook: hook).confirm(version: "3.0", record: "") == .installed(rebootRequired: false, record: ""))
-        #expect(ScriptHookInstaller(hook: hook).confirm(version: "2.0", record: "").updateResult == 8)
+        #expect(ScriptHookInstaller(hook: hook).confirm(version: "2.0", record: "").updateResult.rawValue == 8)
     }
 
     @Test func aHangingOrMissingOrKilledHookFails() throws {

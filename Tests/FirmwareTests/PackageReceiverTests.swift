@@ -31,7 +31,7 @@ import Testing
         let (image, manifest) = try receiver.finish()
         #expect(manifest.version == "2.1.0")
         #expect(try readFile(image.path) == fixture.image)
-        #expect(image.sha256 == manifest.sha256)
+        #expect(image.digest == manifest.sha256)
         #expect(!FileReader.exists(receiver.headerPath))
         #expect(store.size == 0)
     }

@@ -110,11 +110,11 @@ final class PackageFixture {
         hugeSignature[signatureAt] = 0x10
         #expect(try fixture.verifyError(hugeSignature) == .malformedManifest("signature length \(0x1000 + Int(package[signatureAt + 1])) outside 8...160"))
         // The Update Results these map to.
-        #expect(PackageError.badSignature.updateResult == 5)
-        #expect(PackageError.digestMismatch.updateResult == 5)
-        #expect(PackageError.truncated(expected: 1, received: 0).updateResult == 5)
-        #expect(PackageError.wrongBoard(expected: "a", found: "b").updateResult == 6)
-        #expect(PackageError.notAPackage.updateResult == 6)
+        #expect(PackageError.badSignature.updateResult.rawValue == 5)
+        #expect(PackageError.digestMismatch.updateResult.rawValue == 5)
+        #expect(PackageError.truncated(expected: 1, received: 0).updateResult.rawValue == 5)
+        #expect(PackageError.wrongBoard(expected: "a", found: "b").updateResult.rawValue == 6)
+        #expect(PackageError.notAPackage.updateResult.rawValue == 6)
     }
 
     @Test func manifestParsingIsStrict() throws {

@@ -1,50 +1,60 @@
-/// Where a firmware image goes while it arrives (Write to /5/0/0 block by block, or a pull
-/// download): appended in order, never held whole in memory, and handed over complete by
-/// `finish()`. The file implementation is `FileFirmwareImageStore` (target Firmware); the
-/// Firmware Update object only sees this protocol.
-public protocol FirmwareImageStore: AnyObject {
-    /// Discards whatever was stored (a partial or a finished image) and starts empty.
+/// Why the firmware image store refused or failed. Each maps to an Update Result
+/// (`updateResult`).
+public enum FirmwareStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The file system has too little free space for the package (checked before and while it
+    /// arrives).
+    case insufficientStorage
+    /// The package is larger than the configured maximum image size (bytes).
+    case tooLarge(limit: Int64)
+    /// The file system failed (the text says how; it never holds image bytes).
+    case io(String)
+
+    /// The Update Result a download ending with this error sets: 2 (not enough storage) for
+    /// all three (a write error is the storage failing the package).
+    public var updateResult: FirmwareUpdateResult { .notEnoughStorage }
+
+    public var description: String {
+        switch self {
+        case .insufficientStorage: "not enough free space for the firmware image"
+        case .tooLarge(let limit): "the firmware image exceeds the maximum of \(limit) bytes"
+        case .io(let why): "firmware image store: \(why)"
+        }
+    }
+}
+
+/// Where firmware packages are streamed to: the only I/O the Firmware Update object does. The
+/// outer layer provides the file implementation (`FileFirmwareImageStore`, target `Firmware`);
+/// tests use one in memory.
+///
+/// A package is written as `reset()`, any number of `append(_:)`, then `finish()`; `size`
+/// counts the bytes appended since the last `reset()` (after a restart, what survived of the
+/// partial image, so a download resumes from there).
+public protocol FirmwareImageStore {
+    /// Discards any partial or finished image; the next `append` starts a new one.
     func reset() throws(FirmwareStoreError)
-    /// Appends the next bytes of the image.
+
+    /// Appends `bytes` to the image being written.
     func append(_ bytes: UnsafeRawBufferPointer) throws(FirmwareStoreError)
-    /// Makes the appended bytes the finished image (durably) and describes it.
+
+    /// Completes the image being written (durably) and describes it.
     func finish() throws(FirmwareStoreError) -> FirmwareImage
-    /// How many bytes have been appended since the last reset (the resume point of a download).
+
+    /// The bytes appended since the last `reset()`.
     var size: Int64 { get }
 }
 
 extension FirmwareImageStore {
-    /// Appends the next bytes of the image.
+    /// Appends `bytes` to the image being written.
     public func append(_ bytes: [UInt8]) throws(FirmwareStoreError) {
-        var failure: FirmwareStoreError?
-        bytes.withUnsafeBytes { buffer in
-            do throws(FirmwareStoreError) { try append(buffer) } catch { failure = error }
+        // withUnsafeBytes is not typed-throws: carry the error out by hand.
+        let failure: FirmwareStoreError? = bytes.withUnsafeBytes { buffer in
+            do throws(FirmwareStoreError) {
+                try append(buffer)
+                return nil
+            } catch {
+                return error
+            }
         }
         if let failure { throw failure }
     }
-}
-
-/// A finished image: where it is, how large, and its SHA-256 digest (computed while it streamed).
-public struct FirmwareImage: Equatable, Sendable {
-    public let path: String
-    public let size: Int64
-    /// 32 bytes.
-    public let sha256: [UInt8]
-
-    public init(path: String, size: Int64, sha256: [UInt8]) {
-        self.path = path
-        self.size = size
-        self.sha256 = sha256
-    }
-}
-
-/// Why an image could not be stored; maps to Update Result 2 (not enough storage) for the first
-/// two, 8 (update failed) for input/output errors.
-public enum FirmwareStoreError: Error, Equatable, Sendable {
-    /// The file system has not enough free space (checked before and during the download).
-    case insufficientStorage
-    /// The image would exceed the configured maximum size (bytes).
-    case tooLarge(limit: Int64)
-    /// A file operation failed (the description names the operation and path, never content).
-    case io(String)
 }
