@@ -40,7 +40,7 @@ struct CLI {
 
         \(BoardCommand.usage)
 
-        \(FirmwareCommand.usage)
+        \(FirmwarePackageCommand.usage)
 
         The response payload goes to standard output. Exit status: 0 for a 2.xx response,
         1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
@@ -64,7 +64,7 @@ struct CLI {
         case "factory-reset": exit(factoryReset(arguments))
         case "factory": exit(FactoryCommand.run(arguments))
         case "board": exit(BoardCommand.run(arguments))
-        case "firmware": exit(FirmwareCommand.run(arguments))
+        case "firmware": exit(FirmwarePackageCommand.run(arguments))
         case "gpio": exit(GPIOCommand.run(arguments))  // hidden: bring-up and the VM tests
         default: usageError("unknown command \"\(command)\"")
         }

@@ -10,7 +10,10 @@ import Musl
 /// `lwm2m-agent firmware keygen|sign|verify`: the vendor's tools for signed firmware packages
 /// (docs/firmware-update.md, "Package format"). Keys are PEM files; the private key never goes
 /// on a device.
-public enum FirmwareCommand {
+public enum FirmwarePackageCommand {
+    /// The `firmware` subcommands this command handles (`firmware fetch` is another command's).
+    public static let subcommands: Set<String> = ["keygen", "sign", "verify"]
+
     public static let usage = """
         signed firmware packages (docs/firmware-update.md):
           firmware keygen --private-key-out FILE --public-key-out FILE   a vendor key pair (ECDSA P-256, PEM)
