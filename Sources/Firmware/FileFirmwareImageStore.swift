@@ -35,6 +35,7 @@ public final class FileFirmwareImageStore: FirmwareImageStore {
     private let freeSpace: FreeSpace
     private let digest = SHA256Digest()
     private var descriptor: Int32 = -1
+    /// Bytes appended since the last reset (after `resume()`, what the partial holds).
     private(set) public var size: Int64 = 0
     /// Free bytes at the last check, and bytes appended since.
     private var freeAtCheck: Int64 = 0
@@ -125,6 +126,14 @@ public final class FileFirmwareImageStore: FirmwareImageStore {
         digest.restart()
         size = 0
         return image
+    }
+
+    /// When the image's total size is announced before it arrives (CoAP Size1/Size2, HTTP
+    /// Content-Length, a package manifest): refuses at once an image over the maximum size, or
+    /// one whose remaining bytes do not fit in the free space beyond the reserve.
+    public func checkAnnouncedSize(_ total: Int64) throws(FirmwareStoreError) {
+        guard total <= maximumSize else { throw .tooLarge(limit: maximumSize) }
+        try checkFreeSpace(needed: max(0, total - size))
     }
 
     // MARK: Resuming

@@ -112,6 +112,19 @@ import Testing
         try store.append(testBytes(count: 1024, seed: 7))
     }
 
+    @Test func anAnnouncedSizeIsCheckedBeforeTheFirstByte() throws {
+        let state = try TemporaryDirectory(prefix: "fwstore")
+        let store = FileFirmwareImageStore(stateDirectory: state.path, maximumSize: 50_000_000, reserve: 1_000) { _ in 10_000_000 }
+        try store.reset()
+        #expect(throws: FirmwareStoreError.tooLarge(limit: 50_000_000)) { try store.checkAnnouncedSize(50_000_001) }
+        #expect(throws: FirmwareStoreError.insufficientStorage) { try store.checkAnnouncedSize(9_999_001) }
+        try store.checkAnnouncedSize(9_999_000)
+        // Resumed: only what is still missing has to fit.
+        try store.append(testBytes(count: 5_000, seed: 10))
+        try store.checkAnnouncedSize(10_004_000)
+        #expect(throws: FirmwareStoreError.insufficientStorage) { try store.checkAnnouncedSize(10_004_001) }
+    }
+
     /// The budget from the last check is used before re-checking: a block larger than it is checked at once.
     @Test func aBlockBeyondTheKnownBudgetIsCheckedFirst() throws {
         let state = try TemporaryDirectory(prefix: "fwstore")
