@@ -21,6 +21,10 @@ public enum InstallOutcome: Equatable, Sendable {
     case installed(rebootRequired: Bool, record: String)
     /// Not installed (or, from `confirm`, the new image does not run).
     case failed(InstallFailure, detail: String)
+    /// From `confirm` only: cannot tell yet (the installer's status is unreadable, e.g. its
+    /// service has not started after the boot). The caller keeps the persisted state and asks
+    /// again later; it never turns into a result by itself.
+    case undetermined(detail: String)
 
     /// The Update Result (/5/0/5) for the outcome: 1 for an image that runs, 0 while a reboot
     /// is pending, the failure's code otherwise.
@@ -28,6 +32,7 @@ public enum InstallOutcome: Equatable, Sendable {
         switch self {
         case .installed(let reboot, _): reboot ? .initial : .success
         case .failed(let failure, _): failure.updateResult
+        case .undetermined: .initial
         }
     }
 }

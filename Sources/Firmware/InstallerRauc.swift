@@ -1,7 +1,8 @@
 /// RAUC (https://rauc.io): `rauc install BUNDLE` writes the bundle into the inactive slot group
 /// and makes it the bootloader's primary; after the reboot, `rauc status --output-format=shell`
 /// tells which slot booted: the installed one (mark it good: `rauc status mark-good`, success)
-/// or the old one (the bootloader fell back: update failed).
+/// or the old one (the bootloader fell back: update failed). An unreadable status (the service
+/// not up yet) or a failed mark-good is `.undetermined`: asked again later.
 ///
 /// The record persisted across the reboot is the installed slot's bootname (RAUC_BOOT_PRIMARY's
 /// bootname after the install).
@@ -27,15 +28,16 @@ public struct RaucInstaller: FirmwareInstaller {
 
     public func confirm(version: String, record: String) -> InstallOutcome {
         let status = process.run(command + ["status", "--output-format=shell"])
-        guard status.ending == .exited(0) else { return .failed(.updateFailed, detail: status.summary) }
+        guard status.ending == .exited(0) else { return .undetermined(detail: "rauc status: \(status.summary)") }
         guard let booted = RaucStatus(shell: status.text).bootedBootname else {
-            return .failed(.updateFailed, detail: "rauc status names no booted slot")
+            return .undetermined(detail: "rauc status names no booted slot")
         }
         guard booted == record else {
             return .failed(.updateFailed, detail: "booted slot \(booted), not the installed \(record): the bootloader fell back")
         }
         let good = process.run(command + ["status", "mark-good"])
-        guard good.ending == .exited(0) else { return .failed(.updateFailed, detail: "mark-good: \(good.summary)") }
+        // The new slot runs; only marking it failed: ask again (marking good is idempotent).
+        guard good.ending == .exited(0) else { return .undetermined(detail: "mark-good: \(good.summary)") }
         return .installed(rebootRequired: false, record: record)
     }
 

@@ -1,6 +1,7 @@
 import Files
 import Firmware
 import Glibc
+import LwM2M
 import TestSupport
 import Testing
 
@@ -48,6 +49,8 @@ func writeScript(_ path: String, _ body: String) throws {
         try writeScript(hook, "[ \"$1\" = confirm ] && [ \"$2\" = 3.0 ]")
         #expect(ScriptHookInstaller(hook: hook).confirm(version: "3.0", record: "") == .installed(rebootRequired: false, record: ""))
         #expect(ScriptHookInstaller(hook: hook).confirm(version: "2.0", record: "").updateResult.rawValue == 8)
+        try writeScript(hook, "echo not yet\nexit 75")
+        #expect(ScriptHookInstaller(hook: hook).confirm(version: "3.0", record: "") == .undetermined(detail: "exit status 75: not yet"))
     }
 
     @Test func aHangingOrMissingOrKilledHookFails() throws {
@@ -160,6 +163,15 @@ func writeScript(_ path: String, _ body: String) throws {
         let outcome = rauc.confirm(version: "2.1.0", record: "B")
         #expect(outcome == .failed(.updateFailed, detail: "booted slot A, not the installed B: the bootloader fell back"))
         #expect(!(try readTextFile(scratch.file("calls"))).contains("mark-good"))
+    }
+
+    @Test func anUnreadableStatusAfterTheBootIsAskedAgainNotAFailure() throws {
+        let scratch = try TemporaryDirectory(prefix: "fwrauc")
+        let rauc = scratch.file("rauc")
+        try writeScript(rauc, "echo 'Error retrieving slot status via D-Bus: Could not connect' >&2\nexit 1")
+        let outcome = RaucInstaller(command: [rauc]).confirm(version: "2.1.0", record: "B")
+        #expect(outcome == .undetermined(detail: "rauc status: exit status 1: Error retrieving slot status via D-Bus: Could not connect"))
+        #expect(outcome.updateResult == .initial)
     }
 
     @Test func failedInstallsAreClassified() throws {

@@ -36,6 +36,7 @@ final class SWUpdateRig {
 
             """.utf8))
         try Directory.create(file("installed"))
+        try Directory.create(file("tmp"))
     }
 
     func file(_ name: String) -> String { scratch.file(name) }
@@ -62,7 +63,9 @@ final class SWUpdateRig {
     }
 
     func installer(hardware: String = "test-board:1.0") -> SWUpdateInstaller {
-        SWUpdateInstaller(command: ["swupdate", "-k", file("vendor.pem"), "-H", hardware], rebootRequired: false,
+        // swupdate puts its IPC sockets in $TMPDIR: two runs at once (another test process) collide.
+        SWUpdateInstaller(command: ["env", "TMPDIR=\(file("tmp"))", "swupdate", "-k", file("vendor.pem"), "-H", hardware],
+                          rebootRequired: false,
                           process: InstallerProcess(timeout: .seconds(60)))
     }
 }
