@@ -49,9 +49,12 @@ let package = Package(
         // edge events (their descriptors go into the one poll loop), outputs; no Foundation.
         .target(name: "GPIO", dependencies: ["CGPIOD", "Time"]),
 
-        // Firmware downloads (outer layer): CoAP Block2 and HTTP(S) pulls streamed to a sink,
-        // resumable; libcurl's multi interface runs on the agent's EventLoop.
-        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "CCurl", "Credentials", "Time", "Files"]),
+        // Firmware update, outer layer: downloads (CoAP Block2 and HTTP(S) pulls streamed to a sink,
+        // resumable; libcurl's multi interface on the agent's EventLoop, loaded on first use), the
+        // image store on disk, signed packages (mbedTLS), installers (script hook, RAUC, SWUpdate)
+        // run with posix_spawn; no Foundation.
+        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "CCurl", "Credentials", "Time", "Files",
+                                                 "CMbedTLS", "LwM2M"]),
 
         // MARK: The agent (outer layer), one target per product
         // What the daemon, the CLI and the demo share: logging, signals, version, console,
@@ -63,7 +66,7 @@ let package = Package(
                                                     "Credentials", "Files", "Board", "GPIO"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
         .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
-                                                 "TPM", "Credentials", "Files"]),
+                                                 "TPM", "Credentials", "Files", "Firmware"]),
         // The board layer: board definitions (board/*.conf) and the kernel's files (sysfs, procfs)
         // behind the platform objects, every path under a `SystemRoot` so tests use fixture trees.
         .target(name: "Board", dependencies: ["AgentCommon", "LwM2M", "Files", "GPIO"]),
@@ -120,7 +123,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
-        .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "CoAP", "Transport", "TestSupport"]),
+        .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "CoAP", "Transport", "Files", "LwM2M", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
     ]
 )

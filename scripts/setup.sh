@@ -19,6 +19,8 @@
 # tzdata: the time-zone database the Device object's Timezone/UTC Offset writes are checked
 # against and applied from (the unit, interop and VM tests read /usr/share/zoneinfo).
 #
+# rauc, squashfs-tools (rauc bundle) and dbus (a private system bus for `rauc service`), swupdate:
+# the firmware installers' tests against the real programs (docs/firmware-update.md, "Installers").
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -50,6 +52,10 @@ libc6-dev
 linux-headers-amd64
 gpiod
 tzdata
+rauc
+squashfs-tools
+dbus
+swupdate
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"

@@ -20,6 +20,7 @@ struct CLI {
           factory-reset --config FILE                           back to the factory accounts
           factory SUBCOMMAND --config FILE [--json]             factory provisioning (see below)
           board show|list [options]                             the board the agent runs with (see below)
+          firmware keygen|sign|verify ...                       signed firmware packages (see below)
           version                                               print the version
 
         coap options:
@@ -40,6 +41,8 @@ struct CLI {
         \(BoardCommand.usage)
 
         \(FirmwareCommand.usage)
+
+        \(FirmwarePackageCommand.usage)
 
         The response payload goes to standard output. Exit status: 0 for a 2.xx response,
         1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
@@ -63,8 +66,11 @@ struct CLI {
         case "factory-reset": exit(factoryReset(arguments))
         case "factory": exit(FactoryCommand.run(arguments))
         case "board": exit(BoardCommand.run(arguments))
+        case "firmware":
+            // keygen|sign|verify: packages; fetch: downloads.
+            exit(FirmwarePackageCommand.subcommands.contains(arguments.first ?? "")
+                 ? FirmwarePackageCommand.run(arguments) : FirmwareCommand.run(arguments))
         case "gpio": exit(GPIOCommand.run(arguments))  // hidden: bring-up and the VM tests
-        case "firmware": exit(FirmwareCommand.run(arguments))
         default: usageError("unknown command \"\(command)\"")
         }
     }

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Runs an installer program to completion with posix_spawn (no shell: the arguments reach the
+/// program as they are), its standard output and error captured (the last `outputLimit` bytes),
+/// stdin from /dev/null, no other inherited descriptor, and a deadline after which it is
+/// terminated (SIGTERM, then SIGKILL after 5 s).
+///
+/// It blocks the calling thread: the daemon runs installs off its event loop.
+public struct InstallerProcess {
+    /// How the program ended.
+    public enum Ending: Equatable, Sendable {
+        case exited(Int32)
+        case signaled(Int32)
+        /// Terminated at the deadline.
+        case timedOut
+        /// Could not be started (errno text).
+        case notStarted(String)
+    }
+
+    /// What a finished run left.
+    public struct Result: Equatable, Sendable {
+        public let ending: Ending
+        /// Standard output and error together (the end of them, when longer than the limit).
+        public let output: [UInt8]
+        public var text: String { String(decoding: output, as: UTF8.self) }
+    }
+
+    public var timeout: Duration
+    public var outputLimit: Int
+
+    public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536) {
+        self.timeout = timeout
+        self.outputLimit = outputLimit
+    }
+
+    /// Runs `arguments` (`arguments[0]` looked up on PATH when it has no `/`).
+    public func run(_ arguments: [String]) -> Result {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { return Result(ending: .notStarted(errorText(errno)), output: []) }
+        for fd in ends { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 2)
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with default signal dispositions and an empty mask, whatever the daemon blocks.
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        close(ends[1])
+        guard status == 0 else {
+            close(ends[0])
+            return Result(ending: .notStarted("\(arguments[0]): \(errorText(status))"), output: [])
+        }
+        defer { close(ends[0]) }
+        return collect(pid: pid, from: ends[0])
+    }
+
+    private func collect(pid: pid_t, from fd: Int32) -> Result {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var open = true
+        var killedAt: ContinuousClock.Instant?
+        while true {
+            if open {
+                let now = clock.now
+                let remaining = killedAt == nil ? deadline - now : .milliseconds(100)
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let milliseconds = remaining.components.seconds * 1000
+                    + remaining.components.attoseconds / 1_000_000_000_000_000
+                let wait = Int32(max(0, min(1000, milliseconds)))
+                if poll(&poller, 1, wait) > 0 {
+                    let count = read(fd, &chunk, chunk.count)
+                    if count > 0 {
+                        output += chunk[0..<count]
+                        if output.count > outputLimit { output.removeFirst(output.count - outputLimit) }
+                    } else if count == 0 || errno != EINTR {
+                        open = false
+                    }
+                }
+            } else {
+                usleep(10_000)
+            }
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                // Whatever is left in the pipe (a grandchild may hold it open: do not wait for it).
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                while open, poll(&poller, 1, 0) > 0 {
+                    let count = read(fd, &chunk, chunk.count)
+                    if count <= 0 { break }
+                    output += chunk[0..<count]
+                }
+                if output.count > outputLimit { output.removeFirst(output.count - outputLimit) }
+                if killedAt != nil { return Result(ending: .timedOut, output: output) }
+                if status & 0x7F == 0 { return Result(ending: .exited((status >> 8) & 0xFF), output: output) }
+                return Result(ending: .signaled(status & 0x7F), output: output)
+            }
+            let now = clock.now
+            if killedAt == nil, now >= deadline {
+                kill(pid, SIGTERM)
+                killedAt = now
+            } else if let killedAt, now - killedAt >= .seconds(5) {
+                kill(pid, SIGKILL)
+            }
+        }
+    }
+
+    private func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+}
+
+// glibc 2.34+ has posix_spawn_file_actions_addclosefrom_np; Swift's Glibc module hides it.
+private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+private let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+    .map { unsafeBitCast($0, to: AddCloseFrom.self) }

@@ -1,0 +1,44 @@
+/// SWUpdate (https://sbabic.github.io/swupdate/): `swupdate -i IMAGE` plus the configured
+/// options (a public key `-k`, a hardware revision `-H board:rev`, a selection `-e`); the exit
+/// status tells (0 installed, anything else failed). Whether the image runs only after a reboot
+/// depends on the sw-description (a rootfs update does, a file update does not): configured.
+/// After the reboot the installed version is compared with `version` by the `confirm` hook when
+/// one is configured, else the reboot itself is taken as success.
+public struct SWUpdateInstaller: FirmwareInstaller {
+    /// The swupdate program and options before `-i IMAGE`.
+    public let command: [String]
+    public let rebootRequired: Bool
+    /// Optional `HOOK confirm VERSION` (as `ScriptHookInstaller`) run after the reboot.
+    public let confirmHook: String?
+    public var process: InstallerProcess
+
+    public init(command: [String] = ["swupdate"], rebootRequired: Bool = true, confirmHook: String? = nil,
+                process: InstallerProcess = InstallerProcess()) {
+        self.command = command
+        self.rebootRequired = rebootRequired
+        self.confirmHook = confirmHook
+        self.process = process
+    }
+
+    public func install(image: String, version: String) -> InstallOutcome {
+        let result = process.run(command + ["-i", image])
+        guard result.ending == .exited(0) else { return .failed(Self.classify(result.text), detail: result.summary) }
+        return .installed(rebootRequired: rebootRequired, record: "")
+    }
+
+    public func confirm(version: String, record: String) -> InstallOutcome {
+        guard let confirmHook else { return .installed(rebootRequired: false, record: record) }
+        return ScriptHookInstaller(hook: confirmHook, process: process).confirm(version: version, record: record)
+    }
+
+    /// The Update Result for swupdate's error text (its exit status is 1 for every failure).
+    static func classify(_ output: String) -> InstallFailure {
+        let text = output.lowercased()
+        if text.contains("hardware") && text.contains("compatib") { return .unsupportedPackage }
+        if text.contains("signature") || text.contains("hash mismatch") || text.contains("checksum") {
+            return .integrityFailure
+        }
+        if text.contains("no space") { return .notEnoughStorage }
+        return .updateFailed
+    }
+}
