@@ -1,3 +1,5 @@
+import CoAP
+
 /// Why a persisted Firmware Update state could not be read back.
 public struct FirmwareStateParseError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The 1-based line the problem is on (0: the text as a whole).
@@ -157,8 +159,8 @@ public enum FirmwarePersistentStateCoding {
                     throw FirmwareStateParseError(line: line, "\(key) holds an unencoded byte 0x\(String(byte, radix: 16))")
                 }
                 if byte == UInt8(ascii: "%") {
-                    guard index + 2 < value.endIndex, let high = hexValue(value[index + 1]),
-                          let low = hexValue(value[index + 2]) else {
+                    guard index + 2 < value.endIndex, let high = HexDigit.value(value[index + 1]),
+                          let low = HexDigit.value(value[index + 2]) else {
                         throw FirmwareStateParseError(line: line, "\(key) has a malformed %-escape")
                     }
                     decoded.append(high << 4 | low)
@@ -186,7 +188,7 @@ public enum FirmwarePersistentStateCoding {
             bytes.reserveCapacity(value.count / 2)
             var index = value.startIndex
             while index < value.endIndex {
-                guard let high = hexValue(value[index]), let low = hexValue(value[index + 1]) else {
+                guard let high = HexDigit.value(value[index]), let low = HexDigit.value(value[index + 1]) else {
                     throw FirmwareStateParseError(line: line, "\(key) is not hex")
                 }
                 bytes.append(high << 4 | low)
@@ -196,14 +198,6 @@ public enum FirmwarePersistentStateCoding {
         }
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
