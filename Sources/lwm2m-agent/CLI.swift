@@ -68,6 +68,7 @@ struct CLI {
         case "board": exit(BoardCommand.run(arguments))
         case "firmware":
             // keygen|sign|verify: packages; fetch: downloads.
+            if arguments.isEmpty { usageError("firmware needs a subcommand: keygen, sign, verify or fetch") }
             exit(FirmwarePackageCommand.subcommands.contains(arguments.first ?? "")
                  ? FirmwarePackageCommand.run(arguments) : FirmwareCommand.run(arguments))
         case "gpio": exit(GPIOCommand.run(arguments))  // hidden: bring-up and the VM tests
