@@ -184,6 +184,7 @@ public enum AgentLauncher {
             } catch {
                 throw .firmware("\(error)")
             }
+            firmware!.ackTimeout = configuration.ackTimeout
             registry.register(firmware!.object)
             log.info("firmware update (/5): \(firmware!.object.state), protocols \(firmware!.object.configuration.protocols.map(\.scheme).sorted().joined(separator: ", "))")
         }

@@ -24,6 +24,8 @@ public final class FirmwareRunner {
     let installer: (any FirmwareInstaller)?
     let signedStore: SignedPackageStore?
     var log: Logger
+    /// ACK_TIMEOUT of CoAP downloads (the agent's `ack-timeout`).
+    var ackTimeout: Duration = .seconds(2)
     /// Called when an installer says a reboot activates the image (the runtime's Reboot path).
     var requestReboot: (() -> Void)?
 
@@ -154,8 +156,10 @@ public final class FirmwareRunner {
                         throw .nameResolution("\(error)")
                     }
                 }
+                var options = CoAPDownloadOptions()
+                options.endpoint.transmission.ackTimeout = ackTimeout
                 let download = try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume,
-                                                options: CoAPDownloadOptions(), loop: loop)
+                                                options: options, loop: loop)
                 download.onProgress = { [unowned self] in progress($0) }
                 download.onFinish = { [unowned self] in finishDownload($0) }
                 coap = download
