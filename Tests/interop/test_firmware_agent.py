@@ -198,7 +198,7 @@ def test_pull_coap_then_update(start_peer, start_agent, procs, tmp_path):
     assert read_int(ms, "/5/0/5") == 0
     update_and_check(ms, record, image)
     assert dedup(wait_notified(ms, state_obs, 0)) == [1, 2, 3, 0]
-    assert "firmware: download complete" in agent.stderr
+    assert "firmware: download complete" in agent.stderr()
 
 
 def test_pull_http_then_update(start_peer, start_agent, procs, tmp_path):

@@ -16,10 +16,14 @@ final class ImageStoreSink: DownloadSink {
         self.store = store
     }
 
-    var size: Int64 { store.size }
+    /// The bytes stored; after `finish()`, what was stored when it finished (the store itself
+    /// starts counting from 0 again once its image is complete).
+    var size: Int64 { finishedSize ?? store.size }
+    private var finishedSize: Int64?
 
     func reset() throws(DownloadSinkError) {
         image = nil
+        finishedSize = nil
         do { try store.reset() } catch { throw convert(error) }
     }
 
@@ -41,7 +45,9 @@ final class ImageStoreSink: DownloadSink {
     }
 
     func finish() throws(DownloadSinkError) {
+        let stored = store.size
         do { image = try store.finish() } catch { throw convert(error) }
+        finishedSize = stored
     }
 
     private func convert(_ error: FirmwareStoreError) -> DownloadSinkError {
