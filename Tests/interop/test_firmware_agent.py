@@ -319,3 +319,60 @@ def test_signed_package_installs_the_image_inside(start_peer, start_agent, procs
     assert single(version["value"]) == "2.1.0", version
     update_and_check(ms, record, image)
     assert record.read_text().split()[2] == "2.1.0"
+
+
+# MARK: - Install with a reboot
+
+
+@pytest.mark.parametrize("confirm_status,state,result", [(0, 0, 1), (1, 2, 8)])
+def test_install_needing_a_reboot_is_confirmed_after_the_restart(start_peer, start_agent, tmp_path,
+                                                                 confirm_status, state, result):
+    """The hook's install exits 10 (a reboot activates the image): the agent de-registers and runs
+    the board's reboot command (a stand-in); the restarted agent is still Updating, asks the hook
+    ``confirm VERSION`` and ends with 1 (confirm exit 0) or back in Downloaded with 8."""
+    record = tmp_path / "hook.record"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"""#!/bin/sh
+echo "$*" >> {record}
+[ "$1" = install ] && exit 10
+exit {confirm_status}
+""")
+    hook.chmod(0o755)
+    marker = tmp_path / "rebooted"
+    reboot = tmp_path / "stand-in-reboot"
+    reboot.write_text(f"#!/bin/sh\necho reboot > {marker}\n")
+    reboot.chmod(0o755)
+    board = tmp_path / "test-board.conf"
+    board.write_text(f"[board]\nname = test-board\n\n[reboot]\nmethod = command\ncommand = {reboot}\n")
+    ms = start_peer("management_server")
+    config = write_config(tmp_path, servers={101: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60}},
+                          board=board)
+    with config.open("a") as out:
+        out.write(f"\n[firmware]\ninstaller = script\nscript = {hook}\n")
+    agent = start_agent(config)
+    ms.wait_event("register", ep=EP)
+    package = tmp_path / "package.bin"
+    package.write_bytes(image_bytes(64 << 10, seed=8))
+    assert ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(package), timeout=50)["code"] == "2.04"
+    assert ms.command("execute", ep=EP, path="/5/0/2")["code"] == "2.04"
+    ms.wait_event("deregister", ep=EP, timeout=20)
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), agent.stderr()
+    agent.popen.wait(timeout=10)
+    assert "firmware: installed; a reboot activates it" in agent.stderr()
+    assert (tmp_path / "state" / "firmware" / "install.record").exists()
+    assert "state 3" in (tmp_path / "state" / "firmware" / "state").read_text()
+
+    again = start_agent(config, name="agentd-2")
+    ms.wait_event("register", ep=EP, count=2)
+    deadline = time.monotonic() + 20
+    while read_int(ms, "/5/0/3") == 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert (read_int(ms, "/5/0/3"), read_int(ms, "/5/0/5")) == (state, result)
+    lines = record.read_text().splitlines()
+    assert lines[0].startswith("install ") and lines[1] == "confirm unknown", lines
+    assert len(lines) == 2, lines  # confirmed exactly once
+    assert not (tmp_path / "state" / "firmware" / "install.record").exists()
