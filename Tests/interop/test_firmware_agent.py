@@ -169,7 +169,16 @@ def start_coap_server(procs, image: Path, *extra) -> int:
     port = free_udp_port()
     proc = procs.start("fw-coap", [sys.executable, HERE / "fw_coap_server.py", port, image, *extra])
     proc.wait_for(r"ready 127\.0\.0\.1", stream="stdout", timeout=20)
+    coap_servers[port] = proc
     return port
+
+
+coap_servers: dict = {}
+
+
+def blocks_asked(port: int) -> list[int]:
+    """The Block2 numbers fw_coap_server.py was asked for, in order (its "block N szx S" log)."""
+    return [int(line.split()[1]) for line in coap_servers[port].stderr().splitlines() if line.startswith("block ")]
 
 
 def start_http_server(procs, image: Path, *extra) -> int:
@@ -258,6 +267,8 @@ def test_kill_9_mid_pull_resumes_after_restart(start_peer, start_agent, procs, t
     agent.popen.wait(timeout=10)
     stored = (tmp_path / "state" / "firmware" / "image.partial").stat().st_size
     assert stored > 1 << 20
+    assert "state 1" in (tmp_path / "state" / "firmware" / "state").read_text()
+    asked_before = len(blocks_asked(port))
     hook, _ = hook_script(tmp_path)
     again = start_agent(agent_config(tmp_path, ms.port, installer="script", script=str(hook)), name="agentd-2")
     match = again.wait_for(r"firmware: resuming the download at byte (\d+)", timeout=20)
@@ -267,6 +278,9 @@ def test_kill_9_mid_pull_resumes_after_restart(start_peer, start_agent, procs, t
     update_and_check(ms, record, image)
     resumed = again.wait_for(r"firmware: downloading \S+ from byte (\d+)", timeout=5)
     assert int(resumed.group(1)) > 0
+    # The first block the restarted agent asked for is where the stored bytes end, never block 0.
+    after = blocks_asked(port)[asked_before:]
+    assert after and after[0] == stored // 1024 and 0 not in after, after[:5]
 
 
 # MARK: - Signed packages
