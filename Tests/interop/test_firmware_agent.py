@@ -390,3 +390,18 @@ exit {confirm_status}
     assert lines[0].startswith("install ") and lines[1] == "confirm unknown", lines
     assert len(lines) == 2, lines  # confirmed exactly once
     assert not (tmp_path / "state" / "firmware" / "install.record").exists()
+
+
+def test_pull_by_host_name_resolves_off_the_loop(start_peer, start_agent, procs, tmp_path):
+    """A host name in the Package URI resolves on the background resolver; an unknown name ends
+    with 7 (invalid URI) while the agent keeps answering."""
+    image = image_bytes(128 << 10, seed=9)
+    (tmp_path / "fw.bin").write_bytes(image)
+    port = start_coap_server(procs, tmp_path / "fw.bin")
+    ms, agent, record = start(start_peer, start_agent, tmp_path)
+    assert write_uri(ms, "coap://no-such-host.invalid/fw")["code"] == "2.04"
+    wait_state(ms, 0, timeout=40)
+    assert read_int(ms, "/5/0/5") == 7
+    assert write_uri(ms, f"coap://localhost:{port}/fw")["code"] == "2.04"
+    wait_state(ms, 2)
+    update_and_check(ms, record, image)

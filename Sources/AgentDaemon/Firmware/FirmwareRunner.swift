@@ -146,29 +146,71 @@ public final class FirmwareRunner {
                 let uri: CoAPURI
                 do { uri = try CoAPURI(text) } catch { throw .invalidURI("\(error)") }
                 guard uri.scheme == .coap else { throw .unsupportedScheme("coaps (no DTLS credentials for downloads)") }
-                let peer: SocketAddress
-                if let address = SocketAddress(ipAddress: uri.host, port: uri.port) {
-                    peer = address
-                } else {
-                    // A name: resolved here (the URI's host is the server's update host,
-                    // resolved once per download).
-                    do { peer = try Resolver.resolve(host: uri.host, port: uri.port)[0] } catch {
-                        throw .nameResolution("\(error)")
-                    }
+                guard let peer = SocketAddress(ipAddress: uri.host, port: uri.port) else {
+                    // A host name resolves on a thread of its own (a hanging DNS must not stall
+                    // the loop); the download starts when the address comes back.
+                    return try resolve(uri, sink: sink, resume: resume)
                 }
-                var options = CoAPDownloadOptions()
-                options.endpoint.transmission.ackTimeout = ackTimeout
-                let download = try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume,
-                                                options: options, loop: loop)
-                download.onProgress = { [unowned self] in progress($0) }
-                download.onFinish = { [unowned self] in finishDownload($0) }
-                coap = download
-                download.start(at: MonotonicClock.now())
+                try startCoAP(uri, peer: peer, sink: sink, resume: resume)
             }
         } catch {
             finishDownload(.failure(error))
         }
     }
+
+    private func startCoAP(_ uri: CoAPURI, peer: SocketAddress, sink: ImageStoreSink, resume: ResumePoint?)
+        throws(FirmwareDownloadError) {
+        guard let loop else { throw .connect("no event loop") }
+        var options = CoAPDownloadOptions()
+        options.endpoint.transmission.ackTimeout = ackTimeout
+        let download = try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options, loop: loop)
+        download.onProgress = { [unowned self] in progress($0) }
+        download.onFinish = { [unowned self] in finishDownload($0) }
+        coap = download
+        download.start(at: MonotonicClock.now())
+    }
+
+    private func resolve(_ uri: CoAPURI, sink: ImageStoreSink, resume: ResumePoint?) throws(FirmwareDownloadError) {
+        guard let loop else { throw .connect("no event loop") }
+        if resolver == nil {
+            do {
+                let made = try BackgroundResolver(maximumInFlight: 4)
+                loop.watch(readable: made.fileDescriptor) { [unowned self] _ in
+                    for completion in made.takeResults() { resolved(completion) }
+                }
+                resolver = made
+            } catch {
+                throw .nameResolution("\(error)")
+            }
+        }
+        resolutionToken &+= 1
+        do {
+            try resolver!.submit(resolutionToken, host: uri.host, port: uri.port)
+        } catch {
+            throw .nameResolution("\(error)")
+        }
+        resolving = (resolutionToken, uri, sink, resume)
+    }
+
+    private func resolved(_ completion: BackgroundResolver.Completion) {
+        guard let pending = resolving, pending.token == completion.token else { return }  // cancelled meanwhile
+        resolving = nil
+        do throws(FirmwareDownloadError) {
+            let addresses: [SocketAddress]
+            do { addresses = try completion.result.get() } catch { throw .nameResolution("\(error)") }
+            guard let peer = addresses.first else { throw .nameResolution("\(pending.uri.host): no address") }
+            try startCoAP(pending.uri, peer: peer, sink: pending.sink, resume: pending.resume)
+        } catch {
+            finishDownload(.failure(error))
+        }
+        step()
+    }
+
+    /// Host names of Package URIs, resolved off the loop (made on the first one).
+    private var resolver: BackgroundResolver?
+    private var resolutionToken = 0
+    /// A download waiting for its host's address.
+    private var resolving: (token: Int, uri: CoAPURI, sink: ImageStoreSink, resume: ResumePoint?)?
 
     private var objectStore: any FirmwareImageStore { signedStore ?? filesStore }
     var filesStore: FileFirmwareImageStore!
@@ -221,6 +263,7 @@ public final class FirmwareRunner {
     }
 
     private func releaseDownload() {
+        resolving = nil
         coap = nil
         http = nil
         sink = nil
