@@ -162,4 +162,47 @@ struct FirmwareWiringTests {
         object.abandonBlocks(path)  // again: no change
         #expect(object.result == .connectionLost)
     }
+
+    @Test("setup: a vendor key that is not a key stops the daemon with a clear error")
+    func badVendorKey() throws {
+        let state = directory()
+        let key = state + "/vendor.pub"
+        _ = key.withCString { path in
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            defer { close(fd) }
+            return write(fd, "not a key\n", 10)
+        }
+        var settings = FirmwareSettings()
+        settings.requireSignature = true
+        settings.vendorKey = key
+        settings.boardName = "b"
+        do {
+            _ = try FirmwareSetup.make(settings, stateDirectory: state, log: Logger(component: "test", level: .error))
+            Issue.record("accepted a vendor key that is not a key")
+        } catch {
+            #expect("\(error)".hasPrefix("[firmware] vendor-key \(key): "))
+        }
+    }
+
+    @Test("setup: the persisted state comes back (Downloaded stays Downloaded); a damaged file means Idle")
+    func restores() throws {
+        let state = directory()
+        let first = try FirmwareSetup.make(FirmwareSettings(), stateDirectory: state,
+                                           log: Logger(component: "test", level: .error))
+        try first.object.receivePackageBlock(offset: 0, bytes: [1, 2, 3], isLast: true)
+        first.step()  // carries out the .persist
+        #expect(first.object.state == .downloaded)
+        let again = try FirmwareSetup.make(FirmwareSettings(), stateDirectory: state,
+                                           log: Logger(component: "test", level: .error))
+        #expect(again.object.state == .downloaded)
+        #expect(again.object.persistentState.image?.size == 3)
+        _ = (state + "/firmware/state").withCString { path in
+            let fd = open(path, O_WRONLY | O_TRUNC)
+            defer { close(fd) }
+            return write(fd, "garbage\n", 8)
+        }
+        let damaged = try FirmwareSetup.make(FirmwareSettings(), stateDirectory: state,
+                                             log: Logger(component: "test", level: .error))
+        #expect(damaged.object.state == .idle)
+    }
 }
