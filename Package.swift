@@ -63,7 +63,7 @@ let package = Package(
         // The daemon: configuration, state file, ClientRuntime running the client on sockets
         // and DTLS, launcher, single-instance lock.
         .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
-                                                    "Credentials", "Files", "Board", "GPIO"]),
+                                                    "Credentials", "Files", "Board", "GPIO", "Firmware"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
         .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
                                                  "TPM", "Credentials", "Files", "Firmware"]),

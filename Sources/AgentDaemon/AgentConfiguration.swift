@@ -85,13 +85,15 @@ public struct AgentConfiguration: Sendable {
     public var factoryFile: String
     /// The endpoint name as written (literal or template), before expansion.
     public var endpointTemplate: String
+    /// The `[firmware]` section (Firmware Update, object 5).
+    public var firmware: FirmwareSettings
 
     /// Reads the configuration from `text`. With `requireAccounts` false a file without any
     /// account is accepted (the factory file may bring them; call `checkAccounts()` after).
     public init(parsing text: String, environment: EndpointNameTemplate.Environment = .system,
                 requireAccounts: Bool = true) throws(ConfigFileError) {
         let file = try ConfigFile(parsing: text)
-        let known: Set<String> = ["agent", "bootstrap", "server"]
+        let known: Set<String> = ["agent", "bootstrap", "server", "firmware"]
         for section in file.sections where !known.contains(section.kind) {
             throw ConfigFileError(line: section.line, "unknown section [\(shortened(section.kind))]")
         }
@@ -146,6 +148,11 @@ public struct AgentConfiguration: Sendable {
             throw ConfigFileError(line: agent.line(of: "board-dir"), "board-dir \(quoted(boardDirectory)): expected an absolute path")
         }
         endpointTemplate = template
+        let firmwareSections = file.sections("firmware")
+        if firmwareSections.count > 1 {
+            throw ConfigFileError(line: firmwareSections[1].line, "only one [firmware] section is allowed")
+        }
+        firmware = try FirmwareSettings(section: firmwareSections.first)
         (bootstrap, servers) = try Self.accounts(in: file)
         if requireAccounts { try checkAccounts() }
     }

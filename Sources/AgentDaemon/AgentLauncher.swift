@@ -19,6 +19,7 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
     case secretFileNeedsDevelopmentStore(String)
     case unsupportedLibrary(String)
     case board(BoardDefinitionError)
+    case firmware(String)
 
     public var description: String {
         switch self {
@@ -31,6 +32,7 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
             "secret-key-file \(path): a key in a plain file is for credential-store = development only; provision the key into the TPM instead"
         case .unsupportedLibrary(let why): why
         case .board(let error): "board: \(error)"
+        case .firmware(let why): why
         }
     }
 }
@@ -172,6 +174,20 @@ public enum AgentLauncher {
         for line in gpio.summary { log.info(line) }
         for problem in gpio.problems { log.error(problem) }
         for object in gpio.objects { registry.register(object) }
+        // Firmware Update (5): registered before the client is made, so the client's endpoint
+        // streams Block1 writes of /5/*/0 (the registry's streaming rules).
+        var firmware: FirmwareRunner?
+        if configuration.firmware.enabled {
+            do {
+                firmware = try FirmwareSetup.make(configuration.firmware, stateDirectory: configuration.stateDirectory,
+                                                  log: log)
+            } catch {
+                throw .firmware("\(error)")
+            }
+            firmware!.ackTimeout = configuration.ackTimeout
+            registry.register(firmware!.object)
+            log.info("firmware update (/5): \(firmware!.object.state), protocols \(firmware!.object.configuration.protocols.map(\.scheme).sorted().joined(separator: ", "))")
+        }
         let client = LwM2MClient(configuration: clientConfiguration, registry: registry,
                                  factory: configuration.factorySnapshot, state: state,
                                  seed: secureRandomUInt64(), now: MonotonicClock.now())
@@ -180,6 +196,7 @@ public enum AgentLauncher {
                                     log: log, deviceRequests: requests)
         runtime.signingKeys = signingKeys
         gpio.attach(to: runtime, log: log)
+        if let firmware { runtime.attach(firmware) }
         runtime.reboot = (device.reboot.description, { () throws in try SystemReboot.perform(device.reboot) })
         runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
         runtime.reload = {

@@ -52,6 +52,8 @@ public final class ClientRuntime {
     /// The registered objects with timers of their own (a Digital Input's debounce), as
     /// registered when the runtime was made.
     private let timedObjects: [any TimedObject]
+    /// The Firmware Update object's outer layer (downloads, installs, its state file), when served.
+    private(set) var firmware: FirmwareRunner?
     /// The board's GPIO lines (held for the runtime's lifetime; see ``GPIOObjects/attach(to:log:)``).
     var gpio: GPIOObjects?
     /// How often the objects whose values come from the kernel (`SampledObject`) are sampled.
@@ -122,6 +124,10 @@ public final class ClientRuntime {
             for object in timedObjects { object.advance(to: now) }
             client.advance(to: now)
             retrySave(at: now)
+            if let firmware {
+                firmware.advance(to: now)
+                firmware.afterCallbacks()
+            }
             handleDeviceRequests()
         }
         performActions()
@@ -202,6 +208,15 @@ public final class ClientRuntime {
     }
 
 
+    /// Serves the Firmware Update object's requests on this runtime's loop; an installer that
+    /// needs a reboot goes through the Reboot path (de-register, then reboot).
+    func attach(_ runner: FirmwareRunner) {
+        firmware = runner
+        runner.attach(to: loop)
+        runner.requestReboot = { [unowned self] in deviceRequests.reboot = true }
+        runner.step()
+    }
+
     /// Watches a descriptor of the board's hardware (a GPIO line's edge events) in the runtime's
     /// one poll loop: `handler` runs on the loop's thread when it is readable and must drain it.
     @discardableResult
@@ -226,6 +241,7 @@ public final class ClientRuntime {
         var deadline = client.nextDeadline
         if let retry = pendingSave.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
         if let sample = nextSample { deadline = deadline.map { min($0, sample) } ?? sample }
+        if let retry = firmware?.nextDeadline { deadline = deadline.map { min($0, retry) } ?? retry }
         for object in timedObjects {
             if let candidate = object.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }
         }

@@ -294,6 +294,29 @@ class ManagementServer:
         _, response = await self.device_request(command, method, payload, content_format=fmt)
         return self.describe(command["path"], response)
 
+    async def op_write_file(self, command):
+        """Write of an opaque resource whose value is the content of the local file "file"
+        (application/octet-stream): a large value (a firmware package) goes out as Block1
+        blocks (aiocoap's block-wise request, 1024-byte blocks)."""
+        with open(command["file"], "rb") as source:
+            payload = source.read()
+        reg = self.reg_for(command)
+        path = command["path"]
+        codec.parse_path(path)
+        message = aiocoap.Message(code=aiocoap.PUT, uri_path=reg.device_path(path), payload=payload,
+                                  content_format=codec.OPAQUE)
+        message.remote = reg.remote
+        request = self.context.request(message)
+        timeout = float(command.get("timeout", self.args.request_timeout))
+        started = time.monotonic()
+        try:
+            response = await asyncio.wait_for(request.response, timeout)
+        except asyncio.TimeoutError:
+            raise CommandError(f"no answer from {reg.ep} within {timeout}s") from None
+        out = self.describe(path, response)
+        out["seconds"] = round(time.monotonic() - started, 3)
+        return out
+
     async def op_create(self, command):
         fmt = codec.format_number(command.get("format", "tlv"))
         ids = codec.parse_path(command["path"])

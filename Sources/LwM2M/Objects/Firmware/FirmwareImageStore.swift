@@ -8,16 +8,25 @@ public enum FirmwareStoreError: Error, Hashable, Sendable, CustomStringConvertib
     case tooLarge(limit: Int64)
     /// The file system failed (the text says how; it never holds image bytes).
     case io(String)
+    /// The package itself was refused by a store that checks it (a signed package whose
+    /// signature, board or digest is wrong): `result` is the Update Result to report (5
+    /// integrity check failure, 6 unsupported package type), `reason` says why.
+    case rejected(FirmwareUpdateResult, reason: String)
 
     /// The Update Result a download ending with this error sets: 2 (not enough storage) for
-    /// all three (a write error is the storage failing the package).
-    public var updateResult: FirmwareUpdateResult { .notEnoughStorage }
+    /// the storage's failures (a write error is the storage failing the package); the
+    /// rejection's own result for a refused package.
+    public var updateResult: FirmwareUpdateResult {
+        if case .rejected(let result, _) = self { return result }
+        return .notEnoughStorage
+    }
 
     public var description: String {
         switch self {
         case .insufficientStorage: "not enough free space for the firmware image"
         case .tooLarge(let limit): "the firmware image exceeds the maximum of \(limit) bytes"
         case .io(let why): "firmware image store: \(why)"
+        case .rejected(_, let reason): "firmware package refused: \(reason)"
         }
     }
 }

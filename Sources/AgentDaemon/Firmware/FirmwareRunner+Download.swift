@@ -1,0 +1,164 @@
+import AgentCommon
+import CoAP
+import Files
+import Firmware
+import Glibc
+import LwM2M
+import Time
+import Transport
+
+// Pulls from a Package URI: CoAP (Block2) or HTTP(S) into the object's image store, on the loop.
+
+extension FirmwareRunner {
+    func startDownload(_ text: String, resumeFrom: Int64, etag: [UInt8]?) {
+        guard let loop else { return finishDownload(.failure(.connect("no event loop"))) }
+        stopDownload(cancelling: false)
+        let sink = ImageStoreSink(store: objectStore)
+        self.sink = sink
+        // The signed store verifies forward only: it resumes only where it stands.
+        let resume = resumeFrom > 0 && (signedStore == nil || resumeFrom == sink.size)
+            ? ResumePoint(offset: resumeFrom, validator: etag) : nil
+        lastLoggedPercent = -1
+        lastLoggedBytes = 0
+        log.notice("firmware: downloading \(text)\(resume.map { " from byte \($0.offset)" } ?? "")")
+        let lowered = text.lowercased()
+        do throws(FirmwareDownloadError) {
+            if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+                var options = HTTPDownloadOptions()
+                options.caFile = settings.httpCA
+                let download = try HTTPDownload(url: text, sink: sink, resume: resume, options: options, loop: loop)
+                download.onProgress = { [unowned self] in progress($0) }
+                download.onFinish = { [unowned self] in finishDownload($0) }
+                http = download
+                download.start(at: MonotonicClock.now())
+            } else {
+                let uri: CoAPURI
+                do { uri = try CoAPURI(text) } catch { throw .invalidURI("\(error)") }
+                guard uri.scheme == .coap else { throw .unsupportedScheme("coaps (no DTLS credentials for downloads)") }
+                guard let peer = SocketAddress(ipAddress: uri.host, port: uri.port) else {
+                    // A host name resolves on a thread of its own (a hanging DNS must not stall
+                    // the loop); the download starts when the address comes back.
+                    return try resolve(uri, sink: sink, resume: resume)
+                }
+                try startCoAP(uri, peer: peer, sink: sink, resume: resume)
+            }
+        } catch {
+            finishDownload(.failure(error))
+        }
+    }
+
+    func startCoAP(_ uri: CoAPURI, peer: SocketAddress, sink: ImageStoreSink, resume: ResumePoint?)
+        throws(FirmwareDownloadError) {
+        guard let loop else { throw .connect("no event loop") }
+        var options = CoAPDownloadOptions()
+        options.endpoint.transmission.ackTimeout = ackTimeout
+        let download = try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options, loop: loop)
+        download.onProgress = { [unowned self] in progress($0) }
+        download.onFinish = { [unowned self] in finishDownload($0) }
+        coap = download
+        download.start(at: MonotonicClock.now())
+    }
+
+    func resolve(_ uri: CoAPURI, sink: ImageStoreSink, resume: ResumePoint?) throws(FirmwareDownloadError) {
+        guard let loop else { throw .connect("no event loop") }
+        if resolver == nil {
+            do {
+                let made = try BackgroundResolver(maximumInFlight: 4)
+                loop.watch(readable: made.fileDescriptor) { [unowned self] _ in
+                    for completion in made.takeResults() { resolved(completion) }
+                }
+                resolver = made
+            } catch {
+                throw .nameResolution("\(error)")
+            }
+        }
+        resolutionToken &+= 1
+        do {
+            try resolver!.submit(resolutionToken, host: uri.host, port: uri.port)
+        } catch {
+            throw .nameResolution("\(error)")
+        }
+        resolving = (resolutionToken, uri, sink, resume)
+    }
+
+    func resolved(_ completion: BackgroundResolver.Completion) {
+        guard let pending = resolving, pending.token == completion.token else { return }  // cancelled meanwhile
+        resolving = nil
+        do throws(FirmwareDownloadError) {
+            let addresses: [SocketAddress]
+            do { addresses = try completion.result.get() } catch { throw .nameResolution("\(error)") }
+            guard let peer = addresses.first else { throw .nameResolution("\(pending.uri.host): no address") }
+            try startCoAP(pending.uri, peer: peer, sink: pending.sink, resume: pending.resume)
+        } catch {
+            finishDownload(.failure(error))
+        }
+        step()
+    }
+
+
+    var objectStore: any FirmwareImageStore { signedStore ?? filesStore }
+
+    func progress(_ progress: DownloadProgress) {
+        object.downloadProgress(bytes: progress.received, etag: progress.validator)
+        if let total = progress.total, total > 0 {
+            let percent = Int(progress.received * 100 / total)
+            if percent / 10 > lastLoggedPercent / 10 {
+                lastLoggedPercent = percent
+                log.info("firmware: downloaded \(progress.received) of \(total) bytes (\(percent) %)")
+            }
+        } else if progress.received - lastLoggedBytes >= 1 << 20 {
+            lastLoggedBytes = progress.received
+            log.info("firmware: downloaded \(progress.received) bytes")
+        }
+        step()
+    }
+
+    func finishDownload(_ outcome: Result<DownloadProgress, FirmwareDownloadError>) {
+        let sink = self.sink
+        switch outcome {
+        case .success(let progress):
+            if let image = sink?.image {
+                log.notice("firmware: download complete, \(image.size) bytes")
+                object.downloadFinished(.success(image))
+            } else {
+                log.error("firmware: download ended without an image (\(progress.received) bytes)")
+                object.downloadFinished(.failure(.updateFailed))
+            }
+        case .failure(.cancelled):
+            break
+        case .failure(let error):
+            let result = sink?.rejection?.updateResult
+                ?? FirmwareUpdateResult(rawValue: error.updateResultCode) ?? .updateFailed
+            log.warning("firmware: download failed: \(sink?.rejection?.description ?? error.description) (Update Result \(result.rawValue))")
+            object.downloadFinished(.failure(result))
+        }
+        loopLater { [weak self] in self?.releaseDownload() }
+        step()
+    }
+
+    /// Ends a download in progress (its callbacks are off); `cancelling` only changes the log.
+    func stopDownload(cancelling: Bool) {
+        coap?.onFinish = nil
+        http?.onFinish = nil
+        coap?.cancel()
+        http?.cancel()
+        releaseDownload()
+    }
+
+    func releaseDownload() {
+        resolving = nil
+        coap = nil
+        http = nil
+        sink = nil
+    }
+
+    /// Runs `work` at the next step (a download may not be released from its own callback).
+    func loopLater(_ work: @escaping () -> Void) { deferred.append(work) }
+
+    /// Runs what was deferred to after the callbacks (the loop calls it every round).
+    func afterCallbacks() {
+        let work = deferred
+        deferred = []
+        for item in work { item() }
+    }
+}

@@ -1,0 +1,97 @@
+import AgentCommon
+import CoAP
+import Files
+import Firmware
+import Glibc
+import LwM2M
+import Time
+import Transport
+
+// Installs (the configured installer on an `InstallJob` thread) and their confirmation after a
+// restart; a reboot through the runtime's Reboot path when the installer asks for one.
+
+extension FirmwareRunner {
+    var version: String { object.persistentState.packageVersion ?? "unknown" }
+
+    func install(_ image: FirmwareImage) {
+        guard let installer else {
+            log.error("firmware: Update executed but no installer is configured ([firmware] installer): update failed")
+            object.installFinished(.updateFailed)
+            return step()
+        }
+        // A record left from an earlier install must not make a restart take this one as done.
+        try? AtomicFile.remove(paths.record)
+        let version = version
+        let path = image.path
+        log.notice("firmware: installing \(path) (\(image.size) bytes, version \(version))")
+        run(confirming: false) { installer.install(image: path, version: version) }
+    }
+
+    func resolveInstall(_ image: FirmwareImage?) {
+        guard let installer else {
+            log.error("firmware: restarted while updating, but no installer is configured: update failed")
+            object.installFinished(.updateFailed)
+            return step()
+        }
+        guard let saved = try? FileReader.read(paths.record, maximumSize: 4096) else {
+            // No record: the agent stopped while the installer ran; the outcome is unknown.
+            log.warning("firmware: restarted while an install was running (no reboot was asked for): update failed")
+            object.installFinished(.updateFailed)
+            return step()
+        }
+        let lines = String(decoding: saved, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let version = lines.first.map(String.init) ?? self.version
+        let record = lines.count > 1 ? String(lines[1]) : ""
+        log.notice("firmware: confirming the install of version \(version) after the restart")
+        run(confirming: true) { installer.confirm(version: version, record: record) }
+        _ = image
+    }
+
+    func run(confirming: Bool, _ work: @escaping () -> InstallOutcome) {
+        guard let loop else { return }
+        do {
+            let job = try InstallJob(work)
+            let source = loop.watch(readable: job.fileDescriptor) { [unowned self] _ in
+                guard let running = self.job, let outcome = running.job.take() else { return }
+                loop.remove(running.source)
+                self.job = nil
+                finished(outcome, confirming: running.confirming)
+            }
+            self.job = (job, source, confirming)
+        } catch {
+            log.error("firmware: cannot start the installer thread: \(error)")
+            object.installFinished(.updateFailed)
+            step()
+        }
+    }
+
+    func finished(_ outcome: InstallOutcome, confirming: Bool) {
+        switch outcome {
+        case .installed(rebootRequired: false, _):
+            log.notice("firmware: version \(version) installed and running")
+            try? AtomicFile.remove(paths.record)
+            object.installFinished(.success)
+        case .installed(rebootRequired: true, let record) where !confirming:
+            do {
+                try AtomicFile.write(Array("\(version)\n\(record)".utf8), to: paths.record)
+            } catch {
+                log.error("firmware: cannot save the install record: \(error); not rebooting")
+                object.installFinished(.updateFailed)
+                return step()
+            }
+            log.notice("firmware: installed; a reboot activates it")
+            requestReboot?()
+        case .installed(rebootRequired: true, _):
+            log.warning("firmware: the installer still wants a reboot after one: asking again later")
+            confirmRetry = (MonotonicClock.now() + Self.confirmRetryInterval, nil)
+        case .undetermined(let detail):
+            log.warning("firmware: cannot tell yet whether the install took (\(detail)); asking again in 30 s")
+            confirmRetry = (MonotonicClock.now() + Self.confirmRetryInterval, nil)
+        case .failed(let failure, let detail):
+            log.error("firmware: install failed (Update Result \(failure.rawValue)): \(detail)")
+            try? AtomicFile.remove(paths.record)
+            object.installFinished(failure.updateResult)
+        }
+        step()
+    }
+}

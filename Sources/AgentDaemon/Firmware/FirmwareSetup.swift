@@ -1,0 +1,113 @@
+import AgentCommon
+import Files
+import Firmware
+import LwM2M
+
+/// Builds the Firmware Update object (5) and its ``FirmwareRunner`` from the `[firmware]`
+/// settings: the image store in `<state-dir>/firmware` (through the signature check when
+/// packages must be signed), the state persisted before a restart, the installer, and
+/// Protocol Support as this build and machine can serve it.
+enum FirmwareSetup {
+    /// Why object 5 cannot be served as configured.
+    enum Failure: Error, CustomStringConvertible {
+        case directory(String, FileError)
+        case vendorKey(String, String)
+
+        var description: String {
+            switch self {
+            case .directory(let path, let error): "firmware directory \(path): \(error)"
+            case .vendorKey(let path, let why): "[firmware] vendor-key \(path): \(why)"
+            }
+        }
+    }
+
+    static func make(_ settings: FirmwareSettings, stateDirectory: String, log: Logger) throws(Failure) -> FirmwareRunner {
+        let directory = "\(stateDirectory)/firmware"
+        do { try Directory.create(directory) } catch { throw .directory(directory, error) }
+        let paths = FirmwarePaths(stateDirectory: stateDirectory)
+        let files = FileFirmwareImageStore(stateDirectory: stateDirectory, maximumSize: settings.maximumSize,
+                                           reserve: settings.reserve)
+        var signed: SignedPackageStore?
+        if settings.requireSignature, let keyPath = settings.vendorKey, let board = settings.boardName {
+            let key: PackagePublicKey
+            do {
+                key = try PackagePublicKey(encoded: try FileReader.read(keyPath, maximumSize: 16_384))
+            } catch {
+                throw .vendorKey(keyPath, "\(error)")
+            }
+            signed = SignedPackageStore(files: files, key: key, board: board)
+        }
+
+        var restored: FirmwareUpdateObject.PersistentState?
+        if let bytes = try? FileReader.read(paths.state, maximumSize: 65_536) {
+            do {
+                restored = try FirmwareUpdateObject.PersistentState(parsing: bytes)
+            } catch {
+                log.error("firmware: saved update state unreadable (\(error)); starting in Idle")
+            }
+        }
+        // A pull in progress continues from what is on disk: the partial image re-hashed.
+        if let state = restored, state.state == .downloading, state.packageURI != nil {
+            if let signed {
+                let offset = signed.resume()
+                log.notice("firmware: resuming the download at package byte \(offset)")
+            } else {
+                let stored = (try? files.resume()) ?? 0
+                log.notice("firmware: resuming the download at byte \(stored)")
+            }
+        }
+        let configuration = FirmwareUpdateObject.Configuration(protocols: supportedProtocols(), acceptsPush: true)
+        let store: any FirmwareImageStore = signed ?? files
+        let object = FirmwareUpdateObject(configuration: configuration, store: store, restoring: restored)
+        let installer = makeInstaller(settings)
+        let runner = FirmwareRunner(object: object, settings: settings, paths: paths, installer: installer,
+                                    signedStore: signed, log: log)
+        runner.filesStore = files
+        if installer == nil {
+            log.warning("firmware: no installer configured ([firmware] installer): images download, Update fails (result 8)")
+        }
+        return runner
+    }
+
+    static func makeInstaller(_ settings: FirmwareSettings) -> (any FirmwareInstaller)? {
+        let process = InstallerProcess(timeout: settings.installerTimeout)
+        switch settings.installer {
+        case nil: return nil
+        case .script(let path): return ScriptHookInstaller(hook: path, process: process)
+        case .rauc(let command): return RaucInstaller(command: command, process: process)
+        case .swupdate(let command, let reboot, let hook):
+            return SWUpdateInstaller(command: command, rebootRequired: reboot, confirmHook: hook, process: process)
+        }
+    }
+
+    /// Protocol Support (/5/0/8): coap always; http and https when libcurl is installed (it is
+    /// loaded only when the first HTTP download starts, so here its presence is looked up in
+    /// the dynamic linker's cache and the usual library directories). coaps is left out: a
+    /// download has no DTLS credentials of its own yet.
+    static func supportedProtocols() -> Set<FirmwareProtocol> {
+        var protocols: Set<FirmwareProtocol> = [.coap]
+        if libcurlInstalled() { protocols.formUnion([.http, .https]) }
+        return protocols
+    }
+
+    static func libcurlInstalled() -> Bool {
+        let names = ["libcurl.so.4", "libcurl-gnutls.so.4"]
+        if let cache = try? FileReader.read("/etc/ld.so.cache", maximumSize: 8 << 20) {
+            for name in names where contains(cache, Array(name.utf8) + [0]) { return true }
+        }
+        let directories = ["/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib",
+                           "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/arm-linux-gnueabihf"]
+        return directories.contains { directory in names.contains { FileReader.exists("\(directory)/\($0)") } }
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
+            index += 1
+        }
+        return false
+    }
+}
