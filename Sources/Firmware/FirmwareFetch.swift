@@ -32,45 +32,41 @@ public enum FirmwareFetch {
             do { peer = try Resolver.resolve(host: uri.host, port: uri.port)[0] } catch {
                 return .failure(.nameResolution("\(uri.host): \(error)"))
             }
-            let download: CoAPDownload
             do {
-                download = try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options.coap, loop: loop)
+                let download = try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options.coap,
+                                                loop: loop)
+                return drive(download, on: loop, from: start, until: start + options.timeout, progress: progress)
             } catch {
                 return .failure(error)
             }
-            download.onProgress = progress
-            download.start(at: start)
-            return drive(loop, until: start + options.timeout, result: { download.result },
-                         advance: download.advance(to:), cancel: download.cancel)
         case "http", "https":
-            let download: HTTPDownload
             do {
-                download = try HTTPDownload(url: text, sink: sink, resume: resume, options: options.http, loop: loop)
+                let download = try HTTPDownload(url: text, sink: sink, resume: resume, options: options.http, loop: loop)
+                return drive(download, on: loop, from: start, until: start + options.timeout, progress: progress)
             } catch {
                 return .failure(error)
             }
-            download.onProgress = progress
-            download.start(at: start)
-            return drive(loop, until: start + options.timeout, result: { download.result },
-                         advance: download.advance(to:), cancel: download.cancel)
         default:
             return .failure(.unsupportedScheme(scheme))
         }
     }
 
+    /// Starts `download` and runs `loop` until it finishes or `deadline` passes.
     private static func drive(
-        _ loop: EventLoop, until deadline: Instant, result: () -> Result<DownloadProgress, FirmwareDownloadError>?,
-        advance: (Instant) -> Void, cancel: () -> Void
+        _ download: any FirmwareDownload, on loop: EventLoop, from start: Instant, until deadline: Instant,
+        progress: ((DownloadProgress) -> Void)?
     ) -> Result<DownloadProgress, FirmwareDownloadError> {
-        while result() == nil {
+        download.onProgress = progress
+        download.start(at: start)
+        while download.result == nil {
             let now: Instant
             do { now = try loop.runOnce(until: deadline) } catch { return .failure(.connectionLost("\(error)")) }
-            advance(now)
-            if result() == nil, now >= deadline {
-                cancel()
+            download.advance(to: now)
+            if download.result == nil, now >= deadline {
+                download.cancel()
                 return .failure(.timeout)
             }
         }
-        return result()!
+        return download.result!
     }
 }

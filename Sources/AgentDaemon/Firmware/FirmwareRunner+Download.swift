@@ -26,11 +26,7 @@ extension FirmwareRunner {
             if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
                 var options = HTTPDownloadOptions()
                 options.caFile = settings.httpCA
-                let download = try HTTPDownload(url: text, sink: sink, resume: resume, options: options, loop: loop)
-                download.onProgress = { [unowned self] in progress($0) }
-                download.onFinish = { [unowned self] in finishDownload($0) }
-                http = download
-                download.start(at: MonotonicClock.now())
+                run(try HTTPDownload(url: text, sink: sink, resume: resume, options: options, loop: loop))
             } else {
                 let uri: CoAPURI
                 do { uri = try CoAPURI(text) } catch { throw .invalidURI("\(error)") }
@@ -52,11 +48,15 @@ extension FirmwareRunner {
         guard let loop else { throw .connect("no event loop") }
         var options = CoAPDownloadOptions()
         options.endpoint.transmission.ackTimeout = ackTimeout
-        let download = try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options, loop: loop)
-        download.onProgress = { [unowned self] in progress($0) }
-        download.onFinish = { [unowned self] in finishDownload($0) }
-        coap = download
-        download.start(at: MonotonicClock.now())
+        run(try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options, loop: loop))
+    }
+
+    /// Makes `made` the download under way and starts it.
+    private func run(_ made: any FirmwareDownload) {
+        made.onProgress = { [unowned self] in progress($0) }
+        made.onFinish = { [unowned self] in finishDownload($0) }
+        download = made
+        made.start(at: MonotonicClock.now())
     }
 
     func resolve(_ uri: CoAPURI, sink: ImageStoreSink, resume: ResumePoint?) throws(FirmwareDownloadError) {
@@ -138,17 +138,14 @@ extension FirmwareRunner {
 
     /// Ends a download in progress (its callbacks are off); `cancelling` only changes the log.
     func stopDownload(cancelling: Bool) {
-        coap?.onFinish = nil
-        http?.onFinish = nil
-        coap?.cancel()
-        http?.cancel()
+        download?.onFinish = nil
+        download?.cancel()
         releaseDownload()
     }
 
     func releaseDownload() {
         resolving = nil
-        coap = nil
-        http = nil
+        download = nil
         sink = nil
     }
 

@@ -31,9 +31,8 @@ public final class FirmwareRunner {
 
     /// The runtime's loop (downloads, install jobs and the resolver live on it).
     var loop: EventLoop?
-    /// The pull in progress (at most one) and the sink it writes through.
-    var coap: CoAPDownload?
-    var http: HTTPDownload?
+    /// The pull in progress (at most one: CoAP or HTTP) and the sink it writes through.
+    var download: (any FirmwareDownload)?
     var sink: ImageStoreSink?
     /// Progress logged so far (every 10 %, or every MiB without a known size).
     var lastLoggedPercent = -1
@@ -73,8 +72,7 @@ public final class FirmwareRunner {
 
     /// Runs the downloads' timers and a due `confirm` retry, then the object's requests.
     func advance(to now: Instant) {
-        coap?.advance(to: now)
-        http?.advance(to: now)
+        download?.advance(to: now)
         if let retry = confirmRetry, retry.at <= now {
             confirmRetry = nil
             resolveInstall(retry.image)
