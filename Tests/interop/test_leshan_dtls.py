@@ -70,7 +70,7 @@ def test_secure_bootstrap_then_secure_registration(leshan, ep, start_agent, tmp_
     if security == "psk":
         # The key the bootstrap server wrote never reaches the log or the state directory.
         assert PSK_DM_KEY not in log.lower()
-        for path in (tmp_path / "state").iterdir():
+        for path in (p for p in (tmp_path / "state").rglob("*") if p.is_file()):
             assert bytes.fromhex(PSK_DM_KEY) not in path.read_bytes(), path
     else:
         assert "ECDHE-ECDSA" in log, log

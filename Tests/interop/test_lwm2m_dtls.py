@@ -70,7 +70,7 @@ def test_psk_bootstrap_then_psk_registration(start_peer, start_agent, start_dtls
     assert "server 101: registered" in log
     # The key the bootstrap server wrote never reaches the log or the state directory.
     assert PSK_DM[1] not in log.lower()
-    for path in (tmp_path / "state").iterdir():
+    for path in (p for p in (tmp_path / "state").rglob("*") if p.is_file()):
         assert bytes.fromhex(PSK_DM[1]) not in path.read_bytes()
 
 

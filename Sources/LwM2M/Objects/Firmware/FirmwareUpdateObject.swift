@@ -40,9 +40,21 @@ public final class FirmwareUpdateObject: LwM2MObject {
         /// Whether a server may write the package into Package (push).
         public var acceptsPush: Bool
 
-        public init(protocols: Set<FirmwareProtocol>, acceptsPush: Bool = true) {
+        /// The object version served: 1.1 (what an LwM2M 1.1 server such as Leshan 2.0 has a
+        /// model for; the agent announces LwM2M 1.1) or 1.2, which adds Automatic Upgrade at
+        /// Download (14).
+        public var version: Version
+
+        /// Object 5's versions (OMA registry: 1.2 is the newest, still an LwM2M 1.1 object).
+        public enum Version: String, Hashable, Sendable {
+            case v1_1 = "1.1"
+            case v1_2 = "1.2"
+        }
+
+        public init(protocols: Set<FirmwareProtocol>, acceptsPush: Bool = true, version: Version = .v1_1) {
             self.protocols = protocols
             self.acceptsPush = acceptsPush
+            self.version = version
         }
 
         /// Delivery Method (/5/0/9): both when push is accepted and some protocol can pull,
@@ -90,10 +102,11 @@ public final class FirmwareUpdateObject: LwM2MObject {
     /// Downloading by push cannot (the server's transfer is gone): Idle, result 4; Updating asks
     /// for the install's outcome (`.resolveInstall`). An inconsistent state is dropped (Idle).
     public init(configuration: Configuration, store: any FirmwareImageStore, restoring: PersistentState? = nil) {
-        definition = OMAObjects.definition(5)!
+        definition = Self.definition(configuration.version)
         self.configuration = configuration
         self.store = store
         current = restoring ?? PersistentState()
+        if configuration.version == .v1_1 { current.automaticUpdate = false }  // no resource 14 to undo it
         lastPersisted = current
         restore()
     }
@@ -124,7 +137,7 @@ public final class FirmwareUpdateObject: LwM2MObject {
         guard instance == 0 else { return [] }
         return [Resource.package, Resource.packageURI, Resource.update, Resource.state, Resource.updateResult,
                 Resource.packageName, Resource.packageVersion, Resource.protocolSupport, Resource.deliveryMethod,
-                Resource.cancel, Resource.automaticUpdate]
+                Resource.cancel] + (servesAutomaticUpdate ? [Resource.automaticUpdate] : [])
     }
 
     public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
@@ -187,8 +200,23 @@ public final class FirmwareUpdateObject: LwM2MObject {
 
     // MARK: - Private
 
-    /// The resource ID of a resource path of instance 0, else 4.04.
+    /// The resource ID of a resource path of instance 0 this version has, else 4.04.
     private func resource(of path: LwM2MPath) throws(LwM2MError) -> UInt16 {
-        try indexedResource(path, instanceCount: 1).1
+        let resource = try indexedResource(path, instanceCount: 1).1
+        if resource == Resource.automaticUpdate && !servesAutomaticUpdate { throw .notFound }
+        return resource
+    }
+
+    /// Whether Automatic Upgrade at Download (14, version 1.2) is served.
+    private var servesAutomaticUpdate: Bool { configuration.version == .v1_2 }
+
+    /// Object 5 in `version`: the registry's 1.2 definition, without resource 14 for 1.1 (the
+    /// resources 0–13 of 1.1 are the same in 1.2).
+    static func definition(_ version: Configuration.Version) -> ObjectDefinition {
+        let full = OMAObjects.definition(5)!
+        guard version == .v1_1 else { return full }
+        return ObjectDefinition(id: full.id, name: full.name, version: "1.1", lwm2mVersion: full.lwm2mVersion,
+                                isMultiple: full.isMultiple, isMandatory: full.isMandatory,
+                                resources: full.resources.filter { $0.id != Resource.automaticUpdate })
     }
 }

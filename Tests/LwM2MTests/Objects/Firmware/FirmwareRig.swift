@@ -58,7 +58,7 @@ final class FirmwareRig: ResponderRig {
     init(protocols: Set<FirmwareProtocol> = FirmwareRig.allProtocols, acceptsPush: Bool = true,
          store: MemoryImageStore = MemoryImageStore(), restoring: FirmwareUpdateObject.PersistentState? = nil) {
         self.store = store
-        object = FirmwareUpdateObject(configuration: .init(protocols: protocols, acceptsPush: acceptsPush),
+        object = FirmwareUpdateObject(configuration: .init(protocols: protocols, acceptsPush: acceptsPush, version: .v1_2),
                                       store: store, restoring: restoring)
         registry.register(object)
         _ = registry.takeChanges()
