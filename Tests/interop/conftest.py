@@ -325,6 +325,26 @@ def bin_dir() -> Path:
     return BIN_DIR
 
 
+def vm_rss_kib(pid: int) -> int:
+    """The process's resident set size in KiB (/proc/PID/status, VmRSS)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
+
+
+def assert_flat_download_rss(run, label: str) -> None:
+    """The memory `lwm2m-agent firmware fetch --report-memory` reported (RSS before, once the
+    first MiB arrived, peak): printed, and the growth while streaming under 1 MiB (issue 14's goal)."""
+    def kib(name: str) -> int:
+        return int(run.err.split(f"rss-{name}-kib ")[1].split()[0])
+    before, streaming, peak = kib("before"), kib("streaming"), kib("peak")
+    print(f"\n{label}: RSS before {before} KiB, after the first MiB {streaming} KiB, peak {peak} KiB: "
+          f"growth during the download {peak - streaming} KiB (set-up included {peak - before} KiB); {run.out.strip()}")
+    assert peak - streaming < 1024, run.err
+
+
 @pytest.fixture(scope="session")
 def vm_assets(bin_dir, tmp_path_factory):
     """The qemu guest's kernel, modules and base initramfs with the agent from ``bin_dir``

@@ -19,6 +19,7 @@ from aiocoap import Context, Message
 from aiocoap.numbers.codes import Code
 
 import coapwire as cw
+from conftest import vm_rss_kib
 
 SENML_JSON = 110
 MAX_AGE = 14
@@ -26,15 +27,6 @@ SERVICE_UNAVAILABLE = cw.code(5, 3)
 REQUEST_ENTITY_TOO_LARGE = cw.code(4, 13)
 REQUEST_ENTITY_INCOMPLETE = cw.code(4, 8)
 BLOCK_SIZE = 1024  # SZX 6
-
-
-def vm_rss_kib(pid: int) -> int:
-    """The process's resident set size in KiB (/proc/PID/status, VmRSS)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
 
 
 def block1(num: int, more: bool) -> bytes:

@@ -25,6 +25,7 @@ from aiocoap import Context, Message
 from aiocoap.numbers.codes import Code
 
 import coapwire as cw
+from conftest import vm_rss_kib
 
 PACKAGE = "/32769/0/0"
 OCTET_STREAM = 42
@@ -32,14 +33,6 @@ TLV = 11542
 BLOCK_SIZE = 1024
 REQUEST_ENTITY_INCOMPLETE = cw.code(4, 8)
 UNSUPPORTED_CONTENT_FORMAT = cw.code(4, 15)
-
-
-def vm_rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
 
 
 def fnv1a32(data: bytes) -> str:

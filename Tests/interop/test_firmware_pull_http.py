@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import HERE, require_tool
+from conftest import HERE, require_tool, assert_flat_download_rss
 
 MIB = 1 << 20
 
@@ -59,12 +59,7 @@ def test_http_pull_of_32_mib_streams_with_flat_rss(procs, bin_dir, tmp_path):
     assert run.returncode == 0, run.describe()
     assert hashlib.sha256(output.read_bytes()).digest() == hashlib.sha256(image).digest()
     assert requests(server) == ["GET range=None if-range=None status=200 sent=33554432"]
-    before = int(run.err.split("rss-before-kib ")[1].split()[0])
-    peak = int(run.err.split("rss-peak-kib ")[1].split()[0])
-    streaming = int(run.err.split("rss-streaming-kib ")[1].split()[0])
-    print(f"\nHTTP 32 MiB pull: RSS before {before} KiB, after the first MiB {streaming} KiB, peak {peak} KiB: "
-          f"growth during the download {peak - streaming} KiB (set-up included {peak - before} KiB); {run.out.strip()}")
-    assert peak - streaming < 1024, run.err  # the goal: < 1 MiB growth during the download
+    assert_flat_download_rss(run, "HTTP 32 MiB pull")
 
 
 def test_http_resume_after_a_cut_link_asks_the_rest_with_range(procs, bin_dir, tmp_path):

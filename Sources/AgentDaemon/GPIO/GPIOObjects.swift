@@ -149,7 +149,6 @@ public final class GPIOObjects {
             do {
                 try outputStates.save(name, OutputStates.Saved(state: state, polarity: polarity))
             } catch {
-                problems.append("[gpio \(name)] state not saved: \(error)")
                 saveFailed?("[gpio \(name)] state not saved (it will not survive a restart): \(error)")
             }
         }

@@ -107,10 +107,7 @@ extension FirmwareUpdateObject {
         current.packageURI = uri
         current.packageName = nil
         current.packageVersion = nil
-        current.bytesDownloaded = 0
-        current.etag = nil
-        current.image = nil
-        current.installPending = false
+        clearProgress()
     }
 
     /// The package is complete: Downloaded, then Updating at once with Automatic Upgrade.
@@ -145,6 +142,11 @@ extension FirmwareUpdateObject {
             current.packageName = nil
             current.packageVersion = nil
         }
+        clearProgress()
+    }
+
+    /// No bytes, validator, image or pending install: what a new download and Idle share.
+    private func clearProgress() {
         current.bytesDownloaded = 0
         current.etag = nil
         current.image = nil
