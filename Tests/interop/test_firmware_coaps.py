@@ -12,6 +12,8 @@ bytes (the script hook of test_firmware_agent.py).
 - no Security instance for the URI's host and port → Update Result 7 at once with a log line
   naming the missing account, and not one datagram goes to that host (no identity leaks);
 - the account's PSK is wrong → the DTLS handshake fails → Update Result 4; nothing installed;
+- an X.509 download account (client certificate and key, the CA as trust anchor) against
+  OpenSSL (dtls_relay.py, client certificates required) in front of the aiocoap file server;
 - the CLI (`lwm2m-agent firmware fetch coaps://…`) with --psk-identity/--psk-key-file against
   the same libcoap server, and with a wrong key.
 """
@@ -27,7 +29,9 @@ import pytest
 
 from agentconfig import write_config
 from conftest import coap_ping, free_udp_port, require_tool
-from test_firmware_agent import EP, hook_script, image_bytes, read_int, update_and_check, wait_state, write_uri
+from test_firmware_agent import (EP, hook_script, image_bytes, read_int, start_coap_server, update_and_check, wait_state,
+                                 write_uri)
+from test_lwm2m_dtls import pki  # noqa: F401  (the module's CA and certificates, a fixture)
 
 PSK = b"coaps-download-psk-0123"  # what coap-server-openssl -k holds
 WRONG_PSK = b"not-the-download-psk-99"
@@ -60,19 +64,23 @@ def start_libcoap_dtls_server(procs, image: Path, key: bytes = PSK) -> int:
     pytest.fail("coap-server-openssl did not start")
 
 
-def bootstrap_plan(tmp_path: Path, ms_port: int, downloads: dict[int, tuple[str, bytes]]) -> Path:
+def psk_account(uri: str, key: bytes) -> dict:
+    """A Security instance's resources: PSK mode, IDENTITY and ``key``."""
+    return {"0": uri, "1": False, "2": 0, "3": IDENTITY, "5": {"hex": key.hex()}}
+
+
+def bootstrap_plan(tmp_path: Path, ms_port: int, downloads: dict[int, dict]) -> Path:
     """Delete /, the management account (/0/1 + /1/1, NoSec), and for each instance in
-    ``downloads`` a PSK Security instance {URI, identity, key} with its own Short Server ID and
-    no Server instance: a download server's account."""
+    ``downloads`` a Security instance with those resources and a Short Server ID of its own, no
+    Server instance: a download server's account."""
     steps = [
         {"op": "delete", "path": "/"},
         {"op": "write", "path": "/0/1", "format": "tlv",
          "value": {"0": f"coap://127.0.0.1:{ms_port}", "1": False, "2": 3, "10": 101}},
     ]
-    for instance, (uri, key) in downloads.items():
+    for instance, resources in downloads.items():
         steps.append({"op": "write", "path": f"/0/{instance}", "format": "tlv",
-                      "value": {"0": uri, "1": False, "2": 0, "3": IDENTITY, "5": {"hex": key.hex()},
-                                "10": 100 + instance}})
+                      "value": {**resources, "10": 100 + instance}})
     steps += [
         {"op": "write", "path": "/1/1", "format": "tlv", "value": {"0": 101, "1": 60, "6": True, "7": "U"}},
         {"op": "finish"},
@@ -109,7 +117,7 @@ def test_coaps_pull_with_the_download_servers_security_instance_installs_the_exa
     (tmp_path / "fw.bin").write_bytes(image)
     port = start_libcoap_dtls_server(procs, tmp_path / "fw.bin")
     uri = f"coaps://127.0.0.1:{port}/fw"
-    ms, agent, record = start_bootstrapped(start_peer, start_agent, tmp_path, {2: (uri, PSK)})
+    ms, agent, record = start_bootstrapped(start_peer, start_agent, tmp_path, {2: psk_account(uri, PSK)})
     protocols = ms.command("read", ep=EP, path="/5/0/8", accept="senml-json")
     assert protocols["ok"] and 1 in protocols["value"].values(), protocols  # coaps
     reply = write_uri(ms, uri)
@@ -135,7 +143,7 @@ def test_coaps_pull_without_matching_credentials_or_with_a_wrong_psk_fails_with_
     stranger_port = stranger.getsockname()[1]
     try:
         ms, agent, record = start_bootstrapped(start_peer, start_agent, tmp_path,
-                                               {2: (f"coaps://127.0.0.1:{port}", WRONG_PSK)})
+                                               {2: psk_account(f"coaps://127.0.0.1:{port}", WRONG_PSK)})
         # No account for that port (the account of /0/2 is for another port of the same host).
         reply = write_uri(ms, f"coaps://127.0.0.1:{stranger_port}/fw")
         assert reply["ok"] and reply["code"] == "2.04", reply
@@ -160,6 +168,29 @@ def test_coaps_pull_without_matching_credentials_or_with_a_wrong_psk_fails_with_
         assert_no_secret_in(log, PSK, WRONG_PSK)
     finally:
         stranger.close()
+
+
+def test_coaps_pull_with_an_x509_download_account(start_peer, start_agent, start_dtls_relay, procs, pki, tmp_path):
+    """The download server is OpenSSL (dtls_relay.py) in front of the aiocoap file server,
+    requiring a client certificate from the test CA; the account is X.509 with the CA as trust
+    anchor (Certificate Usage 2) and SNI naming the server's certificate."""
+    image = image_bytes(128 << 10, seed=44)
+    (tmp_path / "fw.bin").write_bytes(image)
+    relay = start_dtls_relay(start_coap_server(procs, tmp_path / "fw.bin"), "--cert", pki / "lwm2m-server.pem",
+                             "--key", pki / "lwm2m-server.key", "--ca", pki / "ca.pem")
+    uri = f"coaps://127.0.0.1:{relay}/fw"
+    private_key = (pki / "gw-e2e-1.key.der").read_bytes()
+    account = {"0": uri, "1": False, "2": 2, "3": {"hex": (pki / "gw-e2e-1.der").read_bytes().hex()},
+               "4": {"hex": (pki / "ca.der").read_bytes().hex()}, "5": {"hex": private_key.hex()},
+               "14": "lwm2m-server", "15": 2}
+    ms, agent, record = start_bootstrapped(start_peer, start_agent, tmp_path, {3: account})
+    reply = write_uri(ms, uri)
+    assert reply["ok"] and reply["code"] == "2.04", reply
+    wait_state(ms, 2, timeout=60)
+    update_and_check(ms, record, image)
+    log = agent.stderr()
+    assert "firmware: coaps download with the credentials of Security instance /0/3" in log, log[-3000:]
+    assert private_key.hex() not in log.lower()
 
 
 def test_cli_fetch_coaps_with_a_psk_from_a_file(procs, bin_dir, tmp_path):
