@@ -5,6 +5,7 @@ import DTLS
 import Firmware
 import LwM2M
 import Testing
+import Transport
 
 // Issue 14 (h-coaps): a coaps Package URI takes the DTLS credentials of the Security instance
 // for its host and port, built as for a server connection, from the accounts' secret store.
@@ -69,6 +70,36 @@ private func credentials() throws -> EphemeralCredentialStore {
             return
         }
         #expect(why.hasPrefix("Security instance /0/2: "))
+    }
+
+    @Test func anX509AccountWithATPMKeySignsWithTheStoresSignerAndLoadsNoSecret() throws {
+        try MbedTLSGuard.check()
+        final class OneKey: SigningKeyStore {
+            let signer: Signer
+            var asked: [CredentialID] = []
+            init() throws { signer = try SoftwareSigner(generatingWith: { secureRandomBytes($0) }) }
+            func generateSigningKey(_ id: CredentialID) throws(CredentialStoreError) -> Signer { signer }
+            func signer(for id: CredentialID) throws(CredentialStoreError) -> Signer {
+                asked.append(id)
+                return signer
+            }
+            func removeSigningKey(_ id: CredentialID) throws(CredentialStoreError) {}
+        }
+        var snapshot = security(downloadURI: "coaps://fw.example")
+        snapshot.instances[2]?[2] = .single(.integer(2))
+        snapshot.instances[2]?[3] = .single(.opaque([0x30, 0x00]))
+        snapshot.instances[2]?[4] = .single(.opaque([0x30, 0x00]))
+        snapshot.secrets[2] = [5: "\(FactoryFile.tpmKeyPrefix)factory/fw/key"]
+        let keys = try OneKey()
+        let result = FirmwareDownloadCredentials.configuration(
+            for: try CoAPURI("coaps://fw.example/fw"), security: snapshot, credentials: EphemeralCredentialStore(),
+            signingKeys: keys, timers: DTLSTimers())
+        guard case .success(let (instance, configuration)) = result,
+              case .certificate(_, let key) = configuration.authentication else {
+            Issue.record("expected a certificate configuration, got \(result)")
+            return
+        }
+        #expect(instance == 2 && key === keys.signer && keys.asked == [CredentialID("factory/fw/key")!])
     }
 
     @Test func protocolSupportListsCoaps() throws {
