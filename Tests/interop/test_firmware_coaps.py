@@ -129,6 +129,8 @@ def test_coaps_pull_with_the_download_servers_security_instance_installs_the_exa
     assert "firmware: coaps download with the credentials of Security instance /0/2" in log, log[-3000:]
     assert "firmware: download complete" in log
     assert_no_secret_in(log, PSK)
+    for path in (p for p in (tmp_path / "state").rglob("*") if p.is_file()):
+        assert PSK not in path.read_bytes() and PSK.hex().encode() not in path.read_bytes(), path
 
 
 def test_coaps_pull_without_matching_credentials_or_with_a_wrong_psk_fails_with_the_right_result(
