@@ -6,6 +6,7 @@ import DTLS
 import Glibc
 import LwM2M
 import Files
+import Firmware
 import Transport
 
 /// Runs an `LwM2MClient` on this machine: one UDP socket per server connection, one
@@ -214,7 +215,14 @@ public final class ClientRuntime {
         firmware = runner
         runner.attach(to: loop)
         runner.requestReboot = { [unowned self] in deviceRequests.reboot = true }
+        runner.downloadCredentials = { [unowned self] uri in downloadCredentials(for: uri) }
         runner.step()
+    }
+
+    /// The credentials of a `coaps://` firmware download (`FirmwareDownloadCredentials`).
+    func downloadCredentials(for uri: CoAPURI) -> Result<(UInt16, DTLSConfiguration), FirmwareDownloadError> {
+        FirmwareDownloadCredentials.configuration(for: uri, security: client.security.snapshot(), credentials: credentials,
+                                                  signingKeys: signingKeys, timers: dtlsTimers)
     }
 
     /// Watches a descriptor of the board's hardware (a GPIO line's edge events) in the runtime's

@@ -20,6 +20,9 @@ public enum FirmwareDownloadError: Error, Hashable, Sendable, CustomStringConver
     case tlsVerification(String)
     /// Another TLS or DTLS failure.
     case tls(String)
+    /// No credentials for a `coaps://` server: the agent has no Security instance for that host
+    /// and port (docs/firmware-update.md, "Credentials of a coaps download").
+    case noCredentials(String)
     /// The server answered with an error status (HTTP status, CoAP response code "4.04" …).
     case status(String)
     /// The resource changed during the download and kept changing (ETag).
@@ -34,11 +37,11 @@ public enum FirmwareDownloadError: Error, Hashable, Sendable, CustomStringConver
     case timeout
 
     /// The Firmware object's Update Result (OMA 5.xml): 2 not enough flash, 3 out of RAM (not
-    /// produced here), 4 connection lost, 6 unsupported package type, 7 invalid URI, 9
-    /// unsupported protocol.
+    /// produced here), 4 connection lost, 6 unsupported package type, 7 invalid URI (also: no
+    /// credentials for a coaps host, whose scheme is supported), 9 unsupported protocol.
     public var updateResultCode: Int {
         switch self {
-        case .invalidURI, .nameResolution, .status: 7
+        case .invalidURI, .nameResolution, .status, .noCredentials: 7
         case .unsupportedScheme: 9
         case .sink(.insufficientStorage), .sink(.tooLarge): 2
         case .connect, .connectionLost, .tlsVerification, .tls, .representationChanged, .protocolViolation,
@@ -64,6 +67,7 @@ public enum FirmwareDownloadError: Error, Hashable, Sendable, CustomStringConver
         case .connectionLost(let why): "connection lost: \(why)"
         case .tlsVerification(let why): "TLS verification failed: \(why)"
         case .tls(let why): "TLS failure: \(why)"
+        case .noCredentials(let why): "no DTLS credentials: \(why)"
         case .status(let status): "server answered \(status)"
         case .representationChanged: "the resource changed during the download (ETag changed)"
         case .protocolViolation(let why): "protocol violation: \(why)"

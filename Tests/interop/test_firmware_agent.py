@@ -217,7 +217,7 @@ def test_pull_http_then_update(start_peer, start_agent, procs, tmp_path):
     ms, agent, record = start(start_peer, start_agent, tmp_path)
     protocols = ms.command("read", ep=EP, path="/5/0/8", accept="senml-json")
     assert protocols["ok"], protocols
-    assert sorted(protocols["value"].values()) == [0, 2, 3], protocols  # coap, http, https
+    assert sorted(protocols["value"].values()) == [0, 1, 2, 3], protocols  # coap, coaps, http, https
     reply = write_uri(ms, f"http://127.0.0.1:{port}/fw")
     assert reply["ok"] and reply["code"] == "2.04", reply
     wait_state(ms, 2)

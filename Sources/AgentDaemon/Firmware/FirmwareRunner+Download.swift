@@ -1,5 +1,6 @@
 import AgentCommon
 import CoAP
+import DTLS
 import Files
 import Firmware
 import Glibc
@@ -30,7 +31,6 @@ extension FirmwareRunner {
             } else {
                 let uri: CoAPURI
                 do { uri = try CoAPURI(text) } catch { throw .invalidURI("\(error)") }
-                guard uri.scheme == .coap else { throw .unsupportedScheme("coaps (no DTLS credentials for downloads)") }
                 guard let peer = SocketAddress(ipAddress: uri.host, port: uri.port) else {
                     // A host name resolves on a thread of its own (a hanging DNS must not stall
                     // the loop); the download starts when the address comes back.
@@ -48,7 +48,23 @@ extension FirmwareRunner {
         guard let loop else { throw .connect("no event loop") }
         var options = CoAPDownloadOptions()
         options.endpoint.transmission.ackTimeout = ackTimeout
+        if uri.scheme == .coaps { options.dtls = try dtlsConfiguration(for: uri) }
         run(try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options, loop: loop))
+    }
+
+    /// The DTLS settings of a `coaps` download: the credentials of the Security instance for
+    /// that host and port (`DownloadServerAccount`), built as for a server connection
+    /// (`DTLSConfiguration.forAccount`: secrets from the credential store, TPM keys signing in
+    /// the TPM). Only the instance is logged, never a secret.
+    func dtlsConfiguration(for uri: CoAPURI) throws(FirmwareDownloadError) -> DTLSConfiguration {
+        guard let downloadCredentials else { throw .noCredentials("no Security object to take them from") }
+        switch downloadCredentials(uri) {
+        case .success(let (instance, configuration)):
+            log.info("firmware: coaps download with the credentials of Security instance /0/\(instance)")
+            return configuration
+        case .failure(let error):
+            throw error
+        }
     }
 
     /// Makes `made` the download under way and starts it.

@@ -1,5 +1,6 @@
 import AgentCommon
 import CoAP
+import DTLS
 import Files
 import Firmware
 import Glibc
@@ -28,6 +29,9 @@ public final class FirmwareRunner {
     var ackTimeout: Duration = .seconds(2)
     /// Called when an installer says a reboot activates the image (the runtime's Reboot path).
     var requestReboot: (() -> Void)?
+    /// The DTLS settings of a `coaps://` download and the Security instance they come from
+    /// (set by the runtime: the client's Security object and the credential store).
+    var downloadCredentials: ((CoAPURI) -> Result<(UInt16, DTLSConfiguration), FirmwareDownloadError>)?
 
     /// The runtime's loop (downloads, install jobs and the resolver live on it).
     var loop: EventLoop?

@@ -1,4 +1,5 @@
 import AgentCommon
+import DTLS
 import Files
 import Firmware
 import LwM2M
@@ -80,12 +81,15 @@ enum FirmwareSetup {
         }
     }
 
-    /// Protocol Support (/5/0/8): coap always; http and https when libcurl is installed (it is
-    /// loaded only when the first HTTP download starts, so here its presence is looked up in
-    /// the dynamic linker's cache and the usual library directories). coaps is left out: a
-    /// download has no DTLS credentials of its own yet.
+    /// Protocol Support (/5/0/8): coap always; coaps when the DTLS library passes its start-up
+    /// check (`MbedTLSGuard`: the same DTLS client as the server connections; the credentials
+    /// are the Security instance of the download's host and port, `DownloadServerAccount`);
+    /// http and https when libcurl is installed (it is loaded only when the first HTTP download
+    /// starts, so here its presence is looked up in the dynamic linker's cache and the usual
+    /// library directories).
     static func supportedProtocols() -> Set<FirmwareProtocol> {
         var protocols: Set<FirmwareProtocol> = [.coap]
+        if (try? MbedTLSGuard.check()) != nil { protocols.insert(.coaps) }
         if libcurlInstalled() { protocols.formUnion([.http, .https]) }
         return protocols
     }

@@ -137,8 +137,19 @@ public struct BootstrapConsistencyCheck: Sendable {
                 throw .bindingMismatch(shortServerID: ssid, binding: settings.binding, uri: account.uri)
             }
         }
-        for ssid in securitySSIDs.sorted() where !serverSSIDs.contains(ssid) {
-            throw .unmatchedShortServerID(ssid, "Security instance has no Server instance")
+        // A Security instance without a Server instance that carries security (coaps, PSK or
+        // X.509) is the account of a download server (LwM2M 1.1: the credentials of a coaps
+        // Package URI, DownloadServerAccount); it does not count as a server account. A NoSec
+        // one is the other half of an account that is missing.
+        let hasManagementAccount = !securitySSIDs.isDisjoint(with: serverSSIDs)
+        for account in managementAccounts.sorted(by: { $0.shortServerID! < $1.shortServerID! })
+        where !serverSSIDs.contains(account.shortServerID!) {
+            guard account.mode != .noSecurity else {
+                throw .unmatchedShortServerID(account.shortServerID!, "Security instance has no Server instance")
+            }
+            guard hasManagementAccount else {
+                throw accounts.contains(where: \.isBootstrap) ? .onlyBootstrapAccount : .noServerAccount
+            }
         }
     }
 

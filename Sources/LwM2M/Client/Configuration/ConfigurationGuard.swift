@@ -50,7 +50,7 @@ public struct ConfigurationGuard {
         guard response.code.codeClass == 2 else { return response }
         let server = servers.snapshot()
         guard server != before.1 || accessControl.snapshot() != before.2 else { return response }
-        removeAccountsWithoutServerInstance()
+        removeAccountsWithoutServerInstance(before: before.1)
         if let reason = newInconsistency(before: (before.0, before.1)) {
             security.restore(before.0)
             servers.restore(before.1)
@@ -61,15 +61,19 @@ public struct ConfigurationGuard {
     }
 
     /// Removes the management-server Security instances whose Short Server ID no Server
-    /// instance has any more (the account's other half was deleted), and the Access Control
-    /// instances that covered them.
-    func removeAccountsWithoutServerInstance() {
-        let server = servers.snapshot()
-        let ssids = Set(server.instances.keys.compactMap { ServerSettings(instance: $0, snapshot: server)?.shortServerID })
+    /// instance has any more (the account's other half was deleted: it had one in `before`),
+    /// and the Access Control instances that covered them. Security instances that never had a
+    /// Server instance (download-server accounts, `DownloadServerAccount`) stay.
+    func removeAccountsWithoutServerInstance(before: ObjectSnapshot) {
+        func ssids(_ server: ObjectSnapshot) -> Set<UInt16> {
+            Set(server.instances.keys.compactMap { ServerSettings(instance: $0, snapshot: server)?.shortServerID })
+        }
+        let remaining = ssids(servers.snapshot())
+        let deleted = ssids(before).subtracting(remaining)
         let snapshot = security.snapshot()
         for instance in snapshot.instances.keys.sorted() {
             let account = SecurityAccount(instance: instance, snapshot: snapshot)
-            guard !account.isBootstrap, let ssid = account.shortServerID, !ssids.contains(ssid) else { continue }
+            guard !account.isBootstrap, let ssid = account.shortServerID, deleted.contains(ssid) else { continue }
             security.bootstrapDelete(instance: instance)
             let acl = accessControl.snapshot()
             for aclInstance in acl.instances.keys.sorted()
