@@ -65,6 +65,8 @@ public struct AgentConfiguration: Sendable {
     public var bootstrap: Account?
     public var servers: [Server]
     public var ackTimeout: Duration
+    /// CoAP MAX_RETRANSMIT (`max-retransmit`, default 4): a lossy link's retransmissions.
+    public var maxRetransmit: Int
     public var dtlsTimeoutMinimum: Duration
     public var dtlsTimeoutMaximum: Duration
     public var bootstrapRetryInitial: Duration
@@ -99,7 +101,7 @@ public struct AgentConfiguration: Sendable {
         }
         guard let agent = file.sections("agent").first else { throw ConfigFileError(line: 0, "missing [agent] section") }
         try Self.checkKeys(agent, ["endpoint-name", "state-dir", "log-level", "credential-store", "tpm-tcti",
-                                   "bootstrap-on-every-start", "ack-timeout", "bootstrap-retry-initial",
+                                   "bootstrap-on-every-start", "ack-timeout", "max-retransmit", "bootstrap-retry-initial",
                                    "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file",
                                    "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file",
                                    "board", "board-dir"])
@@ -125,6 +127,11 @@ public struct AgentConfiguration: Sendable {
         tcti = agent.value("tpm-tcti") ?? "device:/dev/tpmrm0"
         bootstrapOnEveryStart = try Self.bool(agent, "bootstrap-on-every-start") ?? false
         ackTimeout = try Self.seconds(agent, "ack-timeout") ?? .seconds(2)
+        let retransmissions = try Self.integer(agent, "max-retransmit") ?? 4
+        guard (0...20).contains(retransmissions) else {
+            throw ConfigFileError(line: agent.line(of: "max-retransmit"), "max-retransmit \(retransmissions): expected 0 to 20")
+        }
+        maxRetransmit = Int(retransmissions)
         dtlsTimeoutMinimum = try Self.seconds(agent, "dtls-timeout-min") ?? .seconds(2)
         dtlsTimeoutMaximum = try Self.seconds(agent, "dtls-timeout-max") ?? .seconds(60)
         guard dtlsTimeoutMinimum > .zero, dtlsTimeoutMaximum >= dtlsTimeoutMinimum else {

@@ -157,6 +157,7 @@ public enum AgentLauncher {
         clientConfiguration.bootstrapRetryMaximum = configuration.bootstrapRetryMaximum
         clientConfiguration.bootstrapSessionTimeout = configuration.bootstrapSessionTimeout
         clientConfiguration.endpoint.transmission.ackTimeout = configuration.ackTimeout
+        clientConfiguration.endpoint.transmission.maxRetransmit = configuration.maxRetransmit
         clientConfiguration.supportedSecurityModes = securityModes
 
         let requests = DeviceRequests()

@@ -197,6 +197,8 @@ public final class CoAPDownload {
         }
         do throws(DownloadSinkError) {
             if outcome.restart { try sink.reset() }
+            // The size announced (Size2) is checked before the first block of a run is stored.
+            if blocksReceived == 0 || outcome.restart, let total = state.totalSize { try sink.expectTotal(total) }
             try Self.append(outcome.payload, to: sink)
             if outcome.complete { try sink.finish() }
         } catch {

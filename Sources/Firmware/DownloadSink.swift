@@ -16,6 +16,15 @@ public protocol DownloadSink: AnyObject {
     func append(_ bytes: UnsafeRawBufferPointer) throws(DownloadSinkError)
     /// The download is complete: make the bytes durable.
     func finish() throws(DownloadSinkError)
+    /// The server announced the whole representation's size (CoAP Size2, HTTP Content-Length or
+    /// Content-Range) before the bytes: a sink with limits refuses at once what cannot fit
+    /// (`insufficientStorage`, `tooLarge`). Default: accepts.
+    func expectTotal(_ total: Int64) throws(DownloadSinkError)
+}
+
+extension DownloadSink {
+    /// A sink without limits accepts any announced size.
+    public func expectTotal(_ total: Int64) throws(DownloadSinkError) {}
 }
 
 /// Why a sink refused bytes.

@@ -266,6 +266,10 @@ public final class HTTPDownload {
         default:
             return .status("HTTP \(responseCode) (expected 200\(requestedOffset > 0 ? " or 206" : ""))")
         }
+        // The size announced (Content-Length, Content-Range) is checked before any byte is stored.
+        if let total {
+            do throws(DownloadSinkError) { try sink.expectTotal(total) } catch { return .sink(error) }
+        }
         return nil
     }
 

@@ -2,12 +2,12 @@
 """An aiocoap server serving a firmware image block by block, run as its own process by the
 firmware pull tests (test_firmware_pull_coap.py).
 
-    fw_coap_server.py PORT IMAGE [--die-at-block N] [--swap-at-block N --swap-image IMAGE2]
+    fw_coap_server.py PORT IMAGE [--die-at-block N] [--swap-at-block N --swap-image IMAGE2] [--no-size2]
 
   /fw   GET  IMAGE in Block2 blocks (1024 bytes, or smaller if asked), each response with an ETag
              (the first 8 bytes of the image's SHA-256) and Size2 on block 0. The resource serves
              the block asked for itself (no blockwise cache in aiocoap), so a client may start at
-             any block: that is how a download resumes.
+             any block: that is how a download resumes. --no-size2: no Size2 (the size is not announced).
 
 --die-at-block N: the process exits at once (os._exit, no answer) when block N is asked for the
 first time: a peer that dies mid-download. --swap-at-block N: from the first request for block N
@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--die-at-block", type=int, default=-1)
     parser.add_argument("--swap-at-block", type=int, default=-1)
     parser.add_argument("--swap-image")
+    parser.add_argument("--no-size2", action="store_true", help="never announce the size (no Size2)")
     args = parser.parse_args()
     state = {"image": Image(args.image), "swapped": False}
 
@@ -82,7 +83,7 @@ def main() -> int:
             response = aiocoap.Message(code=aiocoap.CONTENT, payload=chunk)
             response.opt.etag = image.etag
             response.opt.block2 = BlockOption.BlockwiseTuple(number, more, szx)
-            if number == 0:
+            if number == 0 and not args.no_size2:
                 response.opt.size2 = len(image.body)
             return response
 

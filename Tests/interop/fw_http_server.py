@@ -8,12 +8,14 @@ http.server with byte-range support written here.
             Accept-Ranges. "Range: bytes=N-" → 206 with Content-Range, unless "If-Range" names
             another ETag (→ 200, the whole current image). Anything else → 404.
 
---no-range: Range is ignored (always 200, as servers without range support do).
+--no-range: Range is ignored (always 200, as servers without range support do). --no-length: no
+Content-Length (the body ends with the connection, as HTTP/1.0 servers do): the size is not announced.
 --drop-after BYTES: the first response is cut after BYTES body bytes (the connection is closed):
 a link lost mid-download. --stall-after BYTES: every response stops after BYTES body bytes
 and the connection stays open, silent (a stalled link). IMAGE is re-read for every request (a test may replace it).
 With --cert/--key the server speaks HTTPS. Prints ``ready 127.0.0.1 PORT`` once listening;
-logs every request as ``GET range=... if-range=... status=... sent=...`` on standard error.
+logs every request as ``GET range=... if-range=... status=... sent=...`` on standard error
+once its body is sent, and as ``request range=... if-range=... status=...`` before it is.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> int:
     parser.add_argument("port", type=int)
     parser.add_argument("image")
     parser.add_argument("--no-range", action="store_true")
+    parser.add_argument("--no-length", action="store_true")
     parser.add_argument("--drop-after", type=int, default=-1)
     parser.add_argument("--stall-after", type=int, default=-1)
     parser.add_argument("--cert")
@@ -70,11 +73,18 @@ def main() -> int:
                         return
                     status = 206
             part = body[start:]
+            # Logged before the body goes out (a client or relay cutting the connection makes
+            # the write below fail, and the "GET ..." line after it is then never printed).
+            print(f"request range={range_header} if-range={if_range} status={status}", file=sys.stderr, flush=True)
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("ETag", etag)
             self.send_header("Accept-Ranges", "none" if args.no_range else "bytes")
-            self.send_header("Content-Length", str(len(part)))
+            if args.no_length:
+                self.close_connection = True  # the body ends when the connection does
+                self.send_header("Connection", "close")
+            else:
+                self.send_header("Content-Length", str(len(part)))
             if status == 206:
                 self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
             self.end_headers()

@@ -14,6 +14,7 @@ extension FirmwareRunner {
     func startDownload(_ text: String, resumeFrom: Int64, etag: [UInt8]?) {
         guard let loop else { return finishDownload(.failure(.connect("no event loop"))) }
         stopDownload(cancelling: false)
+        noteDownloadStarted(text, resumeFrom: resumeFrom, etag: etag)
         let sink = ImageStoreSink(store: objectStore)
         self.sink = sink
         // The signed store verifies forward only: it resumes only where it stands.
@@ -49,6 +50,9 @@ extension FirmwareRunner {
         var options = CoAPDownloadOptions()
         options.endpoint.transmission.ackTimeout = ackTimeout
         if uri.scheme == .coaps { options.dtls = try dtlsConfiguration(for: uri) }
+        // MAX_RETRANSMIT stays at the RFC's 4 whatever `max-retransmit` says: a block given up
+        // is not lost (the runner resumes there after a short back-off), whereas more doublings
+        // of the timer would slow every lossy download down.
         run(try CoAPDownload(uri: uri, peer: peer, sink: sink, resume: resume, options: options, loop: loop))
     }
 
@@ -116,6 +120,7 @@ extension FirmwareRunner {
 
     func progress(_ progress: DownloadProgress) {
         object.downloadProgress(bytes: progress.received, etag: progress.validator)
+        if let validator = progress.validator { pullRetry.validator = validator }
         if let total = progress.total, total > 0 {
             let percent = Int(progress.received * 100 / total)
             if percent / 10 > lastLoggedPercent / 10 {
@@ -142,10 +147,12 @@ extension FirmwareRunner {
             }
         case .failure(.cancelled):
             break
+        case .failure(let error) where sink?.rejection == nil && scheduleResume(after: error):
+            break  // resumed from the stored bytes after a back-off
         case .failure(let error):
             let result = sink?.rejection?.updateResult
                 ?? FirmwareUpdateResult(rawValue: error.updateResultCode) ?? .updateFailed
-            log.warning("firmware: download failed: \(sink?.rejection?.description ?? error.description) (Update Result \(result.rawValue))")
+            log.warning("firmware: download failed at byte \(sink?.size ?? 0): \(sink?.rejection?.description ?? error.description) (Update Result \(result.rawValue))")
             object.downloadFinished(.failure(result))
         }
         loopLater { [weak self] in self?.releaseDownload() }
@@ -156,6 +163,7 @@ extension FirmwareRunner {
     func stopDownload(cancelling: Bool) {
         download?.onFinish = nil
         download?.cancel()
+        pullRetry.at = nil
         releaseDownload()
     }
 

@@ -57,6 +57,8 @@ public final class FirmwareRunner {
     var filesStore: FileFirmwareImageStore!
     /// Work deferred until the download callbacks returned (see `afterCallbacks`).
     var deferred: [() -> Void] = []
+    /// The pull's automatic resumption after a lost connection (`FirmwareRunner+Retry.swift`).
+    var pullRetry = PullRetry()
 
     init(object: FirmwareUpdateObject, settings: FirmwareSettings, paths: FirmwarePaths,
          installer: (any FirmwareInstaller)?, signedStore: SignedPackageStore?, log: Logger) {
@@ -71,12 +73,13 @@ public final class FirmwareRunner {
     /// Takes the loop the downloads and install jobs run on (the runtime's).
     func attach(to loop: EventLoop) { self.loop = loop }
 
-    /// The earliest time the runner needs to run (a `confirm` to ask again).
-    var nextDeadline: Instant? { confirmRetry?.at }
+    /// The earliest time the runner needs to run (a `confirm` to ask again, a pull to resume).
+    var nextDeadline: Instant? { [confirmRetry?.at, pullRetry.at].compactMap { $0 }.min() }
 
     /// Runs the downloads' timers and a due `confirm` retry, then the object's requests.
     func advance(to now: Instant) {
         download?.advance(to: now)
+        resumeIfDue(at: now)
         if let retry = confirmRetry, retry.at <= now {
             confirmRetry = nil
             resolveInstall(retry.image)

@@ -44,6 +44,11 @@ final class ImageStoreSink: DownloadSink {
         do { try store.append(bytes) } catch { throw convert(error) }
     }
 
+    /// The announced size against the store's maximum and the free space (before any byte of it).
+    func expectTotal(_ total: Int64) throws(DownloadSinkError) {
+        do { try store.checkAnnouncedSize(total) } catch { throw convert(error) }
+    }
+
     func finish() throws(DownloadSinkError) {
         let stored = store.size
         do { image = try store.finish() } catch { throw convert(error) }

@@ -40,6 +40,12 @@ final class SignedPackageStore: FirmwareImageStore {
         }
     }
 
+    /// A package's announced size: the image inside it is smaller by the header, so the file
+    /// store is asked for the whole package (a few KiB more than needed at most).
+    func checkAnnouncedSize(_ total: Int64) throws(FirmwareStoreError) {
+        try files.checkAnnouncedSize(max(0, total - size) + files.size)
+    }
+
     /// After a restart: the partial image on disk and the saved header, re-verified; returns
     /// the package offset a download continues from (0: start over).
     func resume() -> Int64 {

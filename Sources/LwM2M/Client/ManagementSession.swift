@@ -104,7 +104,8 @@ public struct ManagementSession: Sendable {
                                       endpoint: inout CoAPEndpoint<Peer>, at now: Instant) {
         let notifications = reporting.update(changed: changes, registry: registry, attributes: attributes, at: now)
         for notification in notifications
-        where !endpoint.notify(notification.observation, with: notification.response, at: now) {
+        where !endpoint.notify(notification.observation, with: notification.response,
+                               confirmable: notification.confirmable, at: now) {
             reporting.cancel(observation: notification.observation)
         }
     }

@@ -25,6 +25,12 @@ public protocol StreamingWritable: LwM2MObject {
     func receiveBlock(_ path: LwM2MPath, offset: Int64, bytes: [UInt8], isLast: Bool, format: UInt16?)
         throws(LwM2MError)
 
+    /// `receiveBlock` with the value's total size as block 0 announced it (CoAP Size1), nil when
+    /// it did not: an object with limited room refuses there, before storing anything. The
+    /// default ignores the size and calls `receiveBlock(_:offset:bytes:isLast:format:)`.
+    func receiveBlock(_ path: LwM2MPath, offset: Int64, bytes: [UInt8], isLast: Bool, format: UInt16?,
+                      announcedSize: Int64?) throws(LwM2MError)
+
     /// The transfer to `path` ended without its last block: the server stopped sending for
     /// EXCHANGE_LIFETIME, sent a block out of sequence, or exceeded the size limit. Drop what
     /// was received (the Firmware Update object goes back to Idle).
@@ -32,6 +38,12 @@ public protocol StreamingWritable: LwM2MObject {
 }
 
 extension StreamingWritable {
+    /// Ignores the announced size.
+    public func receiveBlock(_ path: LwM2MPath, offset: Int64, bytes: [UInt8], isLast: Bool, format: UInt16?,
+                             announcedSize: Int64?) throws(LwM2MError) {
+        try receiveBlock(path, offset: offset, bytes: bytes, isLast: isLast, format: format)
+    }
+
     /// Every opaque resource the definition lets a server write.
     public var streamedResources: [UInt16] {
         definition.resources.filter { $0.type == .opaque && $0.operations.contains(.write) }.map(\.id)

@@ -40,11 +40,14 @@ public struct ReportingEngine: Sendable {
         public let observation: ObservationID
         /// 2.05 with the content in the registration's format, or the error ending the observation.
         public let response: CoAPResponse
+        /// Send it confirmable (an object that asks for it: `ConfirmablyNotified`).
+        public let confirmable: Bool
 
         /// A notification of `observation` carrying `response`.
-        public init(observation: ObservationID, response: CoAPResponse) {
+        public init(observation: ObservationID, response: CoAPResponse, confirmable: Bool = false) {
             self.observation = observation
             self.response = response
+            self.confirmable = confirmable
         }
     }
 
@@ -244,7 +247,8 @@ public struct ReportingEngine: Sendable {
             do throws(LwM2MError) {
                 let response = try entry.notification(source: source, at: now)
                 entries[id] = entry
-                notifications.append(Notification(observation: id, response: response))
+                notifications.append(Notification(observation: id, response: response,
+                                                  confirmable: source.registry.notifiesConfirmably(entry.paths)))
             } catch {
                 notifications.append(Notification(observation: id, response: error.response))
                 forget(id)

@@ -37,7 +37,8 @@ extension RequestHandler {
             }
             guard message.contentFormat == ContentFormat.octetStream else { throw .unsupportedContentFormat }
             try streaming.receiveBlock(path, offset: block.offset, bytes: message.payload, isLast: block.isLast,
-                                       format: message.contentFormat)
+                                       format: message.contentFormat,
+                                       announcedSize: block.offset == 0 ? message.size1.map(Int64.init) : nil)
             return CoAPResponse(block.isLast ? .changed : .continue)
         } catch {
             return error.response

@@ -121,6 +121,15 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         }
     }
 
+    @Test func maxRetransmitDefaultsTo4AndIsBounded() throws {
+        func file(_ line: String) -> String { "[agent]\nendpoint-name = x\n\(line)[server 1]\nuri = coap://127.0.0.1:1\n" }
+        #expect(try parse(file("")).maxRetransmit == 4)
+        #expect(try parse(file("max-retransmit = 8\n")).maxRetransmit == 8)
+        for bad in ["21", "-1", "four"] {
+            #expect(throws: ConfigFileError.self) { _ = try parse(file("max-retransmit = \(bad)\n")) }
+        }
+    }
+
     @Test func aHugeValueIsCutInTheError() {
         let huge = String(repeating: "9", count: 5 << 20) + "x"
         do {

@@ -506,10 +506,37 @@ def parse_args(argv):
                         help="seconds past a registration's lifetime before it expires")
     parser.add_argument("--request-timeout", type=float, default=10.0,
                         help="default seconds to wait for the device's answer to a command")
+    parser.add_argument("--ack-timeout", type=float, default=None,
+                        help="CoAP ACK_TIMEOUT of the server's requests, seconds (default aiocoap's 2)")
+    parser.add_argument("--max-retransmit", type=int, default=None,
+                        help="CoAP MAX_RETRANSMIT of the server's requests (default aiocoap's 4)")
+    parser.add_argument("--retransmit-cap", type=float, default=None,
+                        help="retransmission timeouts stop doubling at this many seconds (a test through "
+                             "a very lossy link that must not take minutes; default: no cap, RFC 7252)")
     return parser.parse_args(argv)
 
 
+def apply_transmission_parameters(args) -> None:
+    """--ack-timeout / --max-retransmit / --retransmit-cap: the defaults of every message this server sends (its
+    requests and their Block1 blocks), e.g. for a test through a lossy link."""
+    from aiocoap.numbers.constants import TransportTuning
+    if args.ack_timeout is not None:
+        TransportTuning.ACK_TIMEOUT = args.ack_timeout
+    if args.max_retransmit is not None:
+        TransportTuning.MAX_RETRANSMIT = args.max_retransmit
+    if args.retransmit_cap is not None:
+        from aiocoap.messagemanager import MessageManager
+        schedule = MessageManager._schedule_retransmit
+        cap = args.retransmit_cap
+
+        def capped(self, message, timeout, counter):
+            return schedule(self, message, min(timeout, cap), counter)
+
+        MessageManager._schedule_retransmit = capped
+
+
 async def serve(args) -> int:
+    apply_transmission_parameters(args)
     events = Events(args.events)
     server = ManagementServer(args, events)
     host, port = parse_listen(args.listen)

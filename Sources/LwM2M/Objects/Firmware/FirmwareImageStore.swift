@@ -50,6 +50,16 @@ public protocol FirmwareImageStore {
 
     /// The bytes appended since the last `reset()`.
     var size: Int64 { get }
+
+    /// The package's total size is announced before its bytes arrive (CoAP Size1 of a push,
+    /// Size2 or Content-Length of a pull): refuses at once (`tooLarge`, `insufficientStorage`)
+    /// a package that cannot fit, instead of filling the disk first. Default: accepts.
+    func checkAnnouncedSize(_ total: Int64) throws(FirmwareStoreError)
+}
+
+extension FirmwareImageStore {
+    /// A store without limits accepts any announced size.
+    public func checkAnnouncedSize(_ total: Int64) throws(FirmwareStoreError) {}
 }
 
 extension FirmwareImageStore {

@@ -9,8 +9,15 @@ extension FirmwareUpdateObject: StreamingWritable {
     /// One Block1 block of a Write of Package: `receivePackageBlock`.
     public func receiveBlock(_ path: LwM2MPath, offset: Int64, bytes: [UInt8], isLast: Bool, format: UInt16?)
         throws(LwM2MError) {
+        try receiveBlock(path, offset: offset, bytes: bytes, isLast: isLast, format: format, announcedSize: nil)
+    }
+
+    /// The same with block 0's Size1: a package that cannot fit is refused before any byte is
+    /// stored (Idle, Update Result 2).
+    public func receiveBlock(_ path: LwM2MPath, offset: Int64, bytes: [UInt8], isLast: Bool, format: UInt16?,
+                             announcedSize: Int64?) throws(LwM2MError) {
         guard path.instanceID == 0, path.resourceID == Resource.package else { throw .notFound }
-        try receivePackageBlock(offset: offset, bytes: bytes, isLast: isLast)
+        try receivePackageBlock(offset: offset, bytes: bytes, isLast: isLast, announcedSize: announcedSize)
     }
 
     /// The server's block-wise Write of Package ended without its last block (expired, out of
@@ -22,4 +29,10 @@ extension FirmwareUpdateObject: StreamingWritable {
         resetToIdle(.connectionLost, cancelling: false)
         commit(from: before)
     }
+}
+
+extension FirmwareUpdateObject: ConfirmablyNotified {
+    /// Every notification of /5 goes confirmable: State and Update Result changes are few, and
+    /// the server must not miss the one that says the update finished (or failed).
+    public func notifiesConfirmably(_ path: LwM2MPath) -> Bool { true }
 }

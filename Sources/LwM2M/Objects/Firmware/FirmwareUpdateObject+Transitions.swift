@@ -13,8 +13,11 @@ extension FirmwareUpdateObject {
     /// Errors: 4.05 in Updating or when push is not accepted; 4.00 while another package is
     /// downloading from Package URI or is downloaded (reset first), for a block out of
     /// sequence or a negative offset; 5.00 when the store fails, after the state went to Idle
-    /// with the store's Update Result (2).
-    public func receivePackageBlock(offset: Int64, bytes: [UInt8], isLast: Bool) throws(LwM2MError) {
+    /// with the store's Update Result (2). `announcedSize` (block 0's Size1) is checked against
+    /// the store's room before the first byte is stored (`checkAnnouncedSize`): 5.00 and Idle
+    /// with 2 at block 0 when it cannot fit.
+    public func receivePackageBlock(offset: Int64, bytes: [UInt8], isLast: Bool, announcedSize: Int64? = nil)
+        throws(LwM2MError) {
         let before = current
         defer { commit(from: before) }
         guard configuration.acceptsPush else {
@@ -36,6 +39,10 @@ extension FirmwareUpdateObject {
             default: throw .badRequest("a package is already \(current.state.description.lowercased()); reset it first")
             }
             try startDownloading(uri: nil)
+            // Size1: a package that cannot fit is refused now, not once the disk is full.
+            if let announcedSize {
+                try storeStep { () throws(FirmwareStoreError) in try store.checkAnnouncedSize(announcedSize) }
+            }
         } else {
             guard current.state == .downloading, !isPulling else {
                 throw .badRequest("no block-wise Write of Package in progress")

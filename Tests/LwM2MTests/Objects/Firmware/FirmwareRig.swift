@@ -36,6 +36,11 @@ final class MemoryImageStore: FirmwareImageStore {
 
     var size: Int64 { Int64(bytes.count) }
 
+    /// Refuses an announced size over `limit`, as the file store does over its maximum.
+    func checkAnnouncedSize(_ total: Int64) throws(FirmwareStoreError) {
+        guard total <= limit else { throw .tooLarge(limit: limit) }
+    }
+
     /// What `finish` says about `bytes`.
     static func image(of bytes: [UInt8]) -> FirmwareImage {
         var sum: UInt8 = 0
