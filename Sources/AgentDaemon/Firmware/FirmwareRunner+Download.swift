@@ -20,6 +20,8 @@ extension FirmwareRunner {
             ? ResumePoint(offset: resumeFrom, validator: etag) : nil
         lastLoggedPercent = -1
         lastLoggedBytes = 0
+        lastLoggedAt = MonotonicClock.now()
+        downloadTotal = nil
         log.notice("firmware: downloading \(text)\(resume.map { " from byte \($0.offset)" } ?? "")")
         let lowered = text.lowercased()
         do throws(FirmwareDownloadError) {
@@ -100,14 +102,22 @@ extension FirmwareRunner {
 
     func progress(_ progress: DownloadProgress) {
         object.downloadProgress(bytes: progress.received, etag: progress.validator)
-        if let total = progress.total, total > 0 {
+        if let total = progress.total { downloadTotal = total }
+        // Every 10 % (every MiB without a known size), and at least every `progressLogInterval`
+        // on a slow link; never per block.
+        let now = MonotonicClock.now()
+        let overdue = lastLoggedAt.map { now - $0 >= Self.progressLogInterval } ?? false
+        if let total = downloadTotal, total > 0 {
             let percent = Int(progress.received * 100 / total)
-            if percent / 10 > lastLoggedPercent / 10 {
+            if percent / 10 > lastLoggedPercent / 10 || (overdue && progress.received > lastLoggedBytes) {
                 lastLoggedPercent = percent
+                lastLoggedBytes = progress.received
+                lastLoggedAt = now
                 log.info("firmware: downloaded \(progress.received) of \(total) bytes (\(percent) %)")
             }
-        } else if progress.received - lastLoggedBytes >= 1 << 20 {
+        } else if progress.received - lastLoggedBytes >= 1 << 20 || (overdue && progress.received > lastLoggedBytes) {
             lastLoggedBytes = progress.received
+            lastLoggedAt = now
             log.info("firmware: downloaded \(progress.received) bytes")
         }
         step()
