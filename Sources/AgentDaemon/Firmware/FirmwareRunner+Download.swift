@@ -22,7 +22,8 @@ extension FirmwareRunner {
         lastLoggedBytes = 0
         lastLoggedAt = MonotonicClock.now()
         downloadTotal = nil
-        log.notice("firmware: downloading \(text)\(resume.map { " from byte \($0.offset)" } ?? "")")
+        // Without user information or query: a password or a signed URL's token stays out of the log.
+        log.notice("firmware: downloading \(Self.withoutCredentials(text))\(resume.map { " from byte \($0.offset)" } ?? "")")
         let lowered = text.lowercased()
         do throws(FirmwareDownloadError) {
             if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
