@@ -2,7 +2,7 @@
 """An aiocoap server serving a firmware image block by block, run as its own process by the
 firmware pull tests (test_firmware_pull_coap.py).
 
-    fw_coap_server.py PORT IMAGE [--die-at-block N] [--swap-at-block N --swap-image IMAGE2]
+    fw_coap_server.py PORT IMAGE [--die-at-block N] [--swap-at-block N --swap-image IMAGE2] [--block-delay S]
 
   /fw   GET  IMAGE in Block2 blocks (1024 bytes, or smaller if asked), each response with an ETag
              (the first 8 bytes of the image's SHA-256) and Size2 on block 0. The resource serves

@@ -51,6 +51,10 @@ public struct AgentStatus: Equatable, Sendable {
         /// Operations that succeeded / failed since the start.
         public var succeeded: Int
         public var failed: Int
+        /// The last store or load that reached a secret (a TPM seal or unseal), if any.
+        public var lastKeyOperation: Operation?
+        /// Stores and loads that succeeded since the start.
+        public var keyOperationsSucceeded: Int
 
         /// One store, load or remove: what, whether it worked, how long ago.
         public struct Operation: Equatable, Sendable {
@@ -66,24 +70,28 @@ public struct AgentStatus: Equatable, Sendable {
             }
         }
 
-        public init(store: String, tcti: String?, lastOperation: Operation?, succeeded: Int, failed: Int) {
+        public init(store: String, tcti: String?, lastOperation: Operation?, succeeded: Int, failed: Int,
+                    lastKeyOperation: Operation? = nil, keyOperationsSucceeded: Int = 0) {
             self.store = store
             self.tcti = tcti
             self.lastOperation = lastOperation
             self.succeeded = succeeded
             self.failed = failed
+            self.lastKeyOperation = lastKeyOperation
+            self.keyOperationsSucceeded = keyOperationsSucceeded
         }
 
-        /// Whether the TPM answered: the connection opened at start (the daemon does not run
-        /// otherwise) and the last operation, if any, did not fail. Nil for the development store.
+        /// Whether the TPM answers: its connection opened at start (the daemon does not run
+        /// otherwise) and the last seal or unseal, if any, did not fail. Nil for the development
+        /// store.
         public var tpmReachable: Bool? {
-            store == "tpm" ? lastOperation?.error == nil : nil
+            store == "tpm" ? lastKeyOperation?.error == nil : nil
         }
 
-        /// Whether the storage key (SRK) is known to be present: every TPM operation that
-        /// succeeded used it. Nil: not known yet (no operation since the start) or no TPM.
+        /// Whether the storage key (SRK) is known to be present: a seal or unseal, which needs it,
+        /// succeeded since the start. Nil: not known (none yet; the status never asks the TPM) or no TPM.
         public var storageKeyPresent: Bool? {
-            store == "tpm" && succeeded > 0 ? true : nil
+            store == "tpm" && keyOperationsSucceeded > 0 ? true : nil
         }
     }
 

@@ -107,7 +107,9 @@ extension ClientRuntime {
         let credentials = AgentStatus.Credentials(
             store: context?.credentialStore ?? "unknown", tcti: context?.tcti,
             lastOperation: monitored?.last.map { .init(name: $0.operation, error: $0.error, secondsAgo: since($0.at)) },
-            succeeded: monitored?.succeeded ?? 0, failed: monitored?.failed ?? 0)
+            succeeded: monitored?.succeeded ?? 0, failed: monitored?.failed ?? 0,
+            lastKeyOperation: monitored?.lastKeyOperation.map { .init(name: $0.operation, error: $0.error, secondsAgo: since($0.at)) },
+            keyOperationsSucceeded: monitored?.keyOperationsSucceeded ?? 0)
         var wall = timespec()
         clock_gettime(CLOCK_REALTIME, &wall)
         return AgentStatus(

@@ -35,7 +35,7 @@ public enum ControlClient {
         guard fd >= 0 else { throw .system(operation: "socket", path: path, errno: errno) }
         defer { close(fd) }
         let (seconds, attoseconds) = timeout.components
-        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        var limit = timeval(tv_sec: Int(clamping: seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))  // 32-bit time_t: clamped
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         guard path.utf8.count <= ControlSocket.maximumPathLength else {

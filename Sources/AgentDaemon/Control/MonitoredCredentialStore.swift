@@ -17,6 +17,11 @@ public final class MonitoredCredentialStore: CredentialStore {
 
     public let base: CredentialStore
     public private(set) var last: Outcome?
+    /// The last store or load that reached the secret (with the TPM store: a seal or an unseal,
+    /// which needs the TPM and its storage key; a load of a missing credential does not count).
+    public private(set) var lastKeyOperation: Outcome?
+    /// Stores and loads that reached the secret and succeeded.
+    public private(set) var keyOperationsSucceeded = 0
     public private(set) var succeeded = 0
     public private(set) var failed = 0
 
@@ -47,6 +52,10 @@ public final class MonitoredCredentialStore: CredentialStore {
             let result = try body()
             succeeded += 1
             last = Outcome(operation: operation, error: nil, at: MonotonicClock.now())
+            if operation == "store" || operation == "load" {
+                keyOperationsSucceeded += 1
+                lastKeyOperation = last
+            }
             return result
         } catch {
             // "No such credential" is an answer, not a failure of the store.
@@ -56,6 +65,7 @@ public final class MonitoredCredentialStore: CredentialStore {
             } else {
                 failed += 1
                 last = Outcome(operation: operation, error: error.description, at: MonotonicClock.now())
+                if operation == "store" || operation == "load" { lastKeyOperation = last }
             }
             throw error
         }

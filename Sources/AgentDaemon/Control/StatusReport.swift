@@ -39,6 +39,7 @@ public enum StatusReport {
             ("credentials", .object([
                 ("store", .string(credentials.store)), ("tcti", string(credentials.tcti)),
                 ("tpm_reachable", bool(credentials.tpmReachable)), ("srk_present", bool(credentials.storageKeyPresent)),
+                ("seals_unseals_ok", .number(JSONNumber(credentials.keyOperationsSucceeded))),
                 ("operations_ok", .number(JSONNumber(credentials.succeeded))),
                 ("operations_failed", .number(JSONNumber(credentials.failed))),
                 ("last_operation", credentials.lastOperation.map { operation in
@@ -105,8 +106,13 @@ public enum StatusReport {
         var store: String
         if credentials.store == "tpm" {
             store = "TPM (\(e(credentials.tcti ?? "?"))): "
-            store += credentials.tpmReachable == false ? "last operation failed" : "reachable"
-            store += credentials.storageKeyPresent == true ? ", SRK present" : ", SRK not used since the start"
+            if let key = credentials.lastKeyOperation, let error = key.error {
+                store += "last \(key.name == "store" ? "seal" : "unseal") failed \(key.secondsAgo) s ago: \(e(error))"
+            } else if let key = credentials.lastKeyOperation {
+                store += "reachable, SRK present (last \(key.name == "store" ? "seal" : "unseal") \(key.secondsAgo) s ago)"
+            } else {
+                store += "opened at start; no seal or unseal since (SRK not checked)"
+            }
         } else {
             store = "development store (secrets in memory only)"
         }

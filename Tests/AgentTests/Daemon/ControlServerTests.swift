@@ -2,6 +2,7 @@
 // and a server on the event loop that no slow or hostile client can stall.
 import AgentCommon
 @testable import AgentDaemon
+import CoAP
 import Glibc
 import Testing
 import TestSupport

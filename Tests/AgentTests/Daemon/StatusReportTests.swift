@@ -13,7 +13,8 @@ import Testing
                           now: 1_000_000_000),
             board: .init(name: "generic-linux", file: nil, reason: "no device tree, no DMI match"),
             credentials: .init(store: "tpm", tcti: "device:/dev/tpmrm0",
-                               lastOperation: .init(name: "load", error: nil, secondsAgo: 12), succeeded: 3, failed: 0),
+                               lastOperation: .init(name: "list", error: nil, secondsAgo: 5), succeeded: 4, failed: 0,
+                               lastKeyOperation: .init(name: "load", error: nil, secondsAgo: 12), keyOperationsSucceeded: 3),
             bootstrap: bootstrap, fallbackEngaged: fallback, stopping: false, servers: servers, firmware: firmware)
     }
 
@@ -27,7 +28,7 @@ import Testing
         #expect(text.hasPrefix("lwm2m-agentd 1.0 (pid 42), up 1 h 02 min: registered\n"))
         #expect(text.contains("server 101:   coap://127.0.0.1:5683: registered at /rd/5a3f for 1 min 15 s, lifetime 300 s, next Update in 45 s (at 01:47:25 UTC)\n"))
         #expect(text.contains("observing /3/0/13, /5/0/3,/5/0/5\n"))
-        #expect(text.contains("credentials:  TPM (device:/dev/tpmrm0): reachable, SRK present\n"))
+        #expect(text.contains("credentials:  TPM (device:/dev/tpmrm0): reachable, SRK present (last unseal 12 s ago)\n"))
         #expect(text.contains("board:        generic-linux (compiled in): no device tree, no DMI match\n"))
         #expect(text.contains("bootstrap:    none\n"))
 
@@ -104,13 +105,18 @@ import Testing
 
     @Test func developmentStoreAndAStoreFailure() {
         var report = status(servers: [registered])
-        report.credentials = .init(store: "tpm", tcti: "swtpm:port=2321",
-                                   lastOperation: .init(name: "store", error: "credential store unavailable: no TPM", secondsAgo: 2),
-                                   succeeded: 0, failed: 1)
+        let failure = AgentStatus.Credentials.Operation(name: "store", error: "credential store unavailable: no TPM", secondsAgo: 2)
+        report.credentials = .init(store: "tpm", tcti: "swtpm:port=2321", lastOperation: failure, succeeded: 0, failed: 1,
+                                   lastKeyOperation: failure, keyOperationsSucceeded: 0)
         #expect(report.credentials.tpmReachable == false && report.credentials.storageKeyPresent == nil)
         let text = StatusReport.text(report)
-        #expect(text.contains("credentials:  TPM (swtpm:port=2321): last operation failed, SRK not used since the start\n"))
+        #expect(text.contains("credentials:  TPM (swtpm:port=2321): last seal failed 2 s ago: credential store unavailable: no TPM\n"))
         #expect(text.contains("last operation: store 2 s ago: failed: credential store unavailable: no TPM (0 ok, 1 failed since the start)\n"))
+        // Listing blob files or removing one does not reach the TPM: nothing is known of the SRK.
+        report.credentials = .init(store: "tpm", tcti: "swtpm:port=2321", lastOperation: .init(name: "list", error: nil, secondsAgo: 1),
+                                   succeeded: 1, failed: 0)
+        #expect(report.credentials.tpmReachable == true && report.credentials.storageKeyPresent == nil)
+        #expect(StatusReport.text(report).contains("credentials:  TPM (swtpm:port=2321): opened at start; no seal or unseal since (SRK not checked)\n"))
         report.credentials = .init(store: "development", tcti: nil, lastOperation: nil, succeeded: 0, failed: 0)
         #expect(report.credentials.tpmReachable == nil)
         #expect(StatusReport.text(report).contains("credentials:  development store (secrets in memory only)\n"))
