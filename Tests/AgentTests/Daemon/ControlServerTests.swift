@@ -191,4 +191,17 @@ import Transport
         #expect(receiveAll(clients[ControlServer.maximumClients]) == "")
         #expect(server.dropped == 2)
     }
+
+    @Test func theControlSocketKey() throws {
+        let environment = EndpointNameTemplate.Environment(machineID: { "0123abcd" }, hostname: { "gw" }, readFile: { _ in nil })
+        func parse(_ agent: String) throws(ConfigFileError) -> AgentConfiguration {
+            try AgentConfiguration(parsing: "[agent]\nendpoint-name = gw\nstate-dir = /var/lib/x\n\(agent)\n[server 1]\nuri = coap://h\n",
+                                   environment: environment)
+        }
+        #expect(try parse("").controlSocket == "/var/lib/x/control")
+        #expect(try parse("control-socket = /run/lwm2m-agent/control").controlSocket == "/run/lwm2m-agent/control")
+        #expect(try parse("control-socket = none").controlSocket == nil)
+        #expect(throws: ConfigFileError.self) { try parse("control-socket = run/control") }
+        #expect(throws: ConfigFileError.self) { try parse("control-socket = /run/") }
+    }
 }
