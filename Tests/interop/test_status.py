@@ -12,7 +12,9 @@ default), in each state these peers can produce:
   every 10 %, never per block; an HTTP pull stalled mid-way: the Package URI shown and logged
   without its user information);
 - no daemon (never started, or killed leaving a stale socket) → exit 3; a restart replaces the
-  stale socket.
+  stale socket;
+- the TPM store (a private swtpm) after a bootstrap server provisioned a PSK: TPM reachable, SRK
+  present, the key in no answer.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from agentconfig import write_config
 from conftest import HERE, free_udp_port
+from test_factory import swtpm  # noqa: F401 (a fixture: a private swtpm)
 
 EP = "gw-e2e-1"
 PSK_IDENTITY = "gw-e2e-1-bs"
@@ -345,3 +348,35 @@ def test_no_daemon_exits_3_and_a_stale_socket_is_replaced(start_peer, start_agen
 
     # Usage errors are 2.
     assert status(procs, bin_dir, config, "--bogus", expect=2).returncode == 2
+
+
+# MARK: - TPM credential store
+
+
+def test_tpm_store_after_a_bootstrap_server_sealed_a_psk(swtpm, start_peer, start_agent, procs, bin_dir, tmp_path):
+    """The bootstrap server provisions a PSK account; the daemon seals the key in the TPM and
+    unseals it for the DTLS handshake: the status says the TPM answers and the SRK is there, and
+    the key crosses the socket in no form."""
+    key = "5e1ec7ed0badc0ffee00112233445566"
+    closed = free_udp_port()  # the PSK server is not there: the handshake is refused, the key was used
+    bs = start_peer("bootstrap_server", "--server-uri", f"coaps://127.0.0.1:{closed}", "--lifetime", "60",
+                    "--psk-identity", "gw-e2e-1", "--psk-key", key)
+    config = write_config(tmp_path, bootstrap=f"coap://127.0.0.1:{bs.port}", credential_store="tpm", tpm_tcti=swtpm,
+                          dtls_timeout_min=0.2, dtls_timeout_max=1)
+    agent = start_agent(config)
+    assert bs.wait_event("finish", timeout=20)["code"] == "2.04"
+    agent.wait_for(r"secret \S+ stored in", timeout=10)
+    document = wait_status(procs, bin_dir, config, lambda d: d["servers"] and d["servers"][0]["last_error"] is not None,
+                           timeout=20)
+    credentials = document["credentials"]
+    assert credentials["store"] == "tpm" and credentials["tcti"] == swtpm, credentials
+    assert credentials["tpm_reachable"] is True and credentials["srk_present"] is True, credentials
+    assert credentials["seals_unseals_ok"] >= 2, credentials  # the seal, then the unseal for the handshake
+    text = status(procs, bin_dir, config).out
+    print(text)
+    assert re.search(r"^credentials: +TPM \(%s\): reachable, SRK present \(last (seal|unseal) \d+ s ago\)$"
+                     % re.escape(swtpm), text, re.M), text
+    raw = bytes.fromhex(key)
+    for run in procs.runs:
+        for form in (raw, key.encode(), key.upper().encode()):
+            assert form not in run.stdout and form not in run.stderr, run.describe()
