@@ -380,3 +380,53 @@ def test_tpm_store_after_a_bootstrap_server_sealed_a_psk(swtpm, start_peer, star
     for run in procs.runs:
         for form in (raw, key.encode(), key.upper().encode()):
             assert form not in run.stdout and form not in run.stderr, run.describe()
+
+
+# MARK: - Another path; the peer check
+
+
+def test_a_configured_socket_path_and_only_the_daemons_user_is_answered(start_peer, start_agent, procs, bin_dir,
+                                                                        tmp_path):
+    """control-socket elsewhere (a fresh directory is made 0700); and when the permissions are
+    widened by hand, another user reaches the socket but is refused by the peer check."""
+    import shutil
+    import tempfile
+    ms = start_peer("management_server")
+    base = Path(tempfile.mkdtemp(prefix="lwm2m-status-"))
+    try:
+        os.chmod(base, 0o755)
+        control = base / "run" / "control"
+        config = write_config(tmp_path, control_socket=control,
+                              servers={101: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60}})
+        agent = start_agent(config)
+        ms.wait_event("register", ep=EP)
+        assert status_json(procs, bin_dir, config)["servers"][0]["state"] == "registered"
+        assert stat.S_IMODE(os.stat(control.parent).st_mode) == 0o700
+        assert stat.S_IMODE(os.lstat(control).st_mode) == 0o600
+        assert not (tmp_path / "state" / "control").exists()
+        # Widened by hand: user 65534 can connect now, and is refused by SO_PEERCRED.
+        os.chmod(control.parent, 0o755)
+        os.chmod(control, 0o666)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(read_end)
+                os.setgid(65534)
+                os.setuid(65534)
+                os.write(write_end, raw_request(control, b"status json\n"))
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        answer = b""
+        while chunk := os.read(read_end, 65536):
+            answer += chunk
+        os.close(read_end)
+        os.waitpid(pid, 0)
+        assert answer == b"error: permission denied\n", answer
+        agent.wait_for(r"control: a process of user 65534 asked: refused")
+        assert status_json(procs, bin_dir, config)["servers"][0]["state"] == "registered"
+        assert agent.stop() == 0
+        assert not control.exists()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
