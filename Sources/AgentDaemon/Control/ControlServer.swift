@@ -28,6 +28,8 @@ public final class ControlServer {
         var input: [UInt8] = []
         var output: [UInt8] = []
         var written = 0
+        /// Another user (SO_PEERCRED): its request is read, then answered with a refusal.
+        var refused = false
 
         init(fd: Int32, deadline: Instant) {
             self.fd = fd
@@ -120,8 +122,7 @@ public final class ControlServer {
             clients[fd] = client
             if let uid = ControlSocket.peerUID(fd), uid != geteuid(), uid != 0 {
                 log.warning("control: a process of user \(uid) asked: refused (only user \(geteuid()) and root)")
-                respond(client, "error: permission denied\n")
-                continue
+                client.refused = true  // answered once its request is read (a client still sending gets no EPIPE)
             }
             client.source = loop.watch(fd, events: Int16(POLLIN)) { [unowned self] _, _ in
                 if client.output.isEmpty { self.read(client) } else { self.write(client) }
@@ -153,6 +154,10 @@ public final class ControlServer {
             if count == 0 && client.input.isEmpty { return drop(client) }  // closed without asking
             var line = String(decoding: client.input, as: UTF8.self)
             if line.hasSuffix("\r") { line.removeLast() }
+            if client.refused {
+                dropped += 1
+                return respond(client, "error: permission denied\n")
+            }
             answered += 1
             return respond(client, handler(line))
         }
