@@ -4,9 +4,41 @@ import AgentCommon
 @testable import AgentDaemon
 import CoAP
 import Glibc
+import Files
 import Testing
 import TestSupport
 import Transport
+
+/// A scratch directory removed without spawning `rm` (TemporaryDirectory does): a spawn's child
+/// briefly holds the parent's descriptors, which the flock-based InstanceLockTests running in
+/// parallel would see as a held lock.
+private final class ScratchDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/lwm2m-control-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw TestFailure("mkdtemp failed")
+        }
+        path = String(cString: made)
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    deinit { Self.remove(path) }
+
+    private static func remove(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            chmod(path, 0o700)
+            for name in (try? Directory.list(path)) ?? [] { remove("\(path)/\(name)") }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}
 
 @Suite(.serialized) struct ControlServerTests {
     private let log = Logger(component: "test", level: .error)
@@ -55,7 +87,7 @@ import Transport
     }
 
     @Test func theSocketIsOwnerOnlyInAnOwnerOnlyDirectoryAndRemovedOnClose() throws {
-        let directory = try TemporaryDirectory(prefix: "control")
+        let directory = try ScratchDirectory()
         let path = directory.file("run/control")
         let socket = try ControlSocket(path: path)
         #expect(mode(path) & S_IFMT == S_IFSOCK)
@@ -67,7 +99,7 @@ import Transport
     }
 
     @Test func aStaleSocketIsReplacedALiveOneIsNotNorAnythingElse() throws {
-        let directory = try TemporaryDirectory(prefix: "control")
+        let directory = try ScratchDirectory()
         let path = directory.file("control")
         // A stale socket: bound, then its process "crashed" (closed without unlinking).
         let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -88,7 +120,7 @@ import Transport
     }
 
     @Test func unsafeDirectoriesAndLongPathsAreRefused() throws {
-        let directory = try TemporaryDirectory(prefix: "control")
+        let directory = try ScratchDirectory()
         chmod(directory.path, 0o777)
         #expect(throws: ControlSocketError.self) { try ControlSocket(path: directory.file("control")) }
         chmod(directory.path, 0o700)
@@ -99,7 +131,7 @@ import Transport
     }
 
     @Test func oneRequestLineOneAnswerThenClose() throws {
-        let directory = try TemporaryDirectory(prefix: "control")
+        let directory = try ScratchDirectory()
         let loop = EventLoop()
         var requests: [String] = []
         let server = ControlServer(socket: try ControlSocket(path: directory.file("control")), loop: loop, log: log) {
@@ -117,7 +149,7 @@ import Transport
     }
 
     @Test func garbageOversizedAndSilentClientsDoNotStallTheLoop() throws {
-        let directory = try TemporaryDirectory(prefix: "control")
+        let directory = try ScratchDirectory()
         let loop = EventLoop()
         let server = ControlServer(socket: try ControlSocket(path: directory.file("control")), loop: loop, log: log,
                                    timeout: .milliseconds(300)) { "ok \($0.utf8.count)\n" }
@@ -147,7 +179,7 @@ import Transport
     }
 
     @Test func aClientThatGoesAwayBeforeTheAnswerCostsNothing() throws {
-        let directory = try TemporaryDirectory(prefix: "control")
+        let directory = try ScratchDirectory()
         let loop = EventLoop()
         let big = String(repeating: "x", count: 1 << 20) + "\n"  // more than the socket buffer takes
         let server = ControlServer(socket: try ControlSocket(path: directory.file("control")), loop: loop, log: log,
@@ -175,7 +207,7 @@ import Transport
     }
 
     @Test func moreThanTheMaximumOfClientsAreClosedAtOnce() throws {
-        let directory = try TemporaryDirectory(prefix: "control")
+        let directory = try ScratchDirectory()
         let loop = EventLoop()
         let server = ControlServer(socket: try ControlSocket(path: directory.file("control")), loop: loop, log: log,
                                    timeout: .milliseconds(500)) { _ in "ok\n" }
