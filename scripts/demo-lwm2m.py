@@ -6,7 +6,10 @@
 Starts, on loopback, an LwM2M bootstrap server and a management server (the independent aiocoap
 peers in Tests/interop/peers), a software TPM (swtpm) as the agent's credential store, and
 lwm2m-agentd with a configuration holding only a bootstrap account. Shows: client-initiated bootstrap → registration → the management server reading the
-Device object /3/0 in TLV, SenML JSON and SenML CBOR → an observation of Current Time with pmin/pmax → a restart
+Device object /3/0 in TLV, SenML JSON and SenML CBOR → an observation of Current Time with pmin/pmax →
+`lwm2m-agent status` → a firmware update: the management server writes a Package URI (a slow CoAP
+firmware server, Tests/interop/fw_coap_server.py), `lwm2m-agent status` shows the download's
+progress, Update runs the script-hook installer → Update Result 1 → a restart
 that registers without bootstrapping → SIGTERM de-registering. Every process is stopped at the
 end, whatever happens. With --dtls, both servers sit behind an OpenSSL DTLS relay
 (Tests/interop/dtls_relay.py): the bootstrap PSK is provisioned into the TPM with
@@ -18,7 +21,9 @@ arrives), and the agent registers with it over DTLS.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +39,63 @@ def step(title: str) -> None:
 
 def show(line: dict, keys: list[str]) -> None:
     print("   " + json.dumps({key: line[key] for key in keys if key in line}), flush=True)
+
+
+def status(bin_dir: Path, config: Path, *args: str) -> str:
+    """`lwm2m-agent status --config CONFIG ARGS`: its standard output (the daemon's answer)."""
+    result = subprocess.run([str(bin_dir / "lwm2m-agent"), "status", "--config", str(config), *args],
+                            capture_output=True, text=True, timeout=15)
+    if result.returncode != 0:
+        raise SystemExit(f"lwm2m-agent status exited {result.returncode}: {result.stderr}")
+    return result.stdout
+
+
+def indent(text: str) -> str:
+    return "".join(f"   | {line}\n" for line in text.splitlines())
+
+
+def firmware_step(bin_dir: Path, config: Path, management: Peer, ep: str, workdir: Path, background: list) -> None:
+    """A pull from a slow CoAP firmware server, its progress in `lwm2m-agent status`, Update."""
+    image = workdir / "firmware.bin"
+    image.write_bytes(os.urandom(128 * 1024))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server_script = Path(__file__).resolve().parents[1] / "Tests" / "interop" / "fw_coap_server.py"
+    server = subprocess.Popen([sys.executable, str(server_script), str(port), str(image), "--block-delay", "0.02"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    background.append(server)
+    if "ready" not in (server.stdout.readline() if server.stdout else ""):
+        raise SystemExit("the firmware server did not start")
+    uri = f"coap://127.0.0.1:{port}/fw"
+    step(f"firmware: the management server writes Package URI /5/0/1 = {uri} (128 KiB, a slow server)")
+    show(management.command("write", ep=ep, path="/5/0/1", value=uri, format="text"), ["code"])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        download = json.loads(status(bin_dir, config, "--json"))["firmware"]["download"]
+        if download and download["bytes"] >= 32 * 1024:
+            break
+        time.sleep(0.1)
+    print("   $ lwm2m-agent status   (during the download)")
+    print(indent(status(bin_dir, config)), end="")
+    while json.loads(status(bin_dir, config, "--json"))["firmware"]["state"] != 2:
+        if time.monotonic() > deadline:
+            raise SystemExit("the firmware download did not finish")
+        time.sleep(0.2)
+    step("firmware: downloaded (State 2); the management server executes Update /5/0/2 (the script-hook installer)")
+    show(management.command("execute", ep=ep, path="/5/0/2"), ["code"])
+    while True:
+        firmware = json.loads(status(bin_dir, config, "--json"))["firmware"]
+        if firmware["state"] == 0:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit("the update did not finish")
+        time.sleep(0.2)
+    print("   $ lwm2m-agent status   (after the update)")
+    print(indent("".join(line + "\n" for line in status(bin_dir, config).splitlines() if line.startswith("firmware"))),
+          end="")
+    print(indent((workdir / "hook.log").read_text()), end="")
+    server.terminate()
 
 
 def main() -> int:
@@ -68,12 +130,20 @@ def main() -> int:
         tcti = start_swtpm(workdir, background)
         bootstrap_uri = f"coap://127.0.0.1:{bootstrap.port}"
         config = workdir / "agent.conf"
+        hook = workdir / "hook.sh"
+        hook.write_text(f"#!/bin/sh\n# the demo's installer: records what it was asked\n"
+                        f"echo \"installer hook: $* (sha256 $(sha256sum \"$2\" | cut -c1-16)…)\" >> {workdir}/hook.log\n")
+        hook.chmod(0o755)
         config.write_text(f"""[agent]
 endpoint-name = demo-gw-{{hostname}}
 state-dir = {workdir}/state
 log-level = info
 credential-store = tpm
 tpm-tcti = {tcti}
+
+[firmware]
+installer = script
+script = {workdir}/hook.sh
 """ + ("" if dtls else f"""
 [bootstrap]
 uri = {bootstrap_uri}
@@ -126,6 +196,11 @@ uri = {bootstrap_uri}
         time.sleep(5)
         for line in [l for l in management.lines() if l.get("event") == "notify"]:
             show(line, ["event", "observe", "value"])
+
+        step("lwm2m-agent status: the running daemon's accounts, credential store, board, observations, firmware")
+        print(indent(status(bin_dir, config)), end="")
+
+        firmware_step(bin_dir, config, management, ep, workdir, background)
 
         step("SIGTERM: the agent de-registers")
         agent.send_signal(signal.SIGTERM)

@@ -2,7 +2,9 @@
 # The end-to-end demo on a fresh Debian machine: installs dependencies, builds the release
 # binaries, then runs lwm2m-agentd against a local LwM2M bootstrap server and management server
 # (independent aiocoap peers): bootstrap → registered → reads of /3/0 in TLV, SenML JSON and
-# SenML CBOR → an observation → de-registration, restart without bootstrap. Stops cleanly.
+# SenML CBOR → an observation → `lwm2m-agent status` → a firmware pull from a slow CoAP server
+# with its progress in `lwm2m-agent status`, Update through a script hook (result 1) →
+# de-registration, restart without bootstrap. Stops cleanly.
 # `scripts/demo.sh --dtls` runs the same over DTLS PSK (OpenSSL relays in front of the servers).
 # (scripts/demo-coap.sh is the CoAP-engine demo with libcoap's client.)
 set -euo pipefail

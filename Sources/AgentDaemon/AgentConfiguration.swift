@@ -89,6 +89,9 @@ public struct AgentConfiguration: Sendable {
     public var endpointTemplate: String
     /// The `[firmware]` section (Firmware Update, object 5).
     public var firmware: FirmwareSettings
+    /// Where the daemon answers `lwm2m-agent status` (`control-socket`, default
+    /// `<state-dir>/control`); nil with `control-socket = none`.
+    public var controlSocket: String?
 
     /// Reads the configuration from `text`. With `requireAccounts` false a file without any
     /// account is accepted (the factory file may bring them; call `checkAccounts()` after).
@@ -104,7 +107,7 @@ public struct AgentConfiguration: Sendable {
                                    "bootstrap-on-every-start", "ack-timeout", "max-retransmit", "bootstrap-retry-initial",
                                    "bootstrap-retry-maximum", "bootstrap-session-timeout", "serial-file",
                                    "dtls-timeout-min", "dtls-timeout-max", "factory-file", "iccid-file",
-                                   "board", "board-dir"])
+                                   "board", "board-dir", "control-socket"])
         serialFile = agent.value("serial-file") ?? "/sys/firmware/devicetree/base/serial-number"
         iccidFile = agent.value("iccid-file") ?? "/run/lwm2m-agent/iccid"
         let template = agent.value("endpoint-name") ?? "urn:dev:{machine-id}"
@@ -155,6 +158,16 @@ public struct AgentConfiguration: Sendable {
             throw ConfigFileError(line: agent.line(of: "board-dir"), "board-dir \(quoted(boardDirectory)): expected an absolute path")
         }
         endpointTemplate = template
+        switch agent.value("control-socket") {
+        case nil: controlSocket = "\(stateDirectory)/control"
+        case "none"?: controlSocket = nil
+        case let path?:
+            guard path.hasPrefix("/"), !path.hasSuffix("/") else {
+                throw ConfigFileError(line: agent.line(of: "control-socket"),
+                                      "control-socket \(quoted(path)): expected an absolute path or none")
+            }
+            controlSocket = path
+        }
         let firmwareSections = file.sections("firmware")
         if firmwareSections.count > 1 {
             throw ConfigFileError(line: firmwareSections[1].line, "only one [firmware] section is allowed")

@@ -123,8 +123,10 @@ public enum AgentLauncher {
                 throw .credentialStoreUnavailable("TPM credential store (\(configuration.tcti)): \(error)")
             }
         }
+        // Watched, so the status can tell how the store's last operation went (never what it carried).
+        let monitored = MonitoredCredentialStore(credentials)
         var configuration = configuration
-        try loadAccountFiles(&configuration, into: credentials)
+        try loadAccountFiles(&configuration, into: monitored)
         var securityModes: Set<SecurityMode> = [.noSecurity]
         do {
             try MbedTLSGuard.check()
@@ -193,9 +195,14 @@ public enum AgentLauncher {
                                  factory: configuration.factorySnapshot, state: state,
                                  seed: secureRandomUInt64(), now: MonotonicClock.now())
         log.notice("endpoint \(configuration.endpointName), state in \(configuration.stateDirectory)")
-        let runtime = ClientRuntime(client: client, store: store, credentials: credentials, signals: signals,
+        let runtime = ClientRuntime(client: client, store: store, credentials: monitored, signals: signals,
                                     log: log, deviceRequests: requests)
         runtime.signingKeys = signingKeys
+        runtime.statusContext = StatusContext(
+            endpoint: configuration.endpointName, stateDirectory: configuration.stateDirectory,
+            board: AgentStatus.Board(name: board.definition.name, file: board.file, reason: "\(board.reason)"),
+            credentialStore: configuration.credentialStore.rawValue,
+            tcti: configuration.credentialStore == .tpm ? configuration.tcti : nil, credentials: monitored)
         gpio.attach(to: runtime, log: log)
         if let firmware { runtime.attach(firmware) }
         runtime.reboot = (device.reboot.description, { () throws in try SystemReboot.perform(device.reboot) })

@@ -26,7 +26,7 @@ public final class ClientRuntime {
     /// The last DTLS session per server URI, offered for resumption on the next connection.
     private var savedSessions: [String: DTLSSavedSession] = [:]
     private var uris: [ConnectionID: String] = [:]
-    private let startedAt = MonotonicClock.now()
+    let startedAt = MonotonicClock.now()
     /// Handshake timers of DTLS sessions.
     public var dtlsTimers = DTLSTimers()
     /// TPM signing keys for X.509 accounts whose secret key is `tpm-key:NAME` (nil without a TPM).
@@ -57,6 +57,15 @@ public final class ClientRuntime {
     private(set) var firmware: FirmwareRunner?
     /// The board's GPIO lines (held for the runtime's lifetime; see ``GPIOObjects/attach(to:log:)``).
     var gpio: GPIOObjects?
+    /// The control socket `lwm2m-agent status` asks (``serveControl(at:)``), and what the
+    /// status shows beyond the client's state machine.
+    var control: ControlServer?
+    var history = AccountHistory()
+    /// What the status says about the daemon's set-up (board, credential store); set by the launcher.
+    public var statusContext: StatusContext?
+    /// The loop and the logger, for the runtime's extensions in other files.
+    var eventLoop: EventLoop { loop }
+    var logger: Logger { log }
     /// How often the objects whose values come from the kernel (`SampledObject`) are sampled.
     public var samplingInterval: Duration = .seconds(1)
     /// When they are sampled next (at once after start: the first round is the baseline).
@@ -98,6 +107,7 @@ public final class ClientRuntime {
 
     deinit {
         for connection in connections.values { connection.close() }
+        control?.close()
     }
 
     /// Adds an observer of the client's events (after the log line).
@@ -130,7 +140,9 @@ public final class ClientRuntime {
                 firmware.afterCallbacks()
             }
             handleDeviceRequests()
+            control?.advance(to: now)
         }
+        control?.close()
         performActions()
         if let snapshot = pendingSave.pending {
             let store = store

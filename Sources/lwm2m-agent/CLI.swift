@@ -16,6 +16,7 @@ struct CLI {
         commands:
           coap get|post|put|delete|fetch|ipatch URI [options]   send one CoAP request
           coap ping URI                                         CoAP ping (empty CON)
+          status [--config FILE] [--json]                       ask the running daemon where it stands (below)
           state show --config FILE [--json]                     the accounts the agent uses (no secrets)
           factory-reset --config FILE                           back to the factory accounts
           factory SUBCOMMAND --config FILE [--json]             factory provisioning (see below)
@@ -35,6 +36,8 @@ struct CLI {
           --verbose               print the response code and options to standard error
 
         \(DTLSOptions.usage)
+
+        \(StatusCommand.usage)
 
         \(FactoryCommand.usage)
 
@@ -63,6 +66,7 @@ struct CLI {
         case "help", "--help", "-h": print(usage)
         case "coap": exit(coap(arguments))
         case "state": exit(state(arguments))
+        case "status": exit(StatusCommand.run(arguments))
         case "factory-reset": exit(factoryReset(arguments))
         case "factory": exit(FactoryCommand.run(arguments))
         case "board": exit(BoardCommand.run(arguments))

@@ -3,8 +3,9 @@ import AgentDaemon
 import Glibc
 
 /// `lwm2m-agentd`: the agent daemon. `--config FILE` runs the LwM2M client (bootstrap,
-/// registration, device management) as the configuration file says. It opens no listening
-/// socket; the demo CoAP server is a separate program (`lwm2m-demo`).
+/// registration, device management) as the configuration file says. It opens no network
+/// listening socket (only the owner-only UNIX control socket `lwm2m-agent status` asks); the
+/// demo CoAP server is a separate program (`lwm2m-demo`).
 @main
 struct Daemon {
     static let usage = """
@@ -16,6 +17,8 @@ struct Daemon {
 
         SIGTERM/SIGINT de-register and stop the daemon; SIGHUP reloads the configuration file
         (factory accounts, log level); SIGUSR1 is a factory reset (lwm2m-agent factory-reset). Logs go to stderr with journald priority prefixes.
+        `lwm2m-agent status` asks the running daemon over its control socket (control-socket in
+        agent.conf, default <state-dir>/control).
         The demo CoAP server is `lwm2m-demo`.
         """
 
@@ -60,6 +63,14 @@ struct Daemon {
             let signals = try SignalMonitor(signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1])
             let runtime = try AgentLauncher.makeRuntime(configuration, configurationPath: configurationPath, log: log,
                                                         signals: signals)
+            // `lwm2m-agent status` asks here; without it the agent still runs (the log says why).
+            if let path = configuration.controlSocket {
+                do {
+                    try runtime.serveControl(at: path)
+                } catch {
+                    log.error("\(error); lwm2m-agent status cannot reach this daemon")
+                }
+            }
             let pidFile = DaemonPIDFile(directory: configuration.stateDirectory)
             try? pidFile.write()
             defer { pidFile.remove() }

@@ -2,7 +2,7 @@
 """An aiocoap server serving a firmware image block by block, run as its own process by the
 firmware pull tests (test_firmware_pull_coap.py).
 
-    fw_coap_server.py PORT IMAGE [--die-at-block N] [--swap-at-block N --swap-image IMAGE2] [--no-size2]
+    fw_coap_server.py PORT IMAGE [--die-at-block N] [--swap-at-block N --swap-image IMAGE2] [--no-size2] [--block-delay S]
 
   /fw   GET  IMAGE in Block2 blocks (1024 bytes, or smaller if asked), each response with an ETag
              (the first 8 bytes of the image's SHA-256) and Size2 on block 0. The resource serves
@@ -12,6 +12,7 @@ firmware pull tests (test_firmware_pull_coap.py).
 --die-at-block N: the process exits at once (os._exit, no answer) when block N is asked for the
 first time: a peer that dies mid-download. --swap-at-block N: from the first request for block N
 on, the image is IMAGE2 (another ETag): a representation that changes mid-transfer.
+--block-delay S: every answer waits S seconds (a slow server: a download stays in progress).
 
 IMAGE is re-read when its size or mtime changes (a test replaces it between two runs). Prints
 ``ready 127.0.0.1 PORT`` once listening; logs ``block N szx S`` for every request on standard error.
@@ -55,6 +56,7 @@ def main() -> int:
     parser.add_argument("--swap-at-block", type=int, default=-1)
     parser.add_argument("--swap-image")
     parser.add_argument("--no-size2", action="store_true", help="never announce the size (no Size2)")
+    parser.add_argument("--block-delay", type=float, default=0.0)
     args = parser.parse_args()
     state = {"image": Image(args.image), "swapped": False}
 
@@ -67,6 +69,8 @@ def main() -> int:
             number, szx = (block.block_number, block.size_exponent) if block is not None else (0, 6)
             szx = min(szx, 6)
             print(f"block {number} szx {szx}", file=sys.stderr, flush=True)
+            if args.block_delay > 0:
+                await asyncio.sleep(args.block_delay)
             if number == args.die_at_block:
                 os._exit(3)
             if number == args.swap_at_block and not state["swapped"]:

@@ -22,7 +22,10 @@ extension FirmwareRunner {
             ? ResumePoint(offset: resumeFrom, validator: etag) : nil
         lastLoggedPercent = -1
         lastLoggedBytes = 0
-        log.notice("firmware: downloading \(text)\(resume.map { " from byte \($0.offset)" } ?? "")")
+        lastLoggedAt = MonotonicClock.now()
+        downloadTotal = nil
+        // Without user information or query: a password or a signed URL's token stays out of the log.
+        log.notice("firmware: downloading \(Self.withoutCredentials(text))\(resume.map { " from byte \($0.offset)" } ?? "")")
         let lowered = text.lowercased()
         do throws(FirmwareDownloadError) {
             if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
@@ -121,14 +124,22 @@ extension FirmwareRunner {
     func progress(_ progress: DownloadProgress) {
         object.downloadProgress(bytes: progress.received, etag: progress.validator)
         if let validator = progress.validator { pullRetry.validator = validator }
-        if let total = progress.total, total > 0 {
+        if let total = progress.total { downloadTotal = total }
+        // Every 10 % (every MiB without a known size), and at least every `progressLogInterval`
+        // on a slow link; never per block.
+        let now = MonotonicClock.now()
+        let overdue = lastLoggedAt.map { now - $0 >= Self.progressLogInterval } ?? false
+        if let total = downloadTotal, total > 0 {
             let percent = Int(progress.received * 100 / total)
-            if percent / 10 > lastLoggedPercent / 10 {
+            if percent / 10 > lastLoggedPercent / 10 || (overdue && progress.received > lastLoggedBytes) {
                 lastLoggedPercent = percent
+                lastLoggedBytes = progress.received
+                lastLoggedAt = now
                 log.info("firmware: downloaded \(progress.received) of \(total) bytes (\(percent) %)")
             }
-        } else if progress.received - lastLoggedBytes >= 1 << 20 {
+        } else if progress.received - lastLoggedBytes >= 1 << 20 || (overdue && progress.received > lastLoggedBytes) {
             lastLoggedBytes = progress.received
+            lastLoggedAt = now
             log.info("firmware: downloaded \(progress.received) bytes")
         }
         step()

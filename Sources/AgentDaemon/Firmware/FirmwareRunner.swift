@@ -41,6 +41,10 @@ public final class FirmwareRunner {
     /// Progress logged so far (every 10 %, or every MiB without a known size).
     var lastLoggedPercent = -1
     var lastLoggedBytes: Int64 = 0
+    /// When progress was last logged (a slow download logs at least every `progressLogInterval`).
+    var lastLoggedAt: Instant?
+    /// The size the server announced for the pull under way (for the status), when it did.
+    var downloadTotal: Int64?
     /// The install or confirm running on its thread, and its descriptor on the loop.
     var job: (job: InstallJob, source: EventLoop.SourceID, confirming: Bool)?
     /// A `confirm` that could not tell yet, asked again at this time.
