@@ -20,6 +20,9 @@ public struct SWUpdateInstaller: FirmwareInstaller {
         self.process = process
     }
 
+    /// Without a confirm hook the reboot itself is taken as success: it must have happened.
+    public var confirmsOnlyAfterAReboot: Bool { confirmHook == nil }
+
     public func install(image: String, version: String) -> InstallOutcome {
         let result = process.run(command + ["-i", image])
         guard result.ending == .exited(0) else { return .failed(Self.classify(result.text), detail: result.summary) }

@@ -34,6 +34,7 @@ import os
 import shlex
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,27 @@ def run(argv: list, timeout: float = 30, **kwargs) -> subprocess.CompletedProces
     done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=timeout, **kwargs)
     assert done.returncode == 0, f"{shlex.join(str(a) for a in argv)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
     return done
+
+
+def new_boot(boot_id: Path) -> None:
+    """A reboot as the agent can tell it: a new kernel boot ID (see ``start_booted_agent``)."""
+    boot_id.write_text(f"{uuid.uuid4()}\n")
+
+
+def start_booted_agent(procs, bin_dir, config: Path, boot_id: Path, name: str = "agentd"):
+    """``lwm2m-agentd --config CONFIG`` in a mount namespace of its own where ``boot_id`` is bind-
+    mounted over /proc/sys/kernel/random/boot_id: the test's reboots change the boot ID the agent
+    sees, as a real reboot changes the kernel's (the host's is left alone)."""
+    require_tool("unshare", "util-linux")
+    script = 'mount --bind "$0" /proc/sys/kernel/random/boot_id && exec "$1" --config "$2"'
+    return procs.start(name, ["unshare", "--mount", "sh", "-c", script, boot_id, bin_dir / "lwm2m-agentd", config])
+
+
+def booted_agents(procs, bin_dir, boot_id: Path):
+    """``start_agent(config, name)`` for ``start_booted_agent``."""
+    def start(config: Path, name: str = "agentd"):
+        return start_booted_agent(procs, bin_dir, config, boot_id, name)
+    return start
 
 
 class RaucRig:
@@ -135,6 +157,7 @@ bootname=B
   </policy>
 </busconfig>
 """)
+        self.boot_id = root / "boot_id"
         procs.start("dbus-daemon", ["dbus-daemon", f"--config-file={root / 'bus.conf'}", "--nofork"])
         self.wait_until("the private bus", lambda: (root / "bus").exists())
         self.service = None
@@ -145,7 +168,9 @@ bootname=B
         return ["env", f"DBUS_SYSTEM_BUS_ADDRESS={self.bus_address}", "rauc"]
 
     def boot(self, slot: str) -> None:
-        """What the bootloader did: (re)starts ``rauc service`` as if it had booted ``slot``."""
+        """A boot: a new boot ID, and ``rauc service`` (re)started as if the bootloader had booted
+        ``slot``."""
+        new_boot(self.boot_id)
         if self.service is not None:
             self.service.stop()
         self.service = self.procs.start(f"rauc-service-{slot}", self.command + [
@@ -193,19 +218,22 @@ bootname=B
             time.sleep(0.05)
 
 
-def board_with_reboot_stand_in(tmp_path: Path) -> tuple[Path, Path]:
-    """A board file whose reboot method is a command (a stand-in that records the reboot)."""
+def board_with_reboot_stand_in(tmp_path: Path, first_fails: bool = False) -> tuple[Path, Path]:
+    """A board file whose reboot method is a command (a stand-in that records the reboot in
+    ``marker``); ``first_fails``: the first call fails (exit 1, "failed" recorded)."""
     marker = tmp_path / "rebooted"
     reboot = tmp_path / "stand-in-reboot"
-    reboot.write_text(f"#!/bin/sh\necho reboot >> {marker}\n")
+    fail_once = (f"if [ ! -e {tmp_path}/reboot-failed ]; then touch {tmp_path}/reboot-failed; "
+                 f"echo failed >> {marker}; exit 1; fi\n") if first_fails else ""
+    reboot.write_text(f"#!/bin/sh\n{fail_once}echo reboot >> {marker}\n")
     reboot.chmod(0o755)
     board = tmp_path / "test-board.conf"
     board.write_text(f"[board]\nname = test-board\n\n[reboot]\nmethod = command\ncommand = {reboot}\n")
     return board, marker
 
 
-def agent_config(tmp_path: Path, port: int, firmware: dict[str, str]) -> tuple[Path, Path]:
-    board, marker = board_with_reboot_stand_in(tmp_path)
+def agent_config(tmp_path: Path, port: int, firmware: dict[str, str], first_reboot_fails: bool = False) -> tuple[Path, Path]:
+    board, marker = board_with_reboot_stand_in(tmp_path, first_reboot_fails)
     config = write_config(tmp_path, servers={101: {"uri": f"coap://127.0.0.1:{port}", "lifetime": 60}}, board=board)
     with config.open("a") as out:
         out.write("\n[firmware]\n" + "".join(f"{key} = {value}\n" for key, value in firmware.items()))
@@ -229,11 +257,11 @@ def observe_both(ms) -> tuple[int, int, int, int]:
     return state_reply["observation"], result_reply["observation"], value(state_reply), value(result_reply)
 
 
-def update_and_reboot(ms, agent, marker: Path, tmp_path: Path) -> None:
+def update_and_reboot(ms, agent, marker: Path, tmp_path: Path, deregistrations: int = 1) -> None:
     """Executes Update; the agent installs, de-registers, runs the board's reboot command, exits."""
     reply = ms.command("execute", ep=EP, path="/5/0/2")
     assert reply["ok"] and reply["code"] == "2.04", reply
-    ms.wait_event("deregister", ep=EP, timeout=60)
+    ms.wait_event("deregister", ep=EP, count=deregistrations, timeout=60)
     RaucRig.wait_until("the board's reboot command", marker.exists, timeout=10)
     agent.popen.wait(timeout=10)
     assert "firmware: installed; a reboot activates it" in agent.stderr(), agent.stderr()[-3000:]
@@ -242,6 +270,7 @@ def update_and_reboot(ms, agent, marker: Path, tmp_path: Path) -> None:
 
 def confirm_after_reboot(ms, rig: RaucRig, start_agent, config: Path, registrations: int,
                          state: int, result: int):
+    """(``start_agent(config, name)`` starts the agent.)"""
     """The restarted agent, Updating, held at ``rauc status`` until the server observes; then the
     report arrives by notification. Returns the agent."""
     rig.hold()
@@ -278,13 +307,14 @@ def restart_reports_nothing_new(ms, rig: RaucRig, start_agent, config: Path, old
 # MARK: - RAUC
 
 
-def test_rauc_push_update_reboot_mark_good_reported_once(start_peer, start_agent, procs, tmp_path):
+def test_rauc_push_update_reboot_mark_good_reported_once(start_peer, procs, bin_dir, tmp_path):
     """Push the bundle (Block1) → Update → rauc writes slot B and makes it primary → the agent asks
     for the reboot → the bootloader boots B → the restarted agent marks B good and reports State 0,
     Update Result 1, once; another restart reports nothing."""
     require_rauc()
     rig = RaucRig(procs, tmp_path / "rig")
     rig.boot("A")
+    start_agent = booted_agents(procs, bin_dir, rig.boot_id)
     ms = start_peer("management_server")
     config, marker = agent_config(tmp_path, ms.port, rauc_firmware(rig))
     agent = start_agent(config)
@@ -316,13 +346,14 @@ def test_rauc_push_update_reboot_mark_good_reported_once(start_peer, start_agent
     assert marker.read_text() == "reboot\n"  # one reboot in all
 
 
-def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_peer, start_agent, procs, tmp_path):
+def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_peer, procs, bin_dir, tmp_path):
     """Pull the bundle over http → Update → rauc writes B → reboot → B does not come up, the
     bootloader falls back to A → the restarted agent finds A booted: Update Result 8 (State 2,
     the image kept), reported once, nothing marked good; another restart reports nothing."""
     require_rauc()
     rig = RaucRig(procs, tmp_path / "rig")
     rig.boot("A")
+    start_agent = booted_agents(procs, bin_dir, rig.boot_id)
     port = start_http_server(procs, rig.root / "vendor.raucb")
     ms = start_peer("management_server")
     config, marker = agent_config(tmp_path, ms.port, rauc_firmware(rig))
@@ -346,12 +377,13 @@ def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_p
     restart_reports_nothing_new(ms, rig, start_agent, config, agent, registrations=3, state=2, result=8)
 
 
-def test_rauc_refuses_a_bundle_signed_by_another_key(start_peer, start_agent, procs, tmp_path):
+def test_rauc_refuses_a_bundle_signed_by_another_key(start_peer, procs, bin_dir, tmp_path):
     """A bundle whose signature does not verify with the keyring: Update Result 5 at once, no
     slot written, no reboot."""
     require_rauc()
     rig = RaucRig(procs, tmp_path / "rig")
     rig.boot("A")
+    start_agent = booted_agents(procs, bin_dir, rig.boot_id)
     ms = start_peer("management_server")
     config, marker = agent_config(tmp_path, ms.port, rauc_firmware(rig))
     start_agent(config)
@@ -365,6 +397,49 @@ def test_rauc_refuses_a_bundle_signed_by_another_key(start_peer, start_agent, pr
     assert rig.slot("b") == bytes(len(rig.rootfs))
     assert not (rig.root / "primary").exists() and not marker.exists()
     assert not (tmp_path / "state" / "firmware" / "image").exists()  # 5: the image is discarded
+
+
+def test_rauc_restart_without_a_reboot_waits_for_one(start_peer, procs, bin_dir, tmp_path):
+    """The board's reboot command fails after the install: the agent stops, its service manager
+    restarts it, but the machine did not reboot (same boot ID, slot A still running, B primary).
+    That is not a fallback: the agent stays Updating (no Update Result 8, rauc not asked, B not
+    marked) until a reboot; the server's Reboot (/3/0/4) then boots B and the agent reports
+    State 0 + Update Result 1 once."""
+    require_rauc()
+    rig = RaucRig(procs, tmp_path / "rig")
+    rig.boot("A")
+    start_agent = booted_agents(procs, bin_dir, rig.boot_id)
+    ms = start_peer("management_server")
+    config, marker = agent_config(tmp_path, ms.port, rauc_firmware(rig), first_reboot_fails=True)
+    agent = start_agent(config)
+    ms.wait_event("register", ep=EP)
+    reply = ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(rig.root / "vendor.raucb"), timeout=50)
+    assert reply["ok"] and reply["code"] == "2.04", reply
+    update_and_reboot(ms, agent, marker, tmp_path)
+    assert "reboot failed" in agent.stderr() and marker.read_text() == "failed\n"
+    assert rig.status()["RAUC_BOOT_PRIMARY"] == "rootfs.1"  # B waits for the next boot
+
+    # The service manager restarts the agent; the machine has not rebooted.
+    calls = rig.backend_calls()
+    agent = start_agent(config, name="agentd-2")
+    ms.wait_event("register", ep=EP, count=2, timeout=20)
+    state_obs, result_obs, state_now, result_now = observe_both(ms)
+    time.sleep(2.0)
+    assert (read_int(ms, "/5/0/3"), read_int(ms, "/5/0/5")) == (3, 0), agent.stderr()[-2000:]
+    assert (state_now, result_now) == (3, 0) and notified(ms, state_obs) == [] and notified(ms, result_obs) == []
+    assert rig.backend_calls() == calls, "rauc was asked before the reboot"
+    assert "firmware: no reboot since the install" in agent.stderr()
+    assert (tmp_path / "state" / "firmware" / "install.record").exists()
+
+    # The server reboots the device; the bootloader boots B.
+    reply = ms.command("execute", ep=EP, path="/3/0/4")
+    assert reply["ok"] and reply["code"] == "2.04", reply
+    ms.wait_event("deregister", ep=EP, count=2, timeout=20)
+    agent.popen.wait(timeout=10)
+    assert marker.read_text() == "failed\nreboot\n"
+    rig.boot("B")
+    agent = confirm_after_reboot(ms, rig, start_agent, config, registrations=3, state=0, result=1)
+    assert rig.backend_writes() == ["set-state B bad", "set-primary B", "set-state B good"], rig.backend_calls()
 
 
 # MARK: - SWUpdate
@@ -411,11 +486,11 @@ class SWUpdateRig:
                            stdout=archive, stderr=subprocess.DEVNULL, cwd=build, check=True, timeout=30)
         return out
 
-    def firmware(self) -> dict[str, str]:
+    def firmware(self, reboot: bool = False) -> dict[str, str]:
         # swupdate keeps its IPC sockets in $TMPDIR: a private one, so parallel runs do not collide.
         return {"installer": "swupdate", "swupdate-command": f"env TMPDIR={self.root / 'tmp'} swupdate",
                 "swupdate-options": f"-k {self.root / 'vendor.pem'} -H test-board:1.0",
-                "swupdate-reboot": "no", "installer-timeout": "60"}
+                "swupdate-reboot": "yes" if reboot else "no", "installer-timeout": "60"}
 
 
 def test_swupdate_raw_image_into_a_partition_reported_at_once(start_peer, start_agent, procs, tmp_path):
@@ -448,3 +523,49 @@ def test_swupdate_raw_image_into_a_partition_reported_at_once(start_peer, start_
     assert rig.partition.read_bytes()[:len(rig.image)] == rig.image
     assert (read_int(ms, "/5/0/3"), read_int(ms, "/5/0/5")) == (0, 1)
     assert not marker.exists() and agent.alive()  # no reboot for this image
+
+
+def test_swupdate_needing_a_reboot_is_confirmed_only_after_one(start_peer, procs, bin_dir, tmp_path):
+    """``swupdate-reboot = yes`` without a confirm hook (the reboot itself is the confirmation):
+    the reboot command fails, the agent is restarted on the same boot: that is no reboot, so no
+    success yet (State 3); after the server's Reboot (/3/0/4), a new boot: State 0, Update
+    Result 1; a further restart reports nothing new."""
+    for tool in ("swupdate", "cpio", "openssl"):
+        require_tool(tool, "scripts/setup.sh installs swupdate and cpio")
+    rig = SWUpdateRig(tmp_path / "swu")
+    boot_id = tmp_path / "boot_id"
+    new_boot(boot_id)
+    start_agent = booted_agents(procs, bin_dir, boot_id)
+    ms = start_peer("management_server")
+    config, marker = agent_config(tmp_path, ms.port, rig.firmware(reboot=True), first_reboot_fails=True)
+    agent = start_agent(config)
+    ms.wait_event("register", ep=EP)
+    reply = ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(rig.swu("vendor")), timeout=50)
+    assert reply["ok"] and reply["code"] == "2.04", reply
+    update_and_reboot(ms, agent, marker, tmp_path)
+    assert rig.partition.read_bytes()[:len(rig.image)] == rig.image
+    assert "reboot failed" in agent.stderr()
+
+    agent = start_agent(config, name="agentd-2")  # the service manager; no reboot
+    ms.wait_event("register", ep=EP, count=2, timeout=20)
+    time.sleep(1.5)
+    assert (read_int(ms, "/5/0/3"), read_int(ms, "/5/0/5")) == (3, 0), agent.stderr()[-2000:]
+    assert "installed and running" not in agent.stderr()
+
+    assert ms.command("execute", ep=EP, path="/3/0/4")["code"] == "2.04"
+    ms.wait_event("deregister", ep=EP, count=2, timeout=20)
+    agent.popen.wait(timeout=10)
+    new_boot(boot_id)
+    agent = start_agent(config, name="agentd-3")
+    ms.wait_event("register", ep=EP, count=3, timeout=20)
+    wait_state(ms, 0, timeout=20)
+    assert read_int(ms, "/5/0/5") == 1
+    assert agent.stderr().count("firmware: version unknown installed and running") == 1
+    assert agent.stop() == 0
+    ms.wait_event("deregister", ep=EP, count=3, timeout=10)
+    agent = start_agent(config, name="agentd-4")
+    ms.wait_event("register", ep=EP, count=4, timeout=20)
+    state_obs, result_obs, state_now, result_now = observe_both(ms)
+    time.sleep(1.0)
+    assert (state_now, result_now) == (0, 1) and notified(ms, state_obs) == [] and notified(ms, result_obs) == []
+    assert "confirming the install" not in agent.stderr()
