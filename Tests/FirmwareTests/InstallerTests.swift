@@ -187,3 +187,32 @@ func writeScript(_ path: String, _ body: String) throws {
         }
     }
 }
+
+/// The kernel's boot ID, and which installers need a real reboot before `confirm`.
+@Suite struct BootIDTests {
+    @Test func readsTheKernelsBootID() throws {
+        let id = try #require(BootID.current())
+        #expect(id.count == 36 && id.split(separator: "-").count == 5, "\(id)")
+        #expect(BootID.current() == id)  // the same boot
+    }
+
+    @Test func trimsAndRefusesWhatIsNoBootID() throws {
+        let scratch = try TemporaryDirectory(prefix: "bootid")
+        try writeFile(scratch.file("id"), Array("  abc-123\n".utf8))
+        #expect(BootID.current(path: scratch.file("id")) == "abc-123")
+        try writeFile(scratch.file("empty"), Array("\n".utf8))
+        #expect(BootID.current(path: scratch.file("empty")) == nil)
+        try writeFile(scratch.file("two"), Array("a\nb\n".utf8))
+        #expect(BootID.current(path: scratch.file("two")) == nil)
+        #expect(BootID.current(path: scratch.file("missing")) == nil)
+    }
+
+    @Test func installersThatTakeTheRebootAsEvidence() {
+        #expect(RaucInstaller().confirmsOnlyAfterAReboot)
+        #expect(SWUpdateInstaller().confirmsOnlyAfterAReboot)
+        #expect(!SWUpdateInstaller(confirmHook: "/usr/libexec/fw-confirm").confirmsOnlyAfterAReboot)
+        #expect(!ScriptHookInstaller(hook: "/usr/libexec/hook").confirmsOnlyAfterAReboot)
+        let installer: any FirmwareInstaller = RaucInstaller()
+        #expect(installer.confirmsOnlyAfterAReboot)  // through the existential, as the daemon asks
+    }
+}

@@ -15,6 +15,11 @@ RAUC as on a device, on this host (RAUC's own test setup: no real bootloader, no
   slot B, or falls back to A) by restarting ``rauc service --override-boot-slot=…``, and restarts
   the agent, which is still Updating, runs ``rauc status`` and marks B good (or finds A booted).
 
+The agent runs in a mount namespace of its own with a file bind-mounted over
+/proc/sys/kernel/random/boot_id: each "boot" of the test writes a new boot ID there, so the agent
+tells a reboot from a mere restart (the reboot command failed, the service manager restarted it)
+as on a device; after a restart on the same boot it must keep waiting, not report a fallback.
+
 So the management server can observe the report, the backend holds ``rauc status`` (blocks while
 a ``hold`` file exists, as a slow bootloader environment would) until the restarted agent has
 registered and the server observes /5/0/3 and /5/0/5; then the hold is lifted and the server must
@@ -37,11 +42,9 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 from agentconfig import write_config
-from conftest import require_path, require_tool
-from test_firmware_agent import EP, image_bytes, notified, observe, read_int, start_http_server, wait_notified, wait_state
+from conftest import require_path, require_tool, skip_or_fail
+from test_firmware_agent import EP, image_bytes, notified, read_int, start_http_server, wait_notified, wait_state
 
 BUNDLE_VERSION = "2.1.0"
 
@@ -51,7 +54,6 @@ def require_rauc() -> None:
         require_tool(tool, "scripts/setup.sh installs rauc, squashfs-tools, dbus")
     require_path("/dev/loop-control", "rauc loop-mounts the bundle")
     if os.geteuid() != 0:
-        from conftest import skip_or_fail
         skip_or_fail("rauc install needs root (loop devices)")
 
 
@@ -171,8 +173,16 @@ bootname=B
         """A boot: a new boot ID, and ``rauc service`` (re)started as if the bootloader had booted
         ``slot``."""
         new_boot(self.boot_id)
+        self.start_service(slot)
+
+    def stop_service(self) -> None:
         if self.service is not None:
             self.service.stop()
+            self.service = None
+
+    def start_service(self, slot: str) -> None:
+        """``rauc service`` as on a boot of ``slot`` (``--override-boot-slot``), once it answers."""
+        self.stop_service()
         self.service = self.procs.start(f"rauc-service-{slot}", self.command + [
             "service", f"--conf={self.root / 'system.conf'}", f"--override-boot-slot={slot}"])
         self.wait_until(f"rauc service booted on {slot}", lambda: self.status().get("RAUC_SYSTEM_BOOTED_BOOTNAME") == slot)
@@ -257,11 +267,11 @@ def observe_both(ms) -> tuple[int, int, int, int]:
     return state_reply["observation"], result_reply["observation"], value(state_reply), value(result_reply)
 
 
-def update_and_reboot(ms, agent, marker: Path, tmp_path: Path, deregistrations: int = 1) -> None:
+def update_and_reboot(ms, agent, marker: Path, tmp_path: Path) -> None:
     """Executes Update; the agent installs, de-registers, runs the board's reboot command, exits."""
     reply = ms.command("execute", ep=EP, path="/5/0/2")
     assert reply["ok"] and reply["code"] == "2.04", reply
-    ms.wait_event("deregister", ep=EP, count=deregistrations, timeout=60)
+    ms.wait_event("deregister", ep=EP, timeout=60)
     RaucRig.wait_until("the board's reboot command", marker.exists, timeout=10)
     agent.popen.wait(timeout=10)
     assert "firmware: installed; a reboot activates it" in agent.stderr(), agent.stderr()[-3000:]
@@ -270,9 +280,8 @@ def update_and_reboot(ms, agent, marker: Path, tmp_path: Path, deregistrations: 
 
 def confirm_after_reboot(ms, rig: RaucRig, start_agent, config: Path, registrations: int,
                          state: int, result: int):
-    """(``start_agent(config, name)`` starts the agent.)"""
-    """The restarted agent, Updating, held at ``rauc status`` until the server observes; then the
-    report arrives by notification. Returns the agent."""
+    """The restarted agent (``start_agent(config, name)``), Updating, held at ``rauc status`` until
+    the server observes; then the report arrives by notification. Returns the agent."""
     rig.hold()
     agent = start_agent(config, name=f"agentd-{registrations}")
     ms.wait_event("register", ep=EP, count=registrations, timeout=20)
@@ -327,10 +336,12 @@ def test_rauc_push_update_reboot_mark_good_reported_once(start_peer, procs, bin_
     assert (tmp_path / "state" / "firmware" / "image").read_bytes() == bundle.read_bytes()
 
     update_and_reboot(ms, agent, marker, tmp_path)
-    assert wait_notified(ms, state_obs, 3)[-1] == 3
+    assert notified(ms, state_obs) == [1, 2, 3] and notified(ms, result_obs) == []
     assert rig.slot("b") == rig.rootfs and rig.slot("a") != rig.rootfs
     assert rig.backend_writes() == ["set-state B bad", "set-primary B"], rig.backend_calls()
-    assert (tmp_path / "state" / "firmware" / "install.record").read_text().splitlines()[1] == "B"
+    # The version (unknown: no signed manifest), the slot that must boot, the boot ID of the install.
+    record = (tmp_path / "state" / "firmware" / "install.record").read_text().splitlines()
+    assert record == ["unknown", "B", rig.boot_id.read_text().strip()], record
     assert marker.read_text() == "reboot\n"
 
     # The bootloader boots the new primary.
@@ -348,8 +359,9 @@ def test_rauc_push_update_reboot_mark_good_reported_once(start_peer, procs, bin_
 
 def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_peer, procs, bin_dir, tmp_path):
     """Pull the bundle over http → Update → rauc writes B → reboot → B does not come up, the
-    bootloader falls back to A → the restarted agent finds A booted: Update Result 8 (State 2,
-    the image kept), reported once, nothing marked good; another restart reports nothing."""
+    bootloader falls back to A → the restarted agent, started before rauc's service (cannot tell
+    yet: asked again 30 s later), finds A booted: Update Result 8 (State 2, the image kept),
+    reported once, nothing marked good; another restart reports nothing."""
     require_rauc()
     rig = RaucRig(procs, tmp_path / "rig")
     rig.boot("A")
@@ -365,10 +377,24 @@ def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_p
     update_and_reboot(ms, agent, marker, tmp_path)
     assert rig.slot("b") == rig.rootfs
 
-    # B failed to boot: the bootloader marks it bad, makes A primary again and boots A.
+    # B failed to boot: the bootloader marks it bad, makes A primary again and boots A. The agent
+    # starts before rauc's service: it cannot tell yet, stays Updating and asks again in 30 s.
     (rig.root / "primary").write_text("A\n")
-    rig.boot("A")
-    agent = confirm_after_reboot(ms, rig, start_agent, config, registrations=2, state=2, result=8)
+    rig.stop_service()
+    new_boot(rig.boot_id)
+    agent = start_agent(config, name="agentd-2")
+    ms.wait_event("register", ep=EP, count=2, timeout=20)
+    agent.wait_for(r"firmware: cannot tell yet whether the install took \(rauc status: exit status 1", timeout=20)
+    asked = time.monotonic()
+    state_obs, result_obs, state_now, result_now = observe_both(ms)
+    assert (state_now, result_now) == (3, 0)
+    rig.start_service("A")
+    assert wait_notified(ms, state_obs, 2, timeout=40) == [2]
+    assert wait_notified(ms, result_obs, 8) == [8]
+    print(f"\nasked rauc again {time.monotonic() - asked:.1f} s after its first unanswered status")
+    time.sleep(1.0)
+    assert notified(ms, state_obs) == [2] and notified(ms, result_obs) == [8]
+    assert (read_int(ms, "/5/0/3"), read_int(ms, "/5/0/5")) == (2, 8)
     assert rig.backend_writes() == ["set-state B bad", "set-primary B"], rig.backend_calls()  # nothing marked
     assert rig.slot_status("B") == "bad"
     assert "booted slot A, not the installed B: the bootloader fell back" in agent.stderr()
