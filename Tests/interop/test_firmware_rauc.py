@@ -23,13 +23,18 @@ as on a device; after a restart on the same boot it must keep waiting, not repor
 So the management server can observe the report, the backend holds ``rauc status`` (blocks while
 a ``hold`` file exists, as a slow bootloader environment would) until the restarted agent has
 registered and the server observes /5/0/3 and /5/0/5; then the hold is lifted and the server must
-get State 0 + Update Result 1 (or State 2 + Update Result 8 after a fallback) by notification,
-exactly once; a further restart must not confirm or report again.
+get State 0 + Update Result 1 by notification, exactly once; a further restart must not confirm
+or report again. The fallback test instead starts the agent before rauc's service (the status
+cannot be read: asked again 30 s later) and expects State 2 + Update Result 8, once.
 
 SWUpdate: a CMS-signed .swu made by the test (openssl cms, cpio) with a raw image for a file
 "partition"; ``swupdate-reboot = no`` (a raw image written to a partition that is not the running
 system needs no reboot), so the report follows the install at once. A .swu signed by another
-certificate ends with 5 and the partition stays untouched.
+certificate ends with 5 and the partition stays untouched. With ``swupdate-reboot = yes`` and no
+confirm hook, success needs a real reboot (a new boot ID), not a restart of the agent.
+
+About 55 s in all (30 s of it the fallback test's retry), root, rauc, squashfs-tools, dbus-daemon,
+swupdate, cpio, unshare.
 """
 
 from __future__ import annotations
