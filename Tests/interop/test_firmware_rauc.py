@@ -435,18 +435,30 @@ def test_rauc_restart_without_a_reboot_waits_for_one(start_peer, procs, bin_dir,
     restarts it, but the machine did not reboot (same boot ID, slot A still running, B primary).
     That is not a fallback: the agent stays Updating (no Update Result 8, rauc not asked, B not
     marked) until a reboot; the server's Reboot (/3/0/4) then boots B and the agent reports
-    State 0 + Update Result 1 once."""
+    State 0 + Update Result 1 once. The bundle travels in the agent's signed package
+    (``require-signature``): rauc gets the bundle itself, the version is the manifest's."""
     require_rauc()
     rig = RaucRig(procs, tmp_path / "rig")
     rig.boot("A")
     start_agent = booted_agents(procs, bin_dir, rig.boot_id)
+    cli = bin_dir / "lwm2m-agent"
+    run([cli, "firmware", "keygen", "--private-key-out", tmp_path / "package.key", "--public-key-out",
+         tmp_path / "package.pub"])
+    run([cli, "firmware", "sign", rig.root / "vendor.raucb", "--key", tmp_path / "package.key", "--board", "test-board",
+         "--version", BUNDLE_VERSION, "--out", tmp_path / "bundle.fw"])
+    firmware = rauc_firmware(rig) | {"require-signature": "yes", "vendor-key": str(tmp_path / "package.pub"),
+                                     "board-name": "test-board"}
     ms = start_peer("management_server")
-    config, marker = agent_config(tmp_path, ms.port, rauc_firmware(rig), first_reboot_fails=True)
+    config, marker = agent_config(tmp_path, ms.port, firmware, first_reboot_fails=True)
     agent = start_agent(config)
     ms.wait_event("register", ep=EP)
-    reply = ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(rig.root / "vendor.raucb"), timeout=50)
+    reply = ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(tmp_path / "bundle.fw"), timeout=50)
     assert reply["ok"] and reply["code"] == "2.04", reply
+    assert ms.command("read", ep=EP, path="/5/0/7", accept="text")["value"] in ({"/5/0/7": BUNDLE_VERSION}, BUNDLE_VERSION)
+    assert (tmp_path / "state" / "firmware" / "image").read_bytes() == (rig.root / "vendor.raucb").read_bytes()
     update_and_reboot(ms, agent, marker, tmp_path)
+    record = (tmp_path / "state" / "firmware" / "install.record").read_text().splitlines()
+    assert record == [BUNDLE_VERSION, "B", rig.boot_id.read_text().strip()], record
     assert "reboot failed" in agent.stderr() and marker.read_text() == "failed\n"
     assert rig.status()["RAUC_BOOT_PRIMARY"] == "rootfs.1"  # B waits for the next boot
 
@@ -459,7 +471,7 @@ def test_rauc_restart_without_a_reboot_waits_for_one(start_peer, procs, bin_dir,
     assert (read_int(ms, "/5/0/3"), read_int(ms, "/5/0/5")) == (3, 0), agent.stderr()[-2000:]
     assert (state_now, result_now) == (3, 0) and notified(ms, state_obs) == [] and notified(ms, result_obs) == []
     assert rig.backend_calls() == calls, "rauc was asked before the reboot"
-    assert "firmware: no reboot since the install" in agent.stderr()
+    assert f"firmware: no reboot since the install of version {BUNDLE_VERSION}" in agent.stderr()
     assert (tmp_path / "state" / "firmware" / "install.record").exists()
 
     # The server reboots the device; the bootloader boots B.
@@ -471,6 +483,7 @@ def test_rauc_restart_without_a_reboot_waits_for_one(start_peer, procs, bin_dir,
     rig.boot("B")
     agent = confirm_after_reboot(ms, rig, start_agent, config, registrations=3, state=0, result=1)
     assert rig.backend_writes() == ["set-state B bad", "set-primary B", "set-state B good"], rig.backend_calls()
+    assert f"firmware: version {BUNDLE_VERSION} installed and running" in agent.stderr()
 
 
 # MARK: - SWUpdate
