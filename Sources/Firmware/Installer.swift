@@ -11,6 +11,16 @@ public protocol FirmwareInstaller {
     /// now runs the installed image (and, for RAUC, marks the slot good). `record` is what
     /// `install` returned in its outcome, persisted by the caller across the reboot.
     func confirm(version: String, record: String) -> InstallOutcome
+    /// Whether `confirm` takes the reboot itself as evidence (RAUC: the booted slot; SWUpdate
+    /// without a confirm hook: the reboot is the success), so it must not be asked before the
+    /// machine really rebooted: the caller compares the boot ID of the install with the current
+    /// one and waits while they are equal. False (the default): `confirm` can tell on any
+    /// restart (a hook comparing the running version).
+    var confirmsOnlyAfterAReboot: Bool { get }
+}
+
+extension FirmwareInstaller {
+    public var confirmsOnlyAfterAReboot: Bool { false }
 }
 
 /// How an install (or its confirmation after the reboot) ended.

@@ -16,6 +16,10 @@ public struct RaucInstaller: FirmwareInstaller {
         self.process = process
     }
 
+    /// The booted slot is only evidence after a reboot: before it, the old slot still runs and
+    /// would look like a fallback.
+    public var confirmsOnlyAfterAReboot: Bool { true }
+
     public func install(image: String, version: String) -> InstallOutcome {
         let result = process.run(command + ["install", image])
         guard result.ending == .exited(0) else { return .failed(Self.classify(result.text), detail: result.summary) }

@@ -39,9 +39,14 @@ extension FirmwareRunner {
             object.installFinished(.updateFailed)
             return step()
         }
-        let lines = String(decoding: saved, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        let version = lines.first.map(String.init) ?? self.version
-        let record = lines.count > 1 ? String(lines[1]) : ""
+        let install = InstallRecord(parsing: saved, fallbackVersion: self.version)
+        let (version, record) = (install.version, install.record)
+        if installer.confirmsOnlyAfterAReboot, install.rebooted(currentBootID: BootID.current()) == false {
+            // A restart on the same boot (the reboot command failed, a crash): the old image
+            // still runs; asking the installer now would take that for a failed update.
+            log.warning("firmware: no reboot since the install of version \(version) (same boot ID): Updating until the board reboots (e.g. Reboot /3/0/4)")
+            return
+        }
         log.notice("firmware: confirming the install of version \(version) after the restart")
         run(confirming: true) { installer.confirm(version: version, record: record) }
         _ = image
@@ -73,7 +78,8 @@ extension FirmwareRunner {
             object.installFinished(.success)
         case .installed(rebootRequired: true, let record) where !confirming:
             do {
-                try AtomicFile.write(Array("\(version)\n\(record)".utf8), to: paths.record)
+                let install = InstallRecord(version: version, record: record, bootID: BootID.current())
+                try AtomicFile.write(install.encoded(), to: paths.record)
             } catch {
                 log.error("firmware: cannot save the install record: \(error); not rebooting")
                 object.installFinished(.updateFailed)
