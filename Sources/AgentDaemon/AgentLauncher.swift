@@ -183,7 +183,7 @@ public enum AgentLauncher {
         if configuration.firmware.enabled {
             do {
                 firmware = try FirmwareSetup.make(configuration.firmware, stateDirectory: configuration.stateDirectory,
-                                                  log: log)
+                                                  credentials: monitored, log: log)
             } catch {
                 throw .firmware("\(error)")
             }

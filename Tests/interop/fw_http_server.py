@@ -2,7 +2,7 @@
 """A small HTTP(S) server for the firmware pull tests (test_firmware_pull_http.py), on Python's
 http.server with byte-range support written here.
 
-    fw_http_server.py PORT IMAGE [--no-range] [--drop-after BYTES] [--stall-after BYTES] [--cert CERT.pem --key KEY.pem]
+    fw_http_server.py PORT IMAGE [--no-range] [--drop-after BYTES] [--stall-after BYTES] [--basic-auth USER:PASS] [--cert CERT.pem --key KEY.pem]
 
   GET /fw   IMAGE with ETag (quoted first 16 hex digits of its SHA-256), Content-Length and
             Accept-Ranges. "Range: bytes=N-" → 206 with Content-Range, unless "If-Range" names
@@ -13,6 +13,7 @@ Content-Length (the body ends with the connection, as HTTP/1.0 servers do): the 
 --drop-after BYTES: the first response is cut after BYTES body bytes (the connection is closed):
 a link lost mid-download. --stall-after BYTES: every response stops after BYTES body bytes
 and the connection stays open, silent (a stalled link). IMAGE is re-read for every request (a test may replace it).
+--basic-auth USER:PASS: every request without those credentials (HTTP Basic) gets 401.
 With --cert/--key the server speaks HTTPS. Prints ``ready 127.0.0.1 PORT`` once listening;
 logs every request as ``GET range=... if-range=... status=... sent=...`` on standard error
 once its body is sent, and as ``request range=... if-range=... status=...`` before it is.
@@ -21,6 +22,7 @@ once its body is sent, and as ``request range=... if-range=... status=...`` befo
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import http.server
 import ssl
@@ -36,6 +38,7 @@ def main() -> int:
     parser.add_argument("--no-length", action="store_true")
     parser.add_argument("--drop-after", type=int, default=-1)
     parser.add_argument("--stall-after", type=int, default=-1)
+    parser.add_argument("--basic-auth")
     parser.add_argument("--cert")
     parser.add_argument("--key")
     args = parser.parse_args()
@@ -48,10 +51,19 @@ def main() -> int:
             pass
 
         def do_GET(self) -> None:
-            if self.path != "/fw":
+            if self.path.split("?", 1)[0] != "/fw":  # a query (a signed URL's token) is ignored
                 self.send_error(404)
                 print(f"GET {self.path} status=404", file=sys.stderr, flush=True)
                 return
+            if args.basic_auth:
+                expected = "Basic " + base64.b64encode(args.basic_auth.encode()).decode()
+                if self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="fw"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    print(f"GET {self.path} status=401", file=sys.stderr, flush=True)
+                    return
             with open(args.image, "rb") as f:
                 body = f.read()
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'

@@ -63,6 +63,8 @@ public final class FirmwareRunner {
     var deferred: [() -> Void] = []
     /// The pull's automatic resumption after a lost connection (`FirmwareRunner+Retry.swift`).
     var pullRetry = PullRetry()
+    /// Keeps the Package URI's credentials out of the state file (set by `FirmwareSetup`).
+    var uriSeal: PackageURISeal?
 
     init(object: FirmwareUpdateObject, settings: FirmwareSettings, paths: FirmwarePaths,
          installer: (any FirmwareInstaller)?, signedStore: SignedPackageStore?, log: Logger) {
@@ -120,6 +122,8 @@ public final class FirmwareRunner {
     // MARK: - Persisting
 
     func persist(_ state: FirmwareUpdateObject.PersistentState) {
+        var state = state
+        if uriSeal != nil { state.packageURI = uriSeal!.persistable(state.packageURI) }
         do {
             try AtomicFile.write(Array(state.encoded().utf8), to: paths.state)
             log.debug("firmware: state \(state.state.rawValue), result \(state.result.rawValue) saved")

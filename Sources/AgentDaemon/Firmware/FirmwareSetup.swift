@@ -1,4 +1,5 @@
 import AgentCommon
+import Credentials
 import DTLS
 import Files
 import Firmware
@@ -22,7 +23,8 @@ enum FirmwareSetup {
         }
     }
 
-    static func make(_ settings: FirmwareSettings, stateDirectory: String, log: Logger) throws(Failure) -> FirmwareRunner {
+    static func make(_ settings: FirmwareSettings, stateDirectory: String, credentials: (any CredentialStore)? = nil,
+                     log: Logger) throws(Failure) -> FirmwareRunner {
         let directory = "\(stateDirectory)/firmware"
         do { try Directory.create(directory) } catch { throw .directory(directory, error) }
         let paths = FirmwarePaths(stateDirectory: stateDirectory)
@@ -47,6 +49,10 @@ enum FirmwareSetup {
                 log.error("firmware: saved update state unreadable (\(error)); starting in Idle")
             }
         }
+        // The state file holds the Package URI without its credentials; the whole URI is sealed.
+        var uriSeal = PackageURISeal(store: credentials, log: log)
+        let savedURI = restored?.packageURI
+        restored?.packageURI = uriSeal.restore(savedURI)
         // A pull in progress continues from what is on disk: the partial image re-hashed.
         if let state = restored, state.state == .downloading, state.packageURI != nil {
             if let signed {
@@ -64,6 +70,7 @@ enum FirmwareSetup {
         let runner = FirmwareRunner(object: object, settings: settings, paths: paths, installer: installer,
                                     signedStore: signed, log: log)
         runner.filesStore = files
+        runner.uriSeal = uriSeal
         if installer == nil {
             log.warning("firmware: no installer configured ([firmware] installer): images download, Update fails (result 8)")
         }
