@@ -22,7 +22,10 @@ name and agent. How an operator does the same in Leshan's web UI: docs/firmware-
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -87,10 +90,13 @@ def installed(record: Path, image: bytes) -> None:
     assert words[0] == "install" and words[-1] == hashlib.sha256(image).hexdigest(), lines
 
 
-def update(leshan, ep, record: Path, image: bytes, since: int) -> None:
+def update(leshan, ep, record: Path, image: bytes) -> None:
     """Execute /5/0/2 from Leshan; State back to 0 with Update Result 1; the hook got ``image``."""
     ok(leshan.call("exec", ep=ep, path="/5/0/2"), "CHANGED")
-    wait_notified(leshan, ep, "/5/0/3", since, 0)
+    deadline = time.monotonic() + 30
+    while (state := read_int(leshan, ep, "/5/0/3")) != 0:
+        assert state == 3 and time.monotonic() < deadline, f"State {state}"
+        time.sleep(0.2)
     assert read_int(leshan, ep, "/5/0/5") == 1
     installed(record, image)
 
@@ -159,29 +165,85 @@ def test_push_from_leshan_block1_then_update(leshan, ep, start_agent, tmp_path):
     assert [m for m, _ in blocks].count("false") == 1 and blocks[-1][0] == "false"
     assert read_int(leshan, ep, "/5/0/3") == 2
     assert (tmp_path / "state" / "firmware" / "image").read_bytes() == image
-    update(leshan, ep, record, image, since)
+    update(leshan, ep, record, image)
     # Every change Leshan was told of, in order: Downloading, Downloaded, Updating, Idle; result 1.
-    assert dedup(notified(leshan, ep, "/5/0/3", since)) == [1, 2, 3, 0]
+    assert dedup(wait_notified(leshan, ep, "/5/0/3", since, 0)) == [1, 2, 3, 0]
     assert dedup(wait_notified(leshan, ep, "/5/0/5", since, 1)) == [1]
     assert not leshan.events(ep, kind="observation-error", since=since)
 
 
-def test_push_in_other_formats_leshan_offers(leshan, ep, start_agent, tmp_path):
+def test_push_given_up_by_leshan_or_cancelled_then_pushed_again(leshan, ep, start_agent, tmp_path):
+    """What an operator meets: Leshan's request timeout (the demo's default is 5 s) ends a large
+    push half-way, the agent stays Downloading; the Write again starts over at block 0 and
+    stores exactly the image. Cancel (/5/0/10) during a push: Idle with 10, Leshan's Write ends
+    with 4.00 at its next block, and a new push works."""
+    agent, registration, record = register(leshan, ep, start_agent, tmp_path)
+    image = image_bytes(1 << 20, seed=26)
+    package = tmp_path / "package.bin"
+    package.write_bytes(image)
+    ok(push(leshan, ep, package, seconds=1), "TIMEOUT")
+    assert read_int(leshan, ep, "/5/0/3") == 1
+    output = leshan.output_mark()
+    ok(push(leshan, ep, package, seconds=60), "CHANGED")
+    first = re.search(r"^MSG DM-coap -> .* PUT \S+/5/0/0 opts=.*\"Block1\":\(szx=6/1024, m=true, num=(\d+)\)",
+                      leshan_log(leshan, output), re.M)
+    assert first and first.group(1) == "0", first
+    assert read_int(leshan, ep, "/5/0/3") == 2
+    assert (tmp_path / "state" / "firmware" / "image").read_bytes() == image
+    (tmp_path / "empty.bin").write_bytes(b"")
+    ok(push(leshan, ep, tmp_path / "empty.bin", seconds=10), "CHANGED")  # back to Idle
+    assert read_int(leshan, ep, "/5/0/3") == 0
+
+    result = {}
+    writer = threading.Thread(target=lambda: result.update(push(leshan, ep, package, seconds=60)))
+    writer.start()
+    deadline = time.monotonic() + 10
+    while read_int(leshan, ep, "/5/0/3") != 1:
+        assert time.monotonic() < deadline and writer.is_alive(), result
+        time.sleep(0.05)
+    ok(leshan.call("exec", ep=ep, path="/5/0/10"), "CHANGED")
+    writer.join(timeout=70)
+    assert result.get("code") == "BAD_REQUEST", result
+    assert (read_int(leshan, ep, "/5/0/3"), read_int(leshan, ep, "/5/0/5")) == (0, 10)
+    assert not (tmp_path / "state" / "firmware" / "image").exists()
+    ok(push(leshan, ep, package, seconds=60), "CHANGED")
+    assert (tmp_path / "state" / "firmware" / "image").read_bytes() == image
+    assert (read_int(leshan, ep, "/5/0/3"), read_int(leshan, ep, "/5/0/5")) == (2, 0)
+    assert not record.exists()
+
+
+def test_push_formats_and_resets_from_leshan(leshan, ep, start_agent, tmp_path):
     """Only application/octet-stream streams: a TLV or SenML value cannot be decoded a block at a
     time, so a block-wise Write in those formats is refused with 4.15 at its first block and
-    changes nothing; a package that fits one message is an ordinary Write in any format."""
+    changes nothing; a package that fits one message is an ordinary Write in any format Leshan
+    offers. An empty Package or Package URI (how an operator resets) goes back to Idle."""
     agent, registration, record = register(leshan, ep, start_agent, tmp_path)
+    firmware = tmp_path / "state" / "firmware"
     large = tmp_path / "large.bin"
     large.write_bytes(image_bytes(64 << 10, seed=24))
     for name in ("TLV", "SENML_CBOR"):
         ok(push(leshan, ep, large, seconds=20, format=name), "UNSUPPORTED_CONTENT_FORMAT")
         assert (read_int(leshan, ep, "/5/0/3"), read_int(leshan, ep, "/5/0/5")) == (0, 0), name
-        assert not (tmp_path / "state" / "firmware" / "image.partial").exists()
-    small = image_bytes(900, seed=25)
+        assert not (firmware / "image.partial").exists() or (firmware / "image.partial").stat().st_size == 0
+    small = image_bytes(600, seed=25)  # one message in every format (SenML JSON: base64)
     (tmp_path / "small.bin").write_bytes(small)
-    ok(push(leshan, ep, tmp_path / "small.bin", seconds=10, format="TLV"), "CHANGED")
-    assert read_int(leshan, ep, "/5/0/3") == 2
-    assert (tmp_path / "state" / "firmware" / "image").read_bytes() == small
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    for name in ("OPAQUE", "TLV", "SENML_JSON", "SENML_CBOR", "CBOR"):
+        ok(push(leshan, ep, tmp_path / "small.bin", seconds=10, format=name), "CHANGED")
+        assert read_int(leshan, ep, "/5/0/3") == 2, name
+        assert (firmware / "image").read_bytes() == small, name
+        ok(push(leshan, ep, empty, seconds=10, format=name), "CHANGED")
+        assert (read_int(leshan, ep, "/5/0/3"), read_int(leshan, ep, "/5/0/5")) == (0, 0), name
+        assert not (firmware / "image").exists(), name
+    ok(push(leshan, ep, tmp_path / "small.bin", seconds=10), "CHANGED")
+    ok(leshan.call("write", ep=ep, path="/5/0/1", type="s", value="", format="TEXT"), "CHANGED")
+    assert read_int(leshan, ep, "/5/0/3") == 0 and not (firmware / "image").exists()
+    # Discover as Leshan parses it: every resource served, Protocol Support with its instances.
+    links = ok(leshan.call("discover", ep=ep, path="/5"), "CONTENT")["links"]
+    protocols = ok(leshan.call("read", ep=ep, path="/5/0/8", format="SENML_JSON"), "CONTENT")["content"]
+    assert links[:2] == ["</5>", "</5/0>"] and f"</5/0/8>;dim={len(protocols)}" in links, (links, protocols)
+    assert {f"</5/0/{r}>" for r in (0, 1, 2, 3, 5, 6, 7, 9, 10)} <= set(links), links
 
 
 # MARK: - Pull
@@ -209,8 +271,39 @@ def test_pull_from_a_californium_coap_server_then_update(leshan, ep, start_agent
     etags = set(re.findall(rf"^MSG FW-coap -> \S+ ACK .* 2\.05 opts=\{{\"ETag\":0x([0-9A-F]+)", log, re.M))
     assert etags == {served["etag"].upper()}, etags
     assert "firmware: download complete" in agent.stderr()
-    update(leshan, ep, record, image, since)
-    assert dedup(notified(leshan, ep, "/5/0/3", since)) == [1, 2, 3, 0]
+    update(leshan, ep, record, image)
+    assert dedup(wait_notified(leshan, ep, "/5/0/3", since, 0)) == [1, 2, 3, 0]
+
+
+def test_pull_from_californium_resumes_after_kill_9(leshan, ep, start_agent, tmp_path):
+    """The agent killed mid-pull resumes after its restart at the block where its stored bytes
+    end: Californium answers a Block2 request for a block it has no transfer state for from the
+    whole representation (same ETag), never block 0 again, and the image is exact."""
+    image = image_bytes(PULL_SIZE, seed=27)
+    (tmp_path / "fw.bin").write_bytes(image)
+    name = f"{ep}.bin"
+    served = leshan.call("coapfile", name=name, file=tmp_path / "fw.bin")
+    agent, registration, record = register(leshan, ep, start_agent, tmp_path)
+    output = leshan.output_mark()
+    ok(leshan.call("write", ep=ep, path="/5/0/1", type="s", value=served["uri"]), "CHANGED")
+    agent.wait_for(r"firmware: downloaded \d+ of \d+ bytes \([3-6]\d %\)", timeout=60)
+    os.kill(agent.pid, signal.SIGKILL)
+    agent.popen.wait(timeout=10)
+    stored = (tmp_path / "state" / "firmware" / "image.partial").stat().st_size
+    assert 0 < stored < PULL_SIZE
+    asked_before = len(blocks_asked(leshan_log(leshan, output), name))
+    since = leshan.mark()
+    again = start_agent(tmp_path / "agent.conf", name="agentd-2")
+    assert int(again.wait_for(r"firmware: resuming the download at byte (\d+)", timeout=20).group(1)) == stored
+    leshan.wait_event("registered", ep, since=since, timeout=30)
+    deadline = time.monotonic() + 60
+    while read_int(leshan, ep, "/5/0/3") != 2:
+        assert time.monotonic() < deadline, f"State {read_int(leshan, ep, '/5/0/3')}"
+        time.sleep(0.2)
+    after = blocks_asked(leshan_log(leshan, output), name)[asked_before:]
+    assert after == list(range(stored // 1024, PULL_SIZE // 1024)), (stored // 1024, after[:5])
+    assert (tmp_path / "state" / "firmware" / "image").read_bytes() == image
+    update(leshan, ep, record, image)
 
 
 def blocks_asked(log: str, name: str) -> list[int]:
@@ -237,15 +330,8 @@ def test_push_from_leshan_under_30_percent_loss(leshan, ep, start_agent, start_r
     reply = ok(push(leshan, ep, package, seconds=90), "CHANGED")
     print(f"push of {LOSSY_SIZE} bytes through 30 % loss: {reply['seconds']:.1f} s")
     assert (tmp_path / "state" / "firmware" / "image").read_bytes() == image
-    since = leshan.mark()
     assert read_int(leshan, ep, "/5/0/3") == 2
-    ok(leshan.call("exec", ep=ep, path="/5/0/2"), "CHANGED")
-    deadline = time.monotonic() + 30
-    while read_int(leshan, ep, "/5/0/3") != 0:
-        assert time.monotonic() < deadline, "still updating"
-        time.sleep(0.2)
-    assert read_int(leshan, ep, "/5/0/5") == 1
-    installed(record, image)
+    update(leshan, ep, record, image)
     # The link really was lossy both ways, and Leshan (Californium) retransmitted blocks.
     stats = relay.stop()
     assert stats["up"]["dropped"] >= 10 and stats["down"]["dropped"] >= 10, stats
