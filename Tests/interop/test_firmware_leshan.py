@@ -8,8 +8,12 @@ script-hook installer of test_firmware_agent.py recording the SHA-256 of the ima
 - push: Leshan writes a 2 MiB opaque value to /5/0/0 (Californium cuts it into 1024-byte Block1
   blocks), observes /5/0/3 and /5/0/5, executes /5/0/2: the notifications Leshan receives are
   State 1, 2, 3, 0 and Update Result 1, in order, and the hook got exactly those bytes;
+- what an operator meets: a push Leshan gives up (its request timeout) or cancels is pushed
+  again from block 0; TLV/SenML pushes larger than a block are refused with 4.15, smaller ones
+  work in every format; an empty Package or Package URI resets;
 - pull: Leshan writes a ``coap://`` Package URI of the harness's own Californium CoAP server
-  (Block2, an ETag): download, Update, Update Result 1, the exact bytes;
+  (Block2, an ETag): download, Update, Update Result 1, the exact bytes; killed mid-pull, the
+  restarted agent resumes where its bytes end (Californium serves that block without state);
 - the push again with 30 % of the datagrams dropped each way between the agent and Leshan
   (lossy_relay.py in front of Leshan's lossy-link endpoint): Californium retransmits, the agent
   answers repeated blocks from its duplicate cache, the image is exact.
