@@ -158,9 +158,16 @@ def test_push_from_leshan_block1_then_update(leshan, ep, start_agent, tmp_path):
     package = tmp_path / "package.bin"
     package.write_bytes(image)
     output = leshan.output_mark()
+    started = time.time()
     reply = ok(push(leshan, ep, package, seconds=60), "CHANGED")
+    finished = time.time()
     assert reply["bytes"] == PUSH_SIZE
-    print(f"push of {PUSH_SIZE} bytes from Leshan: {reply['seconds']:.2f} s")
+    # Downloading was notified at once, while the blocks were still coming.
+    downloading = [e["time"] for e in leshan.events(ep, kind="notify", since=since)
+                   if e["path"] == "/5/0/3" and e["content"].get("/5/0/3") == 1]
+    assert downloading and downloading[0] < finished, (downloading, finished)
+    print(f"push of {PUSH_SIZE} bytes from Leshan: {reply['seconds']:.2f} s; State 1 notified "
+          f"{downloading[0] - started:.2f} s after the Write started")
     # Californium sent it block-wise, 1024 bytes a block, every block once (a loss-free link).
     log = leshan_log(leshan, output)
     sent = re.findall(r"^MSG DM-coap -> \S+ CON mid=(\d+) tok=\S+ PUT \S+/5/0/0 opts=.*"
