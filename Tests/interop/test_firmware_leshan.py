@@ -35,8 +35,10 @@ from collections import Counter
 from pathlib import Path
 
 from coapwire import CON, decode
+from conftest import vm_rss_kib
 from leshan_agent import LIFETIME, agent_config
 from leshan_server import ep, leshan  # noqa: F401 (fixtures)
+from test_block1_streaming import RSSSampler
 from test_firmware_agent import dedup, hook_script, image_bytes
 
 PUSH_SIZE = 2 << 20      # 2048 blocks of 1024 bytes
@@ -158,10 +160,17 @@ def test_push_from_leshan_block1_then_update(leshan, ep, start_agent, tmp_path):
     package = tmp_path / "package.bin"
     package.write_bytes(image)
     output = leshan.output_mark()
+    baseline = vm_rss_kib(agent.pid)
+    sampler = RSSSampler(agent.pid)
+    sampler.start()
     started = time.time()
     reply = ok(push(leshan, ep, package, seconds=60), "CHANGED")
     finished = time.time()
+    samples = sampler.stop()
     assert reply["bytes"] == PUSH_SIZE
+    # Streamed to disk: the agent's memory stays flat (a reassembly would hold the 2 MiB).
+    print(f"agent VmRSS {baseline} KiB before the push, peak {max(samples)} KiB, {len(samples)} samples")
+    assert len(samples) >= 10 and max(samples) - baseline < 1024, (baseline, max(samples))
     # Downloading was notified at once, while the blocks were still coming.
     downloading = [e["time"] for e in leshan.events(ep, kind="notify", since=since)
                    if e["path"] == "/5/0/3" and e["content"].get("/5/0/3") == 1]
