@@ -57,9 +57,9 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  * Every port defaults to 0 (the system picks a free one); once everything listens the harness
  * prints one line {@code READY {"dm-coap":..,"dm-coaps":..,"dm-coap-lossy":..,"bs-coap":..,
  * "bs-coaps":..,"http":..}} on stdout. dm-coap-lossy is a second CoAP endpoint of the same LwM2M
- * server, with retransmission tuned for a link that drops 30 % of the datagrams (lossyLink). --cert/--key/--ca: the X.509 identity of both servers (PEM or DER certificate,
- * PKCS#8 DER EC key) and the CA client certificates must chain to. --parent: exit when that
- * process is gone.
+ * server, with retransmission tuned for a link that drops 30 % of the datagrams (lossyLink).
+ * --cert/--key/--ca: the X.509 identity of both servers (PEM or DER certificate, PKCS#8 DER EC
+ * key) and the CA client certificates must chain to. --parent: exit when that process is gone.
  *
  * Control API (GET, query parameters; answers are JSON objects):
  *   /events?from=N[&ep=E]     events from index N (registrations, bootstrap steps, notifications)
@@ -296,10 +296,12 @@ public class LeshanHarness {
 
     // MARK: - Blockwise transfers and the lossy link
 
-    /** Every endpoint's blockwise settings: 1024-byte blocks (the largest CoAP over UDP has,
-     *  Californium's default is 512) and bodies up to 64 MiB (the default, 8 KiB, would refuse to
-     *  assemble a firmware image; the harness's Write of /5/0/0 and its file server's answers
-     *  are whole images sent block-wise). */
+    /** Every endpoint's blockwise settings: 1024-byte blocks (the largest CoAP over UDP has;
+     *  Californium's default, 512, doubles the round trips of a firmware push or pull) and
+     *  bodies up to 64 MiB reassembled from blocks received (MAX_RESOURCE_BODY_SIZE, default
+     *  8 KiB: a Read of a large resource). A Write Californium sends and an answer it serves are
+     *  cut into blocks whatever their size (a 2 MiB push and a 1 MiB pull work with the
+     *  defaults too, in 512-byte blocks). */
     static void blockwise(Configuration c) {
         c.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
         c.set(CoapConfig.MAX_MESSAGE_SIZE, 1024);
