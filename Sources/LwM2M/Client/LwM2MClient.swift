@@ -296,7 +296,15 @@ public struct LwM2MClient {
                              at: now)
         case .bootstrap where bootstrap.connection == request.peer:
             handleBootstrapCommand(request)
-        case .server(let ssid) where registrations[ssid]?.connection == request.peer && management[ssid] != nil:
+        case .server(let ssid) where registrations[ssid]?.connection == request.peer
+                                  && (management[ssid] != nil || registrations[ssid]!.isRegistering):
+            if management[ssid] == nil {
+                // A request on the connection of a Register in flight: the server has taken the
+                // Register (its 2.01 was lost, or is slower than this request) and manages the
+                // client already. Serve it rather than refuse it (a server's first operation at
+                // registration would fail on a lossy link); the session is the one the 2.01 keeps.
+                management[ssid] = ManagementSession(server: ServerContext(shortServerID: ssid), registry: registry)
+            }
             stayAwake(ssid)
             let configurationGuard = ConfigurationGuard(security: security, servers: servers, accessControl: accessControl,
                                                         supportedModes: configuration.supportedSecurityModes)

@@ -198,6 +198,12 @@ struct ServerRegistration {
         }
     }
 
+    /// A Register sent and not answered yet.
+    var isRegistering: Bool {
+        if case .registering = state { return true }
+        return false
+    }
+
     var isDeregistering: Bool {
         if case .deregistering = state { return true }
         return false

@@ -91,6 +91,10 @@ final class FakeManagementServer: VirtualServer {
     var updates: [CoAPMessage] = []
     var deregistrations: [CoAPMessage] = []
     var registerRefusals: [CoAPCode] = []
+    /// Takes Registers without answering them until `answerHeldRegister(at:)` (the 2.01 lost
+    /// or slow on the way).
+    var holdRegister = false
+    private var heldRegister: ExchangeID?
     var updateCode: CoAPCode = .changed
     var clientPeer: ConnectionID?
     var answers: [RequestID: CoAPMessage] = [:]
@@ -108,11 +112,12 @@ final class FakeManagementServer: VirtualServer {
                         endpoint.respond(to: request.exchange, with: CoAPResponse(registerRefusals.removeFirst()), at: now)
                         continue
                     }
-                    counter += 1
                     clientPeer = request.peer
-                    endpoint.respond(to: request.exchange, with: CoAPResponse(.created, options: [
-                        CoAPOption(.locationPath, string: "rd"), CoAPOption(.locationPath, string: "r\(counter)"),
-                    ]), at: now)
+                    if holdRegister {
+                        heldRegister = request.exchange
+                        continue
+                    }
+                    respondCreated(to: request.exchange, at: now)
                 case (.post, 2):
                     updates.append(message)
                     endpoint.respond(to: request.exchange, with: CoAPResponse(updateCode), at: now)
@@ -133,6 +138,20 @@ final class FakeManagementServer: VirtualServer {
     /// Sends `request` to the registered client.
     func send(_ request: CoAPRequest, at now: Instant) -> RequestID {
         endpoint.send(request, to: clientPeer!, at: now)
+    }
+
+    /// Answers the Register held by `holdRegister` with 2.01 (and answers later ones again).
+    func answerHeldRegister(at now: Instant) {
+        holdRegister = false
+        if let exchange = heldRegister { respondCreated(to: exchange, at: now) }
+        heldRegister = nil
+    }
+
+    private func respondCreated(to exchange: ExchangeID, at now: Instant) {
+        counter += 1
+        endpoint.respond(to: exchange, with: CoAPResponse(.created, options: [
+            CoAPOption(.locationPath, string: "rd"), CoAPOption(.locationPath, string: "r\(counter)"),
+        ]), at: now)
     }
 }
 

@@ -53,6 +53,27 @@ private func query(_ message: CoAPMessage) -> [String] { message.uriQuery }
         #expect(records.contains(LwM2MRecord(LwM2MPath(3, 0, 0), .string("Open Source Gateways"))))
     }
 
+    @Test func aRequestThatOvertakesTheRegisterAnswerIsServed() {
+        // The server took the Register and reads at once; its 2.01 is lost or slower (Leshan
+        // under loss): the read is served, not refused with 4.01, and the 2.01 registers.
+        var world = ClientHarness(factory: bootstrapOnly)
+        let dm = FakeManagementServer()
+        dm.holdRegister = true
+        world.servers = [bootstrapURI: FakeBootstrapServer(plan: Accounts.plan(serverURI: serverURI, ssid: 101)),
+                         serverURI: dm]
+        world.start()
+        #expect(world.run(until: .seconds(10)) { _ in dm.registrations.count == 1 })
+        let read = dm.send(CoAPRequest(.get, options: [
+            CoAPOption(.uriPath, string: "3"), CoAPOption(.uriPath, string: "0"), CoAPOption(.uriPath, string: "0"),
+        ]), at: world.now)
+        world.run(for: .milliseconds(10))
+        #expect(dm.answers[read]?.code == .content)
+        #expect(world.client.registeredServers == [])
+        dm.answerHeldRegister(at: world.now)
+        #expect(world.run(until: .seconds(60)) { $0.client.registeredServers == [101] })
+        #expect(world.eventNames().contains("server 101: registered at /rd/r1, lifetime 300 s"))
+    }
+
     @Test func securityObjectStaysClosedToTheManagementServer() {
         var world = ClientHarness(factory: bootstrapOnly)
         let dm = FakeManagementServer()

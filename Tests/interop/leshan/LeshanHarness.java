@@ -11,7 +11,13 @@ import java.util.concurrent.*;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.*;
 
+import org.eclipse.californium.core.CoapExchange;
+import org.eclipse.californium.core.CoapResource;
+import org.eclipse.californium.core.CoapServer;
 import org.eclipse.californium.core.coap.*;
+import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.core.network.interceptors.MessageInterceptor;
 import org.eclipse.leshan.core.CertificateUsage;
 import org.eclipse.leshan.core.LwM2m;
@@ -34,6 +40,7 @@ import org.eclipse.leshan.bsserver.*;
 import org.eclipse.leshan.bsserver.model.VersionedBootstrapModelProvider;
 import org.eclipse.leshan.bsserver.security.BootstrapSecurityStoreAdapter;
 import org.eclipse.leshan.transport.californium.server.endpoint.*;
+import org.eclipse.leshan.transport.californium.server.endpoint.coap.CoapServerEndpointFactoryBuilder;
 import org.eclipse.leshan.transport.californium.server.endpoint.coap.CoapServerProtocolProvider;
 import org.eclipse.leshan.transport.californium.server.endpoint.coaps.CoapsServerProtocolProvider;
 import org.eclipse.leshan.transport.californium.bsserver.endpoint.*;
@@ -45,13 +52,14 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  * server and one bootstrap server, each on CoAP and CoAPS, in one JVM, driven over a small HTTP
  * control API that answers JSON.
  *
- * Usage: java LeshanHarness [--host H] [--dm-coap P] [--dm-coaps P] [--bs-coap P] [--bs-coaps P]
- *        [--http P] [--cert FILE --key FILE --ca FILE] [--parent PID]
+ * Usage: java LeshanHarness [--host H] [--dm-coap P] [--dm-coaps P] [--dm-coap-lossy P]
+ *        [--bs-coap P] [--bs-coaps P] [--http P] [--cert FILE --key FILE --ca FILE] [--parent PID]
  * Every port defaults to 0 (the system picks a free one); once everything listens the harness
- * prints one line {@code READY {"dm-coap":..,"dm-coaps":..,"bs-coap":..,"bs-coaps":..,"http":..}}
- * on stdout. --cert/--key/--ca: the X.509 identity of both servers (PEM or DER certificate,
- * PKCS#8 DER EC key) and the CA client certificates must chain to. --parent: exit when that
- * process is gone.
+ * prints one line {@code READY {"dm-coap":..,"dm-coaps":..,"dm-coap-lossy":..,"bs-coap":..,
+ * "bs-coaps":..,"http":..}} on stdout. dm-coap-lossy is a second CoAP endpoint of the same LwM2M
+ * server, with retransmission tuned for a link that drops 30 % of the datagrams (lossyLink).
+ * --cert/--key/--ca: the X.509 identity of both servers (PEM or DER certificate, PKCS#8 DER EC
+ * key) and the CA client certificates must chain to. --parent: exit when that process is gone.
  *
  * Control API (GET, query parameters; answers are JSON objects):
  *   /events?from=N[&ep=E]     events from index N (registrations, bootstrap steps, notifications)
@@ -59,6 +67,11 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  *   /read?ep&path[&format]    format: TLV SENML_JSON SENML_CBOR JSON (LwM2M JSON) TEXT OPAQUE CBOR
  *   /discover?ep&path         /wattr?ep&path&q=pmin=1&pmax=5
  *   /write?ep&path&type&value (resource) | &res=ID:TYPE:VALUE,... [&mode=update] (instance)
+ *   /writefile?ep&path&file[&format=OPAQUE][&request-timeout=S]  the bytes of a file as an
+ *                             opaque resource's value (Block1 when larger than one block: the
+ *                             firmware push to /5/0/0); answers also "seconds" it took, "bytes"
+ *   /coapfile?name&file       serves the file at coap://HOST:PORT/NAME (Block2, an ETag) from the
+ *                             harness's own Californium CoAP server (a firmware pull's source)
  *   /exec?ep&path[&args]      /create?ep&path&res=...[&inst=N]   /delete?ep&path
  *   /observe?ep&path[&format] /cancel?ep&path   /obs?ep
  *   /rcomp, /ocomp?ep&paths=/3/0/0,/3/0/1[&format]   /wcomp?ep&vals=PATH:TYPE:VALUE,...
@@ -281,6 +294,84 @@ public class LeshanHarness {
                 "formats", formats, "versions", versions, "unknown-models", unknown, "links", links);
     }
 
+    // MARK: - Blockwise transfers and the lossy link
+
+    /** Every endpoint's blockwise settings: 1024-byte blocks (the largest CoAP over UDP has;
+     *  Californium's default, 512, doubles the round trips of a firmware push or pull) and
+     *  bodies up to 64 MiB reassembled from blocks received (MAX_RESOURCE_BODY_SIZE, default
+     *  8 KiB: a Read of a large resource). A Write Californium sends and an answer it serves are
+     *  cut into blocks whatever their size (a 2 MiB push and a 1 MiB pull work with the
+     *  defaults too, in 512-byte blocks). */
+    static void blockwise(Configuration c) {
+        c.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
+        c.set(CoapConfig.MAX_MESSAGE_SIZE, 1024);
+        c.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, 64 << 20);
+    }
+
+    /** The dm-coap-lossy endpoint: retransmission for a loopback link that drops 30 % of the
+     *  datagrams each way (an exchange then fails an attempt about half the time). RFC 7252's
+     *  defaults (2-3 s, doubling, 4 retransmissions) would take an hour over a 1024-block push
+     *  and give up on ~3.5 % of the blocks; here a lost block costs 50-300 ms and one is given up
+     *  only after 21 lost attempts (0.51^21 ~ 1e-6). */
+    static void lossyLink(Configuration c) {
+        blockwise(c);
+        c.set(CoapConfig.ACK_TIMEOUT, 50, TimeUnit.MILLISECONDS);
+        c.set(CoapConfig.ACK_INIT_RANDOM, 1.0f);
+        c.set(CoapConfig.ACK_TIMEOUT_SCALE, 1.5f);
+        c.set(CoapConfig.MAX_ACK_TIMEOUT, 300, TimeUnit.MILLISECONDS);
+        c.set(CoapConfig.MAX_RETRANSMIT, 20);
+    }
+
+    // MARK: - Files: a large Write, a CoAP file server
+
+    static CoapServer fileServer;
+    static Configuration fileServerConfiguration;
+    static String fileServerHost;
+
+    /** A file's bytes as a CoAP resource: 2.05 with the whole file, an ETag (its SHA-256's first
+     *  8 bytes) and Content-Format 42; Californium's blockwise layer cuts it into Block2 blocks
+     *  (and serves a block asked for directly, e.g. a download resuming, from the whole). */
+    static class FileResource extends CoapResource {
+        final byte[] body;
+        final byte[] etag;
+
+        FileResource(String name, byte[] body) throws Exception {
+            super(name);
+            this.body = body;
+            this.etag = Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(body), 8);
+        }
+
+        @Override
+        public void handleGET(CoapExchange exchange) {
+            org.eclipse.californium.core.coap.Response r =
+                    new org.eclipse.californium.core.coap.Response(CoAP.ResponseCode.CONTENT);
+            r.getOptions().setContentFormat(MediaTypeRegistry.APPLICATION_OCTET_STREAM);
+            r.getOptions().addETag(etag);
+            r.setPayload(body);
+            exchange.respond(r);
+        }
+    }
+
+    /** Serves {@code file} at coap://host:port/name (started on first use, one port for all). */
+    static synchronized Map<String, Object> serveFile(String name, String file) throws Exception {
+        if (name == null || !name.matches("[A-Za-z0-9._-]+")) throw new IllegalArgumentException("name " + name);
+        byte[] body = Files.readAllBytes(Paths.get(file));
+        if (fileServer == null) {
+            CoapEndpoint endpoint = new CoapEndpoint.Builder().setConfiguration(fileServerConfiguration)
+                    .setInetSocketAddress(new InetSocketAddress(fileServerHost, 0)).setLoggingTag("[FW]").build();
+            endpoint.addInterceptor(interceptor("FW-coap"));
+            fileServer = new CoapServer(fileServerConfiguration);
+            fileServer.addEndpoint(endpoint);
+            fileServer.start();
+        }
+        if (fileServer.getRoot().getChild(name) != null) fileServer.remove(fileServer.getRoot().getChild(name));
+        FileResource resource = new FileResource(name, body);
+        fileServer.add(resource);
+        int port = fileServer.getEndpoints().get(0).getAddress().getPort();
+        return fields("uri", "coap://" + fileServerHost + ":" + port + "/" + name, "size", body.length,
+                "etag", hex(resource.etag));
+    }
+
     // MARK: - Requests
 
     static Map<String, String> query(HttpExchange x) {
@@ -310,7 +401,10 @@ public class LeshanHarness {
         return r;
     }
 
-    static long timeout(Map<String, String> p) { return Long.parseLong(p.getOrDefault("timeout", "10")) * 1000; }
+    /** A request's timeout: {@code timeout} or {@code request-timeout} (seconds, default 10). */
+    static long timeout(Map<String, String> p) {
+        return Long.parseLong(p.getOrDefault("request-timeout", p.getOrDefault("timeout", "10"))) * 1000;
+    }
 
     static LwM2mSingleResource res(int id, String type, String v) {
         switch (type) {
@@ -380,6 +474,19 @@ public class LeshanHarness {
             }
             return response(server.send(reg(p), w, timeout(p)), path);
         }
+        case "writefile": {
+            byte[] body = Files.readAllBytes(Paths.get(p.get("file")));
+            ContentFormat f = format(p.getOrDefault("format", "OPAQUE"));
+            WriteRequest w = new WriteRequest(WriteRequest.Mode.REPLACE, f, path,
+                    LwM2mSingleResource.newBinaryResource(new LwM2mPath(path).getResourceId(), body));
+            long started = System.nanoTime();
+            Map<String, Object> m = response(server.send(reg(p), w, timeout(p)), path);
+            m.put("seconds", (System.nanoTime() - started) / 1e9);
+            m.put("bytes", body.length);
+            return m;
+        }
+        case "coapfile":
+            return serveFile(p.get("name"), p.get("file"));
         case "wattr": {
             Collection<LwM2mAttribute<?>> attrs = new DefaultLwM2mAttributeParser().parseUriQuery(p.get("q"));
             return response(server.send(reg(p), new WriteAttributesRequest(path, new LwM2mAttributeSet(attrs)), timeout(p)), path);
@@ -511,9 +618,16 @@ public class LeshanHarness {
         }
         CaliforniumServerEndpointsProvider.Builder eb = new CaliforniumServerEndpointsProvider.Builder(
                 new CoapServerProtocolProvider(), new CoapsServerProtocolProvider());
-        eb.setConfiguration(eb.createDefaultConfiguration());
+        Configuration configuration = eb.createDefaultConfiguration();
+        blockwise(configuration);
+        eb.setConfiguration(configuration);
+        fileServerConfiguration = new Configuration(configuration);
+        fileServerHost = host;
         eb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("dm-coap", "0"))), Protocol.COAP);
         eb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("dm-coaps", "0"))), Protocol.COAPS);
+        eb.addEndpoint(new CoapServerEndpointFactoryBuilder()
+                .setURI(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("dm-coap-lossy", "0"))))
+                .setLoggingTagPrefix("LwM2M Server lossy").setConfiguration(LeshanHarness::lossyLink).build());
         builder.setEndpointsProviders(eb.build());
         server = builder.build();
         server.getRegistrationService().addListener(new RegistrationListener() {
@@ -598,12 +712,16 @@ public class LeshanHarness {
         server.start();
         bsServer.start();
         Map<String, Object> ready = new LinkedHashMap<>();
+        // The LwM2M server's endpoints by scheme, the lossy-link one by its logging tag.
+        for (org.eclipse.leshan.server.endpoint.LwM2mServerEndpoint e : server.getEndpoints()) {
+            CoapEndpoint coap = ((CaliforniumServerEndpoint) e).getCoapEndpoint();
+            String name = "dm-" + e.getProtocol().getUriScheme() + (coap.getTag().contains("lossy") ? "-lossy" : "");
+            coap.addInterceptor(interceptor(name.substring(0, 2).toUpperCase() + name.substring(2)));
+            ready.put(name, coap.getAddress().getPort());
+        }
         for (Protocol pr : new Protocol[] { Protocol.COAP, Protocol.COAPS }) {
-            CaliforniumServerEndpoint dm = (CaliforniumServerEndpoint) server.getEndpoint(pr);
             CaliforniumBootstrapServerEndpoint bs = (CaliforniumBootstrapServerEndpoint) bsServer.getEndpoint(pr);
-            dm.getCoapEndpoint().addInterceptor(interceptor("DM-" + pr.getUriScheme()));
             bs.getCoapEndpoint().addInterceptor(interceptor("BS-" + pr.getUriScheme()));
-            ready.put("dm-" + pr.getUriScheme(), dm.getCoapEndpoint().getAddress().getPort());
             ready.put("bs-" + pr.getUriScheme(), bs.getCoapEndpoint().getAddress().getPort());
         }
 
