@@ -151,7 +151,7 @@ def test_coaps_pull_without_matching_credentials_or_with_a_wrong_psk_fails_with_
         assert reply["ok"] and reply["code"] == "2.04", reply
         wait_state(ms, 0, timeout=10)
         assert read_int(ms, "/5/0/5") == 7
-        agent.wait_for(rf"firmware: download failed: no DTLS credentials: no Security instance \(/0\) has the Server "
+        agent.wait_for(rf"firmware: download failed at byte 0: no DTLS credentials: no Security instance \(/0\) has the Server "
                        rf"URI coaps://127\.0\.0\.1:{stranger_port} .*\(Update Result 7\)", timeout=5)
         time.sleep(0.3)
         with pytest.raises(BlockingIOError):
