@@ -6,8 +6,11 @@ import Musl
 
 /// Runs an installer program to completion with posix_spawn (no shell: the arguments reach the
 /// program as they are), its standard output and error captured (the last `outputLimit` bytes),
-/// stdin from /dev/null, no other inherited descriptor, and a deadline after which it is
-/// terminated (SIGTERM, then SIGKILL after 5 s).
+/// stdin from /dev/null, no other inherited descriptor, in a process group of its own (the
+/// program is its leader), and a deadline after which the group is terminated (SIGTERM, then
+/// SIGKILL after 5 s). `started` learns the program's PID (= its process group) as soon as it
+/// runs: the daemon records it so that, restarted after a crash, it can stop an installer the
+/// dead daemon left running.
 ///
 /// It blocks the calling thread: the daemon runs installs off its event loop.
 public struct InstallerProcess {
@@ -31,10 +34,14 @@ public struct InstallerProcess {
 
     public var timeout: Duration
     public var outputLimit: Int
+    /// Called (on the calling thread) with the program's PID once it started.
+    public var started: (@Sendable (Int32) -> Void)?
 
-    public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536) {
+    public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536,
+                started: (@Sendable (Int32) -> Void)? = nil) {
         self.timeout = timeout
         self.outputLimit = outputLimit
+        self.started = started
     }
 
     /// Runs `arguments` (`arguments[0]` looked up on PATH when it has no `/`).
@@ -59,7 +66,9 @@ public struct InstallerProcess {
         sigemptyset(&none)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // Its own process group: the deadline (and a restarted daemon) stop everything it started.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
@@ -70,6 +79,7 @@ public struct InstallerProcess {
             return Result(ending: .notStarted("\(arguments[0]): \(errorText(status))"), output: [])
         }
         defer { close(ends[0]) }
+        started?(pid)
         return collect(pid: pid, from: ends[0])
     }
 
@@ -117,10 +127,10 @@ public struct InstallerProcess {
             }
             let now = clock.now
             if killedAt == nil, now >= deadline {
-                kill(pid, SIGTERM)
+                kill(-pid, SIGTERM)
                 killedAt = now
             } else if let killedAt, now - killedAt >= .seconds(5) {
-                kill(pid, SIGKILL)
+                kill(-pid, SIGKILL)
             }
         }
     }

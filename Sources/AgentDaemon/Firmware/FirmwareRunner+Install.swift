@@ -24,10 +24,20 @@ extension FirmwareRunner {
         let version = version
         let path = image.path
         log.notice("firmware: installing \(path) (\(image.size) bytes, version \(version))")
-        run(confirming: false) { installer.install(image: path, version: version) }
+        run(confirming: false) {
+            // The image must still be the one stored and checked (a power cut, flash wear or a
+            // hand may have changed it since): hashed again on the job's thread first.
+            if let mismatch = ImageCheck.mismatch(image) { return .failed(.integrityFailure, detail: mismatch) }
+            return installer.install(image: path, version: version)
+        }
     }
 
     func resolveInstall(_ image: FirmwareImage?) {
+        // An installer the previous agent left running (it died, not the machine) is stopped
+        // before anything is reported: never two installs at once, none running unseen.
+        if let pid = InstallerPIDFile(path: paths.installer).stopLeftover() {
+            log.warning("firmware: stopped the installer (pid \(pid)) the previous agent left running")
+        }
         guard let installer else {
             log.error("firmware: restarted while updating, but no installer is configured: update failed")
             object.installFinished(.updateFailed)
@@ -66,6 +76,7 @@ extension FirmwareRunner {
     }
 
     func finished(_ outcome: InstallOutcome, confirming: Bool) {
+        InstallerPIDFile(path: paths.installer).remove()
         switch outcome {
         case .installed(rebootRequired: false, _):
             log.notice("firmware: version \(version) installed and running")
