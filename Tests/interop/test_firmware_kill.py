@@ -37,10 +37,14 @@ from test_firmware_agent import (EP, agent_config, blocks_asked, image_bytes, re
                                  start_coap_server, start_http_server, wait_state, write_uri)
 
 
+KILL_SEED = int(os.environ.get("LWM2M_KILL_SEED", random.SystemRandom().randrange(1 << 31)))
+KILLS = 20  # per download kind (coap pull, http pull, push) and for the installs
+
+
 def kill_rng(label: str) -> random.Random:
-    seed = int(os.environ.get("LWM2M_KILL_SEED", random.SystemRandom().randrange(1 << 31)))
-    print(f"\n{label}: kill seed {seed} (replay: LWM2M_KILL_SEED={seed})")
-    return random.Random(f"{seed}-{label}")
+    """The test's RNG for its kill points; prints the seed that replays them."""
+    print(f"\n{label}: kill seed {KILL_SEED} (replay: LWM2M_KILL_SEED={KILL_SEED})")
+    return random.Random(f"{KILL_SEED}-{label}")
 
 
 def size_of(path: Path) -> int:
@@ -154,7 +158,7 @@ def test_kill_9_during_coap_pull_resumes_each_time(start_peer, start_agent, proc
     rig = Rig(start_peer, start_agent, tmp_path)
     rig.start()
     assert write_uri(rig.ms, f"coap://127.0.0.1:{port}/fw")["code"] == "2.04"
-    targets = sorted(rng.randrange(len(image) // 20, len(image) * 9 // 10) for _ in range(8))
+    targets = sorted(rng.randrange(len(image) // 20, len(image) * 9 // 10) for _ in range(KILLS))
     print(f"kill points (bytes stored): {targets}")
     for index, target in enumerate(targets):
         kill_when(rig.agent, rig.partial, target)
@@ -194,7 +198,7 @@ def test_kill_9_during_http_pull_resumes_with_ranges(start_peer, start_agent, pr
     rig = Rig(start_peer, start_agent, tmp_path)
     rig.start()
     assert write_uri(rig.ms, f"http://127.0.0.1:{port}/fw")["code"] == "2.04"
-    targets = sorted(rng.randrange(len(image) // 20, len(image) * 9 // 10) for _ in range(8))
+    targets = sorted(rng.randrange(len(image) // 20, len(image) * 9 // 10) for _ in range(KILLS))
     print(f"kill points (bytes stored): {targets}")
     resumes = []
     for target in targets:
@@ -234,7 +238,7 @@ def test_kill_9_during_signed_coap_pull_resumes(start_peer, start_agent, procs, 
     rig = Rig(start_peer, start_agent, tmp_path, **settings)
     rig.start()
     assert write_uri(rig.ms, f"coap://127.0.0.1:{port}/fw")["code"] == "2.04"
-    targets = sorted(rng.randrange(len(image) // 10, len(image) * 9 // 10) for _ in range(4))
+    targets = sorted(rng.randrange(len(image) // 10, len(image) * 9 // 10) for _ in range(6))
     print(f"kill points (image bytes stored): {targets}")
     for index, target in enumerate(targets):
         kill_when(rig.agent, rig.partial, target)
@@ -276,25 +280,32 @@ def update_installs(rig: Rig, image: bytes) -> None:
 def test_kill_9_during_push_makes_the_server_start_over(start_peer, start_agent, tmp_path):
     """After a kill the Block1 transfer is gone with the agent: the restarted agent is in Idle
     with Update Result 4 (connection lost; 5.xml: the download did not complete) and the partial
-    image is discarded; the server's next Write of Package starts at block 0 again."""
+    image is discarded; a block continuing the old transfer gets 4.08; the server's next Write
+    of Package starts at block 0 again."""
     rng = kill_rng("push")
     image = image_bytes(256 << 10, seed=24)
     package = tmp_path / "package.bin"
     package.write_bytes(image)
     rig = Rig(start_peer, start_agent, tmp_path)
     rig.start()
-    targets = [rng.randrange(len(image) // 20, len(image) * 9 // 10) for _ in range(6)]
+    targets = [rng.randrange(len(image) // 20, len(image) * 9 // 10) for _ in range(KILLS)]
     print(f"kill points (bytes stored): {targets}")
     for target in targets:
         rig.ms.popen.stdin.write((f'{{"id": "push-{rig.starts}", "op": "write_file", "ep": "{EP}", '
                                   f'"path": "/5/0/0", "file": "{package}", "timeout": 5}}\n').encode())
         rig.ms.popen.stdin.flush()
         kill_when(rig.agent, rig.partial, target)
+        stored = size_of(rig.partial)
         assert state_file(tmp_path)["state"] == "1"
         rig.start()
         assert (read_int(rig.ms, "/5/0/3"), read_int(rig.ms, "/5/0/5")) == (0, 4)
         assert size_of(rig.partial) <= 0 and not rig.image.exists()
         assert state_file(tmp_path)["state"] == "0"
+        # A server that carries on with the next block at the new registration's address gets
+        # 4.08 Request Entity Incomplete (RFC 7959 2.3: no earlier blocks); nothing changes.
+        reply = rig.ms.command("write_block", ep=EP, path="/5/0/0", file=str(package), block=stored // 1024)
+        assert reply["ok"] and reply["code"] == "4.08", reply
+        assert (read_int(rig.ms, "/5/0/3"), read_int(rig.ms, "/5/0/5")) == (0, 4)
     reply = rig.ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(package), timeout=50)
     assert reply["ok"] and reply["code"] == "2.04", reply
     assert read_int(rig.ms, "/5/0/3") == 2 and read_int(rig.ms, "/5/0/5") == 0
@@ -320,7 +331,7 @@ def test_kill_9_during_install_never_reports_an_unfinished_install(start_peer, s
     rig.start()
     reply = rig.ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(package), timeout=50)
     assert reply["code"] == "2.04", reply
-    targets = [rng.randrange(0, len(image)) for _ in range(20)]
+    targets = [rng.randrange(0, len(image)) for _ in range(KILLS)]
     print(f"kill points (slot bytes written): {targets}")
     for target in targets:
         started = record.read_text().count("start ") if record.exists() else 0
