@@ -60,9 +60,9 @@ struct FirmwareRecoveryTests {
         let scratch = try TemporaryDirectory(prefix: "fw-recovery")
         let pidFile = InstallerPIDFile(path: scratch.file("installer.pid"))
         let child = scratch.file("child.pid")
-        let process = InstallerProcess(timeout: .seconds(60), started: { pidFile.record($0) })
         let ending = Mutex<InstallerProcess.Ending?>(nil)
         let join = startThread {
+            let process = InstallerProcess(timeout: .seconds(60), started: { pidFile.record($0) })
             let result = process.run(["/bin/sh", "-c", "sleep 30 & echo $! > \(child); wait"])
             ending.withLock { $0 = result.ending }
         }
