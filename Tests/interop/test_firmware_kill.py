@@ -395,3 +395,28 @@ def test_image_changed_on_disk_is_refused_before_the_installer(start_peer, start
     assert read_int(rig.ms, "/5/0/5") == 5
     assert not (tmp_path / "hook.record").exists(), (tmp_path / "hook.record").read_text()
     assert re.search(r"install failed \(Update Result 5\): the image \S+ does not match", rig.agent.stderr())
+
+
+def test_update_is_not_installed_when_its_state_cannot_be_saved(start_peer, start_agent, tmp_path):
+    """Update persists Updating before the installer starts; when that write fails (here the state
+    file's place is taken by a directory, so the rename fails) the installer must not run: after a
+    crash the agent would not know an install had started. The update ends with 8 (Downloaded)."""
+    image = image_bytes(64 << 10, seed=27)
+    package = tmp_path / "package.bin"
+    package.write_bytes(image)
+    rig = Rig(start_peer, start_agent, tmp_path)
+    rig.start()
+    assert rig.ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(package), timeout=50)["code"] == "2.04"
+    state = tmp_path / "state" / "firmware" / "state"
+    state.unlink()
+    state.mkdir()
+    (state / "blocker").write_text("x")
+    assert rig.ms.command("execute", ep=EP, path="/5/0/2")["code"] == "2.04"
+    rig.agent.wait_for(r"firmware: cannot save the update state", timeout=10)
+    deadline = time.monotonic() + 10
+    while read_int(rig.ms, "/5/0/5") != 8:
+        assert time.monotonic() < deadline, f"result {read_int(rig.ms, '/5/0/5')}: {rig.agent.stderr()[-2000:]}"
+        time.sleep(0.1)
+    assert read_int(rig.ms, "/5/0/3") == 2
+    assert not (tmp_path / "hook.record").exists(), (tmp_path / "hook.record").read_text()
+    assert rig.image.read_bytes() == image

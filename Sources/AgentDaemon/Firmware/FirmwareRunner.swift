@@ -53,6 +53,9 @@ public final class FirmwareRunner {
     var filesStore: FileFirmwareImageStore!
     /// Work deferred until the download callbacks returned (see `afterCallbacks`).
     var deferred: [() -> Void] = []
+    /// Whether the last `.persist` failed: an install does not start on a state not on disk
+    /// (after a crash the agent would not know an installer had run).
+    var persistFailed = false
 
     init(object: FirmwareUpdateObject, settings: FirmwareSettings, paths: FirmwarePaths,
          installer: (any FirmwareInstaller)?, signedStore: SignedPackageStore?, log: Logger) {
@@ -99,6 +102,9 @@ public final class FirmwareRunner {
         case .cancelDownload:
             log.notice("firmware: download cancelled by the server")
             stopDownload(cancelling: true)
+        case .install(let image) where persistFailed:
+            log.error("firmware: Update executed, but the update state could not be saved: not installing \(image.path) (update failed)")
+            object.installFinished(.updateFailed)
         case .install(let image):
             install(image)
         case .resolveInstall(let image):
@@ -111,8 +117,10 @@ public final class FirmwareRunner {
     func persist(_ state: FirmwareUpdateObject.PersistentState) {
         do {
             try AtomicFile.write(Array(state.encoded().utf8), to: paths.state)
+            persistFailed = false
             log.debug("firmware: state \(state.state.rawValue), result \(state.result.rawValue) saved")
         } catch {
+            persistFailed = true
             log.error("firmware: cannot save the update state to \(paths.state): \(error)")
         }
     }
