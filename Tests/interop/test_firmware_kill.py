@@ -263,6 +263,37 @@ def test_kill_9_during_signed_coap_pull_resumes(start_peer, start_agent, procs, 
     update_installs(rig, image)
 
 
+def test_kill_9_during_pull_of_a_tampered_signed_package_never_lets_it_through(start_peer, start_agent, procs,
+                                                                                bin_dir, tmp_path):
+    """A signed package whose image was altered after signing (one byte) is pulled with kills in
+    between, the last one close to its end: the digest carried across the restarts (the partial
+    hashed again each time) does not match the manifest, so the download ends in Idle with 5,
+    no image is left and the installer never runs."""
+    rng = kill_rng("tampered signed pull")
+    image = image_bytes(256 << 10, seed=28)
+    settings = signed_setup(procs, bin_dir, tmp_path, image)
+    package = bytearray((tmp_path / "vendor.fw").read_bytes())
+    header = len(package) - len(image)
+    package[header + rng.randrange(len(image))] ^= 0x20
+    (tmp_path / "tampered.fw").write_bytes(bytes(package))
+    port = start_coap_server(procs, tmp_path / "tampered.fw")
+    rig = Rig(start_peer, start_agent, tmp_path, **settings)
+    rig.start()
+    assert write_uri(rig.ms, f"coap://127.0.0.1:{port}/fw")["code"] == "2.04"
+    targets = sorted(rng.randrange(len(image) // 10, len(image) * 9 // 10) for _ in range(2)) + [len(image) - 2048]
+    print(f"kill points (image bytes stored): {targets}")
+    for target in targets:
+        kill_when(rig.agent, rig.partial, target)
+        rig.start(register=False).wait_for(r"firmware: downloading \S+ from byte [1-9]", timeout=20)
+    rig.wait_registered()
+    wait_state(rig.ms, 0, timeout=60)
+    assert read_int(rig.ms, "/5/0/5") == 5
+    assert not rig.image.exists() and size_of(rig.partial) <= 0
+    assert not (tmp_path / "state" / "firmware" / "package.header").exists()
+    assert rig.ms.command("execute", ep=EP, path="/5/0/2")["code"] == "4.05"
+    assert not (tmp_path / "hook.record").exists()
+
+
 def update_installs(rig: Rig, image: bytes) -> None:
     reply = rig.ms.command("execute", ep=EP, path="/5/0/2")
     assert reply["ok"] and reply["code"] == "2.04", reply

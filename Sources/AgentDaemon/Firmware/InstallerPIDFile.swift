@@ -31,8 +31,10 @@ struct InstallerPIDFile {
               Self.startTime(of: pid) == start, Self.isRunning(pid) else { return nil }
         kill(-pid, SIGKILL)  // the installer's own process group: the hook and whatever it started
         kill(pid, SIGKILL)
-        for _ in 0..<200 where Self.isRunning(pid) && Self.startTime(of: pid) == start {
+        var waited = 0
+        while waited < 200, Self.isRunning(pid), Self.startTime(of: pid) == start {
             usleep(10_000)
+            waited += 1
         }
         return pid
     }
