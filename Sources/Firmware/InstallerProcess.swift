@@ -8,9 +8,9 @@ import Musl
 /// program as they are), its standard output and error captured (the last `outputLimit` bytes),
 /// stdin from /dev/null, no other inherited descriptor, in a process group of its own (the
 /// program is its leader), and a deadline after which the group is terminated (SIGTERM, then
-/// SIGKILL after 5 s). `started` learns the program's PID (= its process group) as soon as it
-/// runs: the daemon records it so that, restarted after a crash, it can stop an installer the
-/// dead daemon left running.
+/// SIGKILL after 5 s). `environment` entries ("NAME=value") are added to the daemon's own
+/// environment for the program (and whatever it starts): the daemon marks its installers so
+/// that, restarted after a crash, it can find and stop one the dead daemon left running.
 ///
 /// It blocks the calling thread: the daemon runs installs off its event loop.
 public struct InstallerProcess {
@@ -34,14 +34,13 @@ public struct InstallerProcess {
 
     public var timeout: Duration
     public var outputLimit: Int
-    /// Called (on the calling thread) with the program's PID once it started.
-    public var started: (@Sendable (Int32) -> Void)?
+    /// "NAME=value" entries added to the program's environment (the daemon's own otherwise).
+    public var environment: [String]
 
-    public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536,
-                started: (@Sendable (Int32) -> Void)? = nil) {
+    public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536, environment: [String] = []) {
         self.timeout = timeout
         self.outputLimit = outputLimit
-        self.started = started
+        self.environment = environment
     }
 
     /// Runs `arguments` (`arguments[0]` looked up on PATH when it has no `/`).
@@ -72,14 +71,22 @@ public struct InstallerProcess {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        let added: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
+        defer { for pointer in added { free(pointer) } }
+        var inherited: [UnsafeMutablePointer<CChar>?] = []
+        var entry = environ
+        while let variable = entry.pointee {
+            inherited.append(variable)
+            entry += 1
+        }
+        var envp = added + inherited + [nil]
+        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, &envp)
         close(ends[1])
         guard status == 0 else {
             close(ends[0])
             return Result(ending: .notStarted("\(arguments[0]): \(errorText(status))"), output: [])
         }
         defer { close(ends[0]) }
-        started?(pid)
         return collect(pid: pid, from: ends[0])
     }
 

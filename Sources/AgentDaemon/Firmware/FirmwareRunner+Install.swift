@@ -35,8 +35,9 @@ extension FirmwareRunner {
     func resolveInstall(_ image: FirmwareImage?) {
         // An installer the previous agent left running (it died, not the machine) is stopped
         // before anything is reported: never two installs at once, none running unseen.
-        if let pid = InstallerPIDFile(path: paths.installer).stopLeftover() {
-            log.warning("firmware: stopped the installer (pid \(pid)) the previous agent left running")
+        let stopped = paths.leftovers.stop()
+        if !stopped.isEmpty {
+            log.warning("firmware: stopped the installer (pid \(stopped.map(String.init).joined(separator: ", "))) the previous agent left running")
         }
         guard let installer else {
             log.error("firmware: restarted while updating, but no installer is configured: update failed")
@@ -76,7 +77,6 @@ extension FirmwareRunner {
     }
 
     func finished(_ outcome: InstallOutcome, confirming: Bool) {
-        InstallerPIDFile(path: paths.installer).remove()
         switch outcome {
         case .installed(rebootRequired: false, _):
             log.notice("firmware: version \(version) installed and running")

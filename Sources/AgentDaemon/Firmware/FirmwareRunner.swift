@@ -144,12 +144,12 @@ struct FirmwarePaths {
     let state: String
     /// The version and installer record of an install waiting for its reboot.
     let record: String
-    /// The installer process running (`InstallerPIDFile`).
-    let installer: String
+    /// Installers a killed agent left running (found by the marker in their environment).
+    let leftovers: LeftoverInstallers
 
     init(stateDirectory: String) {
         state = "\(stateDirectory)/firmware/state"
         record = "\(stateDirectory)/firmware/install.record"
-        installer = "\(stateDirectory)/firmware/installer.pid"
+        leftovers = LeftoverInstallers(stateDirectory: stateDirectory)
     }
 }
