@@ -58,41 +58,38 @@ struct FirmwareRecoveryTests {
     @Test("an installer left running by a killed agent is stopped with everything it started")
     func leftoverInstallerStopped() throws {
         let scratch = try TemporaryDirectory(prefix: "fw-recovery")
-        let pidFile = InstallerPIDFile(path: scratch.file("installer.pid"))
+        let leftovers = LeftoverInstallers(stateDirectory: scratch.path)
         let child = scratch.file("child.pid")
+        let marker = leftovers.marker
         let ending = Mutex<InstallerProcess.Ending?>(nil)
         let join = startThread {
-            let process = InstallerProcess(timeout: .seconds(60), started: { pidFile.record($0) })
+            let process = InstallerProcess(timeout: .seconds(60), environment: [marker])
             let result = process.run(["/bin/sh", "-c", "sleep 30 & echo $! > \(child); wait"])
             ending.withLock { $0 = result.ending }
         }
         let deadline = ContinuousClock.now + .seconds(10)
-        while !(FileReader.exists(pidFile.path) && FileReader.exists(child)), ContinuousClock.now < deadline {
-            usleep(10_000)
-        }
-        let recorded = try readTextFile(pidFile.path).split(separator: " ")
+        while !FileReader.exists(child), ContinuousClock.now < deadline { usleep(10_000) }
+        usleep(50_000)
         let sleeper = Int32(try readTextFile(child).split(separator: "\n")[0])!
-        #expect(InstallerPIDFile.isRunning(sleeper))
-        let stopped = pidFile.stopLeftover()
-        #expect(stopped != nil && stopped == Int32(recorded[0]))
+        #expect(leftovers.running().contains(sleeper))  // the hook's child carries the marker too
+        #expect(LeftoverInstallers(stateDirectory: scratch.path + "-other").running().isEmpty)  // another agent's are not ours
+        let stopped = leftovers.stop()
+        #expect(stopped.count == 2 && stopped.contains(sleeper))
         join()
         #expect(ending.withLock { $0 } == .signaled(SIGKILL))
-        #expect(!FileReader.exists(pidFile.path))
-        let gone = ContinuousClock.now + .seconds(5)
-        while InstallerPIDFile.isRunning(sleeper), ContinuousClock.now < gone { usleep(10_000) }
-        #expect(!InstallerPIDFile.isRunning(sleeper))  // the hook's own child went with it
+        #expect(leftovers.running().isEmpty)
+        #expect(!LeftoverInstallers.isRunning(sleeper))
+        #expect(leftovers.stop().isEmpty)  // nothing left: nothing to do
     }
 
-    @Test("a record naming another process (a recycled PID) or none stops nothing")
-    func staleRecord() throws {
+    @Test("the marker reaches the installer's environment, added to the daemon's own")
+    func markerInEnvironment() throws {
         let scratch = try TemporaryDirectory(prefix: "fw-recovery")
-        let pidFile = InstallerPIDFile(path: scratch.file("installer.pid"))
-        try writeFile(pidFile.path, Array("\(getpid()) 1\n".utf8))  // this process, another start time
-        #expect(pidFile.stopLeftover() == nil)
-        #expect(!FileReader.exists(pidFile.path))
-        #expect(pidFile.stopLeftover() == nil)  // no record at all
-        try writeFile(pidFile.path, Array("garbage\n".utf8))
-        #expect(pidFile.stopLeftover() == nil)
+        let result = InstallerProcess(environment: ["LWM2M_AGENT_FIRMWARE_INSTALL=/state dir"])
+            .run(["/bin/sh", "-c", "printf '%s|%s' \"$LWM2M_AGENT_FIRMWARE_INSTALL\" \"$PATH\""])
+        #expect(result.ending == .exited(0))
+        #expect(result.text == "/state dir|" + String(cString: getenv("PATH")))
+        _ = scratch
     }
 
     @Test("an image is checked against its recorded size and digest before the installer gets it")
