@@ -32,13 +32,18 @@ extension FirmwareRunner {
         }
     }
 
-    func resolveInstall(_ image: FirmwareImage?) {
-        // An installer the previous agent left running (it died, not the machine) is stopped
-        // before anything is reported: never two installs at once, none running unseen.
+    /// After a restart in Updating: an installer the previous agent left running (it died, not
+    /// the machine) is stopped before anything is reported (never two installs at once, none
+    /// running unseen), then the outcome is found out.
+    func resolveInstallAfterRestart(_ image: FirmwareImage?) {
         let stopped = paths.leftovers.stop()
         if !stopped.isEmpty {
             log.warning("firmware: stopped the installer (pid \(stopped.map(String.init).joined(separator: ", "))) the previous agent left running")
         }
+        resolveInstall(image)
+    }
+
+    func resolveInstall(_ image: FirmwareImage?) {
         guard let installer else {
             log.error("firmware: restarted while updating, but no installer is configured: update failed")
             object.installFinished(.updateFailed)

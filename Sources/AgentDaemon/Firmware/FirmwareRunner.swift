@@ -108,7 +108,7 @@ public final class FirmwareRunner {
         case .install(let image):
             install(image)
         case .resolveInstall(let image):
-            resolveInstall(image)
+            resolveInstallAfterRestart(image)
         }
     }
 
