@@ -34,7 +34,8 @@ public struct InstallerProcess {
 
     public var timeout: Duration
     public var outputLimit: Int
-    /// "NAME=value" entries added to the program's environment (the daemon's own otherwise).
+    /// "NAME=value" entries added to the program's environment (the daemon's own otherwise;
+    /// a variable of the same name in the daemon's is replaced).
     public var environment: [String]
 
     public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536, environment: [String] = []) {
@@ -73,10 +74,15 @@ public struct InstallerProcess {
         var pid: pid_t = 0
         let added: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
         defer { for pointer in added { free(pointer) } }
+        // The daemon's own environment, without the variables `environment` sets.
+        let names = environment.map { Array($0.utf8.prefix { $0 != UInt8(ascii: "=") }) + [UInt8(ascii: "=")] }
         var inherited: [UnsafeMutablePointer<CChar>?] = []
         var entry = environ
         while let variable = entry.pointee {
-            inherited.append(variable)
+            let replaced = names.contains { name in
+                name.withUnsafeBufferPointer { strncmp(variable, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), name.count) == 0 }
+            }
+            if !replaced { inherited.append(variable) }
             entry += 1
         }
         var envp = added + inherited + [nil]
