@@ -465,3 +465,29 @@ def test_update_is_not_installed_when_its_state_cannot_be_saved(start_peer, star
     assert read_int(rig.ms, "/5/0/3") == 2
     assert not (tmp_path / "hook.record").exists(), (tmp_path / "hook.record").read_text()
     assert rig.image.read_bytes() == image
+
+
+def test_stop_during_install_is_handled_as_a_kill(start_peer, start_agent, tmp_path):
+    """SIGTERM while the hook runs: the daemon stops without waiting for the installer; the
+    restarted agent stops the hook left running and reports 8 (Downloaded, the image kept)."""
+    image = image_bytes(256 << 10, seed=29)
+    package = tmp_path / "package.bin"
+    package.write_bytes(image)
+    record = tmp_path / "hook.record"
+    rig = Rig(start_peer, start_agent, tmp_path)
+    rig.start()
+    assert rig.ms.command("write_file", wait=60, ep=EP, path="/5/0/0", file=str(package), timeout=50)["code"] == "2.04"
+    assert rig.ms.command("execute", ep=EP, path="/5/0/2")["code"] == "2.04"
+    deadline = time.monotonic() + 20
+    while not (record.exists() and "chunk " in record.read_text()):
+        assert time.monotonic() < deadline, "the installer did not start"
+        time.sleep(0.005)
+    rig.agent.stop(timeout=5)
+    assert rig.agent.returncode is not None
+    rig.start()
+    wait_state(rig.ms, 2, timeout=20)
+    assert read_int(rig.ms, "/5/0/5") == 8
+    assert re.search(r"firmware: stopped the installer \(pid [\d, ]+\)", rig.agent.stderr()), rig.agent.stderr()[-2000:]
+    seen = record.read_text()
+    time.sleep(0.3)
+    assert record.read_text() == seen and "end " not in seen, seen
