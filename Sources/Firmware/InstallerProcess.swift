@@ -6,8 +6,11 @@ import Musl
 
 /// Runs an installer program to completion with posix_spawn (no shell: the arguments reach the
 /// program as they are), its standard output and error captured (the last `outputLimit` bytes),
-/// stdin from /dev/null, no other inherited descriptor, and a deadline after which it is
-/// terminated (SIGTERM, then SIGKILL after 5 s).
+/// stdin from /dev/null, no other inherited descriptor, in a process group of its own (the
+/// program is its leader), and a deadline after which the group is terminated (SIGTERM, then
+/// SIGKILL after 5 s). `environment` entries ("NAME=value") are added to the daemon's own
+/// environment for the program (and whatever it starts): the daemon marks its installers so
+/// that, restarted after a crash, it can find and stop one the dead daemon left running.
 ///
 /// It blocks the calling thread: the daemon runs installs off its event loop.
 public struct InstallerProcess {
@@ -31,10 +34,14 @@ public struct InstallerProcess {
 
     public var timeout: Duration
     public var outputLimit: Int
+    /// "NAME=value" entries added to the program's environment (the daemon's own otherwise;
+    /// a variable of the same name in the daemon's is replaced).
+    public var environment: [String]
 
-    public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536) {
+    public init(timeout: Duration = .seconds(1800), outputLimit: Int = 65_536, environment: [String] = []) {
         self.timeout = timeout
         self.outputLimit = outputLimit
+        self.environment = environment
     }
 
     /// Runs `arguments` (`arguments[0]` looked up on PATH when it has no `/`).
@@ -59,11 +66,27 @@ public struct InstallerProcess {
         sigemptyset(&none)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // Its own process group: the deadline (and a restarted daemon) stop everything it started.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, environ)
+        let added: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) }
+        defer { for pointer in added { free(pointer) } }
+        // The daemon's own environment, without the variables `environment` sets.
+        let names = environment.map { Array($0.utf8.prefix { $0 != UInt8(ascii: "=") }) + [UInt8(ascii: "=")] }
+        var inherited: [UnsafeMutablePointer<CChar>?] = []
+        var entry = environ
+        while let variable = entry.pointee {
+            let replaced = names.contains { name in
+                name.withUnsafeBufferPointer { strncmp(variable, UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), name.count) == 0 }
+            }
+            if !replaced { inherited.append(variable) }
+            entry += 1
+        }
+        var envp = added + inherited + [nil]
+        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, &envp)
         close(ends[1])
         guard status == 0 else {
             close(ends[0])
@@ -117,10 +140,10 @@ public struct InstallerProcess {
             }
             let now = clock.now
             if killedAt == nil, now >= deadline {
-                kill(pid, SIGTERM)
+                kill(-pid, SIGTERM)
                 killedAt = now
             } else if let killedAt, now - killedAt >= .seconds(5) {
-                kill(pid, SIGKILL)
+                kill(-pid, SIGKILL)
             }
         }
     }

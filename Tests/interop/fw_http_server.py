@@ -2,7 +2,8 @@
 """A small HTTP(S) server for the firmware pull tests (test_firmware_pull_http.py), on Python's
 http.server with byte-range support written here.
 
-    fw_http_server.py PORT IMAGE [--no-range] [--drop-after BYTES] [--stall-after BYTES] [--basic-auth USER:PASS] [--cert CERT.pem --key KEY.pem]
+    fw_http_server.py PORT IMAGE [--no-range] [--drop-after BYTES] [--stall-after BYTES] [--rate BYTES_PER_S]
+                      [--basic-auth USER:PASS] [--cert CERT.pem --key KEY.pem]
 
   GET /fw   IMAGE with ETag (quoted first 16 hex digits of its SHA-256), Content-Length and
             Accept-Ranges. "Range: bytes=N-" → 206 with Content-Range, unless "If-Range" names
@@ -12,7 +13,8 @@ http.server with byte-range support written here.
 Content-Length (the body ends with the connection, as HTTP/1.0 servers do): the size is not announced.
 --drop-after BYTES: the first response is cut after BYTES body bytes (the connection is closed):
 a link lost mid-download. --stall-after BYTES: every response stops after BYTES body bytes
-and the connection stays open, silent (a stalled link). IMAGE is re-read for every request (a test may replace it).
+and the connection stays open, silent (a stalled link). --rate: bodies go out in 4 KiB pieces at
+about BYTES_PER_S (a slow link, so a test can interrupt a transfer at a chosen byte). IMAGE is re-read for every request (a test may replace it).
 --basic-auth USER:PASS: every request without those credentials (HTTP Basic) gets 401.
 With --cert/--key the server speaks HTTPS. Prints ``ready 127.0.0.1 PORT`` once listening;
 logs every request as ``GET range=... if-range=... status=... sent=...`` on standard error
@@ -39,6 +41,7 @@ def main() -> int:
     parser.add_argument("--drop-after", type=int, default=-1)
     parser.add_argument("--stall-after", type=int, default=-1)
     parser.add_argument("--basic-auth")
+    parser.add_argument("--rate", type=int, default=0)
     parser.add_argument("--cert")
     parser.add_argument("--key")
     args = parser.parse_args()
@@ -114,6 +117,16 @@ def main() -> int:
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(2)
+            elif args.rate > 0:
+                print(f"GET range={range_header} if-range={if_range} status={status} start", file=sys.stderr, flush=True)
+                try:
+                    for at in range(0, len(part), 4096):
+                        self.wfile.write(part[at:at + 4096])
+                        self.wfile.flush()
+                        time.sleep(4096 / args.rate)
+                except OSError:  # the client went away (a test killed it)
+                    print(f"GET range={range_header} if-range={if_range} status={status} aborted", file=sys.stderr, flush=True)
+                    return
             else:
                 self.wfile.write(part)
             print(f"GET range={range_header} if-range={if_range} status={status} sent={sent}", file=sys.stderr, flush=True)

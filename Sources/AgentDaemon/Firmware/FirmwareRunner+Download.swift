@@ -17,8 +17,10 @@ extension FirmwareRunner {
         noteDownloadStarted(text, resumeFrom: resumeFrom, etag: etag)
         let sink = ImageStoreSink(store: objectStore)
         self.sink = sink
-        // The signed store verifies forward only: it resumes only where it stands.
-        let resume = resumeFrom > 0 && (signedStore == nil || resumeFrom == sink.size)
+        // The signed store resumes where it stands, and can be cut back within the image only:
+        // a CoAP resume goes back to a block boundary (up to 1023 bytes), so with less image than
+        // that stored the download starts over.
+        let resume = resumeFrom > 0 && (signedStore.map { resumeFrom == sink.size && resumeFrom - $0.headerSize >= 1024 } ?? true)
             ? ResumePoint(offset: resumeFrom, validator: etag) : nil
         lastLoggedPercent = -1
         lastLoggedBytes = 0

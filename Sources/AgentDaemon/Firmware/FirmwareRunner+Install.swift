@@ -24,7 +24,23 @@ extension FirmwareRunner {
         let version = version
         let path = image.path
         log.notice("firmware: installing \(path) (\(image.size) bytes, version \(version))")
-        run(confirming: false) { installer.install(image: path, version: version) }
+        run(confirming: false) {
+            // The image must still be the one stored and checked (a power cut, flash wear or a
+            // hand may have changed it since): hashed again on the job's thread first.
+            if let mismatch = ImageCheck.mismatch(image) { return .failed(.integrityFailure, detail: mismatch) }
+            return installer.install(image: path, version: version)
+        }
+    }
+
+    /// After a restart in Updating: an installer the previous agent left running (it died, not
+    /// the machine) is stopped before anything is reported (never two installs at once, none
+    /// running unseen), then the outcome is found out.
+    func resolveInstallAfterRestart(_ image: FirmwareImage?) {
+        let stopped = paths.leftovers.stop()
+        if !stopped.isEmpty {
+            log.warning("firmware: stopped the installer (pid \(stopped.map(String.init).joined(separator: ", "))) the previous agent left running")
+        }
+        resolveInstall(image)
     }
 
     func resolveInstall(_ image: FirmwareImage?) {

@@ -65,6 +65,9 @@ public final class FirmwareRunner {
     var pullRetry = PullRetry()
     /// Keeps the Package URI's credentials out of the state file (set by `FirmwareSetup`).
     var uriSeal: PackageURISeal?
+    /// Whether the last `.persist` failed: an install does not start on a state not on disk
+    /// (after a crash the agent would not know an installer had run).
+    var persistFailed = false
 
     init(object: FirmwareUpdateObject, settings: FirmwareSettings, paths: FirmwarePaths,
          installer: (any FirmwareInstaller)?, signedStore: SignedPackageStore?, log: Logger) {
@@ -112,10 +115,13 @@ public final class FirmwareRunner {
         case .cancelDownload:
             log.notice("firmware: download cancelled by the server")
             stopDownload(cancelling: true)
+        case .install(let image) where persistFailed:
+            log.error("firmware: Update executed, but the update state could not be saved: not installing \(image.path) (update failed)")
+            object.installFinished(.updateFailed)
         case .install(let image):
             install(image)
         case .resolveInstall(let image):
-            resolveInstall(image)
+            resolveInstallAfterRestart(image)
         }
     }
 
@@ -126,8 +132,10 @@ public final class FirmwareRunner {
         if uriSeal != nil { state.packageURI = uriSeal!.persistable(state.packageURI) }
         do {
             try AtomicFile.write(Array(state.encoded().utf8), to: paths.state)
+            persistFailed = false
             log.debug("firmware: state \(state.state.rawValue), result \(state.result.rawValue) saved")
         } catch {
+            persistFailed = true
             log.error("firmware: cannot save the update state to \(paths.state): \(error)")
         }
     }
@@ -151,9 +159,12 @@ struct FirmwarePaths {
     let state: String
     /// The version and installer record of an install waiting for its reboot.
     let record: String
+    /// Installers a killed agent left running (found by the marker in their environment).
+    let leftovers: LeftoverInstallers
 
     init(stateDirectory: String) {
         state = "\(stateDirectory)/firmware/state"
         record = "\(stateDirectory)/firmware/install.record"
+        leftovers = LeftoverInstallers(stateDirectory: stateDirectory)
     }
 }

@@ -66,7 +66,7 @@ enum FirmwareSetup {
         let configuration = FirmwareUpdateObject.Configuration(protocols: supportedProtocols(), acceptsPush: true)
         let store: any FirmwareImageStore = signed ?? files
         let object = FirmwareUpdateObject(configuration: configuration, store: store, restoring: restored)
-        let installer = makeInstaller(settings)
+        let installer = makeInstaller(settings, marker: LeftoverInstallers(stateDirectory: stateDirectory).marker)
         let runner = FirmwareRunner(object: object, settings: settings, paths: paths, installer: installer,
                                     signedStore: signed, log: log)
         runner.filesStore = files
@@ -77,8 +77,10 @@ enum FirmwareSetup {
         return runner
     }
 
-    static func makeInstaller(_ settings: FirmwareSettings) -> (any FirmwareInstaller)? {
-        let process = InstallerProcess(timeout: settings.installerTimeout)
+    /// The configured installer; `marker` ("NAME=value", `LeftoverInstallers`) goes into the
+    /// environment of every installer program it runs.
+    static func makeInstaller(_ settings: FirmwareSettings, marker: String? = nil) -> (any FirmwareInstaller)? {
+        let process = InstallerProcess(timeout: settings.installerTimeout, environment: marker.map { [$0] } ?? [])
         switch settings.installer {
         case nil: return nil
         case .script(let path): return ScriptHookInstaller(hook: path, process: process)

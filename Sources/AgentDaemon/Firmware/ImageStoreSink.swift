@@ -27,12 +27,15 @@ final class ImageStoreSink: DownloadSink {
         do { try store.reset() } catch { throw convert(error) }
     }
 
-    /// Cuts the stored bytes back to `target`: the file store truncates; a store that cannot
-    /// (the signed one, whose verifier runs forward only) accepts only its own size or 0.
+    /// Cuts the stored bytes back to `target`: the file store truncates; the signed store cuts
+    /// its image back when `target` lies within it (`SignedPackageStore.truncate`); any other
+    /// store accepts only its own size or 0.
     func truncate(to target: Int64) throws(DownloadSinkError) {
         guard target != store.size else { return }
         if let files = store as? FileFirmwareImageStore {
             do { try files.truncate(to: target) } catch { throw convert(error) }
+        } else if let signed = store as? SignedPackageStore, target > 0 {
+            do { try signed.truncate(to: target) } catch { throw convert(error) }
         } else if target == 0 {
             try reset()
         } else {

@@ -53,6 +53,26 @@ final class SignedPackageStore: FirmwareImageStore {
         return (try? receiver.resume(storedImageBytes: stored)) ?? 0
     }
 
+    /// Package bytes of the header (0 before it has completed): the image starts there.
+    var headerSize: Int64 { receiver.manifest == nil ? 0 : receiver.received - files.size }
+
+    /// Cuts the package back to `target` bytes, within the image (a resumed CoAP download goes
+    /// back to the block boundary at or below what was stored, and a power cut may have lost the
+    /// tail of the last write): the file store is cut back and re-hashed, the saved header is
+    /// verified again and the verifier continues from there. A target inside the header (it
+    /// would have to be verified again from its start) or past the end is refused.
+    func truncate(to target: Int64) throws(FirmwareStoreError) {
+        guard target != size else { return }
+        let header = headerSize
+        guard header > 0, target >= header, target < size else {
+            throw .io("the package cannot be cut back to byte \(target) (header \(header), \(size) stored)")
+        }
+        try files.truncate(to: target - header)
+        let resumed: Int64
+        do { resumed = try receiver.resume(storedImageBytes: target - header) } catch { throw Self.storeError(error) }
+        guard resumed == target else { throw .io("the saved package header no longer verifies") }
+    }
+
     private static func storeError(_ error: PackageReceiveError) -> FirmwareStoreError {
         switch error {
         case .store(let error): error

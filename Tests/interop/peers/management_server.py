@@ -317,6 +317,38 @@ class ManagementServer:
         out["seconds"] = round(time.monotonic() - started, 3)
         return out
 
+    async def op_write_block(self, command):
+        """One Block1 block of a Write of an opaque resource, sent on its own (no block-wise
+        handling): block "block" of the file "file" in blocks of 16 << "szx" bytes (default 6:
+        1024), M set unless it is the last. Returns the device's answer as it is, with its Block1
+        ("block1": [num, more, szx]) when it carries one: what a server continuing an upload sees."""
+        from aiocoap.optiontypes import BlockOption
+        szx = int(command.get("szx", 6))
+        number = int(command["block"])
+        size = 16 << szx
+        with open(command["file"], "rb") as source:
+            source.seek(number * size)
+            chunk = source.read(size)
+            more = source.read(1) != b""
+        reg = self.reg_for(command)
+        path = command["path"]
+        codec.parse_path(path)
+        message = aiocoap.Message(code=aiocoap.PUT, uri_path=reg.device_path(path), payload=chunk,
+                                  content_format=codec.OPAQUE)
+        message.opt.block1 = BlockOption.BlockwiseTuple(number, more, szx)
+        message.remote = reg.remote
+        request = self.context.request(message, handle_blockwise=False)
+        timeout = float(command.get("timeout", self.args.request_timeout))
+        try:
+            response = await asyncio.wait_for(request.response, timeout)
+        except asyncio.TimeoutError:
+            raise CommandError(f"no answer from {reg.ep} within {timeout}s") from None
+        out = self.describe(path, response)
+        block1 = response.opt.block1
+        if block1 is not None:
+            out["block1"] = [block1.block_number, bool(block1.more), block1.size_exponent]
+        return out
+
     async def op_create(self, command):
         fmt = codec.format_number(command.get("format", "tlv"))
         ids = codec.parse_path(command["path"])
