@@ -21,7 +21,8 @@ server's are read before the Write of /5/0/1 (or /5/0/0) and after the transfer.
 runs from the daemon's "firmware: downloading" log line to its "download complete" line (the
 image fsync'd and renamed; as a 5 ms poller sees them; the JSON also has ``receive_seconds``, to
 the 100 % progress line, and ``request_seconds``, from the Write); a push's is the sender's own
-(first block to the last block's 2.04). "agent busy" is agent CPU / time. The stored image is
+(first block to the last block's 2.04). "agent busy" is agent CPU / time; "agent waited" is the
+time the daemon was runnable but had no CPU (schedstat: the machine's other work). The stored image is
 compared with the source (SHA-256), then Update runs the hook (which must see the same digest),
 which brings the object back to Idle for the next case. ``--ack-timeout`` sets the agent's
 (its retransmission timers live that long).
@@ -79,6 +80,19 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of proc(5)
+
+
+def runqueue_wait_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a CPU (/proc/PID/task/*/schedstat,
+    second field): what a machine shared with other work adds to a transfer's time."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1e9
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -298,6 +312,7 @@ class Result:
     samples: int
     request_seconds: float = 0.0
     receive_seconds: float = 0.0
+    runqueue_wait: float = 0.0
     goals: dict = field(default_factory=dict)
 
     @property
@@ -319,6 +334,7 @@ def measure(agent: Agent, case: str, run: int, size: int, server_pid: int | None
     time.sleep(0.3)  # let the previous case's work settle
     base = memory_kib(agent.pid)
     cpu0 = cpu_seconds(agent.pid)
+    wait0 = runqueue_wait_seconds(agent.pid)
     server0 = cpu_seconds(server_pid) if server_pid else None
     peak, anon_peak, samples = base["VmRSS"], base["RssAnon"], 0
     began = time.monotonic()
@@ -337,12 +353,13 @@ def measure(agent: Agent, case: str, run: int, size: int, server_pid: int | None
         time.sleep(SAMPLE_INTERVAL)
     seconds = time.monotonic() - began
     cpu = cpu_seconds(agent.pid) - cpu0
+    waited = runqueue_wait_seconds(agent.pid) - wait0
     server = cpu_seconds(server_pid) - server0 if server_pid else None
     time.sleep(0.3)
     after = memory_kib(agent.pid)
     peak = max(peak, after["VmRSS"])
     return Result(case, run, size, seconds, cpu, server, base["VmRSS"], peak, after["VmRSS"],
-                  base["RssAnon"], max(anon_peak, after["RssAnon"]), samples)
+                  base["RssAnon"], max(anon_peak, after["RssAnon"]), samples, runqueue_wait=waited)
 
 
 def pull(agent: Agent, case: str, run: int, uri: str, size: int, sha256: str, server_pid: int | None,
@@ -378,8 +395,9 @@ def pull(agent: Agent, case: str, run: int, uri: str, size: int, sha256: str, se
     # The transfer: from the daemon's "downloading" line to its "download complete" line (as a
     # 5 ms poller sees them), without the Write's round trip through the management server.
     result.request_seconds = result.seconds
-    result.seconds = outcome["ended"] - outcome["started"]
-    result.receive_seconds = outcome.get("received", outcome["ended"]) - outcome["started"]
+    # (Both lines in one poll: the transfer took less than the poll interval.)
+    result.seconds = max(outcome["ended"] - outcome["started"], SAMPLE_INTERVAL)
+    result.receive_seconds = max(outcome.get("received", outcome["ended"]) - outcome["started"], SAMPLE_INTERVAL)
     agent.wait_state(2)
     stored = file_sha256(agent.state / "firmware" / "image")
     if stored != sha256:
@@ -409,7 +427,7 @@ def push(agent: Agent, run: int, image: Path, size: int, sha256: str, timeout: f
         raise BenchError(f"push: {reply}")
     # The transfer as the sender timed it (first block to the last block's 2.04).
     result.request_seconds = result.seconds
-    result.seconds = result.receive_seconds = float(reply.get("seconds") or result.seconds)
+    result.seconds = result.receive_seconds = max(float(reply.get("seconds") or result.seconds), SAMPLE_INTERVAL)
     agent.wait_state(2)
     stored = file_sha256(agent.state / "firmware" / "image")
     if stored != sha256:
@@ -467,18 +485,19 @@ def judge(result: Result) -> None:
 
 
 def table(results: list[Result]) -> str:
-    header = ("case", "run", "MB/s", "time s", "agent CPU ms", "agent µs/blk", "agent busy", "server CPU ms",
+    header = ("case", "run", "MB/s", "time s", "agent CPU ms", "agent µs/blk", "agent busy", "agent waited ms", "server CPU ms",
               "server µs/blk", "RSS before KiB", "peak", "after", "growth KiB", "goals")
     rows = [header]
     for r in results:
         goals = ", ".join(f"{name} {'met' if ok else 'MISSED'}" for name, ok in r.goals.items()) or "-"
         rows.append((r.case, str(r.run), f"{r.mb_per_s:.1f}", f"{r.seconds:.2f}", f"{r.agent_cpu * 1e3:.0f}",
                      f"{r.agent_cpu * 1e6 / r.blocks:.1f}", f"{r.agent_cpu * 100 / r.seconds:.0f} %",
+                     f"{r.runqueue_wait * 1e3:.0f}",
                      "-" if r.server_cpu is None else f"{r.server_cpu * 1e3:.0f}",
                      "-" if r.server_cpu is None else f"{r.server_cpu * 1e6 / r.blocks:.1f}",
                      str(r.rss_before), str(r.rss_peak), str(r.rss_after), f"{r.growth:+d}", goals))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.rjust(widths[i]) if 1 <= i <= 12 else cell.ljust(widths[i])
+    lines = ["  ".join(cell.rjust(widths[i]) if 1 <= i <= 13 else cell.ljust(widths[i])
                        for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
