@@ -3,7 +3,7 @@
 image on loopback while its memory and CPU are sampled.
 
     bench-firmware.py --bin-dir DIR [--size 32M] [--runs 1] [--cases coap-aiocoap,coap-libcoap,http,push]
-                      [--workdir DIR] [--json FILE] [--check]
+                      [--workdir DIR] [--json FILE] [--check] [--ack-timeout S] [--settle S] [--timeout S]
 
 Set-up: the aiocoap management server of the interop tests (Tests/interop/peers), the daemon
 registered to it with a ``[firmware]`` section (installer = script: a hook that records the
@@ -60,6 +60,7 @@ INTEROP = REPO / "Tests" / "interop"
 EP = "bench-fw"
 BLOCK = 1024
 SAMPLE_INTERVAL = 0.005
+SETTLE = [0.3]  # seconds before and after each transfer (--settle)
 TICKS = os.sysconf("SC_CLK_TCK")
 ALL_CASES = ("coap-aiocoap", "coap-libcoap", "http", "push")
 
@@ -331,7 +332,7 @@ class Result:
 def measure(agent: Agent, case: str, run: int, size: int, server_pid: int | None, start, done,
             timeout: float) -> Result:
     """Samples the daemon while `start()` begins a transfer and until `done()` returns True."""
-    time.sleep(0.3)  # let the previous case's work settle
+    time.sleep(SETTLE[0])  # let the previous case's work settle
     base = memory_kib(agent.pid)
     cpu0 = cpu_seconds(agent.pid)
     wait0 = runqueue_wait_seconds(agent.pid)
@@ -355,7 +356,7 @@ def measure(agent: Agent, case: str, run: int, size: int, server_pid: int | None
     cpu = cpu_seconds(agent.pid) - cpu0
     waited = runqueue_wait_seconds(agent.pid) - wait0
     server = cpu_seconds(server_pid) - server0 if server_pid else None
-    time.sleep(0.3)
+    time.sleep(SETTLE[0])
     after = memory_kib(agent.pid)
     peak = max(peak, after["VmRSS"])
     return Result(case, run, size, seconds, cpu, server, base["VmRSS"], peak, after["VmRSS"],
@@ -531,6 +532,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit status 1 when a goal is missed")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per transfer (default 300)")
     parser.add_argument("--ack-timeout", type=float, help="the agent's ack-timeout (seconds; default: the agent's, 2)")
+    parser.add_argument("--settle", type=float, default=0.3, help="seconds of quiet before and after each transfer (default 0.3)")
     args = parser.parse_args()
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in ALL_CASES]
@@ -539,6 +541,7 @@ def main() -> int:
     if not (args.bin_dir / "lwm2m-agentd").is_file():
         parser.error(f"no lwm2m-agentd in {args.bin_dir}")
     size = parse_size(args.size)
+    SETTLE[0] = max(0.0, args.settle)
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-firmware-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@
 # (docs/firmware-update.md, "Figures").
 #
 # usage: scripts/bench-firmware.sh [--size 32M] [--runs N] [--cases coap-aiocoap,coap-libcoap,http,push]
-#                                  [--workdir DIR] [--json FILE] [--check]
+#                                  [--workdir DIR] [--json FILE] [--check] [--ack-timeout S] [--settle S]
 #        (the options of scripts/bench-firmware.py; --help lists them)
 # env:   LWM2M_BIN_DIR  use the lwm2m-agentd in this directory, no build
 #        SWIFT          the swift driver (default: swift on PATH, else /opt/swift/usr/bin/swift)
