@@ -1,5 +1,6 @@
-/// A binary min-heap of deadlines. Entries are never removed early: owners carry a generation
-/// and ignore a fired entry whose generation no longer matches (lazy cancellation).
+/// A binary min-heap of deadlines. Entries are not removed when cancelled: owners carry a
+/// generation and ignore a fired entry whose generation no longer matches (lazy cancellation);
+/// `removeAll(where:)` drops such dead entries in bulk.
 struct TimerQueue<Payload> {
     struct Entry {
         var deadline: Instant
