@@ -107,6 +107,7 @@ extension CoAPEndpoint {
         guard clientExchanges[id] != nil else { return }
         let generation = makeIdentifier()
         clientExchanges[id]!.deadlineGeneration = generation
+        compactTimersIfNeeded()
         timers.schedule(.responseDeadline(id, generation: generation), at: now + configuration.effectiveResponseTimeout)
     }
 

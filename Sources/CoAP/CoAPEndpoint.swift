@@ -22,6 +22,9 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
     var outgoing = FIFO<OutgoingDatagram<Peer>>()
     var events = FIFO<EndpointEvent<Peer>>()
     var timers = TimerQueue<TimerPayload>()
+    /// The heap size at which the next new timer first drops the dead entries (see
+    /// `compactTimersIfNeeded`).
+    var timerCompactionThreshold = 64
 
     // Message layer.
     var duplicates: DuplicateCache<Peer>
@@ -264,6 +267,7 @@ extension CoAPEndpoint {
         let bytes = try message.encoded()
         outgoing.append(OutgoingDatagram(peer: peer, bytes: bytes))
         if message.type == .confirmable, let owner {
+            compactTimersIfNeeded()
             let parameters = configuration.transmission
             let jitter = 1 + (parameters.ackRandomFactor - 1) * Double(random.next() >> 11) / Double(1 << 53)
             let timeout = parameters.ackTimeout * jitter
@@ -358,6 +362,32 @@ extension CoAPEndpoint {
         guard let entry = duplicates.lookup(key, at: now) else { return false }
         if case .answered(let bytes) = entry { outgoing.append(OutgoingDatagram(peer: key.peer, bytes: bytes)) }
         return true
+    }
+
+    /// Timers are cancelled lazily (an acknowledged message's retransmission entry stays in the
+    /// heap until its deadline, where its stale generation makes it a no-op). Before a new timer
+    /// is added to a heap that has reached `timerCompactionThreshold`, the dead entries are
+    /// dropped and the threshold becomes twice what is left: the heap holds at most about twice
+    /// the live timers (plus 64), at an amortised O(1) per timer.
+    mutating func compactTimersIfNeeded() {
+        guard timers.count >= timerCompactionThreshold else { return }
+        var queue = timers
+        timers = TimerQueue()  // `queue` holds the only reference: filtered in place
+        queue.removeAll { !isLive($0) }
+        timers = queue
+        timerCompactionThreshold = max(64, 2 * timers.count)
+    }
+
+    /// Whether firing `payload` would still do something (what `advance(to:)` checks).
+    func isLive(_ payload: TimerPayload) -> Bool {
+        switch payload {
+        case .retransmit(let key, let generation):
+            return transmissions[key]?.generation == generation
+        case .responseDeadline(let id, let generation):
+            return clientExchanges[id]?.deadlineGeneration == generation
+        case .expireCaches:
+            return true
+        }
     }
 
     /// Makes sure the caches are purged at `deadline` or earlier. One timer is pending at a

@@ -1,5 +1,6 @@
-/// A binary min-heap of deadlines. Entries are never removed early: owners carry a generation
-/// and ignore a fired entry whose generation no longer matches (lazy cancellation).
+/// A binary min-heap of deadlines. Entries are not removed when cancelled: owners carry a
+/// generation and ignore a fired entry whose generation no longer matches (lazy cancellation);
+/// `removeAll(where:)` drops such dead entries in bulk.
 struct TimerQueue<Payload> {
     struct Entry {
         var deadline: Instant
@@ -29,18 +30,35 @@ struct TimerQueue<Payload> {
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
-                if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
-                if smallest == parent { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
+            siftDown(from: 0)
         }
         return first.payload
+    }
+
+    /// Drops every entry `isStale` says its owner would ignore (lazily cancelled ones) and
+    /// restores the heap order, in O(n). Without it a stream of exchanges answered well before
+    /// their retransmission deadline (a block-wise download at thousands of blocks a second)
+    /// leaves one dead entry per message in the heap until that deadline.
+    mutating func removeAll(where isStale: (Payload) -> Bool) {
+        heap.removeAll { isStale($0.payload) }
+        var index = heap.count / 2
+        while index > 0 {
+            index -= 1
+            siftDown(from: index)
+        }
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
+            if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
+            if smallest == parent { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }
 
