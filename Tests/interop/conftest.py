@@ -453,6 +453,28 @@ def coap_ping(host: str, port: int, timeout: float = 0.2) -> bool:
             return False
 
 
+def start_libcoap_dtls_server(procs: "Processes", psk: bytes, *extra) -> tuple[Proc, int]:
+    """libcoap's ``coap-server-openssl`` on 127.0.0.1 with PSK ``psk`` (any identity) and ``extra``
+    arguments, once it answers a CoAP ping on its plain port: returns (process, plain port); its
+    DTLS port is the next one (libcoap's convention), checked free before the start."""
+    binary = require_tool("coap-server-openssl", "apt-get install libcoap3-bin")
+    for _attempt in range(5):
+        port = free_udp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        proc = procs.start("coap-server-openssl", [binary, "-A", "127.0.0.1", "-p", port, "-k", psk.decode(), *extra])
+        deadline = time.monotonic() + 10
+        while proc.alive() and time.monotonic() < deadline:
+            if coap_ping("127.0.0.1", port):
+                return proc, port
+            time.sleep(0.05)
+        proc.kill()
+    pytest.fail("coap-server-openssl did not start")
+
+
 @dataclass
 class CoapServer:
     proc: Proc

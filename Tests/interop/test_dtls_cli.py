@@ -3,37 +3,18 @@ with a pre-shared key: the key comes from a file (hex or raw), never from the co
 
 from __future__ import annotations
 
-import shutil
-import socket
-import time
 
 import pytest
 
-from conftest import coap_ping, free_udp_port
+from conftest import start_libcoap_dtls_server
 
 PSK = b"interop-psk-0123"
 
 
 @pytest.fixture
 def dtls_server(procs):
-    binary = shutil.which("coap-server-openssl")
-    if binary is None:
-        pytest.fail("coap-server-openssl not found (apt-get install libcoap3-bin)", pytrace=False)
-    for _attempt in range(5):
-        port = free_udp_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        proc = procs.start("coap-server-openssl", [binary, "-A", "127.0.0.1", "-p", port, "-k", PSK.decode(), "-v", "4"])
-        deadline = time.monotonic() + 10
-        while proc.alive() and time.monotonic() < deadline:
-            if coap_ping("127.0.0.1", port):
-                return port + 1
-            time.sleep(0.05)
-        proc.kill()
-    pytest.fail("coap-server-openssl did not start")
+    _server, port = start_libcoap_dtls_server(procs, PSK, "-v", "4")
+    return port + 1
 
 
 @pytest.mark.parametrize("encoding", ["hex", "raw"])

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from agentconfig import write_config
-from conftest import coap_ping, free_udp_port, require_tool
+from conftest import require_tool, start_libcoap_dtls_server
 from test_firmware_agent import (EP, hook_script, image_bytes, read_int, start_coap_server, update_and_check, wait_state,
                                  write_uri)
 from test_lwm2m_dtls import pki  # noqa: F401  (the module's CA and certificates, a fixture)
@@ -38,30 +38,15 @@ WRONG_PSK = b"not-the-download-psk-99"
 IDENTITY = "gw-e2e-1-fw"
 
 
-def start_libcoap_dtls_server(procs, image: Path, key: bytes = PSK) -> int:
+def start_coaps_image_server(procs, image: Path, key: bytes = PSK) -> int:
     """coap-server-openssl with PSK ``key`` (any identity), dynamic resources (-d): the image is
     PUT over plain CoAP with Block1 (coap-client-notls -b 1024) and served over DTLS with Block2
     on the next port. Returns the coaps port."""
-    server_bin = require_tool("coap-server-openssl", "apt install libcoap3-bin")
     client_bin = require_tool("coap-client-notls", "apt install libcoap3-bin")
-    for _attempt in range(5):
-        port = free_udp_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        server = procs.start("coap-server-openssl", [server_bin, "-A", "127.0.0.1", "-p", port, "-k", key.decode(),
-                                                     "-d", "4", "-v", "4"])
-        deadline = time.monotonic() + 10
-        while server.alive() and time.monotonic() < deadline and not coap_ping("127.0.0.1", port):
-            time.sleep(0.05)
-        if not server.alive():
-            continue
-        put = procs.run([client_bin, "-m", "put", "-b", "1024", "-f", image, f"coap://127.0.0.1:{port}/fw"], timeout=60)
-        assert put.returncode == 0, put.describe()
-        return port + 1
-    pytest.fail("coap-server-openssl did not start")
+    _server, port = start_libcoap_dtls_server(procs, key, "-d", "4", "-v", "4")
+    put = procs.run([client_bin, "-m", "put", "-b", "1024", "-f", image, f"coap://127.0.0.1:{port}/fw"], timeout=60)
+    assert put.returncode == 0, put.describe()
+    return port + 1
 
 
 def psk_account(uri: str, key: bytes) -> dict:
@@ -115,7 +100,7 @@ def test_coaps_pull_with_the_download_servers_security_instance_installs_the_exa
         start_peer, start_agent, procs, tmp_path):
     image = image_bytes(256 << 10, seed=41)
     (tmp_path / "fw.bin").write_bytes(image)
-    port = start_libcoap_dtls_server(procs, tmp_path / "fw.bin")
+    port = start_coaps_image_server(procs, tmp_path / "fw.bin")
     uri = f"coaps://127.0.0.1:{port}/fw"
     ms, agent, record = start_bootstrapped(start_peer, start_agent, tmp_path, {2: psk_account(uri, PSK)})
     protocols = ms.command("read", ep=EP, path="/5/0/8", accept="senml-json")
@@ -137,7 +122,7 @@ def test_coaps_pull_without_matching_credentials_or_with_a_wrong_psk_fails_with_
         start_peer, start_agent, procs, tmp_path):
     image = image_bytes(64 << 10, seed=42)
     (tmp_path / "fw.bin").write_bytes(image)
-    port = start_libcoap_dtls_server(procs, tmp_path / "fw.bin")
+    port = start_coaps_image_server(procs, tmp_path / "fw.bin")
     # A host:port with no Security instance: a socket of ours, to see whether anything arrives.
     stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     stranger.bind(("127.0.0.1", 0))
@@ -198,7 +183,7 @@ def test_coaps_pull_with_an_x509_download_account(start_peer, start_agent, start
 def test_cli_fetch_coaps_with_a_psk_from_a_file(procs, bin_dir, tmp_path):
     image = image_bytes(128 << 10, seed=43)
     (tmp_path / "fw.bin").write_bytes(image)
-    port = start_libcoap_dtls_server(procs, tmp_path / "fw.bin")
+    port = start_coaps_image_server(procs, tmp_path / "fw.bin")
     (tmp_path / "good.psk").write_bytes(PSK)
     cli = bin_dir / "lwm2m-agent"
     run = procs.run([cli, "firmware", "fetch", f"coaps://127.0.0.1:{port}/fw", "--output", tmp_path / "out.bin",
