@@ -62,7 +62,8 @@ enum CLIHelp {
         }
         let words = arguments.filter { $0 != "--help" && $0 != "-h" }
         guard let word = words.first else {
-            print(overview.text, terminator: "")
+            // `help --help`: this command's own help; a bare `help`: the overview.
+            print((arguments.isEmpty ? overview : CoreHelp.help).text, terminator: "")
             return 0
         }
         guard let help = command(word) else { CLI.usageError("no command \"\(word)\"") }
