@@ -29,7 +29,7 @@ public struct ManPage: Sendable {
     /// The page in roff.
     public var roff: String {
         var out = ".\\\" Generated from the --help text (lwm2m-agent help --man DIR); do not edit.\n"
-        out += ".TH \(Self.escape(command.name.uppercased())) \(section) \"\" \"lwm2m\\-agent\" "
+        out += ".TH \"\(Self.escape(command.name.uppercased()))\" \(section) \"\" \"lwm2m\\-agent\" "
             + "\"\(section == 8 ? "System Administration" : "User Commands")\"\n"
         out += ".SH NAME\n\(Self.escape(command.name)) \\- \(Self.escape(command.summary))\n"
         out += ".SH SYNOPSIS\n" + Self.synopsis(command)
