@@ -31,6 +31,7 @@ public struct ManPage: Sendable {
         var out = ".\\\" Generated from the --help text (lwm2m-agent help --man DIR); do not edit.\n"
         out += ".TH \"\(Self.escape(command.name.uppercased()))\" \(section) \"\" \"lwm2m\\-agent\" "
             + "\"\(section == 8 ? "System Administration" : "User Commands")\"\n"
+        out += ".nh\n"  // no hyphenation: options and paths are typed as printed
         out += ".SH NAME\n\(Self.escape(command.name)) \\- \(Self.escape(command.summary))\n"
         out += ".SH SYNOPSIS\n" + Self.synopsis(command)
         out += ".SH DESCRIPTION\n" + Self.paragraphs(command.description, first: true)
