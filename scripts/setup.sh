@@ -21,6 +21,7 @@
 #
 # rauc, squashfs-tools (rauc bundle) and dbus (a private system bus for `rauc service`), swupdate:
 # the firmware installers' tests against the real programs (docs/firmware-update.md, "Installers").
+# groff-base and man-db: test_man_pages.py renders docs/man/*.1/*.8 (groff -ww, man -l).
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -41,6 +42,8 @@ openjdk-17-jdk-headless
 libslf4j-java
 libjackson2-databind-java
 device-tree-compiler
+groff-base
+man-db
 qemu-system-x86
 busybox-static
 cpio

@@ -14,13 +14,50 @@ public enum FirmwarePackageCommand {
     /// The `firmware` subcommands this command handles (`firmware fetch` is another command's).
     public static let subcommands: Set<String> = ["keygen", "sign", "verify"]
 
-    public static let usage = """
-        signed firmware packages (docs/firmware-update.md):
-          firmware keygen --private-key-out FILE --public-key-out FILE   a vendor key pair (ECDSA P-256, PEM)
-          firmware sign IMAGE --key FILE --board NAME --version V --out PACKAGE
-          firmware verify PACKAGE --public-key FILE [--board NAME] [--json]
-        exit status: 0 done (verify: the package is valid), 1 refused or failed, 2 usage error.
-        """
+    static let exitStatus: [CommandHelp.Item] = [
+        .init("0", "done (verify: the package is valid)"),
+        .init("1", "refused or failed"),
+        .init("2", "usage error"),
+    ]
+
+    /// The help of `firmware keygen`, `sign` and `verify` (`--help` and the manual page).
+    public static let help: [CommandHelp] = [
+        CommandHelp(
+            name: "lwm2m-agent firmware keygen",
+            summary: "create a vendor key pair (ECDSA P-256, PEM)",
+            synopsis: ["lwm2m-agent firmware keygen --private-key-out FILE --public-key-out FILE"],
+            description: ["The private key signs packages and never goes on a device; an existing private key "
+                            + "file is not overwritten. The public key is installed on the devices."],
+            options: [
+                .init("--private-key-out FILE", "where the private key goes (mode 0600)"),
+                .init("--public-key-out FILE", "where the public key goes"),
+            ],
+            exitStatus: exitStatus),
+        CommandHelp(
+            name: "lwm2m-agent firmware sign",
+            summary: "make a signed package of a firmware image",
+            synopsis: ["lwm2m-agent firmware sign IMAGE --key FILE --board NAME --version V --out PACKAGE"],
+            options: [
+                .init("--key FILE", "the vendor's private key (PEM)"),
+                .init("--board NAME", "the board the image is for"),
+                .init("--version V", "the image's version"),
+                .init("--out PACKAGE", "where the package goes"),
+            ],
+            exitStatus: exitStatus),
+        CommandHelp(
+            name: "lwm2m-agent firmware verify",
+            summary: "check a package's signature, board and digest as a device would",
+            synopsis: ["lwm2m-agent firmware verify PACKAGE --public-key FILE [--board NAME] [--json]"],
+            options: [
+                .init("--public-key FILE", "the vendor's public key (PEM)"),
+                .init("--board NAME", "refuse a package made for another board"),
+                .init("--json", "one JSON object on standard output (with the Update Result when refused)"),
+            ],
+            exitStatus: exitStatus),
+    ]
+
+    /// The usage text of a usage error.
+    public static var usage: String { help.map(\.text).joined(separator: "\n") }
 
     public static func run(_ arguments: [String]) -> Int32 {
         let parsed: ParsedArguments

@@ -7,16 +7,7 @@ import Glibc
 /// `lwm2m-agent board show|list`: which board the agent would run with here, why, and what it
 /// reports; the installed boards.
 enum BoardCommand {
-    static let usage = """
-        board commands:
-          board show [--config FILE] [--board NAME|PATH] [--board-dir DIR] [--root DIR]
-                                  the board the agent would run with, why, and its values
-          board list [--config FILE] [--board-dir DIR] [--root DIR]
-                                  the installed boards; "*" marks those matching this machine
-          --config reads board and board-dir from agent.conf; --board and --board-dir override
-          them. --root reads /proc and /sys under DIR (a copy of another machine's files).
-          Exit status 1 when a board file is refused (the message names its file and line).
-        """
+    // The help and usage text: Help/BoardHelp.swift.
 
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: ParsedArguments

@@ -10,60 +10,23 @@ import Transport
 /// `lwm2m-agent`: the operator and factory command-line tool.
 @main
 struct CLI {
-    static let usage = """
-        usage: lwm2m-agent <command> ...
-
-        commands:
-          coap get|post|put|delete|fetch|ipatch URI [options]   send one CoAP request
-          coap ping URI                                         CoAP ping (empty CON)
-          status [--config FILE] [--json]                       ask the running daemon where it stands (below)
-          state show --config FILE [--json]                     the accounts the agent uses (no secrets)
-          factory-reset --config FILE                           back to the factory accounts
-          factory SUBCOMMAND --config FILE [--json]             factory provisioning (see below)
-          board show|list [options]                             the board the agent runs with (see below)
-          firmware keygen|sign|verify ...                       signed firmware packages (see below)
-          version                                               print the version
-
-        coap options:
-          --payload TEXT          request payload (UTF-8)
-          --payload-file PATH     request payload read from a file ("-" for standard input)
-          --content-format N      Content-Format of the payload
-          --accept N              Accept option
-          --non                   send a non-confirmable request
-          --block-size N          largest block to send or ask for: 16, 32, ..., 1024 (default 1024)
-          --ack-timeout SECONDS   CoAP ACK_TIMEOUT (default 2)
-          --timeout SECONDS       give up after this long (default 100)
-          --verbose               print the response code and options to standard error
-
-        \(DTLSOptions.usage)
-
-        \(StatusCommand.usage)
-
-        \(FactoryCommand.usage)
-
-        \(BoardCommand.usage)
-
-        \(FirmwareCommand.usage)
-
-        \(FirmwarePackageCommand.usage)
-
-        The response payload goes to standard output. Exit status: 0 for a 2.xx response,
-        1 for 4.xx/5.xx, 3 when no response came (timeout, reset), 2 for usage errors.
-
-        state show prints the saved configuration (or the factory accounts when none is saved);
-        exit 1 when the configuration or the saved state cannot be read. factory-reset asks a
-        running lwm2m-agentd to return to the factory accounts (SIGUSR1; it de-registers, drops
-        the bootstrapped configuration and starts over), or removes the saved configuration
-        when the daemon is not running.
-        """
+    /// The usage text of a usage error: the overview `lwm2m-agent --help` prints (Help/CLIHelp.swift;
+    /// each command's own help: `lwm2m-agent COMMAND --help`).
+    static var usage: String { CLIHelp.overview.text }
 
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let command = arguments.first else { usageError("missing command") }
         arguments.removeFirst()
+        // `COMMAND [SUBCOMMAND] --help` (or -h): that command's help on standard output, exit 0.
+        if command != "help", let help = CLIHelp.command(command), help.asksForHelp(arguments) {
+            print(CLIHelp.resolve(help, arguments).text, terminator: "")
+            exit(0)
+        }
         switch command {
         case "version", "--version": print("lwm2m-agent \(AgentVersion.string)")
-        case "help", "--help", "-h": print(usage)
+        case "--help", "-h": print(usage, terminator: "")
+        case "help": exit(CLIHelp.run(arguments))
         case "coap": exit(coap(arguments))
         case "state": exit(state(arguments))
         case "status": exit(StatusCommand.run(arguments))

@@ -6,30 +6,7 @@ import Glibc
 
 /// `lwm2m-agent factory ...`: the factory provisioning command (docs/factory-provisioning.md).
 enum FactoryCommand {
-    static let usage = """
-        factory provisioning (docs/factory-provisioning.md):
-          factory set-endpoint NAME_OR_TEMPLATE --config FILE     endpoint name, e.g. gw-{serial}
-          factory set-bootstrap --config FILE --uri URI --security-mode psk|certificate|nosec [account options]
-          factory set-bootstrap-certificate FILE --config FILE   attach the certificate issued for the TPM key
-          factory add-server SSID --config FILE --uri URI --security-mode ... [account options] [--lifetime N] [--binding B]
-          factory set-server-certificate SSID FILE --config FILE
-          factory remove-server SSID --config FILE
-          factory csr bootstrap|SSID --csr-out PATH --config FILE a new CSR for the account's TPM key
-          factory show --config FILE                             accounts and TPM credentials (never secrets)
-          factory verify --config FILE                           unseal / sign round trip with every credential
-          factory wipe --config FILE                             remove the factory file, sealed secrets, keys, saved state
-        account options:
-          --psk-identity ID         PSK identity (psk)
-          --psk-key-file PATH       PSK key (hex text or raw bytes) from a file; sealed in the TPM
-          --psk-key-stdin           PSK key from standard input (keys are never taken from the command line)
-          --generate-key            certificate: create a P-256 key in the TPM unless the account has one
-          --regenerate-key          certificate: replace the account's TPM key
-          --csr-out PATH            certificate: write a CSR (CN = endpoint name) signed by the TPM key
-          --public-key-out PATH     certificate: write the TPM key's public key (PEM)
-          --client-certificate-file F  --server-certificate-file F  --certificate-usage 0-3  --sni NAME
-        every factory command takes --json (one JSON object on standard output) and --no-qr.
-        exit status: 0 done, 1 operation failed (TPM, files, verification), 2 usage error.
-        """
+    // The help and usage text: Help/FactoryHelp.swift.
 
     static func run(_ arguments: [String]) -> Int32 {
         if arguments.contains(where: { $0 == "--psk-key" || $0.hasPrefix("--psk-key=") || $0 == "--secret" }) {

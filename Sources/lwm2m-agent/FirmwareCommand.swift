@@ -8,22 +8,7 @@ import Transport
 /// `lwm2m-agent firmware fetch URI --output FILE [--resume]`: a firmware pull as the agent does
 /// it (the same ``FirmwareFetch`` code), for trying a server or a URI by hand.
 enum FirmwareCommand {
-    static let usage = """
-        firmware fetch URI --output FILE [options]   download an image (coap, coaps, http, https)
-          --resume                continue FILE where it stopped (the validator is kept in FILE.validator)
-          --http-ca PATH          PEM CA file for https:// (default: the system trust store)
-          --block-size N          CoAP block size asked for: 16 ... 1024 (default 1024)
-          --ack-timeout SECONDS   CoAP ACK_TIMEOUT (default 2)
-          --max-retransmit N      CoAP MAX_RETRANSMIT (default 4): the engine gives up after it
-          --connect-timeout S     HTTP connection time-out (default 30)
-          --stall-timeout S       HTTP: less than 1 byte/s for this long is a lost connection (default 60)
-          --max-size BYTES        refuse images larger than this
-          --timeout SECONDS       give up after this long (default 3600)
-          --progress              print progress to standard error
-          --report-memory         print the RSS before, once 1 MiB arrived, and the peak (VmHWM), to standard error
-          (coaps:// takes the coap command's DTLS options)
-        Exit status: 0 done, 1 failed, 3 connection lost or timed out (resumable with --resume), 2 usage.
-        """
+    // The help and usage text: Help/FirmwareHelp.swift.
 
     static func run(_ arguments: [String]) -> Int32 {
         let parsed: ParsedArguments

@@ -4,15 +4,7 @@ import Glibc
 
 /// `lwm2m-agent status`: asks the running daemon (its control socket) where it stands.
 enum StatusCommand {
-    static let usage = """
-        status [--config FILE] [--json] [--timeout SECONDS]
-                                   ask the running lwm2m-agentd: accounts (bootstrap, registration,
-                                   failures and retries, fallback), credential store, board,
-                                   observations, firmware (state, result, download progress);
-                                   --config defaults to /etc/lwm2m-agent/agent.conf. Exit status:
-                                   0 answered, 3 no daemon running, 1 no answer (permission,
-                                   time-out, control socket off), 2 usage
-        """
+    // The help and usage text: Help/StatusHelp.swift.
 
     /// No daemon runs with this configuration.
     static let notRunning: Int32 = 3

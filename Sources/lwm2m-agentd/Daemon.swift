@@ -8,19 +8,8 @@ import Glibc
 /// demo CoAP server is a separate program (`lwm2m-demo`).
 @main
 struct Daemon {
-    static let usage = """
-        usage: lwm2m-agentd --config FILE [--log-level LEVEL]
-
-          --config FILE          run the LwM2M client as FILE says (format: docs/configuration.md)
-          --log-level LEVEL      error, warning, notice, info (default) or debug
-          --version              print the version and exit
-
-        SIGTERM/SIGINT de-register and stop the daemon; SIGHUP reloads the configuration file
-        (factory accounts, log level); SIGUSR1 is a factory reset (lwm2m-agent factory-reset). Logs go to stderr with journald priority prefixes.
-        `lwm2m-agent status` asks the running daemon over its control socket (control-socket in
-        agent.conf, default <state-dir>/control).
-        The demo CoAP server is `lwm2m-demo`.
-        """
+    /// The usage text: the same as `--help` and the lwm2m-agentd(8) manual page (DaemonHelp).
+    static var usage: String { DaemonHelp.help.text }
 
     static func main() {
         // First of all: a crash must not dump registers and memory (secrets) into the journal.
@@ -29,9 +18,9 @@ struct Daemon {
         let arguments = Array(CommandLine.arguments.dropFirst())
         // A hidden, test-only switch: crash on purpose, to check what a crash prints.
         if arguments == ["--crash-for-test"] { crashForTest() }
+        if DaemonHelp.help.asksForHelp(arguments) { return print(usage, terminator: "") }
         do {
             let parsed = try ParsedArguments(arguments, valueOptions: ["log-level", "config"], flagOptions: ["version", "help"])
-            if parsed.flag("help") { return print(usage) }
             if parsed.flag("version") { return print("lwm2m-agentd \(AgentVersion.string)") }
             if let extra = parsed.positional.first { throw UsageError.unexpectedArgument(extra) }
             guard let path = parsed.value("config") else { throw UsageError.missingArgument("--config FILE") }
