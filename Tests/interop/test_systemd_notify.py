@@ -139,7 +139,7 @@ def test_ready_status_watchdog_hang_reload_and_stop(start_peer, procs, bin_dir, 
     gaps = [b - a for a, b in zip(pings, pings[1:])]
     print(f"{len(pings)} pings in 1.5 s, gaps {min(gaps):.3f}..{max(gaps):.3f} s")
     assert 10 <= len(pings) <= 17, pings
-    assert max(gaps) < 0.3 and sorted(gaps)[len(gaps) // 2] == pytest.approx(0.1, abs=0.03), gaps
+    assert max(gaps) < 0.5 and sorted(gaps)[len(gaps) // 2] == pytest.approx(0.1, abs=0.03), gaps
 
     # A hung loop (SIGSTOP) stops pinging; systemd would kill it after WatchdogSec.
     os.kill(agent.pid, signal.SIGSTOP)
@@ -257,3 +257,12 @@ def test_systemd_analyze_verify_accepts_the_unit(bin_dir, tmp_path):
     # verify only warns (exit 0) about many mistakes (an unknown Type=…): any line about our unit fails.
     complaints = [line for line in (run.stdout + run.stderr).splitlines() if copy.name in line or str(copy) in line]
     assert run.returncode == 0 and not complaints, run.stderr
+
+
+def test_a_daemon_that_cannot_start_says_why_and_never_ready(procs, bin_dir, tmp_path, notify_socket):
+    sock = notify_socket()
+    agent = start_notified(procs, bin_dir, tmp_path / "missing.conf", NOTIFY_SOCKET=sock.address)
+    assert agent.popen.wait(timeout=15) == 1
+    _, line = sock.wait_for(r"^STATUS=failed to start: ", timeout=2)
+    assert "missing.conf" in line, line
+    assert "READY=1" not in sock.texts(), sock.texts()

@@ -74,7 +74,10 @@ extension ClientRuntime {
     func pingWatchdogIfDue(at now: Instant) {
         guard let link = systemd, let due = link.nextWatchdog, now >= due,
               let interval = link.notifier.watchdogInterval else { return }
-        link.nextWatchdog = now + interval
+        // Keep the cadence when a wake-up came a little late; after a long stall start afresh
+        // rather than catch up with a burst.
+        let next = due + interval
+        link.nextWatchdog = next > now ? next : now + interval
         send(.watchdog, link)
     }
 

@@ -20,8 +20,8 @@ import Testing
 
     @Test func statusIsOneLineWhateverTheReasonHolds() {
         // A server's reason with a newline must not become a second assignment (READY=1 …).
-        let text = NotifyMessage.status("registration failing: 4.00\nREADY=1\r\tx\u{7f}").text
-        #expect(text == "STATUS=registration failing: 4.00 READY=1   x ")
+        let text = NotifyMessage.status("registration failing: 4.00\nREADY=1\r\tx\u{7f}").text  // \r\t: two characters
+        #expect(text == "STATUS=registration failing: 4.00 READY=1  x ")
         #expect(!text.contains("\n"))
         let long = NotifyMessage.status(String(repeating: "é", count: 5000)).text
         #expect(long.count == "STATUS=".count + NotifyMessage.maximumStatusLength)
