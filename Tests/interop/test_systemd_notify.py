@@ -218,7 +218,8 @@ def test_bootstrap_failure_and_factory_fallback_status(start_peer, procs, bin_di
 def test_a_notify_socket_nobody_listens_on_is_one_warning(start_peer, procs, bin_dir, tmp_path):
     ms = start_peer("management_server")
     config = write_config(tmp_path, servers={101: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60}})
-    agent = start_notified(procs, bin_dir, config, NOTIFY_SOCKET=tmp_path / "nobody", WATCHDOG_USEC=100000)
+    nobody = Path(tempfile.mkdtemp(prefix="sdn-", dir="/tmp")) / "nobody"  # short: sun_path holds 108 bytes
+    agent = start_notified(procs, bin_dir, config, NOTIFY_SOCKET=nobody, WATCHDOG_USEC=100000)
     ms.wait_event("register", ep=EP)
     time.sleep(0.5)  # ~10 failed pings
     warnings = re.findall(r"systemd notification to \S+ failed: No such file or directory", agent.stderr())
@@ -226,6 +227,7 @@ def test_a_notify_socket_nobody_listens_on_is_one_warning(start_peer, procs, bin
     reply = ms.command("read", ep=EP, path="/3/0/13", accept="text")
     assert reply["ok"] and reply["code"] == "2.05", reply
     assert agent.stop() == 0
+    nobody.parent.rmdir()
 
 
 def test_unusable_notify_socket_value_is_a_warning(start_peer, procs, bin_dir, tmp_path):

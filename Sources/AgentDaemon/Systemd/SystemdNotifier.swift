@@ -81,7 +81,7 @@ public enum NotifyError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badAddress(let value): return "NOTIFY_SOCKET=\"\(value)\": not an absolute path or @abstract name (systemd notifications off)"
+        case .badAddress(let value): return "NOTIFY_SOCKET=\"\(value)\": not an absolute path or @abstract name that fits in sun_path (systemd notifications off)"
         case .socket(let errno): return "systemd notifications off: cannot make a datagram socket: \(String(cString: strerror(errno)))"
         }
     }
