@@ -22,6 +22,7 @@
 # rauc, squashfs-tools (rauc bundle) and dbus (a private system bus for `rauc service`), swupdate:
 # the firmware installers' tests against the real programs (docs/firmware-update.md, "Installers").
 # groff-base and man-db: test_man_pages.py renders docs/man/*.1/*.8 (groff -ww, man -l).
+# systemd: systemd-analyze verify checks init/lwm2m-agentd.service (test_systemd_notify.py).
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -59,6 +60,7 @@ rauc
 squashfs-tools
 dbus
 swupdate
+systemd
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"

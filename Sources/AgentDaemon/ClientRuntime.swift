@@ -61,6 +61,8 @@ public final class ClientRuntime {
     /// status shows beyond the client's state machine.
     var control: ControlServer?
     var history = AccountHistory()
+    /// systemd notifications (``notifySystemd(with:endpoint:)``), when `$NOTIFY_SOCKET` is set.
+    var systemd: SystemdLink?
     /// What the status says about the daemon's set-up (board, credential store); set by the launcher.
     public var statusContext: StatusContext?
     /// The loop and the logger, for the runtime's extensions in other files.
@@ -120,8 +122,10 @@ public final class ClientRuntime {
         while true {
             performActions()
             if client.isStopped { break }
+            notifyReady()
             try loop.runOnce()
             let now = MonotonicClock.now()
+            pingWatchdogIfDue(at: now)
             for (id, connection) in connections where connection.nextDeadline.map({ $0 <= now }) ?? false {
                 do {
                     try connection.advance(to: now)
@@ -143,6 +147,7 @@ public final class ClientRuntime {
             control?.advance(to: now)
         }
         control?.close()
+        notifyStopping()
         performActions()
         if let snapshot = pendingSave.pending {
             let store = store
@@ -159,6 +164,7 @@ public final class ClientRuntime {
 
     /// Stops as SIGTERM would (for embedding and tests).
     public func stop() {
+        notifyStopping()
         client.stop(at: MonotonicClock.now())
     }
 
@@ -170,6 +176,7 @@ public final class ClientRuntime {
                 client.factoryReset(at: MonotonicClock.now())
             case SIGHUP:
                 guard let reload else { continue }
+                notifyReloading()
                 do {
                     let (factory, level) = try reload()
                     client.setFactorySnapshot(factory)
@@ -178,8 +185,10 @@ public final class ClientRuntime {
                 } catch {
                     log.error("SIGHUP: configuration not reloaded: \(error)")
                 }
+                notifyReloaded()
             default:
                 log.notice("signal \(signal): de-registering and stopping")
+                notifyStopping()
                 client.stop(at: MonotonicClock.now())
             }
         }
@@ -202,6 +211,7 @@ public final class ClientRuntime {
             performActions()  // the 2.04 goes out before the De-registers
             log.notice("reboot requested by a server (/3/0/4): de-registering, then rebooting by \(reboot.method)")
             rebootPending = true
+            notifyStopping()
             client.stop(at: MonotonicClock.now())
         }
     }
@@ -556,6 +566,7 @@ public final class ClientRuntime {
         case .accountDeleted: log.warning("\(event)")
         default: log.info("\(event)")
         }
+        notifyStatus(after: event)
         for observer in observers { observer(event) }
     }
 

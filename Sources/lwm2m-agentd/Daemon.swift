@@ -35,6 +35,14 @@ struct Daemon {
     static func runClient(configurationPath: String, logLevel override: String?) {
         let early = Logger(component: "lwm2m-agentd", level: .info)
         var rebootFailed = false
+        // systemd (Type=notify): $NOTIFY_SOCKET is read, and removed from the environment,
+        // before anything can start a child. Unset (SysV/BusyBox init, by hand): no notifier.
+        var notifier: SystemdNotifier?
+        do {
+            notifier = try SystemdNotifier.fromEnvironment()
+        } catch {
+            early.warning("\(error)")
+        }
         do {
             let configuration = try AgentLauncher.loadConfiguration(configurationPath)
             var level = configuration.logLevel
@@ -52,6 +60,7 @@ struct Daemon {
             let signals = try SignalMonitor(signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1])
             let runtime = try AgentLauncher.makeRuntime(configuration, configurationPath: configurationPath, log: log,
                                                         signals: signals)
+            if let notifier { runtime.notifySystemd(with: notifier, endpoint: configuration.endpointName) }
             // `lwm2m-agent status` asks here; without it the agent still runs (the log says why).
             if let path = configuration.controlSocket {
                 do {
@@ -67,6 +76,7 @@ struct Daemon {
             rebootFailed = runtime.rebootFailure != nil
         } catch {
             early.error("\(error)")
+            notifier?.send(.status("failed to start: \(error)"))
             exit(1)
         }
         // A server's Reboot that failed: exit with a failure so the service manager restarts us.
