@@ -21,6 +21,8 @@
 #
 # rauc, squashfs-tools (rauc bundle) and dbus (a private system bus for `rauc service`), swupdate:
 # the firmware installers' tests against the real programs (docs/firmware-update.md, "Installers").
+# dpkg-dev (dpkg-shlibdeps), lintian: scripts/package-deb.sh builds and
+# Tests/interop/test_debian_package.py checks the Debian package (docs/operations.md).
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -56,6 +58,8 @@ rauc
 squashfs-tools
 dbus
 swupdate
+dpkg-dev
+lintian
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"
