@@ -99,9 +99,11 @@ for board in "$REPO"/board/*.conf; do
 done
 install -m 0644 "$REPO"/overlays/*.dts "$ROOT/usr/share/$PACKAGE/overlays/"
 
-# Docs: README and docs/*.md, compressed above 4 KiB as dh_compress does.
-install -d "$DOC"
-install -m 0644 "$REPO/README.md" "$REPO"/docs/*.md "$DOC/"
+# Docs: README.md and docs/*.md (in docs/, as README links them), compressed above 4 KiB as
+# dh_compress does.
+install -d "$DOC/docs"
+install -m 0644 "$REPO/README.md" "$DOC/"
+install -m 0644 "$REPO"/docs/*.md "$DOC/docs/"
 install -m 0644 "$REPO/packaging/debian/copyright" "$DOC/copyright"
 find "$DOC" -name '*.md' -size +4k -exec gzip -9n {} +
 {
