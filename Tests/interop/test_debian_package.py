@@ -210,3 +210,22 @@ def test_upgrade_keeps_the_configuration_and_state_and_purge_keeps_the_state(deb
     assert not conf.exists()
     assert not list((root / "etc/rc2.d").glob("S*lwm2m-agentd"))
     assert marker.read_text() == "kept\n"  # factory credentials live here: purge keeps them
+
+
+def test_refuses_a_shared_swift_runtime_and_missing_binaries(bin_dir, tmp_path):
+    """Without --allow-shared-swift-runtime a debug build (libswiftCore.so from the toolchain) is
+    refused: that package would not run on a gateway without the toolchain."""
+    dynamic = subprocess.run(["readelf", "-d", bin_dir / "lwm2m-agentd"], capture_output=True, text=True).stdout
+    if "[libswiftCore.so]" not in dynamic:
+        pytest.skip(f"{bin_dir} holds static-stdlib binaries: nothing to refuse")
+    done = subprocess.run([REPO / "scripts/package-deb.sh", "--bin-dir", bin_dir, "--out", tmp_path],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1, done.stderr
+    assert "links the Swift runtime as a shared library" in done.stderr, done.stderr
+    assert not list(tmp_path.glob("*.deb")) and done.stdout == ""
+
+    done = subprocess.run([REPO / "scripts/package-deb.sh", "--bin-dir", tmp_path, "--out", tmp_path],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and f"{tmp_path}/lwm2m-agent not found" in done.stderr, done.stderr
+    done = subprocess.run([REPO / "scripts/package-deb.sh", "--bin-dir"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "usage: scripts/package-deb.sh" in done.stderr, done.stderr
