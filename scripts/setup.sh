@@ -23,6 +23,8 @@
 # the firmware installers' tests against the real programs (docs/firmware-update.md, "Installers").
 # groff-base and man-db: test_man_pages.py renders docs/man/*.1/*.8 (groff -ww, man -l).
 # systemd: systemd-analyze verify checks init/lwm2m-agentd.service (test_systemd_notify.py).
+# dpkg-dev (dpkg-shlibdeps), lintian: scripts/package-deb.sh builds and
+# Tests/interop/test_debian_package.py checks the Debian package (docs/operations.md).
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -61,6 +63,8 @@ squashfs-tools
 dbus
 swupdate
 systemd
+dpkg-dev
+lintian
 "
 # import name:PyPI name (pyOpenSSL: the DTLS relay of the interop tests)
 PY_MODULES="aiocoap:aiocoap cbor2:cbor2 pytest:pytest OpenSSL:pyOpenSSL"
