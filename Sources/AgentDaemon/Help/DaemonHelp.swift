@@ -14,6 +14,10 @@ public enum DaemonHelp {
             "SIGTERM and SIGINT de-register and stop the daemon. SIGHUP reloads the configuration file (factory "
                 + "accounts, log level). SIGUSR1 is a factory reset (lwm2m-agent factory-reset): the daemon de-registers, "
                 + "drops the bootstrapped configuration and starts over with the factory accounts.",
+            "Under systemd (Type=notify) it reports READY=1 once its event loop runs, STATUS= lines with the "
+                + "bootstrap and registration state, WATCHDOG=1 from the event loop at half of WatchdogSec= (a hung loop "
+                + "is restarted), RELOADING=1 and STOPPING=1, as datagrams to $NOTIFY_SOCKET; without it (SysV, BusyBox) "
+                + "nothing changes.",
             "Logs go to standard error with journald priority prefixes (<3> to <7>); they never contain secret bytes. "
                 + "The demo CoAP server is a separate program, lwm2m-demo.",
         ],
