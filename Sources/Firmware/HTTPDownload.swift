@@ -118,9 +118,9 @@ public final class HTTPDownload {
         set(ccurl_easy_setopt_long(api, easy, CURLOPT_SSL_VERIFYPEER, 1))
         set(ccurl_easy_setopt_long(api, easy, CURLOPT_SSL_VERIFYHOST, 2))
         if let caFile = options.caFile { set(ccurl_easy_setopt_string(api, easy, CURLOPT_CAINFO, caFile)) }
-        set(ccurl_easy_setopt_long(api, easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_CONNECTTIMEOUT_MS, Int(clamping: options.connectTimeout.millisecondsClamped)))
         set(ccurl_easy_setopt_long(api, easy, CURLOPT_LOW_SPEED_LIMIT, 1))
-        set(ccurl_easy_setopt_long(api, easy, CURLOPT_LOW_SPEED_TIME, max(1, Self.milliseconds(options.stallTimeout) / 1000)))
+        set(ccurl_easy_setopt_long(api, easy, CURLOPT_LOW_SPEED_TIME, max(1, Int(clamping: options.stallTimeout.millisecondsClamped / 1000))))
         set(ccurl_easy_setopt_string(api, easy, CURLOPT_USERAGENT, options.userAgent))
         set(ccurl_easy_setopt_long(api, easy, CURLOPT_BUFFERSIZE, 64 * 1024))
         set(ccurl_easy_setopt_pointer(api, easy, CURLOPT_ERRORBUFFER, errorBuffer))
@@ -326,10 +326,5 @@ public final class HTTPDownload {
         if let deadlineSource { loop.remove(deadlineSource) }
         deadlineSource = nil
         timerDeadline = nil
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Time
 
 /// Runs an installer program to completion with posix_spawn (no shell: the arguments reach the
 /// program as they are), its standard output and error captured (the last `outputLimit` bytes),
@@ -108,8 +109,7 @@ public struct InstallerProcess {
                 let now = clock.now
                 let remaining = killedAt == nil ? deadline - now : .milliseconds(100)
                 var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let milliseconds = remaining.components.seconds * 1000
-                    + remaining.components.attoseconds / 1_000_000_000_000_000
+                let milliseconds = remaining.millisecondsClamped
                 let wait = Int32(max(0, min(1000, milliseconds)))
                 if poll(&poller, 1, wait) > 0 {
                     let count = read(fd, &chunk, chunk.count)

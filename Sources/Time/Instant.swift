@@ -47,4 +47,13 @@ extension Duration {
         if overflow { return seconds < 0 ? .min : .max }
         return ns &+ attoseconds / 1_000_000_000
     }
+
+    /// The duration in whole milliseconds, saturated to `Int64` (poll(2) waits, timer callbacks).
+    @inlinable
+    public var millisecondsClamped: Int64 {
+        let (seconds, attoseconds) = components
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return ms &+ attoseconds / 1_000_000_000_000_000
+    }
 }

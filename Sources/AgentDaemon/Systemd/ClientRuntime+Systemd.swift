@@ -33,7 +33,7 @@ extension ClientRuntime {
             _ = eventLoop.addDeadline { [weak link] in link?.nextWatchdog }
         }
         logger.debug("systemd notifications to \(notifier.address)"
-                     + (notifier.watchdogInterval.map { ", WATCHDOG=1 every \(Self.milliseconds($0)) ms" } ?? ", no watchdog"))
+                     + (notifier.watchdogInterval.map { ", WATCHDOG=1 every \($0.millisecondsClamped) ms" } ?? ", no watchdog"))
     }
 
     /// READY=1 (once, when the loop is about to wait for the first time) with the status.
@@ -79,11 +79,6 @@ extension ClientRuntime {
         let next = due + interval
         link.nextWatchdog = next > now ? next : now + interval
         send(.watchdog, link)
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds &* 1000 &+ attoseconds / 1_000_000_000_000_000
     }
 
     private func send(_ message: NotifyMessage, _ link: SystemdLink) {
