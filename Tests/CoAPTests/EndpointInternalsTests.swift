@@ -106,17 +106,23 @@ import Testing
                 nextID += 1
             } else {
                 now += .milliseconds(Int64(rng.next() % 3_000))
-                var popped: [Int] = []
-                while let id = queue.popDue(at: now) { popped.append(id) }
-                let due = model.filter { $0.deadline <= now }
-                model.removeAll { $0.deadline <= now }
-                #expect(Set(popped) == Set(due.map(\.id)))
-                // Non-decreasing deadlines.
-                let deadlines = popped.map { id in due.first { $0.id == id }!.deadline }
-                #expect(deadlines == deadlines.sorted())
+                expectPopsDue(&queue, model: &model, at: now)
             }
             #expect(queue.count == model.count)
             #expect(queue.earliest == model.map(\.deadline).min())
         }
     }
+}
+
+/// Pops everything due at `now` from `queue` and checks it against `model` (a list of the
+/// scheduled entries): exactly the due entries, in non-decreasing deadline order; removes them
+/// from the model.
+func expectPopsDue(_ queue: inout TimerQueue<Int>, model: inout [(deadline: Instant, id: Int)], at now: Instant) {
+    var popped: [Int] = []
+    while let id = queue.popDue(at: now) { popped.append(id) }
+    let due = model.filter { $0.deadline <= now }
+    model.removeAll { $0.deadline <= now }
+    #expect(Set(popped) == Set(due.map(\.id)))
+    let deadlines = popped.map { id in due.first { $0.id == id }!.deadline }
+    #expect(deadlines == deadlines.sorted())
 }

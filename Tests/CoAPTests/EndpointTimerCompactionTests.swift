@@ -85,13 +85,7 @@ import Testing
             #expect(queue.count == model.count)
             #expect(queue.earliest == model.map(\.deadline).min())
             now += .milliseconds(Int64(rng.next() % 3_000))
-            var popped: [Int] = []
-            while let id = queue.popDue(at: now) { popped.append(id) }
-            let due = model.filter { $0.deadline <= now }
-            model.removeAll { $0.deadline <= now }
-            #expect(Set(popped) == Set(due.map(\.id)))
-            let deadlines = popped.map { id in due.first { $0.id == id }!.deadline }
-            #expect(deadlines == deadlines.sorted())
+            expectPopsDue(&queue, model: &model, at: now)
         }
     }
 }

@@ -9,14 +9,7 @@ import Testing
     private func verdict(security: [LwM2MRecord], servers: [LwM2MRecord], secrets: [UInt16: String] = [:])
         -> String?
     {
-        var snapshot = Accounts.snapshot(security: security, servers: servers)
-        for (instance, name) in secrets { snapshot.objects[0]!.secrets[instance] = [5: name] }
-        do {
-            try check.check(security: snapshot.objects[0]!, server: snapshot.objects[1]!)
-            return nil
-        } catch {
-            return error.description
-        }
+        consistencyVerdict(check, security: security, servers: servers, secrets: secrets)
     }
 
     @Test func aPlainServerAccountPasses() {
@@ -143,5 +136,19 @@ import Testing
         #expect(throws: StateFileError.unsupportedVersion(2)) {
             try ConfigurationSnapshot(decoding: Array(#"{"format":"lwm2m-agent-configuration","version":2,"objects":{}}"#.utf8))
         }
+    }
+}
+
+/// What `check` says of a configuration of these Security and Server records, with a stored
+/// secret (/0/x/5) named for each instance in `secrets`: nil when it passes, else the error's text.
+func consistencyVerdict(_ check: BootstrapConsistencyCheck, security: [LwM2MRecord], servers: [LwM2MRecord],
+                        secrets: [UInt16: String]) -> String? {
+    var snapshot = Accounts.snapshot(security: security, servers: servers)
+    for (instance, name) in secrets { snapshot.objects[0]!.secrets[instance] = [5: name] }
+    do {
+        try check.check(security: snapshot.objects[0]!, server: snapshot.objects[1]!)
+        return nil
+    } catch {
+        return error.description
     }
 }

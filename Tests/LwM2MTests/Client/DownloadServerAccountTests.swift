@@ -108,14 +108,7 @@ private func match(_ uri: String, _ records: [LwM2MRecord]) -> Result<UInt16, Do
     private let check = BootstrapConsistencyCheck(supportedModes: [.noSecurity, .preSharedKey, .certificate])
 
     private func verdict(_ security: [LwM2MRecord], servers: [LwM2MRecord], secrets: [UInt16: String]) -> String? {
-        var snapshot = Accounts.snapshot(security: security, servers: servers)
-        for (instance, name) in secrets { snapshot.objects[0]!.secrets[instance] = [5: name] }
-        do {
-            try check.check(security: snapshot.objects[0]!, server: snapshot.objects[1]!)
-            return nil
-        } catch {
-            return error.description
-        }
+        consistencyVerdict(check, security: security, servers: servers, secrets: secrets)
     }
 
     @Test func aSecuredSecurityInstanceWithoutServerInstanceBesideAManagementAccountPasses() {
