@@ -202,7 +202,11 @@ def test_push_given_up_by_leshan_or_cancelled_then_pushed_again(leshan, ep, star
     image = image_bytes(1 << 20, seed=26)
     package = tmp_path / "package.bin"
     package.write_bytes(image)
-    ok(push(leshan, ep, package, seconds=1), "TIMEOUT")
+    # Given up after 1 s: a package far larger than any machine pushes in that time (1 MiB took
+    # under 1 s on a quiet machine, and the Write then completed instead of timing out).
+    large = tmp_path / "large.bin"
+    large.write_bytes(image * 32)
+    ok(push(leshan, ep, large, seconds=1), "TIMEOUT")
     assert read_int(leshan, ep, "/5/0/3") == 1
     output = leshan.output_mark()
     ok(push(leshan, ep, package, seconds=60), "CHANGED")
