@@ -95,7 +95,7 @@ def main() -> int:
         root.add_resource(["sink"], Sink())
         root.add_resource(["slow"], Slow())
         root.add_resource(["echo-query"], EchoQuery())
-        context = await aiocoap.Context.create_server_context(root, bind=("127.0.0.1", port))
+        context = await aiocoap.Context.create_server_context(root, bind=("127.0.0.1", port), transports=["udp6"])  # UDP only: TCP on the port may be taken
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -94,7 +94,9 @@ def main() -> int:
     async def serve() -> None:
         root = resource.Site()
         root.add_resource(["fw"], Firmware())
-        await aiocoap.Context.create_server_context(root, bind=("127.0.0.1", args.port))
+        # UDP only: the default transports also bind TCP on the port, which may be taken (it was
+        # chosen free for UDP).
+        await aiocoap.Context.create_server_context(root, bind=("127.0.0.1", args.port), transports=["udp6"])
         print(f"ready 127.0.0.1 {args.port}", flush=True)
         await asyncio.get_running_loop().create_future()
 
