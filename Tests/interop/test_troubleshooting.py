@@ -258,7 +258,7 @@ def entry_lines(name: str, doc: Path = DOC) -> list[str]:
     assert marker >= 0, f"docs/troubleshooting.md has no entry {name!r}"
     block = re.compile(r"^```[^\n]*\n(.*?)^```", re.M | re.S).search(text, marker)
     assert block, f"entry {name!r} has no code block"
-    return [line for line in block.group(1).splitlines() if line.strip()]
+    return [line.strip() for line in block.group(1).splitlines() if line.strip()]
 
 
 def line_regex(documented: str) -> re.Pattern:
@@ -327,7 +327,7 @@ def assert_entry_printed(log: str, entry: str) -> list[str]:
     seen = []
     for documented in entry_lines(entry):
         regex = line_regex(documented)
-        actual = next((line for line in log.splitlines() if regex.match(line)), None)
+        actual = next((line.strip() for line in log.splitlines() if regex.match(line.strip())), None)
         assert actual is not None, (f"entry {entry!r} of docs/troubleshooting.md documents a line the agent did not "
                                     f"print:\n  doc: {documented}\n--- log ---\n{log[-4000:]}")
         seen.append(actual)
@@ -341,7 +341,7 @@ def wait_entry(proc, entry: str, timeout: float = 15.0) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.alive():
         lines = proc.stderr().splitlines()
-        if all(any(r.match(line) for line in lines) for r in regexes):
+        if all(any(r.match(line.strip()) for line in lines) for r in regexes):
             break
         time.sleep(0.05)
     return assert_entry_printed(proc.stderr(), entry)
@@ -472,8 +472,8 @@ def test_configuration_errors_and_status_without_a_daemon(procs, bin_dir, tmp_pa
     assert started.returncode == 1, started.describe()
     assert_entry_printed(started.err, "config-unknown-key")
 
-    config = write_config(tmp_path, servers={101: {"uri": "coaps://127.0.0.1:5684"}})
-    config.write_text(config.read_text().replace("[agent]", "[agent]\ntpm-tcti = mssim:port=2321"))
+    config = write_config(tmp_path, credential_store="tpm", tpm_tcti="mssim:port=2321",
+                          servers={101: {"uri": "coap://127.0.0.1:5683"}})
     started = procs.run([bin_dir / "lwm2m-agentd", "--config", config], timeout=20)
     assert started.returncode == 1, started.describe()
     assert_entry_printed(started.err, "config-bad-tcti")
