@@ -28,6 +28,14 @@
    the page's entry for that failure (``<!-- entry: NAME -->`` before the entry's code block): the
    entry's lines come from the page, with ``<placeholders>`` matching the variable parts, so the
    page cannot drift from what the agent prints.
+
+3. The page's worked example ("An example: the bootstrap server is down"): its own agent.conf
+   (``<!-- example: agent.conf -->``; only the ports and the state directory substituted, in one
+   place) runs against the project's management server; the status and log lines it shows
+   (``<!-- example: status|log|stopped -->``) must be this run's, numbers aside.
+
+All of it takes about 10 s; swtpm (and systemd-analyze for test_security_model.py) are required
+tools: missing, the tests that need them skip, or fail under CI=true.
 """
 
 from __future__ import annotations
@@ -482,6 +490,73 @@ def test_configuration_errors_and_status_without_a_daemon(procs, bin_dir, tmp_pa
     status = procs.run([bin_dir / "lwm2m-agent", "status", "--config", config], timeout=20)
     assert status.returncode == 3 and not status.out, status.describe()
     assert_entry_printed(status.err, "status-not-running")
+
+
+
+# MARK: - 3. The worked example ("An example: the bootstrap server is down")
+
+
+def example_block(name: str) -> list[str]:
+    """The lines of the code block after ``<!-- example: NAME -->`` on the page."""
+    text = DOC.read_text()
+    marker = text.find(f"<!-- example: {name} -->")
+    assert marker >= 0, f"docs/troubleshooting.md has no example block {name!r}"
+    block = re.compile(r"^```[^\n]*\n(.*?)^```", re.M | re.S).search(text, marker)
+    return block.group(1).splitlines()
+
+
+def example_regex(line: str) -> re.Pattern:
+    """A line the page copied from a real run, as a regex for this run's: every number (a PID,
+    a time, a port the substitution did not cover, a location) matches any number."""
+    pieces = re.split(r"(?<![A-Za-z<])\d+(?![A-Za-z>])", line.strip())  # not lwm2m's 2, not a <6> priority
+    return re.compile(r"\d+".join(re.escape(piece) for piece in pieces) + r"\Z")
+
+
+def assert_example(actual: str, name: str, skip: tuple[str, ...] = ()) -> None:
+    lines = [line.strip() for line in actual.splitlines()]
+    for documented in example_block(name):
+        if not documented.strip() or documented.strip().startswith(skip):
+            continue
+        regex = example_regex(documented)
+        assert any(regex.match(line) for line in lines), (
+            f"the page's example {name!r} shows a line this run did not print:\n  doc: {documented}\n--- run ---\n{actual}")
+
+
+def test_the_worked_example_as_the_page_writes_it(start_peer, start_agent, procs, bin_dir, tmp_path):
+    """The page's own agent.conf, with the only substitutions shown here: the management
+    server's port, a closed port for the bootstrap server, the state directory."""
+    from conftest import free_udp_port
+    ms = start_peer("management_server")
+    closed = free_udp_port()
+    substitutions = {"coap://127.0.0.1:35201": f"coap://127.0.0.1:{ms.port}",
+                     "coap://127.0.0.1:5999": f"coap://127.0.0.1:{closed}",
+                     "/tmp/trouble-demo/state": str(tmp_path / "state")}
+
+    def substituted(text: str) -> str:
+        for page, here in substitutions.items():
+            text = text.replace(page, here)
+        return text
+
+    config = tmp_path / "agent.conf"
+    config.write_text(substituted("\n".join(example_block("agent.conf")) + "\n"))
+    agent = start_agent(config)
+    agent.wait_for(r"server 201: registered at", timeout=15)
+    status = procs.run([bin_dir / "lwm2m-agent", "status", "--config", config], timeout=20)
+    assert status.returncode == 0, status.describe()
+    print("\n" + status.out + agent.stderr())
+    unsubstituted = {here: page for page, here in substitutions.items()}
+
+    def as_on_the_page(text: str) -> str:
+        for here, page in unsubstituted.items():
+            text = text.replace(here, page)
+        return text
+
+    assert_example(as_on_the_page(status.out), "status", skip=("board:",))
+    assert_example(as_on_the_page(agent.stderr()), "log", skip=("<5>lwm2m-agentd: board ",))
+    assert agent.stop() == 0
+    assert_example(agent.stderr(), "stopped")
+    stopped = procs.run([bin_dir / "lwm2m-agent", "status", "--config", config], timeout=20)
+    assert stopped.returncode == 3, stopped.describe()
 
 
 if __name__ == "__main__":
