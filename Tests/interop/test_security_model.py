@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
 
 from agentconfig import write_config
 from conftest import REPO, free_udp_port, require_tool

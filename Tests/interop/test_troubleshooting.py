@@ -47,7 +47,9 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from test_factory import swtpm  # noqa: F401 (a fixture: a private swtpm)
+from agentconfig import write_config
+from conftest import free_udp_port
+from test_factory import listening, swtpm, two_free_ports  # noqa: F401 (swtpm: a fixture, a private swtpm)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -361,7 +363,6 @@ def psk_bootstrap(config: Path, uri: str, key_file: Path) -> None:
 
 
 def test_wrong_psk_against_the_openssl_dtls_peer(start_peer, start_agent, start_dtls_relay, tmp_path):
-    from agentconfig import write_config
     bs = start_peer("bootstrap_server")
     bs_port = start_dtls_relay(bs.port, "--psk", f"{PSK_BS[0]}:{PSK_BS[1]}")
     (tmp_path / "bs.psk").write_text("ff" * 16 + "\n")  # not the key the server knows
@@ -375,8 +376,6 @@ def test_wrong_psk_against_the_openssl_dtls_peer(start_peer, start_agent, start_
 def test_unreachable_silent_bootstrap_and_unreachable_management_server(start_peer, start_agent, tmp_path):
     """Three daemons at once: a bootstrap server whose port is closed (with a factory server to
     fall back to), a bootstrap server that never answers, a management server whose port is closed."""
-    from agentconfig import write_config
-    from conftest import free_udp_port
     factory = start_peer("management_server")
     refused_dir, silent_dir, server_dir = (tmp_path / name for name in ("refused", "silent", "server"))
     for directory in (refused_dir, silent_dir, server_dir):
@@ -399,8 +398,6 @@ def test_unreachable_silent_bootstrap_and_unreachable_management_server(start_pe
 
 
 def test_no_tpm_at_the_configured_tcti(start_agent, tmp_path):
-    from agentconfig import write_config
-    from conftest import free_udp_port
     with socket.socket() as closed:  # a TCP port nothing listens on (bound, not listening)
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
@@ -418,8 +415,6 @@ def test_sealed_secret_missing_or_from_another_tpm_and_a_plain_key_file(swtpm, p
     """The bootstrap PSK sealed by ``lwm2m-agent factory`` on one swtpm; the daemon on a second
     swtpm (another TPM: the blob is refused), then its blob removed (the secret is missing), then
     a configuration with a key in a plain file on the TPM store (refused at start)."""
-    from agentconfig import write_config
-    from conftest import free_udp_port
     second = swtpm_tcti(procs, tmp_path / "swtpm-b")
     config = write_config(tmp_path, credential_store="tpm", tpm_tcti=swtpm, **FAST)
     factory = [bin_dir / "lwm2m-agent", "factory"]
@@ -456,7 +451,6 @@ def test_sealed_secret_missing_or_from_another_tpm_and_a_plain_key_file(swtpm, p
 
 def swtpm_tcti(procs, state: Path) -> str:
     """Another private swtpm (as test_factory.py's fixture starts one): its ``tpm-tcti``."""
-    from test_factory import listening, two_free_ports
     state.mkdir()
     for _ in range(5):
         server, control = two_free_ports()
@@ -474,7 +468,6 @@ def swtpm_tcti(procs, state: Path) -> str:
 
 
 def test_configuration_errors_and_status_without_a_daemon(procs, bin_dir, tmp_path):
-    from agentconfig import write_config
     config = write_config(tmp_path, servers={101: {"uri": "coap://127.0.0.1:5683", "lifetim": 60}})
     started = procs.run([bin_dir / "lwm2m-agentd", "--config", config], timeout=20)
     assert started.returncode == 1, started.describe()
@@ -525,7 +518,6 @@ def assert_example(actual: str, name: str, skip: tuple[str, ...] = ()) -> None:
 def test_the_worked_example_as_the_page_writes_it(start_peer, start_agent, procs, bin_dir, tmp_path):
     """The page's own agent.conf, with the only substitutions shown here: the management
     server's port, a closed port for the bootstrap server, the state directory."""
-    from conftest import free_udp_port
     ms = start_peer("management_server")
     closed = free_udp_port()
     substitutions = {"coap://127.0.0.1:35201": f"coap://127.0.0.1:{ms.port}",
