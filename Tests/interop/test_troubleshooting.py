@@ -87,6 +87,8 @@ def read_literal(text: str, i: int) -> tuple[str | None, int]:
     """The Swift string literal starting at ``text[i] == '"'``: (template, index after it).
     Escapes are decoded, each ``\\(…)`` becomes HOLE (string literals inside it belong to the
     interpolation). Multi-line literals are skipped (None): no message is written that way."""
+    if i > 0 and text[i - 1] == "#":  # #"…"#: other escape rules; fail loudly rather than misread it
+        raise ValueError(f"raw string literal near {text[max(0, i - 60):i + 20]!r}: teach read_literal raw strings")
     if text.startswith('"""', i):
         return None, text.index('"""', i + 3) + 3
     i += 1
