@@ -424,6 +424,12 @@ def test_sealed_secret_missing_or_from_another_tpm_and_a_plain_key_file(swtpm, p
                         "--security-mode", "psk", "--psk-identity", PSK_BS[0], "--psk-key-stdin"],
                        timeout=30, input=PSK_BS[1].encode() + b"\n")
     assert sealed.returncode == 0, sealed.describe()
+    # docs/security-model.md, "Files and sockets": the sealed store is owner-only.
+    sealed_dir = tmp_path / "state" / "sealed"
+    modes = {str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777)
+             for path in [sealed_dir, *sealed_dir.rglob("*")]}
+    assert modes and all(mode == (oct(0o700) if (tmp_path / path).is_dir() else oct(0o600))
+                         for path, mode in modes.items()), modes
 
     other = tmp_path / "other.conf"
     other.write_text(config.read_text().replace(swtpm, second))
