@@ -35,8 +35,8 @@ swift test --skip-build 2>&1 | tee "$log_dir/swift.log" || swift_status=$?
 
 echo "== interop tests (libcoap, aiocoap)"
 # -rfEsx: the short summary names every failed, erroring, skipped and expected-failure test, with
-# the reason.
-LWM2M_BIN_DIR="$(swift build --show-bin-path)" python3 -m pytest Tests/interop -q -p no:cacheprovider -rfEsx \
+# the reason; --durations=15: the slowest tests, to keep the suite within its time budget.
+LWM2M_BIN_DIR="$(swift build --show-bin-path)" python3 -m pytest Tests/interop -q -p no:cacheprovider -rfEsx --durations=15 \
     2>&1 | tee "$log_dir/interop.log" || interop_status=$?
 
 echo "== fuzzing (${FUZZ_SECONDS:-60} s per target)"

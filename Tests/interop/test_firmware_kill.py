@@ -39,7 +39,7 @@ from test_firmware_agent import (EP, agent_config, blocks_asked, image_bytes, re
 
 KILL_SEED = int(os.environ.get("LWM2M_KILL_SEED", random.SystemRandom().randrange(1 << 31)))
 KILLS = 20  # per pull (coap, http) and for the installs
-PUSH_KILLS = 12  # each costs the server's time-out of the dead transfer (up to 3 s)
+PUSH_KILLS = 6  # each costs the server's time-out of the dead transfer (up to 3 s)
 
 
 def kill_rng(label: str) -> random.Random:

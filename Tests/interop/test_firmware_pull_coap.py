@@ -136,38 +136,42 @@ def test_coaps_psk_pull_through_the_openssl_dtls_relay(procs, bin_dir, tmp_path,
     assert (tmp_path / "wrong.bin").stat().st_size == 0
 
 
-def test_coap_pull_of_32_mib_keeps_rss_flat(procs, bin_dir, tmp_path):
+def test_coap_pull_of_8_mib_keeps_rss_flat(procs, bin_dir, tmp_path):
     """Prints the fetch's RSS before the download and its peak (VmHWM) after: the growth is the
-    figure of the issue's goal (< 1 MiB), and the body never sits in memory."""
-    image = make_image(tmp_path / "image.bin", 32 << 20, "coap 32 MiB")
+    figure of the issue's goal (< 1 MiB), and the body never sits in memory (8 MiB would show;
+    the daemon's 32 MiB figure is test_firmware_bench.py's, from libcoap's faster server)."""
+    image = make_image(tmp_path / "image.bin", 8 << 20, "coap 8 MiB")
     port = free_udp_port()
     start_server(procs, port, tmp_path / "image.bin")
     output = tmp_path / "out.bin"
     run = fetch(procs, bin_dir, f"coap://127.0.0.1:{port}/fw", output, "--report-memory", timeout=220)
     assert run.returncode == 0, run.describe()
     assert hashlib.sha256(output.read_bytes()).digest() == hashlib.sha256(image).digest()
-    assert_flat_download_rss(run, "CoAP 32 MiB pull")
+    assert_flat_download_rss(run, "CoAP 8 MiB pull")
 
 
 def test_coap_pull_through_30_percent_loss_completes_with_resumes(procs, bin_dir, tmp_path, start_relay):
     """Each datagram, both ways, is dropped with probability 0.3 (lossy_relay.py, seeded): the
     engine retransmits; when it gives up on a block the fetch ends "connection lost" and is resumed
     (as the agent will) until the image is complete — correct, and never restarted from block 0."""
-    image = make_image(tmp_path / "image.bin", 128 * BLOCK, "lossy")
+    # 64 blocks, max-retransmit 3: a block is given up with probability 0.51^4 ≈ 7 %, so a run
+    # gives up several times (each give-up costs ~1.5 s of back-off, not the 13 s of max-retransmit 6).
+    image = make_image(tmp_path / "image.bin", 64 * BLOCK, "lossy")
     port = free_udp_port()
     server = start_server(procs, port, tmp_path / "image.bin")
     relay = start_relay(port, drop=0.3)
     output = tmp_path / "out.bin"
     attempts = []
-    for attempt in range(20):
+    for attempt in range(30):
         run = fetch(procs, bin_dir, f"coap://127.0.0.1:{relay.port}/fw", output, "--ack-timeout", "0.1",
-                    "--max-retransmit", "6", *(["--resume"] if attempt else []), timeout=120)
+                    "--max-retransmit", "3", *(["--resume"] if attempt else []), timeout=120)
         attempts.append((run.returncode, output.stat().st_size))
         if run.returncode == 0:
             break
         assert run.returncode == 3 and "connection lost" in run.err, run.describe()
-    print(f"\n30 % loss, 128 blocks: (exit, bytes stored) per attempt {attempts}")
+    print(f"\n30 % loss, 64 blocks: (exit, bytes stored) per attempt {attempts}")
     assert attempts[-1][0] == 0, attempts
+    assert len(attempts) >= 2, f"the seeded loss never made the fetch give up: no resume tested {attempts}"
     assert output.read_bytes() == image
     sizes = [size for _, size in attempts]
     assert sizes == sorted(sizes), "a resume never went back"

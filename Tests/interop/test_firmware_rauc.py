@@ -25,7 +25,7 @@ a ``hold`` file exists, as a slow bootloader environment would) until the restar
 registered and the server observes /5/0/3 and /5/0/5; then the hold is lifted and the server must
 get State 0 + Update Result 1 by notification, exactly once; a further restart must not confirm
 or report again. The fallback test instead starts the agent before rauc's service (the status
-cannot be read: asked again 30 s later) and expects State 2 + Update Result 8, once.
+cannot be read: asked again confirm-retry (3 s here) later) and expects State 2 + Update Result 8, once.
 
 SWUpdate: a CMS-signed .swu made by the test (openssl cms, cpio) with a raw image for a file
 "partition"; ``swupdate-reboot = no`` (a raw image written to a partition that is not the running
@@ -365,7 +365,7 @@ def test_rauc_push_update_reboot_mark_good_reported_once(start_peer, procs, bin_
 def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_peer, procs, bin_dir, tmp_path):
     """Pull the bundle over http → Update → rauc writes B → reboot → B does not come up, the
     bootloader falls back to A → the restarted agent, started before rauc's service (cannot tell
-    yet: asked again 30 s later), finds A booted: Update Result 8 (State 2, the image kept),
+    yet: asked again confirm-retry = 3 s later), finds A booted: Update Result 8 (State 2, the image kept),
     reported once, nothing marked good; another restart reports nothing."""
     require_rauc()
     rig = RaucRig(procs, tmp_path / "rig")
@@ -373,7 +373,7 @@ def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_p
     start_agent = booted_agents(procs, bin_dir, rig.boot_id)
     port = start_http_server(procs, rig.root / "vendor.raucb")
     ms = start_peer("management_server")
-    config, marker = agent_config(tmp_path, ms.port, rauc_firmware(rig))
+    config, marker = agent_config(tmp_path, ms.port, rauc_firmware(rig) | {"confirm-retry": "3"})
     agent = start_agent(config)
     ms.wait_event("register", ep=EP)
     reply = ms.command("write", ep=EP, path="/5/0/1", value=f"http://127.0.0.1:{port}/fw", format="text")
@@ -383,13 +383,13 @@ def test_rauc_pull_update_fallback_to_the_old_slot_is_update_failed_once(start_p
     assert rig.slot("b") == rig.rootfs
 
     # B failed to boot: the bootloader marks it bad, makes A primary again and boots A. The agent
-    # starts before rauc's service: it cannot tell yet, stays Updating and asks again in 30 s.
+    # starts before rauc's service: it cannot tell yet, stays Updating and asks again in 3 s.
     (rig.root / "primary").write_text("A\n")
     rig.stop_service()
     new_boot(rig.boot_id)
     agent = start_agent(config, name="agentd-2")
     ms.wait_event("register", ep=EP, count=2, timeout=20)
-    agent.wait_for(r"firmware: cannot tell yet whether the install took \(rauc status: exit status 1", timeout=20)
+    agent.wait_for(r"firmware: cannot tell yet whether the install took \(rauc status: exit status 1.*asking again in 3 s", timeout=20)
     asked = time.monotonic()
     state_obs, result_obs, state_now, result_now = observe_both(ms)
     assert (state_now, result_now) == (3, 0)

@@ -105,10 +105,10 @@ extension FirmwareRunner {
             requestReboot?()
         case .installed(rebootRequired: true, _):
             log.warning("firmware: the installer still wants a reboot after one: asking again later")
-            confirmRetry = (MonotonicClock.now() + Self.confirmRetryInterval, nil)
+            confirmRetry = (MonotonicClock.now() + settings.confirmRetry, nil)
         case .undetermined(let detail):
-            log.warning("firmware: cannot tell yet whether the install took (\(detail)); asking again in 30 s")
-            confirmRetry = (MonotonicClock.now() + Self.confirmRetryInterval, nil)
+            log.warning("firmware: cannot tell yet whether the install took (\(detail)); asking again in \(settings.confirmRetry.millisecondsClamped / 1000) s")
+            confirmRetry = (MonotonicClock.now() + settings.confirmRetry, nil)
         case .failed(let failure, let detail):
             log.error("firmware: install failed (Update Result \(failure.rawValue)): \(detail)")
             try? AtomicFile.remove(paths.record)

@@ -49,8 +49,6 @@ public final class FirmwareRunner {
     var job: (job: InstallJob, source: EventLoop.SourceID, confirming: Bool)?
     /// A `confirm` that could not tell yet, asked again at this time.
     var confirmRetry: (at: Instant, image: FirmwareImage?)?
-    /// How long to wait before asking an installer again that could not tell.
-    static let confirmRetryInterval: Duration = .seconds(30)
 
     /// Host names of Package URIs, resolved off the loop (made on the first one).
     var resolver: BackgroundResolver?

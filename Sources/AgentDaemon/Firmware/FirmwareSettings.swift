@@ -25,6 +25,9 @@ public struct FirmwareSettings: Sendable, Equatable {
     public var installer: Installer?
     /// How long an installer may run before it is stopped (default 30 min).
     public var installerTimeout: Duration = .seconds(1800)
+    /// How long to wait before asking the installer again when it cannot tell yet whether an
+    /// install took after the reboot (its service not up yet; default 30 s).
+    public var confirmRetry: Duration = .seconds(30)
     /// Only packages signed by `vendorKey` for `boardName` are accepted (docs, "Package format").
     public var requireSignature = false
     /// PEM public key of the vendor (required with `requireSignature`).
@@ -38,7 +41,7 @@ public struct FirmwareSettings: Sendable, Equatable {
 
     static let keys = ["enabled", "maximum-size", "reserve", "installer", "script", "rauc-command",
                        "swupdate-command", "swupdate-options", "swupdate-reboot", "confirm-hook",
-                       "installer-timeout", "require-signature", "vendor-key", "board-name", "http-ca"]
+                       "installer-timeout", "confirm-retry", "require-signature", "vendor-key", "board-name", "http-ca"]
 
     /// The settings of `section` (nil: the defaults), checked.
     init(section: ConfigFile.Section?) throws(ConfigFileError) {
@@ -86,6 +89,12 @@ public struct FirmwareSettings: Sendable, Equatable {
                 throw error("installer-timeout", "\"\(text)\": expected 1…86400 seconds")
             }
             installerTimeout = .milliseconds(Int64((value * 1000).rounded()))
+        }
+        if let text = section.value("confirm-retry") {
+            guard let value = Double(text), value >= 1, value <= 3600 else {
+                throw error("confirm-retry", "\"\(text)\": expected 1…3600 seconds")
+            }
+            confirmRetry = .milliseconds(Int64((value * 1000).rounded()))
         }
         switch section.value("installer") {
         case nil:

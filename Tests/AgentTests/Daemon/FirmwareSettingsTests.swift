@@ -52,6 +52,7 @@ struct FirmwareSettingsTests {
             swupdate-reboot = no
             confirm-hook = /usr/libexec/confirm
             installer-timeout = 600
+            confirm-retry = 5
             require-signature = yes
             vendor-key = /etc/lwm2m-agent/vendor.pub
             board-name = rpi4-gateway
@@ -61,6 +62,8 @@ struct FirmwareSettingsTests {
         #expect(settings.installer == .swupdate(command: ["swupdate", "-k", "/etc/vendor.pem", "-H", "board:1"],
                                                 rebootRequired: false, confirmHook: "/usr/libexec/confirm"))
         #expect(settings.installerTimeout == .seconds(600))
+        #expect(settings.confirmRetry == .seconds(5))
+        #expect(try parse("[firmware]\nenabled = yes").confirmRetry == .seconds(30))
         #expect(settings.requireSignature && settings.vendorKey == "/etc/lwm2m-agent/vendor.pub")
         #expect(settings.boardName == "rpi4-gateway" && settings.httpCA == "/etc/ssl/updates-ca.pem")
         #expect(try parse("[firmware]\ninstaller = rauc").installer == .rauc(command: ["rauc"]))
@@ -83,6 +86,8 @@ struct FirmwareSettingsTests {
         ("installer = swupdate\nswupdate-options =", "swupdate-options"),
         ("installer-timeout = 0", "installer-timeout"),
         ("installer-timeout = soon", "installer-timeout"),
+        ("confirm-retry = 0.5", "confirm-retry"),
+        ("confirm-retry = 7200", "confirm-retry"),
         ("require-signature = yes\nboard-name = b", "require-signature"),
         ("require-signature = yes\nvendor-key = /k.pub", "require-signature"),
         ("board-name = two words", "board-name"),
