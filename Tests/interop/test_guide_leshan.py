@@ -307,15 +307,17 @@ class GuideSession:
 
 
 def secret_forms(data: bytes) -> list[bytes]:
+    """A secret as raw bytes, lower- and upper-case hex."""
     return [data, data.hex().encode(), data.hex().upper().encode()]
 
 
 def files_containing(paths: list[Path], secrets: list[bytes]) -> list[str]:
+    """Which files (under) ``paths`` hold one of ``secrets`` (named by index, never by content)."""
     found = []
     for root in paths:
         for path in [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file()):
             content = path.read_bytes()
-            found += [f"{path} holds {secret[:6].hex()}…" for secret in secrets if secret in content]
+            found += [f"{path} holds secret form #{index}" for index, secret in enumerate(secrets) if secret in content]
     return found
 
 
