@@ -23,8 +23,8 @@ checkout, the binaries under test and Leshan's jar directory, the working direct
 ``--parent PID`` appended to Leshan's command (the JVM exits if pytest dies).
 
 Each numbered part of the guide is one test; "Before you start" runs once per module (javac,
-the CA, Leshan: ~15 s on a loaded 2-core machine), "A TPM for parts 3 and 4" once for parts 3
-and 4. Needs Leshan (see leshan_server.py), swtpm, openssl, curl: skipped with the reason when
+the CA, Leshan's start: 4-7 s on the shared 2-core machine; the whole module 9-13 s), "A TPM for
+parts 3 and 4" once for parts 3 and 4. Needs Leshan (see leshan_server.py), swtpm, openssl, curl: skipped with the reason when
 missing, failed under CI=true. Besides the guide's outputs, the tests check what the guide
 claims in prose: no PSK or private key in the agent's log, state directory or factory file; the
 public-key hash ``factory`` prints is the CSR's.
@@ -224,7 +224,7 @@ class GuideSession:
                     self.expect_background(step, body)
                 else:
                     assert last_run is not None, f"{step.where()}: output of which run block?"
-                    position, missing = find_lines(body, last_run.splitlines())
+                    _, missing = find_lines(body, last_run.splitlines())
                     assert missing is None, (f"{step.where()}: the output of {last_step.where()} has no line "
                                              f"matching\n  {missing}\n--- it printed ---\n{last_run[-4000:]}")
             elif step.action == "stop":
