@@ -7,7 +7,8 @@
 #
 # Java 17 and the two Debian jars (slf4j, jackson-databind) run Eclipse Leshan, the
 # independent LwM2M server of Tests/interop/test_leshan*.py; the Leshan jar itself comes
-# from ../shared/leshan (docs/leshan.md).
+# from ../shared/leshan (docs/leshan.md). curl: docs/guides/leshan.md drives Leshan's control
+# API with it (Tests/interop/test_guide_leshan.py runs the guide).
 #
 # device-tree-compiler (dtc): Tests/interop/test_board_overlays.py compiles every overlay of
 # overlays/ (docs/boards.md).
@@ -40,6 +41,7 @@ swtpm
 swtpm-tools
 tpm2-tools
 openssl
+curl
 python3-pip
 openjdk-17-jdk-headless
 libslf4j-java
