@@ -239,6 +239,12 @@ def test_1nce_style_guide(procs, bin_dir, tmp_path, background):
     document = json.loads(checked.out)
     assert document["endpoint"] == "8988228066602034567", document
 
+    # Without the ICCID the daemon does not start.
+    (demo / "iccid").write_text("")
+    refused = procs.run([bin_dir / "lwm2m-agentd", "--config", config], timeout=20)
+    assert refused.returncode == 1, refused.describe()
+    assert_shown(blocks["output", "no-iccid"], refused.err, local)
+
     # Neither PSK in the state directory, the logs, or anything the commands printed.
     relay_argv = " ".join(Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
                           for p in os.listdir("/proc") if p.isdigit() and _in_group(int(p), servers.pid))
