@@ -137,8 +137,8 @@ def assert_shown(expected: Block, actual: str, local: Localizer) -> None:
     for line in local(expected.text).splitlines():
         if not line.strip():
             continue
-        pattern = re.escape(line.strip())
-        pattern = re.sub(r"\d+", r"\\d+", pattern).replace("…", ".*")
+        pattern = r"\d+(?:\.\d+)*".join(".*".join(re.escape(text) for text in part.split("…"))
+                                        for part in re.split(r"\d+(?:\.\d+)*", line.strip()))
         if not re.search(pattern, actual):
             missing.append(line)
     assert not missing, f"guide-output {expected.name}: lines not in the real output:\n" + "\n".join(missing) \
@@ -186,7 +186,7 @@ def test_1nce_style_guide(procs, bin_dir, tmp_path, background):
     require_tool("openssl")
     blocks = guide_blocks(GUIDES / "1nce-style.md")
     tpm = free_tcp_pair()
-    local = Localizer(tmp_path, {2321: tpm, 2322: tpm + 1, **{port: free_udp_port() for port in (5693, 5694, 5783, 5784)}})
+    local = Localizer(tmp_path, {2321: tpm, 2322: tpm + 1, **{port: free_udp_port() for port in (5693, 5694, 5793, 5794)}})
     demo = tmp_path / "1nce-demo"
 
     start_background_block(blocks["test", "board"], local, bin_dir, background)  # swtpm stays up: killed at the end
