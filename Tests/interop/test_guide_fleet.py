@@ -91,8 +91,9 @@ class Localizer:
                 "LWM2M_SRC": str(REPO)}
 
 
-def run_block(procs, block: Block, local: Localizer, bin_dir: Path, timeout: float = 60):
-    """A ``sh`` block run by bash -e as the user would paste it; returns the Run."""
+def run_block(procs, block: Block, local: Localizer, bin_dir: Path, timeout: float = 60, succeeds: bool = True):
+    """A ``sh`` block run by bash -e as the user would paste it; returns the Run (exit 0
+    expected, or non-zero with ``succeeds=False``)."""
     assert block.language == "sh", block
     script = "set -e\n" + local(block.text)
     start = time.monotonic()
@@ -101,7 +102,7 @@ def run_block(procs, block: Block, local: Localizer, bin_dir: Path, timeout: flo
     from conftest import Run
     run = Run(["bash", "-c", script], done.returncode, done.stdout, done.stderr, time.monotonic() - start)
     procs.runs.append(run)
-    assert run.returncode == 0, run.describe()
+    assert (run.returncode == 0) == succeeds, run.describe()
     return run
 
 
@@ -298,13 +299,26 @@ def test_factory_line_guide(procs, bin_dir, tmp_path, background, leshan):
     assert_shown(blocks["output", "checks"], checks.out, local)
     assert (line / "label.txt").read_text().strip() == printed_hash
 
+    ep = "gw-" + (line / "serial").read_text().strip()
+    # A label that does not match the certificate stops the operator before it registers anything.
+    label = (line / "label.txt").read_text()
+    (line / "label.txt").write_text("0" * 64 + "\n")
+    refused = run_block(procs, blocks["test", "operator"], local, bin_dir, succeeds=False)
+    assert "label does not match the certificate" in refused.err, refused.describe()
+    assert not re.search(rf"^API \w+ \{{[^}}\n]*\bep={ep}\b", leshan.proc.stdout(), re.M)
+    (line / "label.txt").write_text(label)
     operator = run_block(procs, blocks["test", "operator"], local, bin_dir)
     assert_shown(blocks["output", "operator"], operator.out, local)
 
-    ep = "gw-" + (line / "serial").read_text().strip()
+    line_test = run_block(procs, blocks["test", "line-test"], local, bin_dir)
+    assert_shown(blocks["output", "line-test"], line_test.out, local)
+    leshan.wait_event("unregistered", ep, timeout=10)  # the copy de-registered when stopped
+    assert not (line / "line-test").exists() and not (line / "state" / "configuration.json").exists()
+
+    since = leshan.mark()
     argv = command_of(blocks["test", "start"], local)
     agent = procs.start("agentd", [bin_dir / "lwm2m-agentd", *argv[1:]])
-    leshan.wait_event("registered", ep, timeout=30)
+    leshan.wait_event("registered", ep, since=since, timeout=30)
     agent.wait_for(r"registered", timeout=10)
     assert_shown(blocks["output", "start"], agent.stderr(), local)
     read = run_block(procs, blocks["test", "operator-read"], local, bin_dir)
