@@ -3,7 +3,9 @@
 Each guide marks the blocks it wants run with an HTML comment on the line before the fence:
 ``<!-- guide-test: NAME -->`` (a command or configuration block, run or written as it stands)
 and ``<!-- guide-output: NAME -->`` (what the guide says the user will see; every line of it
-must show up in what the real run printed, numbers free). The tests read those blocks out of
+must show up in what the real run printed, numbers free; ``…`` any text). A block marked
+``<!-- guide-server: NAME -->`` is the operator's server set-up, not run: the test uses the
+session's shared Leshan instead (started the same way). The tests read those blocks out of
 the markdown and change only two things, in one place (``Localizer``), printed with ``-s``:
 
 * directories: ``HOME`` is the test's temporary directory (so ``~/1nce-demo`` lands there), and
