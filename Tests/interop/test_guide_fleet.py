@@ -256,6 +256,8 @@ def test_1nce_style_guide(procs, bin_dir, tmp_path, background):
     secrets = [form for key in keys for form in secret_forms(key)]
     logs = [agent.stderr_path, agent.stdout_path, again.stderr_path, again.stdout_path]
     assert files_containing([demo / "state", *logs], secrets) == []
+    sealed = sorted(str(b.relative_to(demo / "state")) for b in (demo / "state" / "sealed").rglob("*.blob"))
+    assert "sealed/factory/bootstrap/secret-key.blob" in sealed and any(n.startswith("sealed/lwm2m/0-0-5/") for n in sealed), sealed
     for run in procs.runs:
         assert not any(secret in run.stdout or secret in run.stderr for secret in secrets), run.describe()
 
