@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, free_udp_port, require_tool
+from conftest import REPO, Run, free_udp_port, require_tool
 from leshan_server import leshan  # noqa: F401 (fixture: the session's shared Leshan)
 
 GUIDES = REPO / "docs" / "guides"
@@ -101,7 +101,6 @@ def run_block(procs, block: Block, local: Localizer, bin_dir: Path, timeout: flo
     start = time.monotonic()
     done = subprocess.run(["bash", "-c", script], cwd=local.home, env=local.env(bin_dir), capture_output=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
-    from conftest import Run
     run = Run(["bash", "-c", script], done.returncode, done.stdout, done.stderr, time.monotonic() - start)
     procs.runs.append(run)
     assert (run.returncode == 0) == succeeds, run.describe()
