@@ -204,6 +204,7 @@ def test_1nce_style_guide(procs, bin_dir, tmp_path, background):
     servers = start_background_block(blocks["test", "local-1nce"], local, bin_dir, background)
     for log in ("dm.log", "bs.log"):
         wait_for_text(demo / log, r'"event": "ready"')
+    assert "Traceback" not in (demo / "dm.log").read_text()
     for log in ("dm-relay.log", "bs-relay.log"):
         wait_for_text(demo / log, r"^listening ")
 
