@@ -8,6 +8,9 @@ import CoAP
 ///   `/o` takes the instance IDs from the payload. A write carrying a secret (/0/x/5) is handed
 ///   to the client (`.writeSecrets`), which has the secret stored before it writes and answers. Configuration objects (0, 1, 2) accept any
 ///   resource; other objects take the write as a management-server write or create would.
+///   A write may turn the bootstrap-server account's instance into a management account (1NCE
+///   writes its LwM2M server at /0/0 and the bootstrap account at /0/1, without a Delete): the
+///   client then checks at Finish that the session left a bootstrap-server account.
 /// - Delete (DELETE `/`, `/o`, `/o/i`) answers 2.02 and never removes the bootstrap-server
 ///   account or /3/0 (pitfall 1); naming either directly is 4.00.
 /// - Discover (GET with Accept 40 on `/` or `/o`) lists instances with `ssid` and `uri`.
@@ -92,7 +95,6 @@ public struct BootstrapResponder {
         }
         if byInstance.isEmpty, let instance = path.instanceID { byInstance[instance] = [] }
         if let configuration = configurationObjects[objectID] {
-            try checkBootstrapAccountKept(objectID, byInstance)
             if let provisioned = configuration as? ProvisionedObject, provisioned.writesSecrets(records) {
                 return .writeSecrets(SecretWrite(objectID: objectID, instances: byInstance.keys.sorted().map {
                     SecretWrite.Instance(id: $0, records: byInstance[$0]!)
@@ -115,18 +117,6 @@ public struct BootstrapResponder {
             }
         }
         return .respond(CoAPResponse(.changed))
-    }
-
-    /// A write may not turn the bootstrap-server account into a management account or add a
-    /// second bootstrap account; the consistency check catches the second case, this one keeps
-    /// the account the client is talking to.
-    private func checkBootstrapAccountKept(_ objectID: UInt16, _ byInstance: [UInt16: [LwM2MRecord]])
-        throws(LwM2MError)
-    {
-        guard objectID == 0, let bootstrap = bootstrapInstance else { return }
-        for record in byInstance[bootstrap] ?? [] where record.path.resourceID == 1 && record.value == .boolean(false) {
-            throw .badRequest("the bootstrap-server account /0/\(bootstrap) cannot become a management account")
-        }
     }
 
     // MARK: - Bootstrap-Delete

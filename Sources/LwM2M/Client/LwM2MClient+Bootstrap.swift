@@ -62,15 +62,26 @@ extension LwM2MClient {
         case .writeSecrets(let write):
             startSecretWrite(write, exchange: request.exchange)
         case .finish:
+            fillMissingBindings()
             do throws(BootstrapInconsistency) {
                 try BootstrapConsistencyCheck(supportedModes: configuration.supportedSecurityModes)
-                    .check(security: security.snapshot(), server: servers.snapshot())
+                    .check(security: security.snapshot(), server: servers.snapshot(), requiresBootstrapAccount: true)
                 endpoint.respond(to: request.exchange, with: CoAPResponse(.changed), at: now)
                 commitBootstrap()
             } catch {
                 endpoint.respond(to: request.exchange, with: .error(.notAcceptable, error.description), at: now)
                 bootstrapFailed("inconsistent configuration: \(error)")
             }
+        }
+    }
+
+    /// A Server instance the bootstrap server wrote without a Binding (/1/x/7, mandatory) gets
+    /// the TS 1.1 default "U" (Table 6.2.1.1-1) before the consistency check: 1NCE's bootstrap
+    /// table writes only /1/0/0, /1/0/1 and /1/0/2. A session that fails restores it with the rest.
+    mutating func fillMissingBindings() {
+        let snapshot = servers.snapshot()
+        for instance in snapshot.instances.keys.sorted() where snapshot.instances[instance]?[7] == nil {
+            try? servers.bootstrapWrite(instance: instance, records: [LwM2MRecord(LwM2MPath(1, instance, 7), .string("U"))])
         }
     }
 

@@ -10,6 +10,9 @@ public enum BootstrapInconsistency: Error, Hashable, Sendable, CustomStringConve
     case onlyBootstrapAccount
     /// More than one Security instance claims to be the bootstrap server.
     case multipleBootstrapAccounts
+    /// The session overwrote the bootstrap-server account with a management account and wrote
+    /// no other bootstrap-server account: the client could never bootstrap again.
+    case bootstrapAccountLost
     /// A mandatory resource is missing or invalid.
     case missingResource(LwM2MPath, String)
     /// A `coaps` URI with Security Mode NoSec (no security information).
@@ -39,6 +42,8 @@ public enum BootstrapInconsistency: Error, Hashable, Sendable, CustomStringConve
             "only a bootstrap-server account provided, no LwM2M server account"
         case .multipleBootstrapAccounts:
             "more than one bootstrap-server account"
+        case .bootstrapAccountLost:
+            "no bootstrap-server account left: the bootstrap-server account was overwritten with a management account"
         case .missingResource(let path, let what):
             "\(path) \(what)"
         case .secureURIWithoutSecurity(let instance):
@@ -91,10 +96,15 @@ public struct BootstrapConsistencyCheck: Sendable {
         self.supportedModes = supportedModes
     }
 
-    /// Throws the first inconsistency found, in a stable order.
-    public func check(security: ObjectSnapshot, server: ObjectSnapshot) throws(BootstrapInconsistency) {
+    /// Throws the first inconsistency found, in a stable order. `requiresBootstrapAccount`: the
+    /// end of a bootstrap session, which must leave one bootstrap-server account.
+    public func check(security: ObjectSnapshot, server: ObjectSnapshot, requiresBootstrapAccount: Bool = false)
+        throws(BootstrapInconsistency)
+    {
         let accounts = security.instances.keys.sorted().map { SecurityAccount(instance: $0, snapshot: security) }
-        if accounts.filter(\.isBootstrap).count > 1 { throw .multipleBootstrapAccounts }
+        let bootstrapAccounts = accounts.filter(\.isBootstrap).count
+        if bootstrapAccounts > 1 { throw .multipleBootstrapAccounts }
+        if requiresBootstrapAccount, bootstrapAccounts == 0, !accounts.isEmpty { throw .bootstrapAccountLost }
         let managementAccounts = accounts.filter { !$0.isBootstrap }
         if managementAccounts.isEmpty {
             throw accounts.isEmpty ? .noServerAccount : .onlyBootstrapAccount
