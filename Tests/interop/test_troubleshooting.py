@@ -7,7 +7,8 @@
      * the string of every ``log.`` / ``logger.`` / ``early.`` call at error, warning, notice or
        info level (debug lines are for developers);
      * every string literal of the ``description`` of every type named ``…Error`` (and of
-       ``ClientEvent``, the bootstrap/registration events the daemon logs);
+       ``ClientEvent``, the bootstrap/registration events the daemon logs, and of
+       ``BootstrapInconsistency``, the <why> of "inconsistent configuration: <why>");
      * every string literal passed to the client's failure entry points (``bootstrapFailed``,
        ``registrationAttemptFailed``, ``connectionFailed``, ``registrationFailed``): the
        ``<reason>`` of "bootstrap failed: <reason>";
@@ -80,7 +81,7 @@ SCOPE = [
 DETAIL_CASES = {"system", "malformed", "usage", "file", "refused"}
 LOG_CALL = re.compile(r"\b(?:log|logger|early)\.(?:error|warning|notice|info)\(")
 FAILURE_CALL = re.compile(r"\b(?:bootstrapFailed|registrationAttemptFailed|connectionFailed|registrationFailed)\(")
-DESCRIBED_TYPE = re.compile(r"\b(?:enum|struct)\s+(\w*Error|ClientEvent)\b[^{]*\{")
+DESCRIBED_TYPE = re.compile(r"\b(?:enum|struct)\s+(\w*Error|ClientEvent|BootstrapInconsistency)\b[^{]*\{")
 
 
 def read_literal(text: str, i: int) -> tuple[str | None, int]:
