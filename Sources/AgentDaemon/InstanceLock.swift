@@ -54,6 +54,10 @@ public final class InstanceLock {
     /// Releases the lock (also released when the process exits).
     public func release() {
         guard fileDescriptor >= 0 else { return }
+        // Unlock before closing: a child forked at this moment (not yet at its exec, where
+        // O_CLOEXEC closes the descriptor) shares the open file description, and a close alone
+        // would leave the lock held until that child execs.
+        flock(fileDescriptor, LOCK_UN)
         close(fileDescriptor)
         fileDescriptor = -1
     }

@@ -169,4 +169,34 @@ private func parse(_ text: String) throws(ConfigFileError) -> AgentConfiguration
         let second = try InstanceLock(directory: path)
         second.release()
     }
+
+    /// A child forked while the daemon releases its lock shares the lock's open file description
+    /// until it execs (O_CLOEXEC): a copy of the descriptor (dup, the same description) stands in
+    /// for it. Release must free the lock all the same (it failed with alreadyRunning when release
+    /// only closed its descriptor).
+    @Test func releaseFreesTheLockWhileACopyOfItsDescriptorIsStillOpen() throws {
+        var template = Array("/tmp/lwm2m-lock-XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) } + "/state"
+        let first = try InstanceLock(directory: path)
+        let copy = try #require(Self.duplicateOpenDescriptor(of: first.path))
+        defer { close(copy) }
+        first.release()
+        let second = try InstanceLock(directory: path)
+        second.release()
+    }
+
+    /// A dup of this process's descriptor open on `file` (found in /proc/self/fd).
+    private static func duplicateOpenDescriptor(of file: String) -> Int32? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let fd = Int32(name) else { continue }
+            var target = [CChar](repeating: 0, count: 4096)
+            let count = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+            guard count > 0 else { continue }
+            if String(decoding: target[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) == file { return dup(fd) }
+        }
+        return nil
+    }
 }
