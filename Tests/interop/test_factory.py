@@ -56,14 +56,18 @@ def listening(port: int) -> bool:
 def swtpm(procs, tmp_path) -> str:
     """A private swtpm; returns the agent's ``tpm-tcti`` value."""
     require_tool("swtpm", "apt-get install swtpm swtpm-tools, or scripts/setup.sh")
-    state = tmp_path / "swtpm"
+    return start_swtpm(procs, tmp_path / "swtpm")
+
+
+def start_swtpm(procs, state: Path, name: str = "swtpm") -> str:
+    """Starts a private swtpm keeping its state in ``state`` (created); returns its ``tpm-tcti``."""
     state.mkdir()
     for _ in range(5):
         server, control = two_free_ports()
-        proc = procs.start("swtpm", ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}",
-                                     "--server", f"type=tcp,port={server},bindaddr=127.0.0.1",
-                                     "--ctrl", f"type=tcp,port={control},bindaddr=127.0.0.1",
-                                     "--flags", "not-need-init,startup-clear"])
+        proc = procs.start(name, ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}",
+                                  "--server", f"type=tcp,port={server},bindaddr=127.0.0.1",
+                                  "--ctrl", f"type=tcp,port={control},bindaddr=127.0.0.1",
+                                  "--flags", "not-need-init,startup-clear"])
         deadline = time.monotonic() + 5
         while proc.alive() and time.monotonic() < deadline:
             if listening(server) and listening(control):

@@ -50,7 +50,7 @@ from typing import NamedTuple
 
 from agentconfig import write_config
 from conftest import free_udp_port
-from test_factory import listening, swtpm, two_free_ports  # noqa: F401 (swtpm: a fixture, a private swtpm)
+from test_factory import start_swtpm, swtpm  # noqa: F401 (swtpm: a fixture, a private swtpm)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -103,7 +103,7 @@ def read_literal(text: str, i: int) -> tuple[str | None, int]:
         if char == "\\":
             escaped = text[i + 1]
             if escaped == "(":
-                i = matching_paren(text, i + 2)
+                i = matching_close(text, i + 2)
                 out.append(HOLE)
                 continue
             if escaped == "u":
@@ -119,31 +119,18 @@ def read_literal(text: str, i: int) -> tuple[str | None, int]:
     raise ValueError("unterminated string literal at the end of the file")
 
 
-def matching_paren(text: str, i: int) -> int:
-    """``i`` just after an opening parenthesis: the index after its closing one."""
+def matching_close(text: str, i: int, pair: str = "()") -> int:
+    """``i`` just after an opening ``pair[0]``: the index after its closing ``pair[1]`` (string
+    literals skipped)."""
     depth = 1
     while depth:
         char = text[i]
         if char == '"':
             _, i = read_literal(text, i)
             continue
-        depth += {"(": 1, ")": -1}.get(char, 0)
+        depth += {pair[0]: 1, pair[1]: -1}.get(char, 0)
         i += 1
     return i
-
-
-def matching_brace(text: str, i: int) -> int:
-    """``i`` at an opening brace: the index after its closing one."""
-    depth = 0
-    while True:
-        char = text[i]
-        if char == '"':
-            _, i = read_literal(text, i)
-            continue
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        i += 1
-        if depth == 0:
-            return i
 
 
 def without_comments(text: str) -> str:
@@ -212,18 +199,18 @@ def collect_messages(repo: Path = REPO) -> list[Message]:
 
     for path, text in texts.items():
         for declaration in DESCRIBED_TYPE.finditer(text):
-            body_end = matching_brace(text, declaration.end() - 1)
+            body_end = matching_close(text, declaration.end(), "{}")
             body = text[declaration.end():body_end]
             error_cases.update(re.findall(r"^\s*case\s+(\w+)\s*\(", body, re.M))
             getter = re.search(r"var description: String\s*\{", body)
             if getter:
                 start = declaration.end() + getter.end() - 1
-                for template in literals(text, start, matching_brace(text, start)):
+                for template in literals(text, start, matching_close(text, start + 1, "{}")):
                     add(template, path, text, start, f"{declaration.group(1)}.description")
         for call in LOG_CALL.finditer(text):
             add(leading_literal(text, call.end()), path, text, call.start(), "log line")
         for call in FAILURE_CALL.finditer(text):
-            for template in literals(text, call.end(), matching_paren(text, call.end())):
+            for template in literals(text, call.end(), matching_close(text, call.end())):
                 add(template, path, text, call.start(), "failure reason")
     constructed = re.compile(r"\.(" + "|".join(sorted(error_cases - DETAIL_CASES)) + r")\(")
     for path, text in texts.items():
@@ -418,7 +405,7 @@ def test_sealed_secret_missing_or_from_another_tpm_and_a_plain_key_file(swtpm, p
     """The bootstrap PSK sealed by ``lwm2m-agent factory`` on one swtpm; the daemon on a second
     swtpm (another TPM: the blob is refused), then its blob removed (the secret is missing), then
     a configuration with a key in a plain file on the TPM store (refused at start)."""
-    second = swtpm_tcti(procs, tmp_path / "swtpm-b")
+    second = start_swtpm(procs, tmp_path / "swtpm-b", name="swtpm-b")  # another TPM
     config = write_config(tmp_path, credential_store="tpm", tpm_tcti=swtpm, **FAST)
     factory = [bin_dir / "lwm2m-agent", "factory"]
     sealed = procs.run([*factory, "set-bootstrap", "--config", config, "--uri", f"coaps://127.0.0.1:{free_udp_port()}",
@@ -456,24 +443,6 @@ def test_sealed_secret_missing_or_from_another_tpm_and_a_plain_key_file(swtpm, p
     agent = start_agent(plain, name="plain-key")
     assert agent.popen.wait(timeout=20) == 1, agent.stderr()
     wait_entry(agent, "secret-key-file-on-tpm")
-
-
-def swtpm_tcti(procs, state: Path) -> str:
-    """Another private swtpm (as test_factory.py's fixture starts one): its ``tpm-tcti``."""
-    state.mkdir()
-    for _ in range(5):
-        server, control = two_free_ports()
-        proc = procs.start("swtpm-b", ["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={state}",
-                                       "--server", f"type=tcp,port={server},bindaddr=127.0.0.1",
-                                       "--ctrl", f"type=tcp,port={control},bindaddr=127.0.0.1",
-                                       "--flags", "not-need-init,startup-clear"])
-        deadline = time.monotonic() + 5
-        while proc.alive() and time.monotonic() < deadline:
-            if listening(server) and listening(control):
-                return f"swtpm:host=127.0.0.1,port={server}"
-            time.sleep(0.05)
-        proc.kill()
-    raise RuntimeError("swtpm did not start")
 
 
 def test_configuration_errors_and_status_without_a_daemon(procs, bin_dir, tmp_path):
