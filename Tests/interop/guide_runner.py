@@ -229,6 +229,17 @@ class Background:
     def text(self) -> str:
         return "\n".join(self.lines())
 
+    def executables(self) -> set[Path]:
+        """The programs the group runs now (from /proc: which binary a block's command found)."""
+        found = set()
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.getpgid(int(pid)) == self.popen.pid:
+                    found.add(Path(os.readlink(f"/proc/{pid}/exe")))
+            except OSError:
+                continue
+        return found
+
     def signal(self, number: int) -> None:
         try:
             os.killpg(self.popen.pid, number)
