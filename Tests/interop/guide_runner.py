@@ -277,6 +277,7 @@ class GuideSession:
         self.env = {**os.environ, "HOME": str(self.workdir)}
         self.last_run: tuple[Step, str] | None = None
         self.run_outputs: dict[str, str] = {}
+        self.used: set[int] = set()  # lines of the steps run, checked or read
         print(f"\n{self.guide.path.name}: HOME={self.workdir}, substitutions:\n{self.substitute}")
 
     # Steps in the guide's order (a section), or by name.
@@ -291,6 +292,7 @@ class GuideSession:
         return outputs
 
     def execute(self, step: Step) -> str | None:
+        self.used.add(step.line)
         body = self.substitute(step.body) if step.body is not None else None
         if step.action == "file":
             path = self.path(step.name)
@@ -321,6 +323,7 @@ class GuideSession:
         """Runs block ``run NAME`` where the test has made it fail: it must exit non-zero; its
         stdout and stderr apart (the shell state is not saved)."""
         step = self.guide.one("run", name)
+        self.used.add(step.line)
         start = time.monotonic()
         done = subprocess.run(["bash", "-c", self.script(self.substitute(step.body), save=False)], env=self.env,
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=RUN_TIMEOUT)
@@ -338,6 +341,7 @@ class GuideSession:
         """Checks block ``output NAME`` against ``actual`` (what the test ran itself), or what the
         background or run block NAME printed."""
         step = self.guide.one("output", name)
+        self.used.add(step.line)
         if actual is None:
             self.execute(step)
         else:
@@ -345,7 +349,14 @@ class GuideSession:
 
     def block(self, name: str) -> str:
         """The text of ``block NAME`` (not run), substituted."""
-        return self.substitute(self.guide.one("block", name).body)
+        step = self.guide.one("block", name)
+        self.used.add(step.line)
+        return self.substitute(step.body)
+
+    def unused(self) -> list[str]:
+        """The marked steps this session has not run, checked or read: a test that runs blocks by
+        name ends with ``assert session.unused() == []``, so a newly marked block needs a test."""
+        return [step.where() for step in self.guide.steps if step.line not in self.used]
 
     def write(self, path: str) -> Path:
         """Saves block ``file PATH``; returns where."""

@@ -139,6 +139,7 @@ def test_1nce_style_guide(procs, bin_dir, tmp_path, session):
         assert not any(secret in output.encode() for secret in secrets), step.where()
     for run in procs.runs:
         assert not any(secret in run.stdout or secret in run.stderr for secret in secrets), run.describe()
+    assert guide.unused() == []
 
 
 def _in_group(pid: int, group: int) -> bool:
@@ -211,3 +212,4 @@ def test_factory_line_guide(bin_dir, tmp_path, session, leshan):
     dm_psk = re.search(r"\bkey=([0-9a-f]{32})\b", entry.group(0)).group(1)
     assert files_containing([state, agent.log], secret_forms(bytes.fromhex(dm_psk))) == []
     assert len(list((state / "sealed").rglob("*.blob"))) >= 1  # the server PSK, sealed as it arrived
+    assert guide.unused() == []
