@@ -1,31 +1,17 @@
-"""The one runner of the guides in docs/guides/: reads the blocks a guide marks, runs them as a
-user would (one shell session, background "terminals" by name), and checks each output the guide
-shows against what the real commands printed. The marker syntax is documented once, in
-docs/guides/README.md ("How the guides are tested"); in short, an HTML comment on the line right
-before a fenced block (``stop`` has no block):
+"""The one runner of the guides in docs/guides/: reads the blocks a guide marks with
+``<!-- guide-test: ACTION [NAME] [tcp=P,Q] -->`` (the actions run, file, start, output, stop and
+block are documented once, in docs/guides/README.md, "How the guides are tested"), runs them as
+a user would (one shell session, background "terminals" by name) and checks each output the
+guide shows against what the real commands printed.
 
-``<!-- guide-test: run [NAME] -->``          a bash block (``set -eo pipefail``); must exit 0.
-                                             Its exports and ``cd`` carry over to later blocks.
-``<!-- guide-test: file PATH -->``           a file to save at PATH (``~`` is the session's home).
-``<!-- guide-test: start NAME [tcp=P,Q] -->`` a bash block run in the background as NAME (a
-                                             terminal of its own; ``tcp=``: wait until those TCP
-                                             ports listen). Ctrl-C (``stop``) must end it with 0.
-``<!-- guide-test: output [NAME] -->``       what the previous ``run`` block printed (stdout and
-                                             stderr); or what background NAME printed since its
-                                             last check (waited for); or what run block NAME
-                                             printed; or, none of these, what the test module
-                                             ran itself under that name.
-``<!-- guide-test: stop NAME -->``           Ctrl-C: SIGINT to NAME's process group; exit 0.
-``<!-- guide-test: block NAME -->``          not run: the test module reads it by name and says
-                                             what for (a board-only file it adapts, a server
-                                             set-up it replaces by the suite's shared one).
-
-Output blocks: each non-blank line must match an output line, in order, other lines may come in
-between; ``…`` matches anything and a line of only ``…`` is a comment. ``Matching`` says how
-strictly (a whole line or part of one, numbers as shown or any), per guide.
-
-The only changes made to a guide's text are the ``Substitutions`` its test module passes (printed
-at the start, ``-s``): the checkout and binaries under test, the guide's directories, its ports.
+- ``Guide.parse``: the marked steps by ``## `` section; malformed markers fail with file:line.
+- ``GuideSession``: ``run_section`` (a section's steps in order) or by name (``run``, ``start``,
+  ``expect``, ``stop``, ``write``, ``block``, ``refused``), ``unused`` for tests that go by name.
+- ``Matching``: how output lines match, per guide (whole line or part of one, numbers as shown or
+  free); ``…`` is anything.
+- ``Substitutions``: the only changes made to a guide's text (printed with ``-s``): the runner's
+  ``checkout_rules()`` and what the test module adds (directories, ``port_rules``).
+- ``secret_forms``, ``files_containing``: the secrets scans the tests make after a guide.
 """
 
 from __future__ import annotations
@@ -324,10 +310,10 @@ class GuideSession:
         stdout and stderr apart (the shell state is not saved)."""
         step = self.guide.one("run", name)
         self.used.add(step.line)
+        argv = ["bash", "-c", self.script(self.substitute(step.body), save=False)]
         start = time.monotonic()
-        done = subprocess.run(["bash", "-c", self.script(self.substitute(step.body), save=False)], env=self.env,
-                              stdin=subprocess.DEVNULL, capture_output=True, timeout=RUN_TIMEOUT)
-        run = Run(["bash", "-c", step.where()], done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+        done = subprocess.run(argv, env=self.env, stdin=subprocess.DEVNULL, capture_output=True, timeout=RUN_TIMEOUT)
+        run = Run(argv, done.returncode, done.stdout, done.stderr, time.monotonic() - start)
         self.outputs.append((step, run.out + run.err))
         assert run.returncode != 0, f"{step.where()} did not fail:\n{run.describe()}"
         return run
