@@ -33,6 +33,9 @@ let package = Package(
 
         // DTLS 1.2 client sessions over mbedTLS 2.28, sans-IO (no Foundation).
         .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "Time"]),
+        // DTLS 1.2 client sessions with raw public keys (RFC 7250) over GnuTLS, behind the same
+        // `DTLSSession` interface; GnuTLS is dlopen'ed on the first such session (no Foundation).
+        .target(name: "DTLSGnuTLS", dependencies: ["CGnuTLS", "DTLS", "Credentials", "Time"]),
 
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         // (CoAP for EndpointRunner; the poll loop, sockets and the clock need only Time.)
@@ -86,6 +89,10 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        // GnuTLS's headers only: DTLSGnuTLS dlopens libgnutls.so.30 on the first RPK session.
+        .systemLibrary(
+            name: "CGnuTLS", path: "Sources/CGnuTLS",
+            providers: [.apt(["libgnutls28-dev"])]),
         .systemLibrary(
             name: "CGPIOD", path: "Sources/CGPIOD",
             pkgConfig: "libgpiod",
@@ -121,7 +128,7 @@ let package = Package(
         // Fixtures/: copies of machines' /proc and /sys files, read through #filePath (not resources).
         .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "DTLSGnuTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "CoAP", "Transport", "Files", "LwM2M", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),

@@ -9,6 +9,9 @@
 # independent LwM2M server of Tests/interop/test_leshan*.py; the Leshan jar itself comes
 # from ../shared/leshan (docs/leshan.md).
 #
+# libgnutls28-dev: GnuTLS headers for the raw-public-key DTLS backend (Sources/DTLSGnuTLS, which
+# dlopens libgnutls30 on the first RPK session; docs/dtls.md "Raw public keys").
+#
 # device-tree-compiler (dtc): Tests/interop/test_board_overlays.py compiles every overlay of
 # overlays/ (docs/boards.md).
 # The VM tests (Tests/interop/test_vm_board.py, docs/vm-tests.md) boot Debian's kernel under
@@ -33,6 +36,7 @@ set -eu
 APT_PACKAGES="
 libtss2-dev
 libmbedtls-dev
+libgnutls28-dev
 libgpiod-dev
 libcurl4-openssl-dev
 libcoap3-bin
