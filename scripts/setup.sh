@@ -10,7 +10,8 @@
 # from ../shared/leshan (docs/leshan.md).
 #
 # libgnutls28-dev: GnuTLS headers for the raw-public-key DTLS backend (Sources/DTLSGnuTLS, which
-# dlopens libgnutls30 on the first RPK session; docs/dtls.md "Raw public keys").
+# dlopens libgnutls30 on the first RPK session; docs/dtls.md "Raw public keys"); gnutls-bin: gnutls-serv,
+# the independent RPK server that refuses our key in Tests/DTLSTests/RawPublicKeyTests.swift.
 #
 # device-tree-compiler (dtc): Tests/interop/test_board_overlays.py compiles every overlay of
 # overlays/ (docs/boards.md).
@@ -37,6 +38,7 @@ APT_PACKAGES="
 libtss2-dev
 libmbedtls-dev
 libgnutls28-dev
+gnutls-bin
 libgpiod-dev
 libcurl4-openssl-dev
 libcoap3-bin

@@ -42,12 +42,19 @@ final class ExternalKey {
             cgnutls_privkey_deinit(api, privateKey)
             throw .invalidConfiguration("GnuTLS refused the client public key (\(status))")
         }
+        // GnuTLS checks the pair here: the signer signs a test digest, checked against the SPKI.
+        // A TPM that cannot sign fails now, before any datagram is sent.
         status = cgnutls_certificate_set_key(api, credentials, pcert, privateKey)
         guard status >= 0 else {
             cgnutls_pcert_deinit(api, pcert)
             cgnutls_privkey_deinit(api, privateKey)
+            if let why = box.lastError { throw .signerFailed(why) }
             throw .gnutls(code: status, text: "setting the client key")
         }
+        // GnuTLS skips the check quietly when the signature fails; a signer that cannot sign
+        // now would fail the handshake later, so it fails here, with its own reason.
+        if let why = box.lastError { throw .signerFailed(why) }
+        box.signatures = 0  // the pair check's signature is not a handshake signature
     }
 }
 

@@ -10,7 +10,8 @@ import Time
 /// session's queues; it never touches a socket.
 ///
 /// - Our key signs through a `Signer` (`gnutls_privkey_import_ext4`): a `SoftwareSigner` or a
-///   TPM-resident key, which never leaves the TPM.
+///   TPM-resident key, which never leaves the TPM. GnuTLS checks the pair when the session is
+///   made (one test signature), so a TPM that cannot sign fails `init` with `.signerFailed`.
 /// - The server must present exactly the SubjectPublicKeyInfo of /0/x/4 (byte for byte), checked
 ///   in GnuTLS's verify callback during the handshake: anything else aborts it with
 ///   ``DTLSError/serverPublicKeyMismatch(presented:)`` before our key is used.
@@ -30,6 +31,8 @@ public final class RawPublicKeySession: DTLSSession {
     public var resumed: Bool { false }
     /// Resumption is not offered for raw-public-key sessions yet: always `nil`.
     public var savedSession: DTLSSavedSession? { nil }
+    /// Handshake signatures our key made (CertificateVerify: 1 per full handshake).
+    public var handshakeSignatures: Int { key.box.signatures }
     /// The GnuTLS version running the session.
     public var libraryVersion: String { library.version }
 
