@@ -65,10 +65,10 @@ let package = Package(
         .target(name: "AgentCommon", dependencies: ["Transport"]),
         // The daemon: configuration, state file, ClientRuntime running the client on sockets
         // and DTLS, launcher, single-instance lock.
-        .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
+        .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "DTLSGnuTLS", "TPM",
                                                     "Credentials", "Files", "Board", "GPIO", "Firmware"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
-        .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
+        .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS", "DTLSGnuTLS",
                                                  "TPM", "Credentials", "Files", "Firmware"]),
         // The board layer: board definitions (board/*.conf) and the kernel's files (sysfs, procfs)
         // behind the platform objects, every path under a `SystemRoot` so tests use fixture trees.

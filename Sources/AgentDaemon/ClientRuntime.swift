@@ -3,6 +3,7 @@ import Board
 import CoAP
 import Credentials
 import DTLS
+import DTLSGnuTLS
 import Glibc
 import LwM2M
 import Files
@@ -465,12 +466,13 @@ public final class ClientRuntime {
     private func connect(_ id: ConnectionID, _ account: SecurityAccount, uri: CoAPURI, address: SocketAddress) {
         let now = MonotonicClock.now()
         do {
-            var session: DTLSClientSession?
+            var session: (any DTLSSession)?
             if uri.scheme == .coaps {
                 let configuration = try DTLSConfiguration.forAccount(account, host: uri.host, credentials: credentials,
                                                                      signingKeys: signingKeys, timers: dtlsTimers)
-                session = try DTLSClientSession(configuration: configuration, resuming: savedSessions[account.uri],
-                                                random: { secureRandomBytes($0) }, now: now)
+                // mbedTLS for PSK and X.509, GnuTLS (loaded on this first use) for raw public keys.
+                session = try DTLSSessionFactory.makeSession(configuration: configuration, resuming: savedSessions[account.uri],
+                                                             random: { secureRandomBytes($0) }, now: now)
             }
             let connection = try ServerConnection(peer: address, dtls: session)
             connections[id] = connection
