@@ -479,8 +479,10 @@ public final class ClientRuntime {
             uris[id] = account.uri
             watch(id, connection)
             log.debug("\(id): \(session == nil ? "CoAP" : "DTLS handshake") to \(address) from \(connection.socket.localAddress)")
-            if session != nil, account.mode == .certificate, let key = account.secretKey, key.hasPrefix(FactoryFile.tpmKeyPrefix) {
-                log.debug("\(id): client certificate key \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
+            if session != nil, account.mode == .certificate || account.mode == .rawPublicKey, let key = account.secretKey,
+               key.hasPrefix(FactoryFile.tpmKeyPrefix) {
+                let what = account.mode == .rawPublicKey ? "raw public key" : "client certificate key"
+                log.debug("\(id): \(what) \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
             }
             if session == nil {
                 connection.reportedOpen = true
