@@ -72,8 +72,8 @@ def rpk_keys(leshan: Leshan, tmp_path: Path) -> dict[str, Path]:
     a raw public key to a client asking for one)."""
     keys = tmp_path / "rpk"
     keys.mkdir(parents=True, exist_ok=True)
-    openssl(keys, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-outform", "DER",
-            "-out", "client.key.der")
+    openssl(keys, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "client.key")
+    openssl(keys, "pkcs8", "-topk8", "-nocrypt", "-in", "client.key", "-outform", "DER", "-out", "client.key.der")
     openssl(keys, "pkey", "-inform", "DER", "-in", "client.key.der", "-pubout", "-outform", "DER", "-out", "client.spki")
     openssl(keys, "pkey", "-inform", "DER", "-in", str(leshan.pki / "leshan-server.key.der"), "-pubout", "-outform", "DER",
             "-out", "server.spki")

@@ -20,8 +20,11 @@ def test_rpk_bootstrap_then_rpk_registration(leshan, ep, start_agent, tmp_path):
     registration = leshan.wait_event("registered", ep, since=since, timeout=30)
     session = leshan.events(ep, since=since)
     assert not [e for e in session if e["kind"] in ("bs-unauthorized", "bs-error-response", "bs-failed")], session
-    # Leshan authenticated the client by its raw public key (the one it was given for ep).
-    assert registration["identity"].startswith("Identity [rpk="), registration
+    # Leshan authenticated the client by its raw public key: the one it was given for ep (the
+    # identity prints the point's x coordinate in decimal).
+    spki = (tmp_path / "rpk" / "client.spki").read_bytes()
+    assert registration["identity"].startswith("Identity rpk="), registration
+    assert f"public x coord: {int.from_bytes(spki[27:59], 'big')}" in registration["identity"], registration
     assert leshan.wait_event("bs-initiated", ep, since=since)["peer"].find("unsecure") < 0, session
 
     reply = leshan.call("read", ep=ep, path="/3/0", format="SENML_CBOR")
