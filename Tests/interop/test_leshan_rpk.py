@@ -3,14 +3,30 @@ Eclipse Leshan 2.0.0-M18 (Californium/Scandium): the agent bootstraps over DTLS 
 (the GnuTLS backend, Leshan's key pinned), the bootstrap server writes an RPK account for its
 LwM2M server, and the agent registers over RPK and answers a Read. Negative: a pinned server key
 that is not Leshan's fails the bootstrap handshake with the reason in the log. The private key
-the bootstrap server wrote never reaches the agent's log or state directory."""
+the bootstrap server wrote never reaches the agent's log or state directory. Seed 004: the same
+with the device key made in swtpm by `lwm2m-agent factory`, and a restart without bootstrap."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+from pathlib import Path
 
+from agentconfig import write_config
 from leshan_agent import prepare, rpk_keys
-from leshan_server import ep, leshan  # noqa: F401 (fixtures)
+from leshan_server import ep, leshan, openssl  # noqa: F401 (fixtures)
+from test_factory import factory, swtpm  # noqa: F401 (fixtures)
+
+
+def secret_scan(pkcs8: bytes, state: Path, log: str) -> list[str]:
+    """Where the private scalar of a P-256 PKCS#8 key (openssl's 138-byte form: the scalar at
+    bytes 36-67) shows up: raw or hex in the state files, hex or base64 (of the whole key) in the log."""
+    assert len(pkcs8) == 138 and pkcs8[34:36] == b"\x04\x20", pkcs8[:40].hex()
+    scalar = pkcs8[36:68]
+    forms = [scalar, scalar.hex().encode(), scalar.hex().upper().encode(), base64.b64encode(pkcs8)[48:88]]
+    found = [f"{p}: {form[:6]!r}" for p in state.rglob("*") if p.is_file() for form in forms if form in p.read_bytes()]
+    found += [f"log: {form[:6]!r}" for form in forms if form.decode(errors="replace").lower() in log.lower()]
+    return found
 
 
 def test_rpk_bootstrap_then_rpk_registration(leshan, ep, start_agent, tmp_path):
@@ -35,11 +51,8 @@ def test_rpk_bootstrap_then_rpk_registration(leshan, ep, start_agent, tmp_path):
     assert "server 1: registered" in log, log
     assert "ECDHE_ECDSA" in log, log
     # The private key Leshan wrote (/0/1/5, PKCS#8 DER) is nowhere in the log or the state files.
-    secret = (tmp_path / "rpk" / "client.key.der").read_bytes()
-    scalar = secret[-32:] if len(secret) < 100 else secret[36:68]
-    assert base64.b64encode(secret).decode()[:40] not in log and secret.hex()[:40] not in log.lower()
-    for path in (p for p in (tmp_path / "state").rglob("*") if p.is_file()):
-        assert scalar not in path.read_bytes(), path
+    found = secret_scan((tmp_path / "rpk" / "client.key.der").read_bytes(), tmp_path / "state", log)
+    assert not found, found
 
     assert agent.stop() == 0
     leshan.wait_event("unregistered", ep, since=since)
@@ -56,3 +69,59 @@ def test_wrong_pinned_server_key_fails_the_bootstrap_handshake(leshan, ep, start
     agent.wait_for(r"server public key does not match /0/x/4", timeout=30)
     assert not [e for e in leshan.events(ep, since=since) if e["kind"] == "bs-initiated"]
     agent.stop()
+
+
+def test_seed_004_factory_tpm_key_bootstrap_registration_restart(leshan, ep, swtpm, factory, start_agent, tmp_path):
+    """Seed 004 end to end: `lwm2m-agent factory` makes the device key in (sw)TPM and provisions an
+    RPK bootstrap account with Leshan's key pinned; the SHA-256 of the device's public key it prints
+    is what the operator registers (here: the key itself, given to Leshan's security store); the
+    agent bootstraps over RPK with the TPM signing, Leshan writes an RPK management account (its
+    private key sealed in the TPM by the agent), the agent registers over RPK, answers a Read, and
+    after a restart registers again without bootstrapping."""
+    keys = rpk_keys(leshan, tmp_path)
+    config = write_config(tmp_path, endpoint_name=ep, credential_store="tpm", tpm_tcti=swtpm, dtls_timeout_min=0.5,
+                          dtls_timeout_max=2)
+    factory(config, "set-endpoint", ep)
+    report = factory(config, "set-bootstrap", "--uri", leshan.bs_uri(True), "--security-mode", "rpk", "--generate-key",
+                     "--server-public-key-file", keys["server.spki"], "--public-key-out", tmp_path / "device.pub")
+    assert report["key-generated"] is True and report["secret-key"] == "tpm-key:factory/bootstrap/key", report
+    device_spki = tmp_path / "device.spki"
+    openssl(tmp_path, "pkey", "-pubin", "-in", "device.pub", "-outform", "DER", "-out", "device.spki")
+    assert hashlib.sha256(device_spki.read_bytes()).hexdigest() == report["public-key-sha256"]
+    checks = factory(config, "verify")["checks"]
+    assert checks[1:] == [{"account": "bootstrap", "secret-key": "tpm-key:factory/bootstrap/key", "signed": True, "ok": True}]
+
+    # The operator registers the device's key (out of band, from the hash/QR); the bootstrap
+    # server then writes an RPK account for the LwM2M server with a key pair of its own making.
+    leshan.call("rpk", who="bs", ep=ep, spki=device_spki)
+    leshan.call("rpk", who="dm", ep=ep, spki=keys["client.spki"])
+    reply = leshan.call("bsconfig", ep=ep, uri=leshan.dm_uri(True), lifetime=300, binding="U", mode="rpk",
+                        pub=keys["client.spki"], pkey=keys["client.key.der"], spub=keys["server.spki"])
+    assert reply.get("ok"), reply
+
+    since = leshan.mark()
+    agent = start_agent(config)
+    leshan.wait_event("bs-end", ep, since=since, timeout=30)
+    registration = leshan.wait_event("registered", ep, since=since, timeout=30)
+    spki = keys["client.spki"].read_bytes()
+    assert f"public x coord: {int.from_bytes(spki[27:59], 'big')}" in registration["identity"], registration
+    bootstrap_peer = leshan.wait_event("bs-initiated", ep, since=since)["peer"]
+    device = device_spki.read_bytes()
+    assert f"public x coord: {int.from_bytes(device[27:59], 'big')}" in bootstrap_peer, bootstrap_peer
+    reply = leshan.call("read", ep=ep, path="/3/0", format="SENML_CBOR")
+    assert reply["code"] == "CONTENT", reply
+    log = agent.stderr()
+    assert "raw public key factory/bootstrap/key signs in the TPM" in log, log
+    assert agent.stop() == 0
+    leshan.wait_event("unregistered", ep, since=since)
+
+    # The management account's private key (written by Leshan) is sealed: not on disk in clear.
+    found = secret_scan(keys["client.key.der"].read_bytes(), tmp_path / "state", log)
+    assert not found, found
+
+    # Restart: the saved configuration is used, no new bootstrap.
+    since = leshan.mark()
+    agent = start_agent(config, name="agentd-restart")
+    leshan.wait_event("registered", ep, since=since, timeout=30)
+    assert not leshan.events(ep, kind="bs-initiated", since=since)
+    assert agent.stop() == 0

@@ -21,7 +21,7 @@ DTLS = ["--psk-identity", "--psk-key-file", "--ca", "--server-cert", "--cert", "
 FACTORY = ["--config", "--json", "--no-qr"]
 ACCOUNT = ["--uri", "--security-mode", "--psk-identity", "--psk-key-file", "--psk-key-stdin", "--generate-key",
            "--regenerate-key", "--csr-out", "--public-key-out", "--client-certificate-file",
-           "--server-certificate-file", "--certificate-usage", "--sni"]
+           "--server-certificate-file", "--certificate-usage", "--sni", "--server-public-key-file"]
 
 # (arguments before --help, the options the command's parser accepts)
 COMMANDS = [
