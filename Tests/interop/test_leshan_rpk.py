@@ -125,3 +125,44 @@ def test_seed_004_factory_tpm_key_bootstrap_registration_restart(leshan, ep, swt
     leshan.wait_event("registered", ep, since=since, timeout=30)
     assert not leshan.events(ep, kind="bs-initiated", since=since)
     assert agent.stop() == 0
+
+
+def test_unknown_client_key_is_refused(leshan, ep, start_agent, tmp_path):
+    """Leshan does not know our key (the operator never registered it). Californium accepts any
+    raw public key in the handshake and Leshan refuses the Bootstrap-Request (4.00,
+    bs-unauthorized): the agent logs that and retries (the bootstrap retry policy)."""
+    config = prepare(leshan, tmp_path, ep, security="rpk")
+    leshan.call("unsec", who="bs", ep=ep)
+    since = leshan.mark()
+    agent = start_agent(config)
+    agent.wait_for(r"bootstrap failed: Bootstrap-Request answered 4.00, retry in", timeout=30)
+    leshan.wait_event("bs-unauthorized", ep, since=since, timeout=10)
+    assert not [e for e in leshan.events(ep, since=since) if e["kind"] in ("bs-end", "registered")]
+    agent.stop()
+
+
+def test_public_key_swapped_on_disk_fails_before_any_datagram(leshan, ep, start_agent, tmp_path):
+    config = prepare(leshan, tmp_path, ep, security="rpk")
+    other = rpk_keys(leshan, tmp_path / "other")
+    config.write_text(config.read_text() + f"public-key-file = {other['client.spki']}\n")
+    since = leshan.mark()
+    agent = start_agent(config)
+    agent.wait_for(r"Public Key \(/0/\d+/3\) is not the public key of the Secret Key \(/0/\d+/5\)", timeout=30)
+    assert not leshan.events(ep, kind="bs-initiated", since=since)
+    agent.stop()
+
+
+def test_tpm_key_missing_is_a_clear_error(leshan, ep, swtpm, factory, start_agent, tmp_path):
+    keys = rpk_keys(leshan, tmp_path)
+    config = write_config(tmp_path, endpoint_name=ep, credential_store="tpm", tpm_tcti=swtpm, dtls_timeout_min=0.5,
+                          dtls_timeout_max=2)
+    factory(config, "set-bootstrap", "--uri", leshan.bs_uri(True), "--security-mode", "rpk", "--generate-key",
+            "--server-public-key-file", keys["server.spki"])
+    blobs = list((tmp_path / "state" / "keys").rglob("*.blob"))
+    assert len(blobs) == 1, blobs
+    blobs[0].unlink()  # the key is gone (a TPM cleared, a state directory restored from another board)
+    since = leshan.mark()
+    agent = start_agent(config)
+    agent.wait_for(r"bootstrap failed: .*factory/bootstrap/key", timeout=30)
+    assert not leshan.events(ep, kind="bs-initiated", since=since)
+    agent.stop()
