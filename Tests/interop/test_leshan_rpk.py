@@ -50,6 +50,8 @@ def test_rpk_bootstrap_then_rpk_registration(leshan, ep, start_agent, tmp_path):
     assert "bootstrap#1: DTLS handshake done" in log, log
     assert "server 1: registered" in log, log
     assert "ECDHE_ECDSA" in log, log
+    # GnuTLS was loaded for the RPK sessions (dlopen on first use).
+    assert "libgnutls" in Path(f"/proc/{agent.popen.pid}/maps").read_text()
     # The private key Leshan wrote (/0/1/5, PKCS#8 DER) is nowhere in the log or the state files.
     found = secret_scan((tmp_path / "rpk" / "client.key.der").read_bytes(), tmp_path / "state", log)
     assert not found, found
@@ -166,3 +168,14 @@ def test_tpm_key_missing_is_a_clear_error(leshan, ep, swtpm, factory, start_agen
     agent.wait_for(r"bootstrap failed: .*factory/bootstrap/key", timeout=30)
     assert not leshan.events(ep, kind="bs-initiated", since=since)
     agent.stop()
+
+
+def test_a_daemon_without_rpk_accounts_does_not_load_gnutls(leshan, ep, start_agent, tmp_path):
+    """The footprint promise: GnuTLS is dlopen'ed by the first RPK session only, so a daemon whose
+    accounts are PSK (here: bootstrapped and registered over DTLS PSK) never maps it."""
+    since = leshan.mark()
+    agent = start_agent(prepare(leshan, tmp_path, ep, security="psk"))
+    leshan.wait_event("registered", ep, since=since, timeout=30)
+    maps = Path(f"/proc/{agent.popen.pid}/maps").read_text()
+    assert "libmbedtls" in maps and "libgnutls" not in maps
+    assert agent.stop() == 0
