@@ -56,7 +56,7 @@ let package = Package(
         // resumable; libcurl's multi interface on the agent's EventLoop, loaded on first use), the
         // image store on disk, signed packages (mbedTLS), installers (script hook, RAUC, SWUpdate)
         // run with posix_spawn; no Foundation.
-        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "CCurl", "Credentials", "Time", "Files",
+        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "DTLSGnuTLS", "CCurl", "Credentials", "Time", "Files",
                                                  "CMbedTLS", "LwM2M"]),
 
         // MARK: The agent (outer layer), one target per product

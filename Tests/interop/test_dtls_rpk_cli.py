@@ -79,3 +79,18 @@ def test_rpk_key_without_server_key_is_a_usage_error(agent, keys):
     run = agent("get", "coaps://127.0.0.1:5684/", "--rpk-key", keys / "client.key", timeout=20)
     assert run.returncode == 2, run.describe()
     assert "--server-public-key" in run.err, run.describe()
+
+
+def test_firmware_fetch_over_rpk(rpk_server, procs, bin_dir, keys, tmp_path):
+    """The firmware download's coaps client runs on the same session factory: RPK goes to GnuTLS."""
+    out = tmp_path / "fetched.bin"
+    run = procs.run([bin_dir / "lwm2m-agent", "firmware", "fetch", f"coaps://127.0.0.1:{rpk_server}/", "--output", out,
+                     "--rpk-key", keys / "client.key", "--server-public-key", keys / "server.spki.der"], timeout=60)
+    assert run.returncode == 0, run.describe()
+    assert out.read_bytes().startswith(b"This is a test server made with libcoap"), out.read_bytes()[:80]
+    wrong = tmp_path / "wrong.bin"
+    run = procs.run([bin_dir / "lwm2m-agent", "firmware", "fetch", f"coaps://127.0.0.1:{rpk_server}/", "--output", wrong,
+                     "--rpk-key", keys / "client.key", "--server-public-key", keys / "other.spki.der",
+                     "--dtls-min-timeout", "0.2", "--dtls-max-timeout", "0.8"], timeout=60)
+    assert run.returncode in (1, 3), run.describe()
+    assert "does not match /0/x/4" in run.err, run.describe()
