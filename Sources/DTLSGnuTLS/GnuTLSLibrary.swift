@@ -20,13 +20,6 @@ final class GnuTLSLibrary: @unchecked Sendable {
     /// Raw public keys over DTLS 1.2 (RFC 7250) arrived in GnuTLS 3.6.6.
     static let minimumVersion = "3.6.6"
 
-    /// Whether this process has mapped libgnutls (for the footprint tests and figures).
-    static var isMapped: Bool {
-        let handle = dlopen(sonames[0], RTLD_NOW | RTLD_NOLOAD)
-        if let handle { dlclose(handle) }
-        return handle != nil
-    }
-
     private init(api: UnsafeMutablePointer<cgnutls_api>, version: String) {
         self.api = api
         self.version = version
