@@ -33,6 +33,9 @@ let package = Package(
 
         // DTLS 1.2 client sessions over mbedTLS 2.28, sans-IO (no Foundation).
         .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "Time"]),
+        // DTLS 1.2 client sessions with raw public keys (RFC 7250) over GnuTLS, behind the same
+        // `DTLSSession` interface; GnuTLS is dlopen'ed on the first such session (no Foundation).
+        .target(name: "DTLSGnuTLS", dependencies: ["CGnuTLS", "DTLS", "Credentials", "Time"]),
 
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         // (CoAP for EndpointRunner; the poll loop, sockets and the clock need only Time.)
@@ -53,7 +56,7 @@ let package = Package(
         // resumable; libcurl's multi interface on the agent's EventLoop, loaded on first use), the
         // image store on disk, signed packages (mbedTLS), installers (script hook, RAUC, SWUpdate)
         // run with posix_spawn; no Foundation.
-        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "CCurl", "Credentials", "Time", "Files",
+        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "DTLSGnuTLS", "CCurl", "Credentials", "Time", "Files",
                                                  "CMbedTLS", "LwM2M"]),
 
         // MARK: The agent (outer layer), one target per product
@@ -62,10 +65,10 @@ let package = Package(
         .target(name: "AgentCommon", dependencies: ["Transport"]),
         // The daemon: configuration, state file, ClientRuntime running the client on sockets
         // and DTLS, launcher, single-instance lock.
-        .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "TPM",
+        .target(name: "AgentDaemon", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport", "DTLS", "DTLSGnuTLS", "TPM",
                                                     "Credentials", "Files", "Board", "GPIO", "Firmware"]),
         // The CLI: one-shot CoAP/DTLS clients, factory provisioning (with its QR encoder).
-        .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS",
+        .target(name: "AgentCLI", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport", "DTLS", "DTLSGnuTLS",
                                                  "TPM", "Credentials", "Files", "Firmware"]),
         // The board layer: board definitions (board/*.conf) and the kernel's files (sysfs, procfs)
         // behind the platform objects, every path under a `SystemRoot` so tests use fixture trees.
@@ -86,6 +89,10 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        // GnuTLS's headers only: DTLSGnuTLS dlopens libgnutls.so.30 on the first RPK session.
+        .systemLibrary(
+            name: "CGnuTLS", path: "Sources/CGnuTLS",
+            providers: [.apt(["libgnutls28-dev"])]),
         .systemLibrary(
             name: "CGPIOD", path: "Sources/CGPIOD",
             pkgConfig: "libgpiod",
@@ -121,7 +128,7 @@ let package = Package(
         // Fixtures/: copies of machines' /proc and /sys files, read through #filePath (not resources).
         .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "DTLSGnuTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "CoAP", "Transport", "Files", "LwM2M", "TestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),

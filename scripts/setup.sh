@@ -10,6 +10,10 @@
 # from ../shared/leshan (docs/leshan.md). curl: docs/guides/leshan.md drives Leshan's control
 # API with it (Tests/interop/test_guide_leshan.py runs the guide).
 #
+# libgnutls28-dev: GnuTLS headers for the raw-public-key DTLS backend (Sources/DTLSGnuTLS, which
+# dlopens libgnutls30 on the first RPK session; docs/dtls.md "Raw public keys"); gnutls-bin: gnutls-serv,
+# the independent RPK server that refuses our key in Tests/DTLSTests/RawPublicKeyTests.swift.
+#
 # device-tree-compiler (dtc): Tests/interop/test_board_overlays.py compiles every overlay of
 # overlays/ (docs/boards.md).
 # The VM tests (Tests/interop/test_vm_board.py, docs/vm-tests.md) boot Debian's kernel under
@@ -34,6 +38,8 @@ set -eu
 APT_PACKAGES="
 libtss2-dev
 libmbedtls-dev
+libgnutls28-dev
+gnutls-bin
 libgpiod-dev
 libcurl4-openssl-dev
 libcoap3-bin

@@ -2,10 +2,12 @@ import AgentCommon
 import AgentDaemon
 import CoAP
 import DTLS
+import DTLSGnuTLS
 import Transport
 
-/// Drives a `CoAPEndpoint` over one `DTLSClientSession` over one UDP socket: the coaps://
-/// transport for one server (one DTLS session per server).
+/// Drives a `CoAPEndpoint` over one DTLS session over one UDP socket: the coaps:// transport for
+/// one server (one DTLS session per server). The session runs on mbedTLS for PSK and X.509 and
+/// on GnuTLS for raw public keys (`DTLSSessionFactory`).
 ///
 /// CoAP datagrams the endpoint produces become DTLS records; decrypted records become CoAP
 /// datagrams from `server`; an ``EventLoop`` waits for the socket, the endpoint's timers and
@@ -17,7 +19,7 @@ public final class DTLSChannel {
     /// The CoAP engine; its peer is always `server`.
     public var endpoint: CoAPEndpoint<SocketAddress>
     /// The DTLS session with `server` (state, cipher suite, saved session for resumption).
-    public let session: DTLSClientSession
+    public let session: any DTLSSession
     /// The socket the records travel on.
     public var socket: UDPSocket { connection.socket }
     /// The server's address; datagrams from anywhere else are dropped.
@@ -44,7 +46,7 @@ public final class DTLSChannel {
         let socket: UDPSocket
         do { socket = try UDPSocket(family: server.family) } catch { throw .transport(error) }
         do {
-            session = try DTLSClientSession(
+            session = try DTLSSessionFactory.makeSession(
                 configuration: dtls, resuming: resuming, random: { secureRandomBytes($0) }, now: MonotonicClock.now())
         } catch { throw .dtls(error) }
         connection = ServerConnection(socket: socket, peer: server, dtls: session)

@@ -244,7 +244,8 @@ public struct AgentConfiguration: Sendable {
     }
 
     static let accountKeys = ["uri", "security-mode", "psk-identity", "psk-identity-hex", "secret-key", "secret-key-file",
-                              "server-certificate-file", "client-certificate-file", "sni", "certificate-usage"]
+                              "server-certificate-file", "client-certificate-file", "server-public-key-file",
+                              "public-key-file", "sni", "certificate-usage"]
 
     // MARK: - Helpers
 
@@ -282,8 +283,10 @@ public struct AgentConfiguration: Sendable {
         }
         account.secretKey = section.value("secret-key")
         account.secretKeyFile = section.value("secret-key-file")
-        account.serverCertificateFile = section.value("server-certificate-file")
-        account.clientCertificateFile = section.value("client-certificate-file")
+        // RPK (security-mode = rpk): the server's and our SubjectPublicKeyInfo (/0/x/4, /0/x/3),
+        // read like the certificates; our key may be left out (it is the secret key's).
+        account.serverCertificateFile = section.value("server-certificate-file") ?? section.value("server-public-key-file")
+        account.clientCertificateFile = section.value("client-certificate-file") ?? section.value("public-key-file")
         if account.secretKey != nil && account.secretKeyFile != nil {
             throw ConfigFileError(line: section.line(of: "secret-key-file"), "set secret-key or secret-key-file, not both")
         }

@@ -130,7 +130,9 @@ public enum AgentLauncher {
         var securityModes: Set<SecurityMode> = [.noSecurity]
         do {
             try MbedTLSGuard.check()
-            securityModes.formUnion([.preSharedKey, .certificate])
+            // RPK runs on GnuTLS, loaded on the first RPK session (a missing libgnutls30 fails
+            // that handshake with a clear error, which the fallback policy handles).
+            securityModes.formUnion([.preSharedKey, .certificate, .rawPublicKey])
         } catch {
             throw .unsupportedLibrary("DTLS unavailable: \(error)")
         }
@@ -233,6 +235,11 @@ extension AgentLauncher {
                     let id = CredentialID("factory/\(name)/secret-key")!
                     try? credentials.store(secret, as: id)
                     account.secretKey = id.rawValue
+                    // RPK: /0/x/3 is the key's SubjectPublicKeyInfo when no public-key-file gives it.
+                    if account.securityMode == .rawPublicKey, account.identity.isEmpty,
+                       let signer = try? SoftwareSigner(privateKey: secret, random: { secureRandomBytes($0) }) {
+                        account.identity = PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint)
+                    }
                 }
             } catch let error as KeyFileError {
                 throw .accountFile(error)

@@ -3,6 +3,7 @@ import Board
 import CoAP
 import Credentials
 import DTLS
+import DTLSGnuTLS
 import Glibc
 import LwM2M
 import Files
@@ -465,20 +466,23 @@ public final class ClientRuntime {
     private func connect(_ id: ConnectionID, _ account: SecurityAccount, uri: CoAPURI, address: SocketAddress) {
         let now = MonotonicClock.now()
         do {
-            var session: DTLSClientSession?
+            var session: (any DTLSSession)?
             if uri.scheme == .coaps {
                 let configuration = try DTLSConfiguration.forAccount(account, host: uri.host, credentials: credentials,
                                                                      signingKeys: signingKeys, timers: dtlsTimers)
-                session = try DTLSClientSession(configuration: configuration, resuming: savedSessions[account.uri],
-                                                random: { secureRandomBytes($0) }, now: now)
+                // mbedTLS for PSK and X.509, GnuTLS (loaded on this first use) for raw public keys.
+                session = try DTLSSessionFactory.makeSession(configuration: configuration, resuming: savedSessions[account.uri],
+                                                             random: { secureRandomBytes($0) }, now: now)
             }
             let connection = try ServerConnection(peer: address, dtls: session)
             connections[id] = connection
             uris[id] = account.uri
             watch(id, connection)
             log.debug("\(id): \(session == nil ? "CoAP" : "DTLS handshake") to \(address) from \(connection.socket.localAddress)")
-            if session != nil, account.mode == .certificate, let key = account.secretKey, key.hasPrefix(FactoryFile.tpmKeyPrefix) {
-                log.debug("\(id): client certificate key \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
+            if session != nil, account.mode == .certificate || account.mode == .rawPublicKey, let key = account.secretKey,
+               key.hasPrefix(FactoryFile.tpmKeyPrefix) {
+                let what = account.mode == .rawPublicKey ? "raw public key" : "client certificate key"
+                log.debug("\(id): \(what) \(key.dropFirst(FactoryFile.tpmKeyPrefix.count)) signs in the TPM")
             }
             if session == nil {
                 connection.reportedOpen = true

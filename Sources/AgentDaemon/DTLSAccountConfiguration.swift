@@ -11,6 +11,8 @@ enum AccountSecurityError: Error, CustomStringConvertible {
     case missingSecret(String)
     case credentials(CredentialStoreError)
     case dtls(DTLSError)
+    /// The account's keys do not fit together (an RPK /0/x/3 that is not the /0/x/5 key's).
+    case inconsistentKeys(String)
 
     var description: String {
         switch self {
@@ -18,6 +20,7 @@ enum AccountSecurityError: Error, CustomStringConvertible {
         case .missingSecret(let what): "no \(what) provisioned"
         case .credentials(let error): "\(error)"
         case .dtls(let error): "\(error)"
+        case .inconsistentKeys(let why): why
         }
     }
 }
@@ -41,6 +44,8 @@ extension DTLSConfiguration {
     /// loaded only here, handed to mbedTLS and wiped.
     /// A secret-key name `tpm-key:NAME` means the TPM signing key NAME in `signingKeys`: the
     /// handshake is signed in the TPM and no private key is loaded.
+    /// Mode 1 (RPK): /0/x/3 is our SubjectPublicKeyInfo (it must be the /0/x/5 key's, when set),
+    /// /0/x/4 the server's, pinned; the session runs on GnuTLS (`DTLSSessionFactory`).
     static func forAccount(_ account: SecurityAccount, host: String, credentials: CredentialStore,
                            signingKeys: SigningKeyStore? = nil,
                            timers: DTLSTimers) throws(AccountSecurityError) -> DTLSConfiguration {
@@ -52,25 +57,34 @@ extension DTLSConfiguration {
                 throw .credentials(error)
             }
         }
+        /// The /0/x/5 key: a TPM key (`tpm-key:NAME`) or a software key from the store.
+        func accountSigner() throws(AccountSecurityError) -> Signer {
+            if let name = account.secretKey, name.hasPrefix(FactoryFile.tpmKeyPrefix) {
+                return try tpmSigner(String(name.dropFirst(FactoryFile.tpmKeyPrefix.count)), signingKeys: signingKeys)
+            }
+            let key = try secret("private key (/0/\(account.instance)/5)")
+            defer { key.wipe() }
+            do {
+                return try SoftwareSigner(privateKey: key, random: { secureRandomBytes($0) })
+            } catch {
+                throw .dtls(error)
+            }
+        }
         var configuration: DTLSConfiguration
         switch account.mode {
         case .preSharedKey?:
             guard !account.identity.isEmpty else { throw .missingSecret("PSK identity (/0/\(account.instance)/3)") }
             configuration = DTLSConfiguration(authentication: .psk(identity: account.identity,
                                                                    key: try secret("PSK key (/0/\(account.instance)/5)")))
-        case .certificate?:
-            let signer: Signer
-            if let name = account.secretKey, name.hasPrefix(FactoryFile.tpmKeyPrefix) {
-                signer = try tpmSigner(String(name.dropFirst(FactoryFile.tpmKeyPrefix.count)), signingKeys: signingKeys)
-            } else {
-                let key = try secret("private key (/0/\(account.instance)/5)")
-                defer { key.wipe() }
-                do {
-                    signer = try SoftwareSigner(privateKey: key, random: { secureRandomBytes($0) })
-                } catch {
-                    throw .dtls(error)
-                }
+        case .rawPublicKey?:
+            let signer = try accountSigner()
+            if !account.identity.isEmpty, account.identity != PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint) {
+                throw .inconsistentKeys("Public Key (/0/\(account.instance)/3) is not the public key of the Secret Key (/0/\(account.instance)/5)")
             }
+            guard !account.serverPublicKey.isEmpty else { throw .missingSecret("server public key (/0/\(account.instance)/4)") }
+            configuration = DTLSConfiguration(authentication: .rawPublicKey(key: signer, serverPublicKey: account.serverPublicKey))
+        case .certificate?:
+            let signer = try accountSigner()
             let usage = CertificateUsage(rawValue: UInt8(clamping: account.certificateUsage)) ?? .domainIssuedCertificate
             configuration = DTLSConfiguration(authentication: .certificate(chain: [account.identity], key: signer),
                                               serverTrust: ServerTrust(usage: usage, certificate: account.serverPublicKey))

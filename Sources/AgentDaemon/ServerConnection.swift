@@ -9,7 +9,7 @@ import Transport
 package final class ServerConnection {
     package let socket: UDPSocket
     package let peer: SocketAddress
-    package let dtls: DTLSClientSession?
+    package let dtls: (any DTLSSession)?
     /// Whether the client was told the connection is open (at once for CoAP, after the
     /// handshake for DTLS).
     package var reportedOpen = false
@@ -23,7 +23,7 @@ package final class ServerConnection {
 
     /// A UDP socket connected to `peer` (so only `peer`'s datagrams reach it, and ICMP port
     /// unreachable messages about `peer` are reported), with `dtls` on top for `coaps`.
-    package init(peer: SocketAddress, dtls: DTLSClientSession?) throws(TransportError) {
+    package init(peer: SocketAddress, dtls: (any DTLSSession)?) throws(TransportError) {
         let socket = try UDPSocket(family: peer.family)
         try socket.connect(to: peer)
         self.socket = socket
@@ -32,7 +32,7 @@ package final class ServerConnection {
     }
 
     /// A connection over `socket` as it is (the CLI's one-shot exchanges).
-    package init(socket: UDPSocket, peer: SocketAddress, dtls: DTLSClientSession?) {
+    package init(socket: UDPSocket, peer: SocketAddress, dtls: (any DTLSSession)?) {
         self.socket = socket
         self.peer = peer
         self.dtls = dtls

@@ -45,6 +45,8 @@ extension DTLSClientSession {
             mbedtls_ssl_conf_ca_chain(config, verifier.anchors, nil)
             mbedtls_ssl_conf_authmode(config, MBEDTLS_SSL_VERIFY_REQUIRED)
             mbedtls_ssl_conf_verify(config, CertificateVerifier.callback, verifier.opaque)
+        case .rawPublicKey:
+            throw .backendUnavailable("raw public keys (RFC 7250) need the GnuTLS backend: mbedTLS does not implement them")
         }
 
         status = mbedtls_ssl_setup(ssl, config)

@@ -59,9 +59,14 @@ public struct DTLSConfiguration {
         case psk(identity: [UInt8], key: SecretBytes)
         /// X.509: the client certificate chain (DER, end-entity first, /0/x/3) and its key.
         case certificate(chain: [[UInt8]], key: Signer)
+        /// Raw public keys (RFC 7250, LwM2M Security Mode 1): our key pair (its public key is
+        /// /0/x/3 as a SubjectPublicKeyInfo) and the server's DER SubjectPublicKeyInfo (/0/x/4),
+        /// which the server must present exactly. Runs on the GnuTLS backend (`DTLSGnuTLS`);
+        /// ``DTLSClientSession`` (mbedTLS) refuses it.
+        case rawPublicKey(key: Signer, serverPublicKey: [UInt8])
     }
 
-    /// PSK or certificate credentials.
+    /// PSK, certificate or raw-public-key credentials.
     public var authentication: Authentication
     /// Required for `.certificate` authentication; ignored for PSK.
     public var serverTrust: ServerTrust?

@@ -41,6 +41,18 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
     case closedByPeer
     /// Any other mbedTLS failure: its error code and text.
     case library(code: Int32, text: String)
+    /// Raw public keys: the server presented another key than the pinned one (/0/x/4), or no
+    /// raw public key at all; `presented` is the SHA-256 of the SubjectPublicKeyInfo it sent
+    /// (hex), or what it sent instead.
+    case serverPublicKeyMismatch(presented: String)
+    /// Raw public keys: the server refused our public key (an alert such as access_denied,
+    /// bad_certificate or unsupported_certificate arrived after we sent it).
+    case clientKeyRejected(alert: String)
+    /// The DTLS backend a mode needs cannot be used here (GnuTLS missing or too old for raw
+    /// public keys, or a mode the chosen backend does not implement).
+    case backendUnavailable(String)
+    /// Any other GnuTLS failure: its error code and text.
+    case gnutls(code: Int32, text: String)
 
     public var description: String {
         switch self {
@@ -62,6 +74,11 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .messageTooLong(let count): "DTLS: \(count)-byte message does not fit one record"
         case .closedByPeer: "DTLS session closed by the server"
         case .library(let code, let text): "DTLS: mbedTLS error -0x\(String(-Int(code), radix: 16)): \(text)"
+        case .serverPublicKeyMismatch(let presented):
+            "DTLS handshake failed: server public key does not match /0/x/4 (raw public key pin; server presented \(presented))"
+        case .clientKeyRejected(let alert): "DTLS handshake failed: server rejected our raw public key (alert \(alert))"
+        case .backendUnavailable(let reason): "DTLS backend unavailable: \(reason)"
+        case .gnutls(let code, let text): "DTLS: GnuTLS error \(code): \(text)"
         }
     }
 

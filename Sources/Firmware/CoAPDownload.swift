@@ -1,5 +1,6 @@
 import CoAP
 import DTLS
+import DTLSGnuTLS
 import Time
 import Transport
 
@@ -45,7 +46,7 @@ public final class CoAPDownload {
     private let sink: DownloadSink
     private let loop: EventLoop
     private let socket: UDPSocket
-    private let session: DTLSClientSession?
+    private let session: (any DTLSSession)?
     private var endpoint: CoAPEndpoint<SocketAddress>
     private var sources: [EventLoop.SourceID] = []
     private var pending: RequestID?
@@ -85,12 +86,13 @@ public final class CoAPDownload {
             throw .sink(error)
         }
         if uri.scheme == .coaps {
-            guard var dtls = options.dtls else { throw .tls("coaps:// needs DTLS credentials (PSK or certificate)") }
+            guard var dtls = options.dtls else { throw .tls("coaps:// needs DTLS credentials (PSK, certificate or raw public key)") }
             do { try MbedTLSGuard.check() } catch { throw .tls("\(error)") }
             if dtls.serverName == nil { dtls.serverName = uri.host }
             do {
-                session = try DTLSClientSession(configuration: dtls, random: { secureRandomBytes($0) },
-                                                now: MonotonicClock.now())
+                // mbedTLS for PSK and X.509, GnuTLS (loaded on first use) for raw public keys.
+                session = try DTLSSessionFactory.makeSession(configuration: dtls, random: { secureRandomBytes($0) },
+                                                             now: MonotonicClock.now())
             } catch {
                 throw .tls("\(error)")
             }

@@ -148,7 +148,7 @@ struct CLI {
                 let dtls: DTLSConfiguration
                 do {
                     guard let given = try DTLSOptions.configuration(from: parsed) else {
-                        throw UsageError.missingArgument("--psk-identity/--psk-key-file or --cert/--key for coaps://")
+                        throw UsageError.missingArgument("--psk-identity/--psk-key-file, --cert/--key or --rpk-key/--server-public-key for coaps://")
                     }
                     dtls = given
                 } catch { usageError("\(error)") }

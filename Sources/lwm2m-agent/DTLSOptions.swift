@@ -6,12 +6,12 @@ import DTLS
 import Glibc
 import Transport
 
-/// The `coap` command's DTLS options: PSK or X.509 credentials for `coaps://` URIs.
+/// The `coap` command's DTLS options: PSK, X.509 or raw-public-key credentials for `coaps://` URIs.
 ///
 /// Keys are read from files only, never from the command line (argv is visible to every user).
 enum DTLSOptions {
     static let valueOptions: Set<String> = [
-        "psk-identity", "psk-key-file", "ca", "server-cert", "cert", "key", "sni", "cipher-suites",
+        "psk-identity", "psk-key-file", "ca", "server-cert", "cert", "key", "rpk-key", "server-public-key", "sni", "cipher-suites",
         "dtls-min-timeout", "dtls-max-timeout",
     ]
 
@@ -23,6 +23,8 @@ enum DTLSOptions {
           --key PATH              client private key (PKCS#8 or SEC1 DER, P-256)
           --ca PATH               trust anchor (DER): the server chain must lead to it (usage 2)
           --server-cert PATH      pinned server certificate (DER), nothing else checked (usage 3)
+          --rpk-key PATH          raw public keys (RFC 7250): our private key (PKCS#8 or SEC1, P-256)
+          --server-public-key PATH  the server's public key (SubjectPublicKeyInfo, DER or PEM), pinned
           --sni NAME              server name for SNI and the certificate check (default: URI host)
           --cipher-suites LIST    IANA numbers in preference order, e.g. 0xC0A8,0xC0AE
           --dtls-min-timeout S    first handshake retransmission (default 2)
@@ -36,6 +38,17 @@ enum DTLSOptions {
             guard let path = parsed.value("psk-key-file") else { throw .missingArgument("--psk-key-file for --psk-identity") }
             guard parsed.value("cert") == nil else { throw .invalidValue("cert", "", "use either PSK or a certificate") }
             authentication = .psk(identity: Array(identity.utf8), key: try pskKey(path))
+        } else if let keyPath = parsed.value("rpk-key") {
+            guard parsed.value("cert") == nil else { throw .invalidValue("cert", "", "use either a certificate or a raw public key") }
+            guard let serverPath = parsed.value("server-public-key") else {
+                throw .missingArgument("--server-public-key for --rpk-key (the server's key is pinned)")
+            }
+            let key = try secretFile("rpk-key", keyPath)
+            let signer: SoftwareSigner
+            do { signer = try SoftwareSigner(privateKey: key, random: { secureRandomBytes($0) }) } catch {
+                throw .invalidValue("rpk-key", keyPath, "\(error)")
+            }
+            authentication = .rawPublicKey(key: signer, serverPublicKey: try file("server-public-key", serverPath))
         } else if let certificatePath = parsed.value("cert") {
             guard let keyPath = parsed.value("key") else { throw .missingArgument("--key for --cert") }
             let certificate = try file("cert", certificatePath)

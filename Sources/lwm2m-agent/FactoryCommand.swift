@@ -15,7 +15,7 @@ enum FactoryCommand {
         let parsed: ParsedArguments
         do {
             parsed = try ParsedArguments(arguments, valueOptions: [
-                "config", "uri", "security-mode", "psk-identity", "psk-key-file", "server-certificate-file",
+                "config", "uri", "security-mode", "psk-identity", "psk-key-file", "server-certificate-file", "server-public-key-file",
                 "client-certificate-file", "certificate-usage", "sni", "csr-out", "public-key-out", "lifetime", "binding",
             ], flagOptions: ["json", "psk-key-stdin", "generate-key", "regenerate-key", "no-qr"])
         } catch {
@@ -96,12 +96,13 @@ enum FactoryCommand {
 
     static func accountOptions(_ parsed: ParsedArguments, server: Bool) throws(FactoryError) -> FactoryAccountOptions {
         guard let uri = parsed.value("uri") else { throw .usage("missing --uri URI") }
-        guard let mode = parsed.value("security-mode") else { throw .usage("missing --security-mode psk|certificate|nosec") }
+        guard let mode = parsed.value("security-mode") else { throw .usage("missing --security-mode psk|certificate|rpk|nosec") }
         var options = FactoryAccountOptions(uri: uri, securityMode: mode)
         options.pskIdentity = parsed.value("psk-identity")
         options.generateKey = parsed.flag("generate-key")
         options.regenerateKey = parsed.flag("regenerate-key")
         options.serverCertificateFile = parsed.value("server-certificate-file")
+        options.serverPublicKeyFile = parsed.value("server-public-key-file")
         options.clientCertificateFile = parsed.value("client-certificate-file")
         options.certificateUsage = parsed.value("certificate-usage")
         options.serverNameIndication = parsed.value("sni")

@@ -42,7 +42,7 @@ enum FirmwareCommand {
             maximumSize = limit >= 0 ? Int64(limit) : nil
             if parsed.positional[1].lowercased().hasPrefix("coaps:") {
                 guard let dtls = try DTLSOptions.configuration(from: parsed) else {
-                    throw UsageError.missingArgument("--psk-identity/--psk-key-file or --cert/--key for coaps://")
+                    throw UsageError.missingArgument("--psk-identity/--psk-key-file, --cert/--key or --rpk-key/--server-public-key for coaps://")
                 }
                 options.coap.dtls = dtls
             }

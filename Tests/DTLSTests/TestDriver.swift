@@ -4,7 +4,7 @@ import Glibc
 import Transport
 import TestSupport
 
-/// Drives one `DTLSClientSession` over a real UDP socket and the monotonic clock.
+/// Drives one DTLS session (mbedTLS or GnuTLS) over a real UDP socket and the monotonic clock.
 final class SocketDriver {
     let socket: UDPSocket
     let server: SocketAddress
@@ -23,7 +23,7 @@ final class SocketDriver {
     }
 
     /// Sends what the session has queued.
-    func flush(_ session: DTLSClientSession) throws {
+    func flush(_ session: any DTLSSession) throws {
         while let datagram = session.nextDatagram() {
             largestDatagram = max(largestDatagram, datagram.count)
             // An epoch-0 handshake record (13-byte header) whose message is a ClientHello (1).
@@ -34,7 +34,7 @@ final class SocketDriver {
     }
 
     /// Runs the session until `done` returns true or `timeout` passes.
-    func run(_ session: DTLSClientSession, timeout: Duration, until done: () -> Bool) throws {
+    func run(_ session: any DTLSSession, timeout: Duration, until done: () -> Bool) throws {
         let deadline = MonotonicClock.now() + timeout
         try flush(session)
         while !done() {
@@ -53,13 +53,13 @@ final class SocketDriver {
     }
 
     /// Runs the handshake; returns the first connected or failed event (nil on test timeout).
-    func handshake(_ session: DTLSClientSession, timeout: Duration = .seconds(10)) throws -> DTLSEvent? {
+    func handshake(_ session: any DTLSSession, timeout: Duration = .seconds(10)) throws -> DTLSEvent? {
         try run(session, timeout: timeout) { events.contains { if case .connected = $0 { true } else if case .failed = $0 { true } else { false } } }
         return events.first { if case .closed = $0 { false } else { true } }
     }
 
     /// Sends `plaintext` and waits for one application datagram back.
-    func exchange(_ session: DTLSClientSession, _ plaintext: [UInt8], timeout: Duration = .seconds(5)) throws -> [UInt8]? {
+    func exchange(_ session: any DTLSSession, _ plaintext: [UInt8], timeout: Duration = .seconds(5)) throws -> [UInt8]? {
         try session.send(plaintext)
         var reply: [UInt8]?
         try run(session, timeout: timeout) {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentconfig import write_config
-from leshan_server import Leshan, issue_certificate
+from leshan_server import Leshan, issue_certificate, openssl
 
 LIFETIME = 300
 PSK_BS_KEY = "000102030405060708090a0b0c0d0e0f"
@@ -30,7 +30,8 @@ def prepare(leshan: Leshan, tmp_path: Path, ep: str, security: str = "nosec", li
             **agent) -> Path:
     """Gives Leshan's bootstrap server a configuration for ``ep`` (the Leshan LwM2M server over
     the same security, SSID 1, Server instance /1/0, Security /0/1) and writes the agent file
-    that bootstraps from it. ``security``: nosec, psk, x509."""
+    that bootstraps from it. ``security``: nosec, psk, x509, rpk (raw public keys, RFC 7250: a
+    fresh client key pair; both servers pinned to the key of Leshan's certificate)."""
     secure = security != "nosec"
     bsconfig = {"ep": ep, "uri": dm_uri or leshan.dm_uri(secure), "lifetime": lifetime, "binding": binding,
                 "mode": security}
@@ -51,8 +52,29 @@ def prepare(leshan: Leshan, tmp_path: Path, ep: str, security: str = "nosec", li
         bootstrap = {"uri": leshan.bs_uri(True), "security-mode": "certificate",
                      "client-certificate-file": client["pem"], "secret-key-file": client["key.der"],
                      "server-certificate-file": leshan.pki / "ca.pem", "certificate-usage": 2}
+    elif security == "rpk":
+        keys = rpk_keys(leshan, tmp_path)
+        leshan.call("rpk", who="bs", ep=ep, spki=keys["client.spki"])
+        leshan.call("rpk", who="dm", ep=ep, spki=keys["client.spki"])
+        bsconfig.update(pub=keys["client.spki"], pkey=keys["client.key.der"], spub=keys["server.spki"])
+        bootstrap = {"uri": leshan.bs_uri(True), "security-mode": "rpk", "secret-key-file": keys["client.key.der"],
+                     "server-public-key-file": keys["server.spki"]}
     else:
         raise ValueError(security)
     reply = leshan.call("bsconfig", **bsconfig)
     assert reply.get("ok"), reply
     return agent_config(tmp_path, ep, bootstrap, servers=servers, **agent)
+
+
+def rpk_keys(leshan: Leshan, tmp_path: Path) -> dict[str, Path]:
+    """Raw public keys for one test: a fresh P-256 client key (PKCS#8 DER, and its DER
+    SubjectPublicKeyInfo) and the SubjectPublicKeyInfo of Leshan's own key (what it presents as
+    a raw public key to a client asking for one)."""
+    keys = tmp_path / "rpk"
+    keys.mkdir(parents=True, exist_ok=True)
+    openssl(keys, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "client.key")
+    openssl(keys, "pkcs8", "-topk8", "-nocrypt", "-in", "client.key", "-outform", "DER", "-out", "client.key.der")
+    openssl(keys, "pkey", "-inform", "DER", "-in", "client.key.der", "-pubout", "-outform", "DER", "-out", "client.spki")
+    openssl(keys, "pkey", "-inform", "DER", "-in", str(leshan.pki / "leshan-server.key.der"), "-pubout", "-outform", "DER",
+            "-out", "server.spki")
+    return {name: keys / name for name in ("client.key.der", "client.spki", "server.spki")}

@@ -17,11 +17,11 @@ from conftest import require_tool
 REPO = Path(__file__).resolve().parents[2]
 
 DTLS = ["--psk-identity", "--psk-key-file", "--ca", "--server-cert", "--cert", "--key", "--sni",
-        "--cipher-suites", "--dtls-min-timeout", "--dtls-max-timeout"]
+        "--cipher-suites", "--dtls-min-timeout", "--dtls-max-timeout", "--rpk-key", "--server-public-key"]
 FACTORY = ["--config", "--json", "--no-qr"]
 ACCOUNT = ["--uri", "--security-mode", "--psk-identity", "--psk-key-file", "--psk-key-stdin", "--generate-key",
            "--regenerate-key", "--csr-out", "--public-key-out", "--client-certificate-file",
-           "--server-certificate-file", "--certificate-usage", "--sni"]
+           "--server-certificate-file", "--certificate-usage", "--sni", "--server-public-key-file"]
 
 # (arguments before --help, the options the command's parser accepts)
 COMMANDS = [

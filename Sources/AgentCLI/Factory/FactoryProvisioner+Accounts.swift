@@ -11,7 +11,7 @@ import Transport
 public struct FactoryAccountOptions {
     /// The server URI (`coap://` or `coaps://`).
     public var uri: String
-    /// `psk`, `certificate` or `nosec`.
+    /// `psk`, `certificate`, `rpk` or `nosec`.
     public var securityMode: String
     /// The PSK identity (psk).
     public var pskIdentity: String?
@@ -23,6 +23,8 @@ public struct FactoryAccountOptions {
     public var regenerateKey = false
     /// /0/x/4: trust anchor or server certificate file (copied into the state directory).
     public var serverCertificateFile: String?
+    /// rpk /0/x/4: the server's public key (SubjectPublicKeyInfo, DER or PEM; copied as DER).
+    public var serverPublicKeyFile: String?
     /// The certificate issued for the account's TPM key (checked against it, then copied).
     public var clientCertificateFile: String?
     /// /0/x/15, `0`…`3`.
@@ -128,11 +130,40 @@ extension FactoryProvisioner {
                 report.append(("public-key", .text(publicKeyPath)))
             }
             stale.append(account.secretID)
+        case "rpk":
+            // Seed 004: the TPM key is the device's identity; the hash of its public key is what
+            // the operator registers out of band; the server's key is pinned.
+            let (signer, generated) = try signingKey(for: account, options)
+            settings.append(.init("secret-key", FactoryFile.tpmKeyPrefix + account.keyID.rawValue))
+            let spki = PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint)
+            report += [("secret-key", .text(FactoryFile.tpmKeyPrefix + account.keyID.rawValue)),
+                       ("key-generated", .flag(generated)),
+                       ("public-key-sha256", .text(hexString(PublicKeyInfo.sha256(spki))))]
+            let ownPath = certificatePath(account.name, "public-key")
+            do {
+                try Directory.create("\(configuration.stateDirectory)/certificates")
+                try AtomicFile.write(spki, to: ownPath, mode: 0o644)
+            } catch {
+                throw .file("\(error)")
+            }
+            settings.append(.init("public-key-file", ownPath))
+            let serverPath = certificatePath(account.name, "server-public-key")
+            if let file = options.serverPublicKeyFile {
+                try importServerPublicKey(file, to: serverPath)
+            } else if FactoryFile.value("server-public-key-file", in: previous) == nil {
+                throw .usage("rpk needs --server-public-key-file (the server's public key, pinned)")
+            }
+            settings.append(.init("server-public-key-file", serverPath))
+            if let publicKeyPath = options.publicKeyPath {
+                try writePublicKey(spki, to: publicKeyPath)
+                report.append(("public-key", .text(publicKeyPath)))
+            }
+            stale.append(account.secretID)
         case "nosec":
             stale.append(account.secretID)
             staleKey = true
         default:
-            throw .usage("--security-mode must be psk, certificate or nosec")
+            throw .usage("--security-mode must be psk, certificate, rpk or nosec")
         }
         if let sni = options.serverNameIndication { settings.append(.init("sni", sni)) }
         settings += options.extra
@@ -152,13 +183,27 @@ extension FactoryProvisioner {
         do {
             if !options.regenerateKey, let existing = try signingKeys.existingKey(account.keyID) { return (existing, false) }
             guard options.generateKey || options.regenerateKey else {
-                throw FactoryError.usage("certificate needs a TPM key: add --generate-key")
+                throw FactoryError.usage("\(options.securityMode) needs a TPM key: add --generate-key")
             }
             return (try signingKeys.generateKey(account.keyID), true)
         } catch let error as FactoryError {
             throw error
         } catch {
             throw .tpm("key \(account.keyID): \(error)")
+        }
+    }
+
+    /// Copies the server's public key (PEM or DER SubjectPublicKeyInfo) as DER, refusing
+    /// anything but an ECDSA P-256 key (what the RPK suites use).
+    func importServerPublicKey(_ path: String, to destination: String) throws(FactoryError) {
+        let der: [UInt8]
+        do { der = try KeyFile.der(path).copyBytes() } catch { throw .file("\(error)") }
+        if let problem = RawPublicKeyShape.problem(der) { throw .file("\(path): the server's public key \(problem)") }
+        do {
+            try Directory.create("\(configuration.stateDirectory)/certificates")
+            try AtomicFile.write(der, to: destination, mode: 0o644)
+        } catch {
+            throw .file("\(error)")
         }
     }
 
@@ -254,6 +299,8 @@ extension FactoryProvisioner {
         try? signingKeys.removeSigningKey(account.keyID)
         try? AtomicFile.remove(certificatePath(account.name, "client"))
         try? AtomicFile.remove(certificatePath(account.name, "server"))
+        try? AtomicFile.remove(certificatePath(account.name, "public-key"))
+        try? AtomicFile.remove(certificatePath(account.name, "server-public-key"))
         return .object([("account", .text(account.name)), ("removed", .flag(existed))])
     }
 }

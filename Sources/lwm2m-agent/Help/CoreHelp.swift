@@ -41,6 +41,9 @@ enum CoreHelp {
         .init("--key PATH", "coaps: client private key (PKCS#8 or SEC1 DER, P-256)"),
         .init("--ca PATH", "coaps: trust anchor (DER): the server chain must lead to it (certificate usage 2)"),
         .init("--server-cert PATH", "coaps: pinned server certificate (DER), nothing else checked (certificate usage 3)"),
+        .init("--rpk-key PATH", "coaps: raw public keys (RFC 7250, over GnuTLS): our private key (PKCS#8 or SEC1, DER or PEM, P-256)"),
+        .init("--server-public-key PATH", "coaps: raw public keys: the server's public key (SubjectPublicKeyInfo, DER or PEM); "
+                + "the handshake fails unless the server presents exactly this key"),
         .init("--sni NAME", "coaps: server name for SNI and the certificate check (default: the URI's host)"),
         .init("--cipher-suites LIST", "coaps: IANA numbers in preference order, e.g. 0xC0A8,0xC0AE"),
         .init("--dtls-min-timeout S", "coaps: first handshake retransmission time-out (default 2)"),

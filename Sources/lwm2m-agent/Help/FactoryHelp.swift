@@ -12,16 +12,17 @@ extension FactoryCommand {
 
     static let accountOptions: [Item] = [
         .init("--uri URI", "the server's URI: coap://HOST[:PORT] or coaps://HOST[:PORT]"),
-        .init("--security-mode MODE", "psk, certificate or nosec"),
+        .init("--security-mode MODE", "psk, certificate, rpk (raw public keys, RFC 7250) or nosec"),
         .init("--psk-identity ID", "PSK identity (psk)"),
         .init("--psk-key-file PATH", "PSK key (hex text or raw bytes) from a file; sealed in the TPM"),
         .init("--psk-key-stdin", "PSK key from standard input (keys are never taken from the command line)"),
-        .init("--generate-key", "certificate: create a P-256 key in the TPM unless the account has one"),
-        .init("--regenerate-key", "certificate: replace the account's TPM key"),
+        .init("--generate-key", "certificate, rpk: create a P-256 key in the TPM unless the account has one"),
+        .init("--regenerate-key", "certificate, rpk: replace the account's TPM key"),
         .init("--csr-out PATH", "certificate: write a CSR (CN = endpoint name) signed by the TPM key"),
-        .init("--public-key-out PATH", "certificate: write the TPM key's public key (PEM)"),
+        .init("--public-key-out PATH", "certificate, rpk: write the TPM key's public key (PEM)"),
         .init("--client-certificate-file FILE", "certificate: the certificate issued for the TPM key"),
         .init("--server-certificate-file FILE", "certificate: the server's certificate or trust anchor"),
+        .init("--server-public-key-file FILE", "rpk: the server's public key (SubjectPublicKeyInfo, DER or PEM, P-256), pinned"),
         .init("--certificate-usage N", "certificate: how the server certificate is checked, 0 to 3"),
         .init("--sni NAME", "certificate: server name for SNI and the certificate check"),
     ]

@@ -5,6 +5,7 @@ import java.nio.file.*;
 import java.security.*;
 import java.security.cert.*;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
 import java.util.*;
 import java.util.concurrent.*;
 
@@ -76,7 +77,8 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  *   /observe?ep&path[&format] /cancel?ep&path   /obs?ep
  *   /rcomp, /ocomp?ep&paths=/3/0/0,/3/0/1[&format]   /wcomp?ep&vals=PATH:TYPE:VALUE,...
  *   /ccancel?ep&paths         /psk?who=dm|bs&ep&id&key(hex)   /x509?who&ep   /unsec?who&ep
- *   /bsconfig?ep&uri[&mode=nosec|psk|x509][&id&key][&cert&pkey&scert&usage][&ssid][&lifetime]
+ *   /rpk?who&ep&spki          the client's raw public key (RFC 7250): a DER SubjectPublicKeyInfo file
+ *   /bsconfig?ep&uri[&mode=nosec|psk|x509|rpk][&id&key][&cert&pkey&scert&usage][&pub&pkey&spub][&ssid][&lifetime]
  *             [&binding=U][&delete=/0,/1][&fmt][&autoid=true]
  * Types: s string, i integer, u unsigned, b boolean, f float, t time (epoch s), o opaque (hex),
  * l object link (O:I).
@@ -542,6 +544,11 @@ public class LeshanHarness {
             ("bs".equals(p.get("who")) ? bsSec : dmSec).add(si);
             return fields("ok", true);
         }
+        case "rpk": {
+            SecurityInfo si = SecurityInfo.newRawPublicKeyInfo(p.get("ep"), loadPublicKey(p.get("spki")));
+            ("bs".equals(p.get("who")) ? bsSec : dmSec).add(si);
+            return fields("ok", true);
+        }
         case "unsec":
             ("bs".equals(p.get("who")) ? bsSec : dmSec).remove(p.get("ep"), true);
             return fields("ok", true);
@@ -569,6 +576,12 @@ public class LeshanHarness {
                 ss.secretKey = Files.readAllBytes(Paths.get(p.get("pkey")));
                 ss.serverPublicKey = Files.readAllBytes(Paths.get(p.get("scert")));
                 if (p.containsKey("usage")) ss.certificateUsage = CertificateUsage.fromCode(Integer.parseInt(p.get("usage")));
+            } else if (mode.equals("rpk")) {
+                // Mode 1: our public key, private key (PKCS#8 DER) and the server's, all as files.
+                ss.securityMode = SecurityMode.RPK;
+                ss.publicKeyOrId = Files.readAllBytes(Paths.get(p.get("pub")));
+                ss.secretKey = Files.readAllBytes(Paths.get(p.get("pkey")));
+                ss.serverPublicKey = Files.readAllBytes(Paths.get(p.get("spub")));
             } else {
                 ss.securityMode = SecurityMode.NO_SEC;
             }
@@ -595,6 +608,10 @@ public class LeshanHarness {
 
     static PrivateKey loadKey(String f) throws Exception {
         return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(Paths.get(f))));
+    }
+
+    static PublicKey loadPublicKey(String f) throws Exception {
+        return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(Files.readAllBytes(Paths.get(f))));
     }
 
     static int port(URI uri) { return uri == null ? -1 : uri.getPort(); }

@@ -208,11 +208,26 @@ public struct BootstrapConsistencyCheck: Sendable {
                 throw .inconsistentCredentials(instance: instance, "Security Mode X.509 without a server certificate or trust anchor (/0/\(instance)/4)")
             }
         case .rawPublicKey:
-            break
+            guard supportedModes.contains(.rawPublicKey) else { break }  // refused below, with the reason
+            if account.identity.isEmpty {
+                throw .inconsistentCredentials(instance: instance, "Security Mode RPK without our public key (/0/\(instance)/3)")
+            }
+            if let problem = RawPublicKeyShape.problem(account.identity) {
+                throw .inconsistentCredentials(instance: instance, "Security Mode RPK: our public key (/0/\(instance)/3) \(problem)")
+            }
+            if account.secretKey == nil {
+                throw .inconsistentCredentials(instance: instance, "Security Mode RPK without a private key (/0/\(instance)/5)")
+            }
+            if account.serverPublicKey.isEmpty {
+                throw .inconsistentCredentials(instance: instance, "Security Mode RPK without the server's public key (/0/\(instance)/4)")
+            }
+            if let problem = RawPublicKeyShape.problem(account.serverPublicKey) {
+                throw .inconsistentCredentials(instance: instance, "Security Mode RPK: the server's public key (/0/\(instance)/4) \(problem)")
+            }
         }
         guard supportedModes.contains(mode) else {
             let why = mode == .rawPublicKey
-                ? "Security Mode RPK is not supported (the DTLS library has no RFC 7250 raw public keys)"
+                ? "Security Mode RPK is not supported by this build (raw public keys need the GnuTLS backend)"
                 : "Security Mode \(mode) is not supported by this build"
             throw .unsupportedSecurityMode(instance: instance, why)
         }
