@@ -17,15 +17,19 @@ struct Compare {
     var cpu: Int?
     var agentd = CompareProcess.executableDirectory() + "/lwm2m-agentd"
     var coapServer = "coap-server-notls"
+    /// With a TCTI: `credential-store = tpm` (the issue's RSS goal is with the TPM store configured).
+    var tpmTCTI: String?
 
     static let usage = """
         usage: lwm2m-bench compare [--quick] [--runs N] [--reads K] [--idle-seconds S] [--json]
-                                   [--cpu C] [--agentd PATH] [--coap-server PATH]
+                                   [--cpu C] [--agentd PATH] [--coap-server PATH] [--tpm-tcti TCTI]
           --quick           few runs (5), 300 reads per format, 1 s idle window: checks, not figures
           --runs N          starts per start-up metric (median), default 20
           --reads K         served Reads per format (and GETs of the baseline), default 10000
           --idle-seconds S  idle window of the registered daemon, default 5 (the issue's is 60)
           --cpu C           the CPU the served daemons are pinned to (default: the last allowed one)
+          --tpm-tcti TCTI   the daemons use credential-store = tpm at TCTI (e.g. a swtpm:
+                            swtpm:host=127.0.0.1,port=2321); default: credential-store = development
           --json            the table as JSON
         """
 
@@ -47,6 +51,7 @@ struct Compare {
             case "--cpu": compare.cpu = number(value(), "--cpu")
             case "--agentd": compare.agentd = value()
             case "--coap-server": compare.coapServer = value()
+            case "--tpm-tcti": compare.tpmTCTI = value()
             case "--json": compare.json = true
             case "--help", "-h": print(usage); return
             case let other: fail("unknown argument \(other)\n\(usage)")
@@ -99,7 +104,7 @@ struct Compare {
         for index in 0..<runs {
             if let (pid, milliseconds, _) = startRegistered(server: server, directory: directory, index: index, pinTo: nil) {
                 registered.append(milliseconds)
-                CompareProcess.stop(pid) { server.servePending() }
+                stopDaemon(pid, server: server)
             }
         }
         rows.append(CompareRow(key: "exec_registered", metric: "exec → registered, direct, NoSec, median of \(runs)", unit: "ms",
@@ -125,7 +130,7 @@ struct Compare {
                 Compare.note("served Read /3/0 (format \(format)): \(reads) requests")
                 agentRead[format] = cpuPerGet(pid: pid, server: server, path: ["3", "0"], accept: format, to: peer)?.micros
             }
-            CompareProcess.stop(pid) { server.servePending() }
+            stopDaemon(pid, server: server)
         }
 
         Compare.note("coap-server-notls GET / (136 bytes): \(reads) requests")
@@ -164,7 +169,8 @@ struct Compare {
 
         if json {
             var context = [("load", load), ("runs", "\(runs)"), ("reads", "\(reads)"), ("idle_seconds", "\(idleSeconds)"),
-                           ("pinned_cpu", "\(served)"), ("agentd", agentd)]
+                           ("pinned_cpu", "\(served)"), ("agentd", agentd),
+                           ("credential_store", tpmTCTI == nil ? "development" : "tpm")]
             #if DEBUG
             context.append(("build", "debug"))
             #else
@@ -207,7 +213,7 @@ struct Compare {
             endpoint-name = bench-gw
             state-dir = \(directory)/state-\(index)
             log-level = notice
-            credential-store = development
+            \(tpmTCTI.map { "credential-store = tpm\ntpm-tcti = \($0)" } ?? "credential-store = development")
 
             [server 101]
             uri = coap://127.0.0.1:\(server.port)
@@ -227,6 +233,14 @@ struct Compare {
             return nil
         }
         return (pid, Bench.toSeconds(MonotonicClock.now() - start) * 1000, peer)
+    }
+
+    /// SIGTERM, answering its De-register; says so when it took long or had to be killed.
+    func stopDaemon(_ pid: pid_t, server: CompareServer) {
+        let seconds = CompareProcess.stop(pid) { server.servePending() }
+        if let seconds, seconds < 1 { return }
+        Compare.note("lwm2m-agentd \(pid) " + (seconds.map { "took \(CompareTable.number($0, 2)) s to stop on SIGTERM" }
+                                                ?? "did not stop within 5 s of SIGTERM: killed"))
     }
 
     /// Server CPU per GET (µs), one request in flight: /proc deltas of `pid` over `reads` GETs

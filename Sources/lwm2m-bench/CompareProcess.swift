@@ -35,7 +35,9 @@ enum CompareProcess {
     }
 
     /// Sends `signal` and waits up to `seconds` for the child to end (SIGKILL after that).
-    static func stop(_ pid: pid_t, signal: Int32 = SIGTERM, seconds: Double = 5, whileWaiting: () -> Void = {}) {
+    /// - Returns: the seconds it took to end, or `nil` when it had to be killed.
+    @discardableResult
+    static func stop(_ pid: pid_t, signal: Int32 = SIGTERM, seconds: Double = 5, whileWaiting: () -> Void = {}) -> Double? {
         kill(pid, signal)
         let start = MonotonicClock.now()
         var status: Int32 = 0
@@ -43,11 +45,12 @@ enum CompareProcess {
             if toSeconds(MonotonicClock.now() - start) > seconds {
                 kill(pid, SIGKILL)
                 waitpid(pid, &status, 0)
-                return
+                return nil
             }
             whileWaiting()
             usleep(1000)
         }
+        return toSeconds(MonotonicClock.now() - start)
     }
 
     /// Restricts the calling thread (and the children it starts from now on) to `cpus`.

@@ -25,7 +25,7 @@ final class CompareServer {
 
     /// The next datagram within `timeout` seconds, as raw bytes and sender.
     func receiveRaw(timeout: Double) -> (count: Int, from: SocketAddress)? {
-        let deadline = MonotonicClock.now() + .milliseconds(Int64(timeout * 1000))
+        let deadline = MonotonicClock.now() + .microseconds(Int64(timeout * 1e6))
         while true {
             if let received = try? socket.receive(into: buffer) { return received }
             let left = Bench.toSeconds(deadline - MonotonicClock.now())
@@ -37,10 +37,11 @@ final class CompareServer {
 
     /// The next CoAP message within `timeout` seconds (undecodable datagrams are skipped).
     func receive(timeout: Double) -> (message: CoAPMessage, from: SocketAddress)? {
-        let deadline = MonotonicClock.now() + .milliseconds(Int64(timeout * 1000))
+        let deadline = MonotonicClock.now() + .microseconds(Int64(timeout * 1e6))
         while true {
-            let left = Bench.toSeconds(deadline - MonotonicClock.now())
-            guard left > 0, let (count, sender) = receiveRaw(timeout: left) else { return nil }
+            // At least one try, however short the timeout.
+            let left = max(0, Bench.toSeconds(deadline - MonotonicClock.now()))
+            guard let (count, sender) = receiveRaw(timeout: left) else { return nil }
             if let message = try? CoAPMessage(decoding: Array(buffer[0..<count])) { return (message, sender) }
         }
     }
@@ -66,7 +67,7 @@ final class CompareServer {
     /// Waits up to `timeout` seconds for a Register, answering it (and anything before it).
     /// - Returns: the agent's address, or `nil`.
     func awaitRegister(timeout: Double) -> SocketAddress? {
-        let deadline = MonotonicClock.now() + .milliseconds(Int64(timeout * 1000))
+        let deadline = MonotonicClock.now() + .microseconds(Int64(timeout * 1e6))
         while true {
             let left = Bench.toSeconds(deadline - MonotonicClock.now())
             guard left > 0, let (message, sender) = receive(timeout: left) else { return nil }
@@ -89,7 +90,7 @@ final class CompareServer {
         request.uriPath = path
         request.accept = accept
         guard let bytes = try? request.encoded(), (try? socket.send(bytes, to: peer)) != nil else { return nil }
-        let deadline = MonotonicClock.now() + .milliseconds(Int64(timeout * 1000))
+        let deadline = MonotonicClock.now() + .microseconds(Int64(timeout * 1e6))
         while true {
             let left = Bench.toSeconds(deadline - MonotonicClock.now())
             guard left > 0, let (message, sender) = receive(timeout: left) else { return nil }
