@@ -120,9 +120,14 @@ struct Compare {
             let settle = MonotonicClock.now()
             while Bench.toSeconds(MonotonicClock.now() - settle) < 0.3 { server.servePending() }
             let before = CompareProcess.contextSwitches(pid)
+            let cpuBefore = CompareProcess.cpu(of: pid)
             usleep(UInt32(idleSeconds * 1e6))
             let after = CompareProcess.contextSwitches(pid)
+            let idleCPU = CompareProcess.cpu(of: pid) - cpuBefore
             wakeUps = Double(after.voluntary - before.voluntary)
+            Compare.note("idle \(CompareTable.number(idleSeconds, 1)) s: \(after.voluntary - before.voluntary) wake-ups "
+                         + "(voluntary context switches), \(after.involuntary - before.involuntary) involuntary, "
+                         + "\(CompareTable.number(idleCPU.nanoseconds / 1e6, 3)) ms CPU")
             server.servePending()
             agentRSS = CompareProcess.statusKiB(pid, "VmRSS").map { $0 / 1024 }
             agentAnon = CompareProcess.statusKiB(pid, "RssAnon").map { $0 / 1024 }
