@@ -121,7 +121,7 @@ struct Compare {
             while Bench.toSeconds(MonotonicClock.now() - settle) < 0.3 { server.servePending() }
             let before = CompareProcess.contextSwitches(pid)
             let cpuBefore = CompareProcess.cpu(of: pid)
-            usleep(UInt32(idleSeconds * 1e6))
+            sleep(seconds: idleSeconds)
             let after = CompareProcess.contextSwitches(pid)
             let idleCPU = CompareProcess.cpu(of: pid) - cpuBefore
             wakeUps = Double(after.voluntary - before.voluntary)
@@ -333,6 +333,13 @@ struct Compare {
     }
 
     // MARK: - Helpers
+
+    /// nanosleep through interruptions (usleep's argument is 32 bits and, by POSIX, under 1 s).
+    func sleep(seconds: Double) {
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
 
     /// `name` as a path: itself if it has a slash, else the first match in PATH.
     func resolve(_ name: String) -> String? {
