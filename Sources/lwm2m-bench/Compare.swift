@@ -78,12 +78,13 @@ struct Compare {
 
     func run() {
         guard access(agentd, X_OK) == 0 else { Compare.fail("\(agentd) is not an executable (--agentd PATH)") }
+        let cpus = CompareProcess.allowedCPUs()
+        if let cpu, !cpus.contains(cpu) { Compare.fail("--cpu \(cpu): this process may only run on CPUs \(cpus)") }
+        guard let server = try? CompareServer() else { Compare.fail("cannot open a UDP socket on 127.0.0.1") }
         var template = Array("/tmp/lwm2m-bench-compare.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { Compare.fail("mkdtemp failed") }
         let directory = String(cString: made)
-        defer { _ = CompareProcess.output(of: ["rm", "-rf", directory], directory: "/tmp") }
-
-        let cpus = CompareProcess.allowedCPUs()
+        defer { if let pid = CompareProcess.spawn(["rm", "-rf", directory]) { _ = CompareProcess.waitWithCPU(pid) } }
         let served = cpu ?? cpus.last!
         let others = cpus.filter { $0 != served }
         let load = CompareProcess.read("/proc/loadavg").map { String($0.split(separator: " ").prefix(3).joined(separator: " ")) } ?? "?"
@@ -99,7 +100,6 @@ struct Compare {
 
         // exec → registered; the last daemon stays up (pinned) for the figures of a registered daemon.
         Compare.note("exec → registered: \(runs) runs, then one pinned daemon for the served figures")
-        guard let server = try? CompareServer() else { Compare.fail("cannot open a UDP socket on 127.0.0.1") }
         var registered: [Double] = []
         var ownFigures: [(afterStart: Double, cpu: Double)] = []
         for index in 0..<runs {
@@ -117,32 +117,7 @@ struct Compare {
                                baselineName: nil, baseline: nil, agent: median(registered),
                                goal: .atMost(CompareGoals.registeredMilliseconds)))
 
-        var agentRead: [UInt16: Double] = [:]
-        var agentRSS: Double?
-        var agentAnon: Double?
-        var wakeUps: Double?
-        if let (pid, _, peer) = startRegistered(server: server, directory: directory, index: runs, pinTo: (served, others)) {
-            // Let it settle (state written, first timers armed), then leave it alone.
-            let settle = MonotonicClock.now()
-            while Bench.toSeconds(MonotonicClock.now() - settle) < 0.3 { server.servePending() }
-            let before = CompareProcess.contextSwitches(pid)
-            let cpuBefore = CompareProcess.cpu(of: pid)
-            sleep(seconds: idleSeconds)
-            let after = CompareProcess.contextSwitches(pid)
-            let idleCPU = CompareProcess.cpu(of: pid) - cpuBefore
-            wakeUps = Double(after.voluntary - before.voluntary)
-            Compare.note("idle \(CompareTable.number(idleSeconds, 1)) s: \(after.voluntary - before.voluntary) wake-ups "
-                         + "(voluntary context switches), \(after.involuntary - before.involuntary) involuntary, "
-                         + "\(CompareTable.number(idleCPU.nanoseconds / 1e6, 3)) ms CPU")
-            server.servePending()
-            agentRSS = CompareProcess.statusKiB(pid, "VmRSS").map { $0 / 1024 }
-            agentAnon = CompareProcess.statusKiB(pid, "RssAnon").map { $0 / 1024 }
-            for format in [ContentFormat.lwm2mTLV, ContentFormat.senmlCBOR] {
-                Compare.note("served Read /3/0 (format \(format)): \(reads) requests")
-                agentRead[format] = cpuPerGet(pid: pid, server: server, path: ["3", "0"], accept: format, to: peer)?.micros
-            }
-            stopDaemon(pid, server: server)
-        }
+        let agent = registeredFigures(server: server, directory: directory, served: served, others: others)
 
         Compare.note("coap-server-notls GET / (136 bytes): \(reads) requests")
         let baseline = coapServerFigures(served: served, others: others, directory: directory)
@@ -150,7 +125,7 @@ struct Compare {
             rows.append(CompareRow(key: format == ContentFormat.lwm2mTLV ? "read_cpu_tlv" : "read_cpu_senml_cbor",
                                    metric: "CPU per served Read /3/0 \(name), one in flight, pinned", unit: "µs",
                                    baselineName: "coap-server-notls GET \(baseline.payload.map { "\($0)-byte" } ?? "136-byte") resource",
-                                   baseline: baseline.cpuPerGet, agent: agentRead[format],
+                                   baseline: baseline.cpuPerGet, agent: agent.readCPU[format],
                                    goal: .ratioAtMost(CompareGoals.readCPURatio)))
         }
 
@@ -161,10 +136,10 @@ struct Compare {
                                goal: .atLeast(CompareGoals.notificationsPerSecond / 1000), decimals: 1))
 
         rows.append(CompareRow(key: "rss_registered", metric: "RSS when registered (VmRSS)", unit: "MiB",
-                               baselineName: "coap-server-notls, serving", baseline: baseline.rss, agent: agentRSS,
+                               baselineName: "coap-server-notls, serving", baseline: baseline.rss, agent: agent.rss,
                                goal: .atMost(CompareGoals.rssMiB)))
         rows.append(CompareRow(key: "anon_registered", metric: "anonymous memory when registered (RssAnon)", unit: "MiB",
-                               baselineName: "coap-server-notls, serving", baseline: baseline.anon, agent: agentAnon,
+                               baselineName: "coap-server-notls, serving", baseline: baseline.anon, agent: agent.anonymous,
                                goal: .atMost(CompareGoals.anonymousMiB)))
 
         let serverPath = resolve(coapServer)
@@ -175,7 +150,7 @@ struct Compare {
                                baselineName: "coap-server-notls", baseline: serverPath.flatMap { libraryCount($0, directory) },
                                agent: libraryCount(agentd, directory), goal: .none, decimals: 0))
         rows.append(CompareRow(key: "idle_wakeups", metric: "idle wake-ups of the registered daemon in \(CompareTable.number(idleSeconds, 1)) s",
-                               unit: "", baselineName: nil, baseline: nil, agent: wakeUps,
+                               unit: "", baselineName: nil, baseline: nil, agent: agent.wakeUps,
                                goal: .atMost(CompareGoals.idleWakeUps), decimals: 0))
 
         if json {
@@ -264,6 +239,46 @@ struct Compare {
         if let seconds, seconds < 1 { return }
         Compare.note("lwm2m-agentd \(pid) " + (seconds.map { "took \(CompareTable.number($0, 2)) s to stop on SIGTERM" }
                                                 ?? "did not stop within 5 s of SIGTERM: killed"))
+    }
+
+    /// What is measured on one registered daemon pinned to CPU `served`.
+    struct RegisteredFigures {
+        /// µs of daemon CPU per served Read /3/0, by content format.
+        var readCPU: [UInt16: Double] = [:]
+        /// MiB.
+        var rss: Double?
+        var anonymous: Double?
+        /// Voluntary context switches in the idle window.
+        var wakeUps: Double?
+    }
+
+    /// Starts one more daemon pinned to `served` (the bench then runs on `others`): after
+    /// registration and 0.3 s to settle, the idle window (wake-ups), its memory, then the served
+    /// Reads; stopped at the end.
+    func registeredFigures(server: CompareServer, directory: String, served: Int, others: [Int]) -> RegisteredFigures {
+        var figures = RegisteredFigures()
+        guard let (pid, _, peer) = startRegistered(server: server, directory: directory, index: runs,
+                                                   pinTo: (served, others)) else { return figures }
+        defer { stopDaemon(pid, server: server) }
+        let settle = MonotonicClock.now()
+        while Bench.toSeconds(MonotonicClock.now() - settle) < 0.3 { server.servePending() }
+        let before = CompareProcess.contextSwitches(pid)
+        let cpuBefore = CompareProcess.cpu(of: pid)
+        sleep(seconds: idleSeconds)
+        let after = CompareProcess.contextSwitches(pid)
+        let idleCPU = CompareProcess.cpu(of: pid) - cpuBefore
+        figures.wakeUps = Double(after.voluntary - before.voluntary)
+        Compare.note("idle \(CompareTable.number(idleSeconds, 1)) s: \(after.voluntary - before.voluntary) wake-ups "
+                     + "(voluntary context switches), \(after.involuntary - before.involuntary) involuntary, "
+                     + "\(CompareTable.number(idleCPU.nanoseconds / 1e6, 3)) ms CPU")
+        server.servePending()
+        figures.rss = CompareProcess.statusKiB(pid, "VmRSS").map { $0 / 1024 }
+        figures.anonymous = CompareProcess.statusKiB(pid, "RssAnon").map { $0 / 1024 }
+        for format in [ContentFormat.lwm2mTLV, ContentFormat.senmlCBOR] {
+            Compare.note("served Read /3/0 (format \(format)): \(reads) requests")
+            figures.readCPU[format] = cpuPerGet(pid: pid, server: server, path: ["3", "0"], accept: format, to: peer)?.micros
+        }
+        return figures
     }
 
     /// Server CPU per GET (µs), one request in flight: /proc deltas of `pid` over `reads` GETs

@@ -93,3 +93,5 @@ def test_compare_refuses_a_missing_daemon(procs, bin_dir, tmp_path):
     assert "is not an executable" in run.err, run.err
     run = procs.run([bench(bin_dir), "compare", "--runs", "many"], timeout=30)
     assert run.returncode == 2 and '"many" is not a number' in run.err, run.describe()
+    run = procs.run([bench(bin_dir), "compare", "--quick", "--cpu", "100000"], timeout=30)
+    assert run.returncode == 2 and "--cpu 100000: this process may only run on CPUs" in run.err, run.describe()
