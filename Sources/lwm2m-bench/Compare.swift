@@ -14,6 +14,7 @@ struct Compare {
     var idleSeconds = 5.0
     var fanOutSeconds = 2.0
     var json = false
+    var busyPoll = false
     var cpu: Int?
     var agentd = CompareProcess.executableDirectory() + "/lwm2m-agentd"
     var coapServer = "coap-server-notls"
@@ -22,7 +23,7 @@ struct Compare {
 
     static let usage = """
         usage: lwm2m-bench compare [--quick] [--runs N] [--reads K] [--idle-seconds S] [--json]
-                                   [--cpu C] [--agentd PATH] [--coap-server PATH] [--tpm-tcti TCTI]
+                                   [--cpu C] [--busy-poll] [--agentd PATH] [--coap-server PATH] [--tpm-tcti TCTI]
           --quick           few runs (5), 300 reads per format, 1 s idle window: checks, not figures
           --runs N          starts per start-up metric (median), default 20
           --reads K         served Reads per format (and GETs of the baseline), default 10000
@@ -30,6 +31,8 @@ struct Compare {
           --cpu C           the CPU the served daemons are pinned to (default: the last allowed one)
           --tpm-tcti TCTI   the daemons use credential-store = tpm at TCTI (e.g. a swtpm:
                             swtpm:host=127.0.0.1,port=2321); default: credential-store = development
+          --busy-poll       the served figures' client spins instead of sleeping in poll (takes the
+                            served process's wake-up of the client out of its CPU; uses a whole CPU)
           --json            the table as JSON
         """
 
@@ -53,6 +56,7 @@ struct Compare {
             case "--coap-server": compare.coapServer = value()
             case "--tpm-tcti": compare.tpmTCTI = value()
             case "--json": compare.json = true
+            case "--busy-poll": compare.busyPoll = true
             case "--help", "-h": print(usage); return
             case let other: fail("unknown argument \(other)\n\(usage)")
             }
@@ -155,7 +159,7 @@ struct Compare {
 
         if json {
             var context = [("load", load), ("runs", "\(runs)"), ("reads", "\(reads)"), ("idle_seconds", "\(idleSeconds)"),
-                           ("pinned_cpu", "\(served)"), ("agentd", agentd),
+                           ("pinned_cpu", "\(served)"), ("agentd", agentd), ("busy_poll", "\(busyPoll)"),
                            ("credential_store", tpmTCTI == nil ? "development" : "tpm")]
             #if DEBUG
             context.append(("build", "debug"))
@@ -165,7 +169,8 @@ struct Compare {
             print(CompareTable.json(rows, context: context))
         } else {
             print(CompareTable.markdown(rows))
-            print("\nload average before the run: \(load); \(runs) runs per start-up figure, \(reads) requests per served figure")
+            print("\nload average before the run: \(load); \(runs) runs per start-up figure, \(reads) requests per served figure"
+                  + (busyPoll ? " (client busy-polling)" : ""))
         }
     }
 
@@ -285,6 +290,8 @@ struct Compare {
     /// after a warm-up; the payload size of the answers.
     func cpuPerGet(pid: pid_t, server: CompareServer, path: [String], accept: UInt16?,
                    to peer: SocketAddress) -> (micros: Double, payload: Int)? {
+        server.busyPoll = busyPoll
+        defer { server.busyPoll = false }
         var payload = 0
         for _ in 0..<max(20, reads / 10) { payload = server.get(path, accept: accept, from: peer) ?? payload }
         let before = CompareProcess.cpu(of: pid)
