@@ -6,7 +6,8 @@ import Transport
 
 /// `lwm2m-bench`: throughput and CPU figures for the CoAP engine. Build with
 /// `swift build -c release` and run `.build/release/lwm2m-bench [codec|loopback|all] [seconds]`
-/// (or `dtls [rounds]`).
+/// (or `dtls [rounds]`). `lwm2m-bench compare [--quick] [--json] …` prints issue 17's goal table:
+/// the C baselines and `lwm2m-agentd` measured in one run (Compare.swift, docs/performance.md).
 @main
 struct Bench {
     static func main() {
