@@ -6,7 +6,8 @@ import Transport
 
 /// `lwm2m-bench`: throughput and CPU figures for the CoAP engine. Build with
 /// `swift build -c release` and run `.build/release/lwm2m-bench [codec|loopback|all] [seconds]`
-/// (or `dtls [rounds]`).
+/// (or `dtls [rounds]`). `lwm2m-bench compare [--quick] [--json] …` prints issue 17's goal table:
+/// the C baselines and `lwm2m-agentd` measured in one run (Compare.swift, docs/performance.md).
 @main
 struct Bench {
     static func main() {
@@ -14,8 +15,14 @@ struct Bench {
         let which = arguments.first ?? "all"
         let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 3 : 3
         #if DEBUG
-        print("warning: debug build; figures are meaningless (use swift build -c release)")
+        if which == "compare" {
+            standardError("warning: debug build; figures are meaningless (use swift build -c release)\n")
+        } else {
+            print("warning: debug build; figures are meaningless (use swift build -c release)")
+        }
         #endif
+        // Issue 17's goal table: C baselines and the daemon in one run (Compare.swift).
+        if which == "compare" { return Compare.main(arguments: Array(arguments.dropFirst())) }
         if which == "codec" || which == "all" { codec(seconds: seconds) }
         if which == "engine" || which == "all" { engine(seconds: seconds) }
         if which == "loopback" || which == "all" {
@@ -114,7 +121,9 @@ struct Bench {
     /// notifications/s)": 1,000 peers observe Current Time (/3/0/13) as SenML CBOR through a
     /// `CoAPEndpoint` and the `ReportingEngine`; each round sets a new time, takes the change
     /// in, and sends (drains) the 1,000 NON notifications. No sockets.
-    static func fanOut(seconds: Double) {
+    /// - Returns: the notifications per second (`quiet`: without printing them).
+    @discardableResult
+    static func fanOut(seconds: Double, quiet: Bool = false) -> Double {
         let registry = ObjectRegistry()
         let device = DeviceSnapshot.make(info: .demo, currentTime: 1_795_000_000, reboot: {})
         registry.register(device)
@@ -163,9 +172,12 @@ struct Bench {
         let elapsed = toSeconds(MonotonicClock.now() - start)
         let cpu = ThreadCPU.now() - cpuStart
         let cpuMicros = cpu.user + cpu.system
-        print("fan-out: \(format(Double(notifications) / elapsed)) notifications/s to \(observers) observers of /3/0/13 "
+        let rate = Double(notifications) / elapsed
+        if quiet { return rate }
+        print("fan-out: \(format(rate)) notifications/s to \(observers) observers of /3/0/13 "
               + "(SenML CBOR, NON, no sockets), \(format(cpuMicros / Double(max(notifications, 1)))) µs CPU each "
               + "(\(notifications) in \(format(elapsed)) s, \(bytes / max(notifications, 1)) bytes each)")
+        return rate
     }
 
     // MARK: - Engine without sockets
