@@ -85,6 +85,15 @@ def wait_last_notified(ms, observation: int, last: int, timeout: float = 30.0) -
         time.sleep(0.1)
 
 
+def assert_lossy_states(values: list[int]) -> None:
+    """State notifications through loss: in the order [1, 2, 3, 0], ending with Idle, but a
+    state may be missing — a confirmable notification still being retransmitted when the next
+    state comes is replaced by the newer one (RFC 7641 §4.5.2: the latest state is what counts)."""
+    order = [1, 2, 3, 0]
+    assert values and values[-1] == 0, values
+    assert [order.index(v) for v in values] == sorted({order.index(v) for v in values}), values
+
+
 def transmissions(relay, direction: str) -> Counter:
     """How often each CON request (by client port and MID) went through the relay, not dropped."""
     sends = Counter()
@@ -121,7 +130,7 @@ def test_push_through_30_percent_loss_installs_the_exact_bytes(start_peer, start
     assert read_int(ms, "/5/0/3") == 2
     update(ms)
     assert installed(record)[1] == hashlib.sha256(image).hexdigest()
-    assert wait_last_notified(ms, state_obs, 0) == [1, 2, 3, 0]
+    assert_lossy_states(wait_last_notified(ms, state_obs, 0))
     assert wait_last_notified(ms, result_obs, 1) == [1]
     stats = relay.stop()
     assert_really_lossy(stats)
@@ -154,7 +163,7 @@ def test_coap_pull_through_30_percent_loss_resumes_and_installs_the_exact_bytes(
     print(f"\npull of {len(image)} bytes through {DROP:.0%} loss: {time.monotonic() - started:.1f} s")
     update(ms)
     assert installed(record)[1] == hashlib.sha256(image).hexdigest()
-    assert wait_last_notified(ms, state_obs, 0) == [1, 2, 3, 0]
+    assert_lossy_states(wait_last_notified(ms, state_obs, 0))
     assert wait_last_notified(ms, result_obs, 1) == [1]
     stats = fw_relay.stop()
     assert_really_lossy(stats)

@@ -68,6 +68,7 @@ SCOPE = [
     "Sources/AgentDaemon/Systemd/*.swift",     # systemd notifications
     "Sources/LwM2M/Client/**/*.swift",         # bootstrap and registration events and reasons
     "Sources/DTLS/*.swift",                    # handshake failures
+    "Sources/DTLSGnuTLS/*.swift",              # raw public keys (GnuTLS)
     "Sources/TPM/*.swift",                     # the TPM store
     "Sources/Credentials/*.swift",             # the credential store protocol
     "Sources/AgentCLI/Factory/*.swift",        # lwm2m-agent factory's TPM errors
