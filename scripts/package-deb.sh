@@ -146,6 +146,9 @@ shlibdeps_flags=()
 DEPENDS=$(cd "$WORK/src" && dpkg-shlibdeps "${shlibdeps_flags[@]}" -O "$ROOT/usr/bin/lwm2m-agent" "$ROOT/usr/bin/lwm2m-agentd" |
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$DEPENDS" ] || die "dpkg-shlibdeps found no dependencies"
+# Loaded with dlopen on first use, so dpkg-shlibdeps cannot see them: libcurl for http(s)
+# Package URIs, GnuTLS for raw-public-key (security mode 1) DTLS sessions.
+RECOMMENDS="libcurl4, libgnutls30 (>= 3.6.6)"
 INSTALLED_SIZE=$(du -s -k --apparent-size --exclude=DEBIAN "$ROOT" | cut -f1)
 
 cat > "$ROOT/DEBIAN/control" <<EOF
@@ -155,14 +158,16 @@ Architecture: $ARCH
 Maintainer: $MAINTAINER
 Installed-Size: $INSTALLED_SIZE
 Depends: $DEPENDS
+Recommends: $RECOMMENDS
 Section: admin
 Priority: optional
 Description: LwM2M 1.1 device-management agent for Linux gateways
  lwm2m-agentd registers the gateway with LwM2M servers (bootstrap, DTLS with
- PSK or certificates, credentials sealed in a TPM 2.0), serves the standard
- objects (device, connectivity, firmware update, IPSO GPIO) and is driven by
- /etc/lwm2m-agent/agent.conf. lwm2m-agent is its command-line companion:
- status of the running daemon, state, boards, factory provisioning.
+ PSK, certificates or raw public keys, credentials sealed in a TPM 2.0),
+ serves the standard objects (device, connectivity, firmware update, IPSO
+ GPIO) and is driven by /etc/lwm2m-agent/agent.conf. lwm2m-agent is its
+ command-line companion: status of the running daemon, state, boards,
+ factory provisioning.
 EOF
 chmod 0644 "$ROOT/DEBIAN/control"
 

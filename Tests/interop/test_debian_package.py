@@ -78,6 +78,9 @@ def test_control_fields_and_contents(deb):
     depends = fields["Depends"]
     for library in ("libc6", "libtss2-", "libmbedtls", "libgpiod"):
         assert library in depends, depends
+    # Loaded on first use (dlopen), invisible to dpkg-shlibdeps: recommended by hand.
+    assert fields["Recommends"] == "libcurl4, libgnutls30 (>= 3.6.6)", fields
+    assert "libgnutls" not in depends and "libcurl" not in depends, depends
     assert int(fields["Installed-Size"]) > 100
 
     info = subprocess.run(["dpkg-deb", "-I", deb, "conffiles"], capture_output=True, text=True, check=True).stdout
