@@ -1,12 +1,14 @@
 """Eclipse Leshan as the Raw Public Key (RFC 7250, security mode 1) peer of seed 004, proven with
 independent RPK clients before the agent has one: libcoap's ``coap-client-gnutls -M`` (Debian
-libcoap3-bin 4.3.1) and GnuTLS's ``gnutls-cli --udp --rawpkkeyfile`` (gnutls-bin).
+libcoap3-bin 4.3.1), GnuTLS's ``gnutls-cli --udp --rawpkkeyfile`` (gnutls-bin), and, as neither
+pins a server key, rpk_pin_client.py (GnuTLS through ctypes, the pin checked in the handshake).
 
 The shared harness (leshan_server.py) runs one more CoAPS endpoint per server, dm-coaps-rpk and
 bs-coaps-rpk, that presents the servers' own EC P-256 key (``leshan-rpk``, made with openssl) and
 nothing else. What is checked here:
 
-- both endpoints present exactly ``server_spki()`` (and not the X.509 certificate's key);
+- both endpoints present exactly ``server_spki()`` (and not the X.509 certificate's key); a client
+  pinning that key gets answers, one pinning another key ends the handshake itself;
 - a client key registered for the endpoint (``add_rpk_client``) completes the handshake and gets
   CoAP answers: 4.04 on an unknown path, 2.01 for a Register (Leshan sees the key: its SHA-256 is
   the registration's ``rpk-sha256``), 2.04 for a Bootstrap-Request with an RPK configuration;
@@ -24,12 +26,14 @@ Skips (fails under CI=true) without Leshan, Java, coap-client-gnutls or gnutls-c
 from __future__ import annotations
 
 import base64
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from conftest import HERE, require_tool
 from leshan_server import LeshanError, ep, leshan, make_rpk_key, spki_sha256  # noqa: F401 (fixtures)
 
 COAP_CLIENT_GNUTLS = "coap-client-gnutls"
@@ -38,6 +42,7 @@ GNUTLS_HINT = "apt-get install gnutls-bin"
 # A client that offers and accepts raw public keys only (no X.509 fallback).
 RPK_ONLY = "NORMAL:-CTYPE-ALL:+CTYPE-CLI-RAWPK:+CTYPE-SRV-RAWPK"
 BAD_CERTIFICATE_ALERT = "Alert '42'"  # libcoap's words for TLS alert 42, bad_certificate
+PIN_CLIENT = HERE / "rpk_pin_client.py"
 
 
 @pytest.fixture
@@ -116,6 +121,42 @@ def test_server_spki_hash_is_the_sha256_of_the_der(leshan, procs):
     assert run.returncode == 0, run.describe()
     assert run.out.split()[0] == spki_sha256(leshan.server_spki()), run.describe()
     assert len(leshan.server_spki()) == 91  # a P-256 SPKI: 26 bytes of algorithm header + the 65-byte point
+
+
+@pytest.mark.parametrize("server", ["dm", "bs"])
+def test_a_client_pinning_the_server_key_connects_and_one_pinning_another_key_does_not(leshan, procs, client_key, ep,
+                                                                                      tmp_path, server):
+    """rpk_pin_client.py (GnuTLS through ctypes) checks the key the server presents during the
+    handshake, as /0/x/4 asks: the right pin gets a CoAP answer, another key (the harness's X.509
+    key, a fresh one) ends the handshake before the client sends its own key or any request."""
+    leshan.add_rpk_client(ep, client_key["spki.der"].read_bytes(), who=(server,))
+    uri = leshan.rpk_uri(bootstrap=server == "bs") + "/no-such-path"
+    reply, run = pin_client(procs, client_key, uri, leshan.server_rpk()["spki.der"])
+    assert reply["handshake"] == "ok" and re.fullmatch(r"4\.0[45]", reply["code"] or ""), run.describe()
+    assert reply["server-spki-sha256"] == spki_sha256(leshan.server_spki()), reply
+
+    procs.run(["openssl", "x509", "-in", leshan.pki / "leshan-server.pem", "-noout", "-pubkey", "-out",
+               tmp_path / "x509.spki.pem"], timeout=30)
+    procs.run(["openssl", "pkey", "-pubin", "-in", tmp_path / "x509.spki.pem", "-outform", "DER", "-out",
+               tmp_path / "x509.spki.der"], timeout=30)
+    for wrong in (tmp_path / "x509.spki.der", make_rpk_key(tmp_path / "keys", "someone-else")["spki.der"]):
+        mark = leshan.output_mark()
+        reply, run = pin_client(procs, client_key, uri, wrong)
+        assert reply["handshake"] != "ok" and reply["code"] is None, run.describe()
+        assert "certificate" in reply["handshake"].lower(), reply
+        assert run.returncode == 2, run.describe()
+        # The key it saw was Leshan's; Leshan saw no request.
+        assert reply["server-spki-sha256"] == spki_sha256(leshan.server_spki()), reply
+        with open(leshan.proc.stdout_path, "rb") as f:
+            f.seek(mark)
+            assert not re.search(rb"^MSG \S+-coaps-rpk <- ", f.read(), re.M)
+
+
+def pin_client(procs, key: dict[str, Path], uri: str, pin: Path) -> tuple[dict, object]:
+    run = procs.run([sys.executable, PIN_CLIENT, "--key", key["key.p8.pem"], "--pub", key["spki.pem"], "--pin", pin,
+                     uri], timeout=60)
+    assert run.out.strip(), run.describe()
+    return json.loads(run.out.strip().splitlines()[-1]), run
 
 
 # MARK: - A registered client key
