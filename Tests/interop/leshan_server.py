@@ -17,6 +17,7 @@ P-256 key pair of its own (``leshan-rpk`` in the PKI directory) and nothing else
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -107,6 +108,14 @@ def make_rpk_key(directory: Path, name: str) -> dict[str, Path]:
     return {kind: directory / file for kind, file in files.items()}
 
 
+def spki_der(spki: bytes) -> bytes:
+    """A SubjectPublicKeyInfo as DER, given DER or PEM ("-----BEGIN PUBLIC KEY-----")."""
+    if spki.lstrip().startswith(b"-----BEGIN PUBLIC KEY-----"):
+        body = spki.split(b"-----BEGIN PUBLIC KEY-----", 1)[1].split(b"-----END PUBLIC KEY-----", 1)[0]
+        return base64.b64decode(b"".join(body.split()))
+    return spki
+
+
 def spki_sha256(spki: bytes) -> str:
     """The SHA-256 of a SubjectPublicKeyInfo (DER), hex: the key's out-of-band hash (seed 004),
     what the harness's events and replies call ``rpk-sha256`` / ``spki-sha256``."""
@@ -166,8 +175,10 @@ class Leshan:
         return self.server_rpk()["spki.der"].read_bytes()
 
     def add_rpk_client(self, ep: str, spki: bytes, who: tuple[str, ...] = ("bs", "dm")) -> str:
-        """Registers the client key ``spki`` (SubjectPublicKeyInfo DER) for endpoint ``ep`` with the
-        bootstrap server and/or the LwM2M server (``who``); returns the key's SHA-256 (hex)."""
+        """Registers the client key ``spki`` (SubjectPublicKeyInfo, DER or PEM: e.g. the file
+        ``lwm2m-agent factory`` writes) for endpoint ``ep`` with the bootstrap server and/or the
+        LwM2M server (``who``); returns the key's SHA-256 (hex) over the DER."""
+        spki = spki_der(spki)
         digest = spki_sha256(spki)
         for server in who:
             reply = self.call("rpk", who=server, ep=ep, spki=spki.hex())

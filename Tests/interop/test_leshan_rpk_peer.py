@@ -164,7 +164,10 @@ def pin_client(procs, key: dict[str, Path], uri: str, pin: Path) -> tuple[dict, 
 
 def test_a_registered_client_key_gets_answers_from_the_lwm2m_server(leshan, procs, coap_client_gnutls, client_key, ep):
     since = leshan.mark()
-    digest = leshan.add_rpk_client(ep, client_key["spki.der"].read_bytes(), who=("dm",))
+    # The control API's own forms of the key: PEM text here (hex and base64 also do).
+    reply = leshan.call("rpk", who="dm", ep=ep, spki=client_key["spki.pem"].read_text())
+    digest = spki_sha256(client_key["spki.der"].read_bytes())
+    assert reply == {"ok": True, "spki-sha256": digest}, reply
     code, run = coap_rpk(procs, coap_client_gnutls, client_key, leshan.rpk_uri() + "/no-such-path")
     assert code == "4.04", run.describe()
     accepted = handshakes(leshan, since, digest)
@@ -186,7 +189,9 @@ def test_a_registered_client_key_gets_answers_from_the_lwm2m_server(leshan, proc
 def test_a_registered_client_key_bootstraps_with_an_rpk_configuration(leshan, procs, coap_client_gnutls, client_key,
                                                                      ep):
     since = leshan.mark()
-    digest = leshan.add_rpk_client(ep, client_key["spki.der"].read_bytes(), who=("bs",))
+    # The key as PEM, as `lwm2m-agent factory --public-key-out` writes it.
+    digest = leshan.add_rpk_client(ep, client_key["spki.pem"].read_bytes(), who=("bs",))
+    assert digest == spki_sha256(client_key["spki.der"].read_bytes())
     reply = leshan.call("bsconfig", ep=ep, uri=leshan.rpk_uri(), mode="rpk", cert=client_key["spki.der"],
                         pkey=client_key["key.der"])
     assert reply["ok"], reply

@@ -100,7 +100,7 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  *   /observe?ep&path[&format] /cancel?ep&path   /obs?ep
  *   /rcomp, /ocomp?ep&paths=/3/0/0,/3/0/1[&format]   /wcomp?ep&vals=PATH:TYPE:VALUE,...
  *   /ccancel?ep&paths         /psk?who=dm|bs&ep&id&key(hex)   /x509?who&ep   /unsec?who&ep
- *   /rpk?who=dm|bs&ep&spki    the client's SubjectPublicKeyInfo (hex of the DER, or base64 of it)
+ *   /rpk?who=dm|bs&ep&spki    the client's SubjectPublicKeyInfo (hex or base64 of the DER, or PEM)
  *   /rpktrust?mode=store|all  how the *-rpk endpoints check a client key (see above)
  *   /bsconfig?ep&uri[&mode=nosec|psk|x509|rpk][&id&key][&cert&pkey&scert&usage][&ssid][&lifetime]
  *             [&binding=U][&delete=/0,/1][&fmt][&autoid=true]
@@ -373,10 +373,11 @@ public class LeshanHarness {
         return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(der));
     }
 
-    /** A SubjectPublicKeyInfo given as hex of the DER or as base64 (standard or URL-safe) of it. */
+    /** A SubjectPublicKeyInfo given as hex of the DER, as base64 (standard or URL-safe) of it, or
+     *  as PEM ("-----BEGIN PUBLIC KEY-----", what `lwm2m-agent factory --public-key-out` writes). */
     static byte[] spkiParameter(String s) {
         if (s == null || s.isEmpty()) throw new IllegalArgumentException("spki missing");
-        s = s.trim();
+        s = s.replaceAll("-----[A-Z ]+-----", "").trim();
         if (s.matches("(?i)[0-9a-f]+") && s.length() % 2 == 0) return unhex(s);
         return Base64.getMimeDecoder().decode(s.replace('-', '+').replace('_', '/'));
     }
