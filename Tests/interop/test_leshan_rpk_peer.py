@@ -225,6 +225,37 @@ def test_an_unregistered_client_key_fails_the_handshake(leshan, procs, coap_clie
     assert leshan.client(ep) is None
 
 
+def test_a_registered_key_under_another_endpoint_name_is_refused_by_register(leshan, procs, coap_client_gnutls,
+                                                                          client_key, ep):
+    """The handshake knows the key (it is ``ep``'s); Register decides by the endpoint name."""
+    since = leshan.mark()
+    leshan.add_rpk_client(ep, client_key["spki.der"].read_bytes(), who=("dm",))
+    code, run = coap_rpk(procs, coap_client_gnutls, client_key,
+                         leshan.rpk_uri() + f"/rd?ep={ep}-other&lt=60&lwm2m=1.1&b=U", method="post",
+                         payload="</1/0>,</3/0>", content_format=40)
+    assert code == "4.03", run.describe()
+    assert all(e["accepted"] for e in handshakes(leshan, since, spki_sha256(client_key["spki.der"].read_bytes())))
+    assert leshan.client(ep + "-other") is None
+
+
+def test_an_x509_client_cannot_use_an_rpk_endpoint(leshan, procs, coap_client_gnutls, ep):
+    """The RPK endpoints offer the RawPublicKey certificate type only: a client with a certificate
+    of the harness's own CA (which the X.509 endpoint accepts) gets a handshake_failure alert
+    there, no answer."""
+    from leshan_server import issue_certificate
+
+    client = issue_certificate(leshan.pki, ep)
+    leshan.call("x509", who="dm", ep=ep)
+    argv = [coap_client_gnutls, "-c", client["pem"], "-j", client["key"], "-C", leshan.pki / "ca.pem", "-n",
+            "-m", "get", "-B", "8", "-v", "6"]
+    run = procs.run(argv + [leshan.rpk_uri() + "/no-such-path"], timeout=30)
+    assert not re.search(r"t:ACK c:[245]\.\d\d", run.out + run.err), run.describe()
+    assert "Alert '40'" in run.out + run.err, run.describe()  # handshake_failure: no common certificate type
+    # The same client on the X.509 endpoint: answered (the negative above is not a broken client).
+    run = procs.run(argv + [leshan.dm_uri(secure=True) + "/no-such-path"], timeout=30)
+    assert re.search(r"t:ACK c:4\.04", run.out + run.err), run.describe()
+
+
 def test_under_leshans_own_trust_unknown_keys_are_refused_at_the_lwm2m_level(leshan, procs, coap_client_gnutls,
                                                                              client_key, ep, tmp_path):
     """Leshan by itself completes a handshake with any raw public key and decides with its
