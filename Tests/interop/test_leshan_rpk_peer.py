@@ -26,6 +26,8 @@ Skips (fails under CI=true) without Leshan, Java, coap-client-gnutls or gnutls-c
 from __future__ import annotations
 
 import base64
+import ctypes
+import ctypes.util
 import json
 import re
 import sys
@@ -33,8 +35,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HERE, require_tool
-from leshan_server import LeshanError, ep, leshan, make_rpk_key, spki_sha256  # noqa: F401 (fixtures)
+from conftest import HERE, require_tool, skip_or_fail
+from leshan_server import LeshanError, ep, issue_certificate, leshan, make_rpk_key, spki_sha256  # noqa: F401 (fixtures)
 
 COAP_CLIENT_GNUTLS = "coap-client-gnutls"
 LIBCOAP_HINT = "apt-get install libcoap3-bin"
@@ -53,6 +55,15 @@ def coap_client_gnutls() -> str:
 @pytest.fixture
 def gnutls_cli() -> str:
     return require_tool("gnutls-cli", GNUTLS_HINT)
+
+
+@pytest.fixture
+def libgnutls() -> None:
+    """rpk_pin_client.py loads libgnutls.so.30 (GnuTLS >= 3.6.6 for raw public keys)."""
+    try:
+        ctypes.CDLL(ctypes.util.find_library("gnutls") or "libgnutls.so.30").gnutls_certificate_set_rawpk_key_file
+    except (OSError, AttributeError) as error:
+        skip_or_fail(f"libgnutls with raw public keys not loadable ({error}; apt-get install libgnutls30)")
 
 
 def coap_rpk(procs, client: str, key: dict[str, Path], uri: str, method: str = "get", payload: str | None = None,
@@ -124,8 +135,9 @@ def test_server_spki_hash_is_the_sha256_of_the_der(leshan, procs):
 
 
 @pytest.mark.parametrize("server", ["dm", "bs"])
-def test_a_client_pinning_the_server_key_connects_and_one_pinning_another_key_does_not(leshan, procs, client_key, ep,
-                                                                                      tmp_path, server):
+def test_a_client_pinning_the_server_key_connects_and_one_pinning_another_key_does_not(leshan, procs, libgnutls,
+                                                                                      client_key, ep, tmp_path,
+                                                                                      server):
     """rpk_pin_client.py (GnuTLS through ctypes) checks the key the server presents during the
     handshake, as /0/x/4 asks: the right pin gets a CoAP answer, another key (the harness's X.509
     key, a fresh one) ends the handshake before the client sends its own key or any request."""
@@ -242,8 +254,6 @@ def test_an_x509_client_cannot_use_an_rpk_endpoint(leshan, procs, coap_client_gn
     """The RPK endpoints offer the RawPublicKey certificate type only: a client with a certificate
     of the harness's own CA (which the X.509 endpoint accepts) gets a handshake_failure alert
     there, no answer."""
-    from leshan_server import issue_certificate
-
     client = issue_certificate(leshan.pki, ep)
     leshan.call("x509", who="dm", ep=ep)
     argv = [coap_client_gnutls, "-c", client["pem"], "-j", client["key"], "-C", leshan.pki / "ca.pem", "-n",
