@@ -273,7 +273,7 @@ def test_under_leshans_own_trust_unknown_keys_are_refused_at_the_lwm2m_level(les
     since = leshan.mark()
     stranger = make_rpk_key(tmp_path / "keys", "stranger")
     leshan.add_rpk_client(ep, client_key["spki.der"].read_bytes())
-    register = f"/rd?lt=60&lwm2m=1.1&b=U&ep="
+    register = "/rd?lt=60&lwm2m=1.1&b=U&ep="
     with leshan.rpk_trust("all"):
         code, run = coap_rpk(procs, coap_client_gnutls, stranger, leshan.rpk_uri() + register + ep, method="post",
                              payload="</1/0>,</3/0>", content_format=40)
