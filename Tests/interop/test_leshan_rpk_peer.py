@@ -7,8 +7,9 @@ The shared harness (leshan_server.py) runs one more CoAPS endpoint per server, d
 bs-coaps-rpk, that presents the servers' own EC P-256 key (``leshan-rpk``, made with openssl) and
 nothing else. What is checked here:
 
-- both endpoints present exactly ``server_spki()`` (and not the X.509 certificate's key); a client
-  pinning that key gets answers, one pinning another key ends the handshake itself;
+- both endpoints present exactly ``server_spki()`` (and not the X.509 certificate's key), also
+  with LwM2M's mandatory RPK suite (ECDHE-ECDSA-AES-128-CCM-8); a client pinning that key gets
+  answers, one pinning another key ends the handshake itself;
 - a client key registered for the endpoint (``add_rpk_client``) completes the handshake and gets
   CoAP answers: 4.04 on an unknown path, 2.01 for a Register (Leshan sees the key: its SHA-256 is
   the registration's ``rpk-sha256``), 2.04 for a Bootstrap-Request with an RPK configuration;
@@ -81,13 +82,14 @@ def coap_rpk(procs, client: str, key: dict[str, Path], uri: str, method: str = "
     return (codes[-1] if codes else None), run
 
 
-def presented_key(procs, gnutls_cli: str, key: dict[str, Path], uri: str) -> tuple[bytes, str]:
+def presented_key(procs, gnutls_cli: str, key: dict[str, Path], uri: str, priority: str = RPK_ONLY
+                  ) -> tuple[bytes, str]:
     """The raw public key (SPKI DER) the server at ``uri`` presents to gnutls-cli (RPK both ways,
     ``key`` as the client's), and gnutls-cli's output. --insecure: gnutls-cli has no way to
     verify a raw public key itself (its TOFU store fails on one: "ASN1 parser: Error in TAG"), so
     the test compares the key it prints."""
     host, port = re.match(r"coaps://([^:/]+):(\d+)", uri).groups()
-    run = procs.run([gnutls_cli, "--udp", "--insecure", "-V", "--priority", RPK_ONLY,
+    run = procs.run([gnutls_cli, "--udp", "--insecure", "-V", "--priority", priority,
                      "--rawpkkeyfile", key["key.p8.pem"], "--rawpkfile", key["spki.pem"], "-p", port, host],
                     timeout=30, input=b"")
     text = run.out + run.err
@@ -121,6 +123,17 @@ def test_the_rpk_endpoint_presents_exactly_the_servers_raw_public_key(leshan, pr
     x509_spki = base64.b64decode("".join(x509.out.split("-----")[2].split()))
     assert spki != x509_spki and spki != client_key["spki.der"].read_bytes()
     assert "(DTLS1.2-Raw Public Key)" in text and "ECDHE" in text, text
+
+
+@pytest.mark.parametrize("server", ["dm", "bs"])
+def test_the_rpk_endpoint_speaks_lwm2ms_mandatory_rpk_cipher_suite(leshan, procs, gnutls_cli, client_key, ep, server):
+    """LwM2M 1.1 (transport, DTLS with raw public keys) mandates
+    TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8: a client offering only that suite gets it."""
+    leshan.add_rpk_client(ep, client_key["spki.der"].read_bytes(), who=(server,))
+    spki, text = presented_key(procs, gnutls_cli, client_key, leshan.rpk_uri(bootstrap=server == "bs"),
+                               priority="NORMAL:-CIPHER-ALL:+AES-128-CCM-8:-CTYPE-ALL:+CTYPE-CLI-RAWPK:+CTYPE-SRV-RAWPK")
+    assert spki == leshan.server_spki(), text
+    assert "(DTLS1.2-Raw Public Key)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-CCM-8)" in text, text
 
 
 def test_server_spki_hash_is_the_sha256_of_the_der(leshan, procs):
