@@ -1,12 +1,13 @@
 """Agent side of the Leshan tests: configuration files pointing ``lwm2m-agentd`` at the shared
-Leshan (CoAP, DTLS PSK, X.509) and the bootstrap → register start-up every test begins with."""
+Leshan (CoAP, DTLS PSK, X.509) and the bootstrap → register start-up every test begins with;
+``prepare_rpk_bootstrap``: Leshan's side of the Raw Public Key bootstrap (seed 004)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from agentconfig import write_config
-from leshan_server import Leshan, issue_certificate
+from leshan_server import Leshan, issue_certificate, make_rpk_key, spki_der
 
 LIFETIME = 300
 PSK_BS_KEY = "000102030405060708090a0b0c0d0e0f"
@@ -56,3 +57,38 @@ def prepare(leshan: Leshan, tmp_path: Path, ep: str, security: str = "nosec", li
     reply = leshan.call("bsconfig", **bsconfig)
     assert reply.get("ok"), reply
     return agent_config(tmp_path, ep, bootstrap, servers=servers, **agent)
+
+
+def prepare_rpk_bootstrap(leshan: Leshan, tmp_path: Path, ep: str, device_spki: bytes, account: str = "rpk",
+                          lifetime: int = LIFETIME, binding: str = "U") -> dict:
+    """Leshan's side of seed 004's flow, for an agent that bootstraps over Raw Public Keys: the
+    bootstrap server knows the device key ``device_spki`` (SubjectPublicKeyInfo, DER or PEM: a
+    make_rpk_key key, or the one ``lwm2m-agent factory`` generated in the TPM, as it wrote it),
+    and its configuration for ``ep`` writes one management account (SSID 1, /0/1 and /1/0):
+
+    - ``account="rpk"``: security mode 1 on the LwM2M server's RPK endpoint, with a key pair made
+      here (``management-key``: /0/1/3 its SPKI, /0/1/5 its PKCS#8 key), which the LwM2M server
+      then knows; /0/1/4 the servers' SPKI;
+    - ``account="psk"``: PSK (identity ``ep``, PSK_DM_KEY) on the LwM2M server's CoAPS endpoint.
+
+    Returns what the agent's bootstrap account needs and what the test checks: {"bootstrap-uri",
+    "server-spki" / "server-spki-pem" (files: /0/0/4 of the bootstrap account, the key the agent
+    must pin), "dm-uri", "management-key" (make_rpk_key's dict, or None), "device-spki-sha256"}."""
+    device_digest = leshan.add_rpk_client(ep, spki_der(device_spki), who=("bs",))
+    bsconfig = {"ep": ep, "lifetime": lifetime, "binding": binding, "mode": account}
+    management = None
+    if account == "rpk":
+        management = make_rpk_key(tmp_path / "keys", f"{ep}-dm")
+        leshan.add_rpk_client(ep, management["spki.der"].read_bytes(), who=("dm",))
+        bsconfig.update(uri=leshan.rpk_uri(), cert=management["spki.der"], pkey=management["key.der"])
+    elif account == "psk":
+        leshan.call("psk", who="dm", ep=ep, id=ep, key=PSK_DM_KEY)
+        bsconfig.update(uri=leshan.dm_uri(secure=True), id=ep, key=PSK_DM_KEY)
+    else:
+        raise ValueError(account)
+    reply = leshan.call("bsconfig", **bsconfig)
+    assert reply.get("ok"), reply
+    server = leshan.server_rpk()
+    return {"bootstrap-uri": leshan.rpk_uri(bootstrap=True), "server-spki": server["spki.der"],
+            "server-spki-pem": server["spki.pem"], "dm-uri": bsconfig["uri"], "management-key": management,
+            "device-spki-sha256": device_digest}

@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 
 from conftest import HERE, require_tool, skip_or_fail
+from leshan_agent import prepare_rpk_bootstrap
 from leshan_server import LeshanError, ep, issue_certificate, leshan, make_rpk_key, spki_sha256  # noqa: F401 (fixtures)
 
 COAP_CLIENT_GNUTLS = "coap-client-gnutls"
@@ -329,3 +330,27 @@ def test_bsconfig_rpk_builds_seed_004s_management_account(leshan, client_key, ep
     with pytest.raises(LeshanError, match="RFC7250"):
         leshan.call("bsconfig", ep=ep, uri=leshan.rpk_uri(), mode="rpk", cert=client_key["pem"],
                     pkey=client_key["key.der"])
+
+
+@pytest.mark.parametrize("account", ["rpk", "psk"])
+def test_prepare_rpk_bootstrap_sets_up_both_servers_for_seed_004(leshan, procs, coap_client_gnutls, client_key, ep,
+                                                               tmp_path, account):
+    """leshan_agent.prepare_rpk_bootstrap, the Leshan half of the next agent test: the device key
+    opens the bootstrap server (Bootstrap-Request 2.04), an RPK management key the LwM2M server's
+    RPK endpoint; the configuration is the account asked for."""
+    since = leshan.mark()
+    setup = prepare_rpk_bootstrap(leshan, tmp_path, ep, client_key["spki.pem"].read_bytes(), account=account)
+    assert setup["server-spki"].read_bytes() == leshan.server_spki()
+    assert setup["device-spki-sha256"] == spki_sha256(client_key["spki.der"].read_bytes())
+    code, run = coap_rpk(procs, coap_client_gnutls, client_key, setup["bootstrap-uri"] + f"/bs?ep={ep}", method="post")
+    assert code == "2.04", run.describe()
+    leshan.wait_event("bs-authorized", ep, since=since)
+    # The device key is the bootstrap server's only: the LwM2M server refuses it.
+    code, run = coap_rpk(procs, coap_client_gnutls, client_key, leshan.rpk_uri() + "/no-such-path")
+    assert code is None and BAD_CERTIFICATE_ALERT in run.out + run.err, run.describe()
+    if account == "rpk":
+        assert setup["dm-uri"] == leshan.rpk_uri()
+        code, run = coap_rpk(procs, coap_client_gnutls, setup["management-key"], leshan.rpk_uri() + "/no-such-path")
+        assert code == "4.04", run.describe()
+    else:
+        assert setup["management-key"] is None and setup["dm-uri"] == leshan.dm_uri(secure=True)
