@@ -8,7 +8,9 @@
 # Java 17 and the two Debian jars (slf4j, jackson-databind) run Eclipse Leshan, the
 # independent LwM2M server of Tests/interop/test_leshan*.py; the Leshan jar itself comes
 # from ../shared/leshan (docs/leshan.md). curl: docs/guides/leshan.md drives Leshan's control
-# API with it (Tests/interop/test_guide_leshan.py runs the guide).
+# API with it (Tests/interop/test_guide_leshan.py runs the guide). gnutls-bin (gnutls-cli): an
+# independent DTLS Raw Public Key client that shows the key Leshan's RPK endpoints present
+# (Tests/interop/test_leshan_rpk_peer.py).
 #
 # libgnutls28-dev: GnuTLS headers for the raw-public-key DTLS backend (Sources/DTLSGnuTLS, which
 # dlopens libgnutls30 on the first RPK session; docs/dtls.md "Raw public keys"); gnutls-bin: gnutls-serv,
@@ -47,6 +49,7 @@ swtpm
 swtpm-tools
 tpm2-tools
 openssl
+gnutls-bin
 curl
 python3-pip
 openjdk-17-jdk-headless

@@ -1,12 +1,13 @@
 """Agent side of the Leshan tests: configuration files pointing ``lwm2m-agentd`` at the shared
-Leshan (CoAP, DTLS PSK, X.509) and the bootstrap → register start-up every test begins with."""
+Leshan (CoAP, DTLS PSK, X.509, Raw Public Keys) and the bootstrap → register start-up every test
+begins with; ``prepare_rpk_bootstrap``: Leshan's side of the Raw Public Key bootstrap (seed 004)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from agentconfig import write_config
-from leshan_server import Leshan, issue_certificate, openssl
+from leshan_server import Leshan, issue_certificate, make_rpk_key, spki_der
 
 LIFETIME = 300
 PSK_BS_KEY = "000102030405060708090a0b0c0d0e0f"
@@ -31,10 +32,11 @@ def prepare(leshan: Leshan, tmp_path: Path, ep: str, security: str = "nosec", li
     """Gives Leshan's bootstrap server a configuration for ``ep`` (the Leshan LwM2M server over
     the same security, SSID 1, Server instance /1/0, Security /0/1) and writes the agent file
     that bootstraps from it. ``security``: nosec, psk, x509, rpk (raw public keys, RFC 7250: a
-    fresh client key pair; both servers pinned to the key of Leshan's certificate)."""
+    fresh client key pair ``make_rpk_key(tmp_path / "rpk", "client")`` registered with both
+    servers, used for both accounts; both accounts on the *-rpk endpoints, Leshan's RPK pinned)."""
     secure = security != "nosec"
-    bsconfig = {"ep": ep, "uri": dm_uri or leshan.dm_uri(secure), "lifetime": lifetime, "binding": binding,
-                "mode": security}
+    default_uri = leshan.rpk_uri() if security == "rpk" else leshan.dm_uri(secure)
+    bsconfig = {"ep": ep, "uri": dm_uri or default_uri, "lifetime": lifetime, "binding": binding, "mode": security}
     if security == "nosec":
         bootstrap = {"uri": leshan.bs_uri()}
     elif security == "psk":
@@ -53,12 +55,11 @@ def prepare(leshan: Leshan, tmp_path: Path, ep: str, security: str = "nosec", li
                      "client-certificate-file": client["pem"], "secret-key-file": client["key.der"],
                      "server-certificate-file": leshan.pki / "ca.pem", "certificate-usage": 2}
     elif security == "rpk":
-        keys = rpk_keys(leshan, tmp_path)
-        leshan.call("rpk", who="bs", ep=ep, spki=keys["client.spki"])
-        leshan.call("rpk", who="dm", ep=ep, spki=keys["client.spki"])
-        bsconfig.update(pub=keys["client.spki"], pkey=keys["client.key.der"], spub=keys["server.spki"])
-        bootstrap = {"uri": leshan.bs_uri(True), "security-mode": "rpk", "secret-key-file": keys["client.key.der"],
-                     "server-public-key-file": keys["server.spki"]}
+        client = make_rpk_key(tmp_path / "rpk", "client")
+        leshan.add_rpk_client(ep, client["spki.der"].read_bytes(), who=("bs", "dm"))
+        bsconfig.update(cert=client["spki.der"], pkey=client["key.der"])  # /0/1/4: the harness's --rpk-pub
+        bootstrap = {"uri": leshan.rpk_uri(bootstrap=True), "security-mode": "rpk", "secret-key-file": client["key.der"],
+                     "server-public-key-file": leshan.server_rpk()["spki.der"]}
     else:
         raise ValueError(security)
     reply = leshan.call("bsconfig", **bsconfig)
@@ -66,15 +67,36 @@ def prepare(leshan: Leshan, tmp_path: Path, ep: str, security: str = "nosec", li
     return agent_config(tmp_path, ep, bootstrap, servers=servers, **agent)
 
 
-def rpk_keys(leshan: Leshan, tmp_path: Path) -> dict[str, Path]:
-    """Raw public keys for one test: a fresh P-256 client key (PKCS#8 DER, and its DER
-    SubjectPublicKeyInfo) and the SubjectPublicKeyInfo of Leshan's own key (what it presents as
-    a raw public key to a client asking for one)."""
-    keys = tmp_path / "rpk"
-    keys.mkdir(parents=True, exist_ok=True)
-    openssl(keys, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "client.key")
-    openssl(keys, "pkcs8", "-topk8", "-nocrypt", "-in", "client.key", "-outform", "DER", "-out", "client.key.der")
-    openssl(keys, "pkey", "-inform", "DER", "-in", "client.key.der", "-pubout", "-outform", "DER", "-out", "client.spki")
-    openssl(keys, "pkey", "-inform", "DER", "-in", str(leshan.pki / "leshan-server.key.der"), "-pubout", "-outform", "DER",
-            "-out", "server.spki")
-    return {name: keys / name for name in ("client.key.der", "client.spki", "server.spki")}
+def prepare_rpk_bootstrap(leshan: Leshan, tmp_path: Path, ep: str, device_spki: bytes, account: str = "rpk",
+                          lifetime: int = LIFETIME, binding: str = "U") -> dict:
+    """Leshan's side of seed 004's flow, for an agent that bootstraps over Raw Public Keys: the
+    bootstrap server knows the device key ``device_spki`` (SubjectPublicKeyInfo, DER or PEM: a
+    make_rpk_key key, or the one ``lwm2m-agent factory`` generated in the TPM, as it wrote it),
+    and its configuration for ``ep`` writes one management account (SSID 1, /0/1 and /1/0):
+
+    - ``account="rpk"``: security mode 1 on the LwM2M server's RPK endpoint, with a key pair made
+      here (``management-key``: /0/1/3 its SPKI, /0/1/5 its PKCS#8 key), which the LwM2M server
+      then knows; /0/1/4 the servers' SPKI;
+    - ``account="psk"``: PSK (identity ``ep``, PSK_DM_KEY) on the LwM2M server's CoAPS endpoint.
+
+    Returns what the agent's bootstrap account needs and what the test checks: {"bootstrap-uri",
+    "server-spki" / "server-spki-pem" (files: /0/0/4 of the bootstrap account, the key the agent
+    must pin), "dm-uri", "management-key" (make_rpk_key's dict, or None), "device-spki-sha256"}."""
+    device_digest = leshan.add_rpk_client(ep, spki_der(device_spki), who=("bs",))
+    bsconfig = {"ep": ep, "lifetime": lifetime, "binding": binding, "mode": account}
+    management = None
+    if account == "rpk":
+        management = make_rpk_key(tmp_path / "keys", f"{ep}-dm")
+        leshan.add_rpk_client(ep, management["spki.der"].read_bytes(), who=("dm",))
+        bsconfig.update(uri=leshan.rpk_uri(), cert=management["spki.der"], pkey=management["key.der"])
+    elif account == "psk":
+        leshan.call("psk", who="dm", ep=ep, id=ep, key=PSK_DM_KEY)
+        bsconfig.update(uri=leshan.dm_uri(secure=True), id=ep, key=PSK_DM_KEY)
+    else:
+        raise ValueError(account)
+    reply = leshan.call("bsconfig", **bsconfig)
+    assert reply.get("ok"), reply
+    server = leshan.server_rpk()
+    return {"bootstrap-uri": leshan.rpk_uri(bootstrap=True), "server-spki": server["spki.der"],
+            "server-spki-pem": server["spki.pem"], "dm-uri": bsconfig["uri"], "management-key": management,
+            "device-spki-sha256": device_digest}

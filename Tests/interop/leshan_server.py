@@ -8,10 +8,18 @@ Where Leshan comes from: ``$LESHAN_DIR`` (default ``<repo>/../shared/leshan``) h
 Debian's slf4j and jackson-databind jars (``/usr/share/java``, or ``$LESHAN_JAVA_LIBS``) complete
 the class path (scripts/setup.sh installs them). When something is missing the tests skip with
 the reason, or fail under ``CI=true``.
+
+Raw Public Keys (RFC 7250): the harness also runs a CoAPS endpoint per server that presents an EC
+P-256 key pair of its own (``leshan-rpk`` in the PKI directory) and nothing else;
+``Leshan.rpk_uri()``, ``server_spki()``, ``add_rpk_client()``, ``rpk_trust()`` and
+``make_rpk_key()`` are what a test needs (docs/leshan.md, "Raw Public Keys").
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import json
 import os
 import re
@@ -76,7 +84,42 @@ def make_pki(directory: Path) -> Path:
             "-days", "30", "-out", "ca.pem")
     openssl(directory, "x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der")
     issue_certificate(directory, "leshan-server", san="DNS:leshan-server,IP:127.0.0.1")
+    make_rpk_key(directory, "leshan-rpk")  # the servers' Raw Public Key identity
     return directory
+
+
+def make_rpk_key(directory: Path, name: str) -> dict[str, Path]:
+    """An EC P-256 key pair for Raw Public Keys in every form the peers read:
+    {"pem": the private key as SEC 1 PEM ("EC PRIVATE KEY", coap-client -M),
+     "key.der": PKCS#8 DER (RFC 5958: Leshan's /0/x/5, the harness's --rpk-key),
+     "key.p8.pem": PKCS#8 PEM (gnutls-cli --rawpkkeyfile),
+     "spki.der": the SubjectPublicKeyInfo DER (RFC 7250's raw public key: /0/x/3, /0/x/4),
+     "spki.pem": the same as PEM ("PUBLIC KEY")}."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {"pem": f"{name}.pem", "key.der": f"{name}.key.der", "key.p8.pem": f"{name}.key.p8.pem",
+             "spki.der": f"{name}.spki.der", "spki.pem": f"{name}.spki.pem"}
+    if not (directory / files["spki.pem"]).exists():
+        openssl(directory, "ecparam", "-genkey", "-name", "prime256v1", "-noout", "-out", files["pem"])
+        openssl(directory, "pkcs8", "-topk8", "-nocrypt", "-in", files["pem"], "-outform", "DER",
+                "-out", files["key.der"])
+        openssl(directory, "pkcs8", "-topk8", "-nocrypt", "-in", files["pem"], "-out", files["key.p8.pem"])
+        openssl(directory, "pkey", "-in", files["pem"], "-pubout", "-outform", "DER", "-out", files["spki.der"])
+        openssl(directory, "pkey", "-in", files["pem"], "-pubout", "-out", files["spki.pem"])
+    return {kind: directory / file for kind, file in files.items()}
+
+
+def spki_der(spki: bytes) -> bytes:
+    """A SubjectPublicKeyInfo as DER, given DER or PEM ("-----BEGIN PUBLIC KEY-----")."""
+    if spki.lstrip().startswith(b"-----BEGIN PUBLIC KEY-----"):
+        body = spki.split(b"-----BEGIN PUBLIC KEY-----", 1)[1].split(b"-----END PUBLIC KEY-----", 1)[0]
+        return base64.b64decode(b"".join(body.split()))
+    return spki
+
+
+def spki_sha256(spki: bytes) -> str:
+    """The SHA-256 of a SubjectPublicKeyInfo (DER), hex: the key's out-of-band hash (seed 004),
+    what the harness's events and replies call ``rpk-sha256`` / ``spki-sha256``."""
+    return hashlib.sha256(spki).hexdigest()
 
 
 def openssl(directory: Path, *args: str) -> None:
@@ -118,6 +161,40 @@ class Leshan:
 
     def bs_uri(self, secure: bool = False) -> str:
         return f"coap{'s' if secure else ''}://127.0.0.1:{self.ports['bs-coaps' if secure else 'bs-coap']}"
+
+    def rpk_uri(self, bootstrap: bool = False) -> str:
+        """The CoAPS endpoint that presents the servers' raw public key (RPK only, both ways)."""
+        return f"coaps://127.0.0.1:{self.ports['bs-coaps-rpk' if bootstrap else 'dm-coaps-rpk']}"
+
+    def server_rpk(self) -> dict[str, Path]:
+        """The servers' RPK key files (make_rpk_key's dict; both servers have the same key)."""
+        return make_rpk_key(self.pki, "leshan-rpk")
+
+    def server_spki(self) -> bytes:
+        """The SubjectPublicKeyInfo (DER) both *-rpk endpoints present: /0/x/4 of an RPK account."""
+        return self.server_rpk()["spki.der"].read_bytes()
+
+    def add_rpk_client(self, ep: str, spki: bytes, who: tuple[str, ...] = ("bs", "dm")) -> str:
+        """Registers the client key ``spki`` (SubjectPublicKeyInfo, DER or PEM: e.g. the file
+        ``lwm2m-agent factory`` writes) for endpoint ``ep`` with the bootstrap server and/or the
+        LwM2M server (``who``); returns the key's SHA-256 (hex) over the DER."""
+        spki = spki_der(spki)
+        digest = spki_sha256(spki)
+        for server in who:
+            reply = self.call("rpk", who=server, ep=ep, spki=spki.hex())
+            assert reply.get("ok") and reply["spki-sha256"] == digest, reply
+        return digest
+
+    @contextlib.contextmanager
+    def rpk_trust(self, mode: str):
+        """Within the block the *-rpk endpoints check client keys as ``mode`` says: "store" (the
+        default: the handshake fails unless add_rpk_client registered the key) or "all" (Leshan's
+        own behaviour: every key completes the handshake, Register / Bootstrap-Request decide)."""
+        assert self.call("rpktrust", mode=mode)["mode"] == mode
+        try:
+            yield self
+        finally:
+            self.call("rpktrust", mode="store")
 
     def call(self, op: str, timeout: float = 30.0, **params) -> dict:
         """One control-API request; ``params`` become the query (None values are left out)."""
@@ -162,11 +239,11 @@ class Leshan:
 
     def errors_sent(self, since: int, tag: str = "DM") -> list[str]:
         """The 4.xx/5.xx responses Leshan's LwM2M server (tag DM) or bootstrap server (BS) sent to
-        clients' requests since ``since`` (an ``output_mark``)."""
+        clients' requests since ``since`` (an ``output_mark``), on every endpoint (the *-rpk ones too)."""
         with open(self.proc.stdout_path, "rb") as f:
             f.seek(since)
             text = f.read().decode(errors="replace")
-        return re.findall(rf"^MSG {tag}-coaps? -> \S+ \w+ mid=\d+ tok=\S* [45]\.\d\d .*$", text, re.M)
+        return re.findall(rf"^MSG {tag}-coaps?(?:-rpk)? -> \S+ \w+ mid=\d+ tok=\S* [45]\.\d\d .*$", text, re.M)
 
     def client(self, ep: str) -> dict | None:
         for registration in self.call("clients")["clients"]:
@@ -214,6 +291,7 @@ class SharedProcView:
 def start_leshan(workdir: Path, classes: Path, cp: str, pki: Path) -> Leshan:
     argv = ["java", *JVM_FLAGS, "-cp", os.pathsep.join([str(classes), cp]), "LeshanHarness",
             "--cert", pki / "leshan-server.pem", "--key", pki / "leshan-server.key.der", "--ca", pki / "ca.pem",
+            "--rpk-key", pki / "leshan-rpk.key.der", "--rpk-pub", pki / "leshan-rpk.spki.der",
             "--parent", os.getpid()]
     proc = Proc("leshan", argv, workdir)
     try:

@@ -14,8 +14,7 @@ import statistics
 import time
 
 from agentconfig import write_config
-from leshan_agent import rpk_keys
-from leshan_server import ep, issue_certificate, leshan, openssl  # noqa: F401 (fixtures)
+from leshan_server import ep, issue_certificate, leshan, make_rpk_key  # noqa: F401 (fixtures)
 from test_factory import factory, swtpm  # noqa: F401 (fixtures)
 
 RUNS = int(os.environ.get("RPK_FIGURE_RUNS", "3"))
@@ -39,9 +38,11 @@ def start_to_registered(leshan, start_agent, config, ep: str, name: str) -> tupl
 
 
 def test_start_to_registered_x509_rpk_software_rpk_tpm(leshan, ep, swtpm, factory, start_agent, tmp_path):
-    keys = rpk_keys(leshan, tmp_path)
+    keys = make_rpk_key(tmp_path / "rpk", "client")
+    server_spki = leshan.server_rpk()["spki.der"]
     client = issue_certificate(leshan.pki, ep)
     server = {"uri": leshan.dm_uri(True), "lifetime": 300}
+    rpk_server = {"uri": leshan.rpk_uri(), "lifetime": 300}  # the endpoint that presents Leshan's RPK
     rows: dict[str, list[tuple[float, float, int]]] = {"x509-software": [], "rpk-software": [], "rpk-tpm": []}
     for run in range(RUNS):
         # X.509, software key (Leshan checks CN = endpoint name against its CA).
@@ -57,23 +58,22 @@ def test_start_to_registered_x509_rpk_software_rpk_tpm(leshan, ep, swtpm, factor
 
         # RPK, software key.
         leshan.call("unsec", who="dm", ep=ep)
-        leshan.call("rpk", who="dm", ep=ep, spki=keys["client.spki"])
+        leshan.add_rpk_client(ep, keys["spki.der"].read_bytes(), who=("dm",))
         directory = tmp_path / f"rpk-{run}"
         directory.mkdir()
         config = write_config(directory, endpoint_name=ep, servers={1: dict(
-            server, **{"security-mode": "rpk", "secret-key-file": keys["client.key.der"],
-                       "server-public-key-file": keys["server.spki"]})})
+            rpk_server, **{"security-mode": "rpk", "secret-key-file": keys["key.der"],
+                           "server-public-key-file": server_spki})})
         rows["rpk-software"].append(start_to_registered(leshan, start_agent, config, ep, f"rpk-{run}"))
 
         # RPK, the key in swtpm (factory line), its SPKI registered with Leshan.
         directory = tmp_path / f"tpm-{run}"
         directory.mkdir()
         config = write_config(directory, endpoint_name=ep, credential_store="tpm", tpm_tcti=swtpm)
-        factory(config, "add-server", "1", "--uri", leshan.dm_uri(True), "--security-mode", "rpk", "--generate-key",
-                "--server-public-key-file", keys["server.spki"], "--public-key-out", directory / "device.pub")
-        openssl(directory, "pkey", "-pubin", "-in", "device.pub", "-outform", "DER", "-out", "device.spki")
+        factory(config, "add-server", "1", "--uri", leshan.rpk_uri(), "--security-mode", "rpk", "--generate-key",
+                "--server-public-key-file", server_spki, "--public-key-out", directory / "device.pub")
         leshan.call("unsec", who="dm", ep=ep)
-        leshan.call("rpk", who="dm", ep=ep, spki=directory / "device.spki")
+        leshan.add_rpk_client(ep, (directory / "device.pub").read_bytes(), who=("dm",))  # the PEM the factory wrote
         rows["rpk-tpm"].append(start_to_registered(leshan, start_agent, config, ep, f"tpm-{run}"))
 
     for name, results in rows.items():

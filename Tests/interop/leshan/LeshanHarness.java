@@ -20,9 +20,21 @@ import org.eclipse.californium.core.config.CoapConfig;
 import org.eclipse.californium.core.network.CoapEndpoint;
 import org.eclipse.californium.elements.config.Configuration;
 import org.eclipse.californium.core.network.interceptors.MessageInterceptor;
+import org.eclipse.californium.scandium.config.DtlsConnectorConfig;
+import org.eclipse.californium.scandium.dtls.AlertMessage;
+import org.eclipse.californium.scandium.dtls.CertificateMessage;
+import org.eclipse.californium.scandium.dtls.CertificateType;
+import org.eclipse.californium.scandium.dtls.CertificateVerificationResult;
+import org.eclipse.californium.scandium.dtls.ConnectionId;
+import org.eclipse.californium.scandium.dtls.HandshakeException;
+import org.eclipse.californium.scandium.dtls.HandshakeResultHandler;
+import org.eclipse.californium.scandium.dtls.x509.CertificateVerifier;
+import org.eclipse.californium.scandium.util.ServerNames;
 import org.eclipse.leshan.core.CertificateUsage;
 import org.eclipse.leshan.core.LwM2m;
 import org.eclipse.leshan.core.SecurityMode;
+import org.eclipse.leshan.core.endpoint.DefaultEndPointUriHandler;
+import org.eclipse.leshan.core.endpoint.EndpointUri;
 import org.eclipse.leshan.core.endpoint.Protocol;
 import org.eclipse.leshan.core.link.Link;
 import org.eclipse.leshan.core.link.lwm2m.attributes.*;
@@ -43,9 +55,11 @@ import org.eclipse.leshan.bsserver.security.BootstrapSecurityStoreAdapter;
 import org.eclipse.leshan.transport.californium.server.endpoint.*;
 import org.eclipse.leshan.transport.californium.server.endpoint.coap.CoapServerEndpointFactoryBuilder;
 import org.eclipse.leshan.transport.californium.server.endpoint.coap.CoapServerProtocolProvider;
+import org.eclipse.leshan.transport.californium.server.endpoint.coaps.CoapsServerEndpointFactory;
 import org.eclipse.leshan.transport.californium.server.endpoint.coaps.CoapsServerProtocolProvider;
 import org.eclipse.leshan.transport.californium.bsserver.endpoint.*;
 import org.eclipse.leshan.transport.californium.bsserver.endpoint.coap.CoapBootstrapServerProtocolProvider;
+import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBootstrapServerEndpointFactory;
 import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBootstrapServerProtocolProvider;
 
 /**
@@ -54,13 +68,22 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  * control API that answers JSON.
  *
  * Usage: java LeshanHarness [--host H] [--dm-coap P] [--dm-coaps P] [--dm-coap-lossy P]
- *        [--bs-coap P] [--bs-coaps P] [--http P] [--cert FILE --key FILE --ca FILE] [--parent PID]
+ *        [--bs-coap P] [--bs-coaps P] [--http P] [--cert FILE --key FILE --ca FILE]
+ *        [--rpk-key FILE --rpk-pub FILE [--dm-coaps-rpk P] [--bs-coaps-rpk P]] [--parent PID]
  * Every port defaults to 0 (the system picks a free one); once everything listens the harness
  * prints one line {@code READY {"dm-coap":..,"dm-coaps":..,"dm-coap-lossy":..,"bs-coap":..,
  * "bs-coaps":..,"http":..}} on stdout. dm-coap-lossy is a second CoAP endpoint of the same LwM2M
  * server, with retransmission tuned for a link that drops 30 % of the datagrams (lossyLink).
  * --cert/--key/--ca: the X.509 identity of both servers (PEM or DER certificate, PKCS#8 DER EC
  * key) and the CA client certificates must chain to. --parent: exit when that process is gone.
+ * --rpk-key/--rpk-pub: the Raw Public Key identity (RFC 7250) of both servers, an EC key pair
+ * (PKCS#8 DER private key, SubjectPublicKeyInfo DER public key); with them the LwM2M server and the
+ * bootstrap server get one more CoAPS endpoint each, dm-coaps-rpk and bs-coaps-rpk (in READY),
+ * which present that key and nothing else (certificate type RawPublicKey only, both ways). A
+ * client key is checked during the handshake (rpkVerifier): by default ("store") the handshake
+ * fails with a bad_certificate alert unless a /rpk entry of that server holds exactly that key;
+ * /rpktrust?mode=all switches to what Leshan does by itself (every key completes the handshake,
+ * the security store decides at Register / Bootstrap-Request).
  *
  * Control API (GET, query parameters; answers are JSON objects):
  *   /events?from=N[&ep=E]     events from index N (registrations, bootstrap steps, notifications)
@@ -77,9 +100,12 @@ import org.eclipse.leshan.transport.californium.bsserver.endpoint.coaps.CoapsBoo
  *   /observe?ep&path[&format] /cancel?ep&path   /obs?ep
  *   /rcomp, /ocomp?ep&paths=/3/0/0,/3/0/1[&format]   /wcomp?ep&vals=PATH:TYPE:VALUE,...
  *   /ccancel?ep&paths         /psk?who=dm|bs&ep&id&key(hex)   /x509?who&ep   /unsec?who&ep
- *   /rpk?who&ep&spki          the client's raw public key (RFC 7250): a DER SubjectPublicKeyInfo file
- *   /bsconfig?ep&uri[&mode=nosec|psk|x509|rpk][&id&key][&cert&pkey&scert&usage][&pub&pkey&spub][&ssid][&lifetime]
+ *   /rpk?who=dm|bs&ep&spki    the client's SubjectPublicKeyInfo (hex or base64 of the DER, or PEM)
+ *   /rpktrust?mode=store|all  how the *-rpk endpoints check a client key (see above)
+ *   /bsconfig?ep&uri[&mode=nosec|psk|x509|rpk][&id&key][&cert&pkey&scert&usage][&ssid][&lifetime]
  *             [&binding=U][&delete=/0,/1][&fmt][&autoid=true]
+ *             rpk: &cert = the client's SPKI DER file (/0/x/3), &pkey = its PKCS#8 DER private key
+ *             (/0/x/5), &scert = the server's SPKI DER file (/0/x/4; default: --rpk-pub)
  * Types: s string, i integer, u unsigned, b boolean, f float, t time (epoch s), o opaque (hex),
  * l object link (O:I).
  * Every CoAP message in and out is printed on stdout ("MSG ..."), every event too ("EVENT {...}").
@@ -293,7 +319,18 @@ public class LeshanHarness {
         return fields("id", r.getId(), "lt", r.getLifeTimeInSec(), "binding", binding, "queue", r.getQueueMode(),
                 "lwm2m", String.valueOf(r.getLwM2mVersion()), "peer", String.valueOf(r.getClientTransportData()),
                 "identity", String.valueOf(r.getClientTransportData().getIdentity()), "root", r.getRootPath(),
-                "formats", formats, "versions", versions, "unknown-models", unknown, "links", links);
+                "formats", formats, "versions", versions, "unknown-models", unknown, "links", links,
+                "rpk-sha256", rpkDigest(r.getClientTransportData()));
+    }
+
+    /** The SHA-256 (hex) of the SubjectPublicKeyInfo a peer authenticated with over RPK, else null. */
+    static String rpkDigest(LwM2mPeer peer) {
+        if (peer == null || !(peer.getIdentity() instanceof org.eclipse.leshan.core.peer.RpkIdentity)) return null;
+        try {
+            return sha256(((org.eclipse.leshan.core.peer.RpkIdentity) peer.getIdentity()).getPublicKey().getEncoded());
+        } catch (Exception e) {
+            return String.valueOf(e);
+        }
     }
 
     // MARK: - Blockwise transfers and the lossy link
@@ -322,6 +359,99 @@ public class LeshanHarness {
         c.set(CoapConfig.ACK_TIMEOUT_SCALE, 1.5f);
         c.set(CoapConfig.MAX_ACK_TIMEOUT, 300, TimeUnit.MILLISECONDS);
         c.set(CoapConfig.MAX_RETRANSMIT, 20);
+    }
+
+    // MARK: - Raw Public Keys (RFC 7250)
+
+    /** The servers' RPK identity (--rpk-key, --rpk-pub); null without them. */
+    static PrivateKey rpkPrivate;
+    static PublicKey rpkPublic;
+    /** /rpktrust: false ("store", the default) = a client key must be in the server's store. */
+    static volatile boolean rpkTrustAll = false;
+
+    static PublicKey decodeSpki(byte[] der) throws Exception {
+        return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(der));
+    }
+
+    /** A SubjectPublicKeyInfo given as hex of the DER, as base64 (standard or URL-safe) of it, or
+     *  as PEM ("-----BEGIN PUBLIC KEY-----", what `lwm2m-agent factory --public-key-out` writes). */
+    static byte[] spkiParameter(String s) {
+        if (s == null || s.isEmpty()) throw new IllegalArgumentException("spki missing");
+        s = s.replaceAll("-----[A-Z ]+-----", "").trim();
+        if (s.matches("(?i)[0-9a-f]+") && s.length() % 2 == 0) return unhex(s);
+        return Base64.getMimeDecoder().decode(s.replace('-', '+').replace('_', '/'));
+    }
+
+    static String sha256(byte[] b) throws Exception {
+        return hex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    /** Which endpoint the client key {@code key} is registered for in {@code store} (null: none). */
+    static String rpkOwner(InMemorySecurityStore store, PublicKey key) {
+        for (SecurityInfo si : store.getAll())
+            if (si.useRPK() && Arrays.equals(si.getRawPublicKey().getEncoded(), key.getEncoded())) return si.getEndpoint();
+        return null;
+    }
+
+    /**
+     * The client-key check of a *-rpk endpoint, during the handshake: RawPublicKey certificates
+     * only; in "store" mode the key must be one a /rpk call registered with {@code store}, else
+     * the handshake ends with a fatal bad_certificate alert (the out-of-band check of seed 004:
+     * the server knows the device's key, or its hash, before the device comes). Each decision is
+     * an event "rpk-handshake" (server, the key's SHA-256, accepted, the endpoint it belongs to).
+     */
+    static CertificateVerifier rpkVerifier(String who, InMemorySecurityStore store) {
+        return new CertificateVerifier() {
+            public List<CertificateType> getSupportedCertificateTypes() { return Arrays.asList(CertificateType.RAW_PUBLIC_KEY); }
+            public List<javax.security.auth.x500.X500Principal> getAcceptedIssuers() { return Collections.emptyList(); }
+            public void setResultHandler(HandshakeResultHandler h) { }
+            public CertificateVerificationResult verifyCertificate(ConnectionId cid, ServerNames names, InetSocketAddress peer,
+                    boolean clientUsage, boolean verifySubject, boolean truncate, CertificateMessage message) {
+                PublicKey key = message.getPublicKey();
+                String owner = key == null ? null : rpkOwner(store, key);
+                boolean ok = key != null && (rpkTrustAll || owner != null);
+                String digest;
+                try {
+                    digest = key == null ? null : sha256(key.getEncoded());
+                } catch (Exception e) {
+                    digest = String.valueOf(e);
+                }
+                ev("rpk-handshake", owner, fields("server", who, "peer", String.valueOf(peer), "spki-sha256", digest,
+                        "accepted", ok, "trust", rpkTrustAll ? "all" : "store"));
+                if (ok) return new CertificateVerificationResult(cid, key, null);
+                return new CertificateVerificationResult(cid, new HandshakeException(
+                        key == null ? "no client raw public key" : "client raw public key " + digest + " is not registered",
+                        new AlertMessage(AlertMessage.AlertLevel.FATAL, AlertMessage.AlertDescription.BAD_CERTIFICATE)));
+            }
+        };
+    }
+
+    /** The LwM2M server's dm-coaps-rpk endpoint: Leshan's own CoAPS set-up, given the RPK
+     *  identity instead of the X.509 one the other endpoints have. */
+    static class RpkServerEndpointFactory extends CoapsServerEndpointFactory {
+        RpkServerEndpointFactory(EndpointUri uri, Configuration c) {
+            super(uri, "LwM2M Server rpk", c, b -> b.setCertificateVerifier(rpkVerifier("dm", dmSec)), null,
+                    new DefaultEndPointUriHandler());
+        }
+
+        @Override
+        protected void setUpDtlsConfig(DtlsConnectorConfig.Builder b, InetSocketAddress a, ServerSecurityInfo s, LeshanServer l) {
+            super.setUpDtlsConfig(b, a, new ServerSecurityInfo(rpkPrivate, rpkPublic, null, null), l);
+        }
+    }
+
+    /** The bootstrap server's bs-coaps-rpk endpoint (as RpkServerEndpointFactory). */
+    static class RpkBootstrapEndpointFactory extends CoapsBootstrapServerEndpointFactory {
+        RpkBootstrapEndpointFactory(EndpointUri uri, Configuration c) {
+            super(uri, "Bootstrap Server rpk", c, b -> b.setCertificateVerifier(rpkVerifier("bs", bsSec)), null,
+                    new DefaultEndPointUriHandler());
+        }
+
+        @Override
+        protected void setUpDtlsConfig(DtlsConnectorConfig.Builder b, InetSocketAddress a, ServerSecurityInfo s,
+                LeshanBootstrapServer l) {
+            super.setUpDtlsConfig(b, a, new ServerSecurityInfo(rpkPrivate, rpkPublic, null, null), l);
+        }
     }
 
     // MARK: - Files: a large Write, a CoAP file server
@@ -545,9 +675,16 @@ public class LeshanHarness {
             return fields("ok", true);
         }
         case "rpk": {
-            SecurityInfo si = SecurityInfo.newRawPublicKeyInfo(p.get("ep"), loadPublicKey(p.get("spki")));
+            byte[] spki = spkiParameter(p.get("spki"));
+            SecurityInfo si = SecurityInfo.newRawPublicKeyInfo(p.get("ep"), decodeSpki(spki));
             ("bs".equals(p.get("who")) ? bsSec : dmSec).add(si);
-            return fields("ok", true);
+            return fields("ok", true, "spki-sha256", sha256(spki));
+        }
+        case "rpktrust": {
+            String mode = p.getOrDefault("mode", "store");
+            if (!mode.equals("store") && !mode.equals("all")) throw new IllegalArgumentException("mode " + mode);
+            rpkTrustAll = mode.equals("all");
+            return fields("ok", true, "mode", mode);
         }
         case "unsec":
             ("bs".equals(p.get("who")) ? bsSec : dmSec).remove(p.get("ep"), true);
@@ -577,13 +714,19 @@ public class LeshanHarness {
                 ss.serverPublicKey = Files.readAllBytes(Paths.get(p.get("scert")));
                 if (p.containsKey("usage")) ss.certificateUsage = CertificateUsage.fromCode(Integer.parseInt(p.get("usage")));
             } else if (mode.equals("rpk")) {
-                // Mode 1: our public key, private key (PKCS#8 DER) and the server's, all as files.
+                // Leshan checks these (DefaultConfigurationChecker): SPKI DER public keys, an
+                // RFC 5958 (PKCS#8) DER private key.
                 ss.securityMode = SecurityMode.RPK;
-                ss.publicKeyOrId = Files.readAllBytes(Paths.get(p.get("pub")));
+                ss.publicKeyOrId = Files.readAllBytes(Paths.get(p.get("cert")));
                 ss.secretKey = Files.readAllBytes(Paths.get(p.get("pkey")));
-                ss.serverPublicKey = Files.readAllBytes(Paths.get(p.get("spub")));
-            } else {
+                if (!p.containsKey("scert") && rpkPublic == null)
+                    throw new IllegalArgumentException("mode=rpk needs scert (the harness has no --rpk-pub)");
+                ss.serverPublicKey = p.containsKey("scert") ? Files.readAllBytes(Paths.get(p.get("scert")))
+                        : rpkPublic.getEncoded();
+            } else if (mode.equals("nosec")) {
                 ss.securityMode = SecurityMode.NO_SEC;
+            } else {
+                throw new IllegalArgumentException("mode " + mode);
             }
             c.security.put(1, ss);
             if (p.containsKey("fmt")) c.contentFormat = format(p.get("fmt"));
@@ -591,7 +734,11 @@ public class LeshanHarness {
             // instance IDs from what the client lists.
             c.autoIdForSecurityObject = Boolean.parseBoolean(p.getOrDefault("autoid", "false"));
             bsConfigs.add(p.get("ep"), c);
-            return fields("ok", true, "config", String.valueOf(c));
+            Map<String, Object> r = fields("ok", true, "config", String.valueOf(c));
+            if (ss.securityMode == SecurityMode.RPK)  // what /0/1/3 and /0/1/4 will hold, /0/1/5's size
+                r.put("rpk", fields("public-key-sha256", sha256(ss.publicKeyOrId), "server-public-key-sha256",
+                        sha256(ss.serverPublicKey), "secret-key-bytes", ss.secretKey.length));
+            return r;
         }
         default:
             throw new IllegalArgumentException("unknown operation " + op);
@@ -610,10 +757,6 @@ public class LeshanHarness {
         return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(Paths.get(f))));
     }
 
-    static PublicKey loadPublicKey(String f) throws Exception {
-        return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(Files.readAllBytes(Paths.get(f))));
-    }
-
     static int port(URI uri) { return uri == null ? -1 : uri.getPort(); }
 
     public static void main(String[] argv) throws Exception {
@@ -624,6 +767,12 @@ public class LeshanHarness {
         }
         String host = a.getOrDefault("host", "127.0.0.1");
         String cert = a.get("cert"), key = a.get("key"), ca = a.get("ca");
+        if (a.containsKey("rpk-key") != a.containsKey("rpk-pub"))
+            throw new IllegalArgumentException("--rpk-key and --rpk-pub go together");
+        if (a.containsKey("rpk-key")) {
+            rpkPrivate = loadKey(a.get("rpk-key"));
+            rpkPublic = decodeSpki(Files.readAllBytes(Paths.get(a.get("rpk-pub"))));
+        }
 
         LeshanServerBuilder builder = new LeshanServerBuilder();
         builder.setObjectModelProvider(models);
@@ -645,6 +794,9 @@ public class LeshanHarness {
         eb.addEndpoint(new CoapServerEndpointFactoryBuilder()
                 .setURI(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("dm-coap-lossy", "0"))))
                 .setLoggingTagPrefix("LwM2M Server lossy").setConfiguration(LeshanHarness::lossyLink).build());
+        if (rpkPublic != null)
+            eb.addEndpoint(new RpkServerEndpointFactory(new EndpointUri("coaps", host,
+                    Integer.parseInt(a.getOrDefault("dm-coaps-rpk", "0"))), configuration));
         builder.setEndpointsProviders(eb.build());
         server = builder.build();
         server.getRegistrationService().addListener(new RegistrationListener() {
@@ -696,14 +848,22 @@ public class LeshanHarness {
         }
         CaliforniumBootstrapServerEndpointsProvider.Builder beb = new CaliforniumBootstrapServerEndpointsProvider.Builder(
                 new CoapBootstrapServerProtocolProvider(), new CoapsBootstrapServerProtocolProvider());
-        beb.setConfiguration(beb.createDefaultConfiguration());
+        Configuration bsConfiguration = beb.createDefaultConfiguration();
+        beb.setConfiguration(bsConfiguration);
         beb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("bs-coap", "0"))), Protocol.COAP);
         beb.addEndpoint(new InetSocketAddress(host, Integer.parseInt(a.getOrDefault("bs-coaps", "0"))), Protocol.COAPS);
+        if (rpkPublic != null)
+            beb.addEndpoint(new RpkBootstrapEndpointFactory(new EndpointUri("coaps", host,
+                    Integer.parseInt(a.getOrDefault("bs-coaps-rpk", "0"))), bsConfiguration));
         bb.setEndpointsProviders(beb.build());
         bsServer = bb.build();
         bsServer.addListener(new BootstrapSessionListener() {
-            public void sessionInitiated(BootstrapRequest r, LwM2mPeer c) { ev("bs-initiated", r.getEndpointName(), fields("peer", String.valueOf(c))); }
-            public void unAuthorized(BootstrapRequest r, LwM2mPeer c) { ev("bs-unauthorized", r.getEndpointName(), fields("peer", String.valueOf(c))); }
+            public void sessionInitiated(BootstrapRequest r, LwM2mPeer c) {
+                ev("bs-initiated", r.getEndpointName(), fields("peer", String.valueOf(c), "rpk-sha256", rpkDigest(c)));
+            }
+            public void unAuthorized(BootstrapRequest r, LwM2mPeer c) {
+                ev("bs-unauthorized", r.getEndpointName(), fields("peer", String.valueOf(c), "rpk-sha256", rpkDigest(c)));
+            }
             public void authorized(BootstrapSession s) { ev("bs-authorized", s.getEndpoint(), null); }
             public void noConfig(BootstrapSession s) { ev("bs-noconfig", s.getEndpoint(), null); }
             public void sendRequest(BootstrapSession s, DownlinkBootstrapRequest<? extends LwM2mResponse> r) {
@@ -732,14 +892,16 @@ public class LeshanHarness {
         // The LwM2M server's endpoints by scheme, the lossy-link one by its logging tag.
         for (org.eclipse.leshan.server.endpoint.LwM2mServerEndpoint e : server.getEndpoints()) {
             CoapEndpoint coap = ((CaliforniumServerEndpoint) e).getCoapEndpoint();
-            String name = "dm-" + e.getProtocol().getUriScheme() + (coap.getTag().contains("lossy") ? "-lossy" : "");
+            String name = "dm-" + e.getProtocol().getUriScheme() + (coap.getTag().contains("lossy") ? "-lossy" : "")
+                    + (coap.getTag().contains("rpk") ? "-rpk" : "");
             coap.addInterceptor(interceptor(name.substring(0, 2).toUpperCase() + name.substring(2)));
             ready.put(name, coap.getAddress().getPort());
         }
-        for (Protocol pr : new Protocol[] { Protocol.COAP, Protocol.COAPS }) {
-            CaliforniumBootstrapServerEndpoint bs = (CaliforniumBootstrapServerEndpoint) bsServer.getEndpoint(pr);
-            bs.getCoapEndpoint().addInterceptor(interceptor("BS-" + pr.getUriScheme()));
-            ready.put("bs-" + pr.getUriScheme(), bs.getCoapEndpoint().getAddress().getPort());
+        for (org.eclipse.leshan.bsserver.endpoint.LwM2mBootstrapServerEndpoint e : bsServer.getEndpoints()) {
+            CoapEndpoint coap = ((CaliforniumBootstrapServerEndpoint) e).getCoapEndpoint();
+            String name = e.getProtocol().getUriScheme() + (coap.getTag().contains("rpk") ? "-rpk" : "");
+            coap.addInterceptor(interceptor("BS-" + name));
+            ready.put("bs-" + name, coap.getAddress().getPort());
         }
 
         HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", Integer.parseInt(a.getOrDefault("http", "0"))), 0);
