@@ -41,6 +41,15 @@ public protocol LwM2MObject: AnyObject {
     /// undo a write to a resource that was absent before, when a later write failed.
     func removeResource(_ path: LwM2MPath) throws(LwM2MError)
 
+    /// A Read of several resources (or a presence check and a Read) begins: until
+    /// `endReading()`, an object backed by files or hardware may take each platform reading once
+    /// and serve every resource from it (one consistent snapshot, one file read). The registry
+    /// calls the pair around each Read; the default does nothing.
+    func beginReading()
+
+    /// The Read that `beginReading()` began has ended: readings are taken afresh again.
+    func endReading()
+
     /// Called with the path of every value or instance that changed (set by `ObjectRegistry`
     /// when the object is registered). Implementations call it after each change, from
     /// whichever context owns the object.
@@ -48,6 +57,9 @@ public protocol LwM2MObject: AnyObject {
 }
 
 extension LwM2MObject {
+    public func beginReading() {}
+    public func endReading() {}
+
     /// Read-only by default: a server's Write is refused with 4.05.
     public func write(_ path: LwM2MPath, _ content: ResourceContent) throws(LwM2MError) {
         throw .methodNotAllowed

@@ -54,6 +54,8 @@ public final class ObjectRegistry {
     ///   instance; `.methodNotAllowed` for the root.
     public func records(at path: LwM2MPath) throws(LwM2MError) -> [LwM2MRecord] {
         let object = try target(path)
+        object.beginReading()
+        defer { object.endReading() }
         switch path.kind {
         case .root:
             throw .methodNotAllowed

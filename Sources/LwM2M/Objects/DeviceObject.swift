@@ -54,22 +54,37 @@ public final class DeviceObject: SampledObject {
     private var acknowledged: Set<DeviceErrorCode> = []
     /// The sampled resources' content at the previous `sample(now:)` (nil: absent).
     private var lastSample: [UInt16: ResourceContent?]?
-    /// The platform's readings, taken once for a whole sampling round (nil outside one: every
-    /// read asks the platform).
+    /// The platform's readings during a round (a sampling round, or one Read of several
+    /// resources: `beginReading()`…`endReading()`): each taken once, on first use, so a Read of
+    /// /3/0 reads /proc/meminfo and the power supplies once, not once per resource. Nil outside
+    /// a round: every read asks the platform.
     private var round: Readings?
 
-    /// What one round reads from the platform.
+    /// What a round has read from the platform so far (nil: not yet).
     private struct Readings {
-        var memory: DeviceMemory?
-        var sources: [PowerSourceReading]
-        var battery: BatteryReading?
-        var storageFull: Bool?
+        var memory: DeviceMemory??
+        var sources: [PowerSourceReading]?
+        var battery: BatteryReading??
+        var storageFull: Bool??
+        var utcOffset: String??
+        var timezone: String??
     }
 
-    private var memory: DeviceMemory? { round.map(\.memory) ?? platform.memory() }
-    private var sources: [PowerSourceReading] { round?.sources ?? platform.powerSources() }
-    private var battery: BatteryReading? { round.map(\.battery) ?? platform.battery() }
-    private var storageFull: Bool? { round.map(\.storageFull) ?? platform.storageFull() }
+    /// `platform`'s value, or within a round the round's (read once through `read`).
+    private func reading<T>(_ cached: WritableKeyPath<Readings, T?>, _ read: () -> T) -> T {
+        guard round != nil else { return read() }
+        if let value = round![keyPath: cached] { return value }
+        let value = read()
+        round![keyPath: cached] = value
+        return value
+    }
+
+    private var memory: DeviceMemory? { reading(\.memory) { platform.memory() } }
+    private var sources: [PowerSourceReading] { reading(\.sources) { platform.powerSources() } }
+    private var battery: BatteryReading? { reading(\.battery) { platform.battery() } }
+    private var storageFull: Bool? { reading(\.storageFull) { platform.storageFull() } }
+    private var utcOffset: String? { reading(\.utcOffset) { platform.utcOffset() } }
+    private var timezone: String? { reading(\.timezone) { platform.timezone() } }
 
     /// A Device object reading `platform`; `reboot` and `factoryReset` (nil: /3/0/5 absent) are
     /// called on Execute, before the response goes out, and must only schedule the action.
@@ -107,6 +122,9 @@ public final class DeviceObject: SampledObject {
         }
         return ids.sorted()
     }
+
+    public func beginReading() { if round == nil { round = Readings() } }
+    public func endReading() { round = nil }
 
     public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
         guard path.isResource, path.objectID == 3, path.instanceID == 0, let id = path.resourceID,
@@ -166,8 +184,7 @@ public final class DeviceObject: SampledObject {
     /// Compares the live resources with the previous round and reports each that changed
     /// (the first round only records them). Current Time is `now`, so it changes every second.
     public func sample(now: Int64) {
-        round = Readings(memory: platform.memory(), sources: platform.powerSources(), battery: platform.battery(),
-                         storageFull: platform.storageFull())
+        round = Readings()
         defer { round = nil }
         var current: [UInt16: ResourceContent?] = [:]
         for id in Self.sampledResources {
@@ -204,8 +221,8 @@ public final class DeviceObject: SampledObject {
         case Resource.softwareVersion: return text(identity().softwareVersion)
         case Resource.binding: return .single(.string(binding))
         case Resource.currentTime: return .single(.time(platform.currentTime()))
-        case Resource.utcOffset: return text(platform.utcOffset())
-        case Resource.timezone: return text(platform.timezone())
+        case Resource.utcOffset: return text(utcOffset)
+        case Resource.timezone: return text(timezone)
         case Resource.memoryFree: return integer(memory?.free)
         case Resource.memoryTotal: return integer(memory?.total)
         case Resource.batteryLevel: return integer(battery?.level)

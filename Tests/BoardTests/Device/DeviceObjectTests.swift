@@ -173,6 +173,22 @@ import Testing
         #expect(throws: LwM2MError.methodNotAllowed) { try object.execute(LwM2MPath(3, 0, 13), arguments: []) }
     }
 
+    /// A Read through the registry is one round: /proc/meminfo (here the fake's memory()) is
+    /// read once for the whole of /3/0 — Memory Free, Memory Total, Error Code and the presence
+    /// checks — and once for a single resource, where it was read once per use (9 times for
+    /// /3/0) before; the next Read takes a fresh reading.
+    @Test func aReadThroughTheRegistryReadsThePlatformOnce() throws {
+        let platform = FakeDevicePlatform()
+        let registry = ObjectRegistry()
+        registry.register(DeviceObject(platform: platform, reboot: {}))
+        _ = try registry.records(at: LwM2MPath(3, 0))
+        #expect(platform.memoryReads == 1)
+        _ = try registry.records(at: LwM2MPath(3, 0, 10))
+        #expect(platform.memoryReads == 2)
+        platform.memoryReading = DeviceMemory(free: 400_000, total: 1_000_000)
+        #expect(try registry.records(at: LwM2MPath(3, 0, 10)) == [LwM2MRecord(LwM2MPath(3, 0, 10), .integer(400_000))])
+    }
+
     @Test func throughTheRegistryAndResponder() throws {
         let platform = FakeDevicePlatform()
         platform.identity = DeviceIdentity(manufacturer: "Raspberry Pi Ltd", softwareVersion: "0.9.0")
