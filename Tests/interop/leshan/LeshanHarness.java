@@ -375,8 +375,15 @@ public class LeshanHarness {
 
     /** A SubjectPublicKeyInfo given as hex of the DER, as base64 (standard or URL-safe) of it, or
      *  as PEM ("-----BEGIN PUBLIC KEY-----", what `lwm2m-agent factory --public-key-out` writes). */
-    static byte[] spkiParameter(String s) {
+    static byte[] spkiParameter(String s) throws Exception {
         if (s == null || s.isEmpty()) throw new IllegalArgumentException("spki missing");
+        // An absolute path names a file holding the key (DER, or PEM as `factory --public-key-out` writes it).
+        if (s.startsWith("/")) {
+            byte[] file = Files.readAllBytes(Paths.get(s));
+            String text = new String(file, StandardCharsets.US_ASCII);
+            if (!text.contains("-----BEGIN")) return file;
+            s = text;
+        }
         s = s.replaceAll("-----[A-Z ]+-----", "").trim();
         if (s.matches("(?i)[0-9a-f]+") && s.length() % 2 == 0) return unhex(s);
         return Base64.getMimeDecoder().decode(s.replace('-', '+').replace('_', '/'));
@@ -717,6 +724,9 @@ public class LeshanHarness {
                 // Leshan checks these (DefaultConfigurationChecker): SPKI DER public keys, an
                 // RFC 5958 (PKCS#8) DER private key.
                 ss.securityMode = SecurityMode.RPK;
+                // pub/spub: the names the RPK parameters had before the harness was one (aliases).
+                if (p.containsKey("pub")) p.putIfAbsent("cert", p.get("pub"));
+                if (p.containsKey("spub")) p.putIfAbsent("scert", p.get("spub"));
                 ss.publicKeyOrId = Files.readAllBytes(Paths.get(p.get("cert")));
                 ss.secretKey = Files.readAllBytes(Paths.get(p.get("pkey")));
                 if (!p.containsKey("scert") && rpkPublic == null)
