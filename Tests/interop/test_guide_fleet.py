@@ -1,7 +1,7 @@
 """The fleet guides' own text, run by guide_runner.py (the marker syntax: docs/guides/README.md):
 docs/guides/1nce-style.md and docs/guides/factory-line.md. The tests run the guides' blocks by
 name, in the guide's order, with the checks in between that are specific to each guide (the
-restart, the board's file, the missing ICCID, the wrong label, the secrets).
+restart, the board's file, the missing ICCID, the wrong label, the keys Leshan saw, the secrets).
 
 Output blocks match part of a line, numbers free: these guides show a real run's pids, times and
 sizes. Substitutions (``localize``, besides the runner's checkout rules): ``HOME`` is the test's
