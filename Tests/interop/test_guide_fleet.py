@@ -1,7 +1,7 @@
 """The fleet guides' own text, run by guide_runner.py (the marker syntax: docs/guides/README.md):
 docs/guides/1nce-style.md and docs/guides/factory-line.md. The tests run the guides' blocks by
 name, in the guide's order, with the checks in between that are specific to each guide (the
-restart, the board's file, the missing ICCID, the wrong label, the secrets).
+restart, the board's file, the missing ICCID, the wrong label, the keys Leshan saw, the secrets).
 
 Output blocks match part of a line, numbers free: these guides show a real run's pids, times and
 sizes. Substitutions (``localize``, besides the runner's checkout rules): ``HOME`` is the test's
@@ -15,6 +15,8 @@ peers skip with the reason, and fail under ``CI=true`` (conftest.skip_or_fail).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -153,20 +155,29 @@ def _in_group(pid: int, group: int) -> bool:
 
 
 def test_factory_line_guide(bin_dir, tmp_path, session, leshan):
+    """Seed 004 as factory-line.md walks it: raw public keys, no CA. The TPM makes the key, the
+    station prints its SPKI SHA-256 and QR, a wrong label stops the operator before it registers
+    anything, the operator registers the key at Leshan's bootstrap server, the board bootstraps
+    over RPK (Leshan authenticates the TPM's key, Leshan's key pinned), receives an RPK management
+    account (its private key sealed), registers, answers a Read, and after a restart registers
+    without a bootstrap. No private key outside the TPM blob; nothing secret in what ran."""
     require_tool("swtpm", "apt-get install swtpm swtpm-tools, or scripts/setup.sh")
     require_tool("curl", "apt-get install curl")
+    require_tool("openssl")
     tpm, _ = two_free_ports()
     ports = leshan.ports
     guide = session("factory-line.md", {2321: tpm, 2322: tpm + 1, 5684: ports["dm-coaps"],
                                         5784: ports["bs-coaps"], 8081: ports["http"]})
     line = tmp_path / "line"
-    # Step 1 (a block, not run): the shared Leshan was started by leshan_server.py with a CA made
-    # by the same openssl commands; the line's CA is that one.
+    operator = line / "operator"
+    # Step 1 (a block, not run): the shared Leshan was started by leshan_server.py with a key and
+    # CA made by the same openssl commands; the operator's directory holds that Leshan's files.
     assert "LeshanHarness" in guide.block("operator-servers")
-    (line / "ca").mkdir(parents=True)
-    for name in ("ca.pem", "ca.key"):
-        (line / "ca" / name).write_bytes((leshan.pki / name).read_bytes())
-    print(f"line CA: the shared Leshan's ({leshan.pki}/ca.pem)")
+    operator.mkdir(parents=True)
+    for name in ("leshan-server.key.der", "ca.pem", "ca.key"):
+        (operator / name).write_bytes((leshan.pki / name).read_bytes())
+    print(f"operator: the shared Leshan's key and CA ({leshan.pki})")
+    guide.run("server-key")
 
     guide.start("board")
     wait_for_text(line / "serial", r"^[0-9a-f]{16}$", timeout=10)
@@ -175,23 +186,30 @@ def test_factory_line_guide(bin_dir, tmp_path, session, leshan):
     station = guide.run("station")
     printed_hash = re.search(r"^public-key-sha256: ([0-9a-f]{64})$", station, re.M).group(1)
     assert "\u2580" in station or "\u2584" in station or "\u2588" in station, "no QR code printed"
+    # The printed hash is the SHA-256 of the exported key's DER SubjectPublicKeyInfo, and of the
+    # /0/x/3 the board will present (the factory's copy in the state directory).
+    device_spki = _spki_der(line / "device.pub")
+    assert hashlib.sha256(device_spki).hexdigest() == printed_hash
+    state = line / "state"
+    assert (state / "certificates" / "bootstrap-public-key.der").read_bytes() == device_spki
 
     guide.run("checks")
     assert (line / "label.txt").read_text().strip() == printed_hash
 
     ep = "gw-" + (line / "serial").read_text().strip()
-    # A label that does not match the certificate stops the operator before it registers anything.
+    # A label that does not match the public key stops the operator before it registers anything.
     label = (line / "label.txt").read_text()
     (line / "label.txt").write_text("0" * 64 + "\n")
     refused = guide.refused("operator")
-    assert "label does not match the certificate" in refused.err, refused.describe()
+    assert "label does not match the public key" in refused.err, refused.describe()
     assert not re.search(rf"^API \w+ \{{[^}}\n]*\bep={ep}\b", leshan.proc.stdout(), re.M)
     (line / "label.txt").write_text(label)
     guide.run("operator")
+    assert (operator / "device.spki.der").read_bytes() == device_spki  # what Leshan was given
 
     guide.run("line-test")
     leshan.wait_event("unregistered", ep, timeout=10)  # the copy de-registered when stopped
-    assert not (line / "line-test").exists() and not (line / "state" / "configuration.json").exists()
+    assert not (line / "line-test").exists() and not (state / "configuration.json").exists()
 
     since = leshan.mark()
     agent = guide.start("agent")
@@ -199,17 +217,44 @@ def test_factory_line_guide(bin_dir, tmp_path, session, leshan):
     agent.wait_for(r"registered", timeout=10)
     assert (bin_dir / "lwm2m-agentd").resolve() in agent.executables(), agent.executables()  # the binary under test
     guide.expect("agent")
+    # Leshan's bootstrap server authenticated the board by the TPM's key (its identity names the
+    # point's x coordinate in decimal), and its LwM2M server by the management key it handed out.
+    bootstrap_peer = leshan.wait_event("bs-initiated", ep, since=since)["peer"]
+    assert f"public x coord: {int.from_bytes(device_spki[27:59], 'big')}" in bootstrap_peer, bootstrap_peer
+    dm_spki = (operator / "dm.spki.der").read_bytes()
+    registration = leshan.wait_event("registered", ep, since=since)
+    assert f"public x coord: {int.from_bytes(dm_spki[27:59], 'big')}" in registration["identity"], registration
     guide.run("operator-read")
-    guide.stop("agent")
+    guide.stop("agent")  # Ctrl-C
+    leshan.wait_event("unregistered", ep, since=since, timeout=10)
+
+    since = leshan.mark()
+    again = guide.start("again")
+    leshan.wait_event("registered", ep, since=since, timeout=30)
+    guide.expect("again")
+    assert not leshan.events(ep, kind="bs-initiated", since=since)
+    assert "bootstrap pending" not in again.text()
+    guide.stop("again")
 
     # No private key anywhere but in the TPM's blob; the key blob is not a PEM/DER private key.
-    state = line / "state"
     assert (state / "keys" / "factory" / "bootstrap" / "key.blob").is_file()
-    for path in [p for p in state.rglob("*") if p.is_file()] + [agent.log]:
+    logs = [agent.log, again.log]
+    for path in [p for p in state.rglob("*") if p.is_file()] + logs:
         assert b"PRIVATE KEY" not in path.read_bytes(), path
-    entry = re.search(rf"^API psk \{{[^}}\n]*\bep={ep}\b[^}}\n]*\}}", leshan.proc.stdout(), re.M)
-    assert entry, "the operator's psk call is not in Leshan's log"
-    dm_psk = re.search(r"\bkey=([0-9a-f]{32})\b", entry.group(0)).group(1)
-    assert files_containing([state, agent.log], secret_forms(bytes.fromhex(dm_psk))) == []
-    assert len(list((state / "sealed").rglob("*.blob"))) >= 1  # the server PSK, sealed as it arrived
+    # The management account's private key (Leshan wrote it as /0/1/5) is sealed as it arrived:
+    # its scalar is in no file of the state directory and no log, in no form.
+    dm_key = (operator / "dm.key.der").read_bytes()
+    assert len(dm_key) == 138 and dm_key[34:36] == b"\x04\x20", dm_key[:40].hex()
+    secrets = secret_forms(dm_key[36:68]) + [dm_key]
+    assert files_containing([state, *logs], secrets) == []
+    sealed = sorted(str(b.relative_to(state)) for b in (state / "sealed").rglob("*.blob"))
+    assert any(n.startswith("sealed/lwm2m/0-1-5/") for n in sealed), sealed  # the management key, sealed
+    for step, output in guide.outputs:
+        assert not any(secret in output.encode() for secret in secrets), step.where()
     assert guide.unused() == []
+
+
+def _spki_der(pem: Path) -> bytes:
+    """A PEM public key as its DER SubjectPublicKeyInfo."""
+    body = "".join(line for line in pem.read_text().splitlines() if not line.startswith("-----"))
+    return base64.b64decode(body)
