@@ -19,6 +19,46 @@ import Testing
         #expect((MemoryInfo.read(.live)?.totalKiB ?? 0) > 0)
     }
 
+    /// The byte parser against the obvious one (split into lines and words, a dictionary), on
+    /// well-formed, odd and hostile inputs and on this machine's file.
+    @Test(arguments: [
+        "MemTotal: 1000 kB\nMemAvailable: 400 kB\n",
+        "MemTotal:1000 kB\nMemAvailable: 400 kB",                         // no space after the colon: not a line we read
+        "  MemTotal:   2048 kB\n  MemFree:  10 kB\nCached: 5 kB\n",
+        "MemTotal: lots\nMemAvailable: 5 kB\n",
+        "MemTotal: 100\nMemTotal: 200\nMemAvailable: 300\n",                // last wins; available capped at total
+        "MemTotal 100 kB\nMemAvailable: 5 kB\n",                          // no colon
+        "MemTotal: -5 kB\nMemAvailable: 5 kB\n",
+        "MemTotal: 99999999999999999999 kB\nMemAvailable: 5 kB\n",         // overflows Int64
+        "MemTotal: 9223372036854775807 kB\nMemFree: 9223372036854775807 kB\nBuffers: 9 kB\n",
+        "\n\n:\n: 5\nMemTotal: 7",
+        "",
+    ])
+    func meminfoBytesParserAgreesWithTheObviousOne(text: String) {
+        #expect(MemoryInfo.parse(bytes: Array(text.utf8)) == Self.obviousParse(text))
+    }
+
+    @Test func meminfoBytesParserOnThisMachine() throws {
+        let bytes = try SystemRoot.live.bytes("/proc/meminfo")
+        let parsed = try #require(MemoryInfo.parse(bytes: bytes))
+        #expect(parsed == Self.obviousParse(String(decoding: bytes, as: UTF8.self)))
+    }
+
+    private static func obviousParse(_ text: String) -> MemoryInfo? {
+        var values: [Substring: Int64] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard parts.count >= 2, parts[0].hasSuffix(":"), parts[0].count >= 2,
+                  parts[1].allSatisfy(\.isASCII), parts[1].allSatisfy(\.isNumber), let value = Int64(parts[1]) else { continue }
+            values[parts[0].dropLast()] = value
+        }
+        guard let total = values["MemTotal"] else { return nil }
+        let sum = values["MemFree"].map { [$0, values["Buffers"] ?? 0, values["Cached"] ?? 0]
+            .reduce(Int64(0)) { $0.addingReportingOverflow($1).overflow ? .max : $0 + $1 } }
+        guard let available = values["MemAvailable"] ?? sum else { return nil }
+        return MemoryInfo(totalKiB: total, availableKiB: min(available, total))
+    }
+
     @Test func laptopSupplies() {
         let root = deviceFixture("device-laptop")
         let supplies = PowerSupply.all(root)
