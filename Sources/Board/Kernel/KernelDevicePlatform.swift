@@ -102,8 +102,28 @@ public final class KernelDevicePlatform: DevicePlatform {
 
     public func memory() -> DeviceMemory? { MemoryInfo.read(configuration.root)?.deviceMemory }
 
-    /// The selected supplies now.
+    /// Within a reading round, the supplies read by its first use (power sources and battery
+    /// then list /sys/class/power_supply once per round).
+    private var inRound = false
+    private var roundSupplies: [PowerSupply]?
+
+    public func beginReading() { inRound = true }
+
+    public func endReading() {
+        inRound = false
+        roundSupplies = nil
+    }
+
+    /// The selected supplies now (within a reading round: as first read in it).
     public func supplies() -> [PowerSupply] {
+        guard inRound else { return readSupplies() }
+        if let roundSupplies { return roundSupplies }
+        let supplies = readSupplies()
+        roundSupplies = supplies
+        return supplies
+    }
+
+    private func readSupplies() -> [PowerSupply] {
         switch configuration.supplies {
         case .auto: PowerSupply.all(configuration.root)
         case .none: []

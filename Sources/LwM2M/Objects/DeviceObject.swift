@@ -123,8 +123,17 @@ public final class DeviceObject: SampledObject {
         return ids.sorted()
     }
 
-    public func beginReading() { if round == nil { round = Readings() } }
-    public func endReading() { round = nil }
+    public func beginReading() {
+        guard round == nil else { return }
+        round = Readings()
+        platform.beginReading()
+    }
+
+    public func endReading() {
+        guard round != nil else { return }
+        round = nil
+        platform.endReading()
+    }
 
     public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
         guard path.isResource, path.objectID == 3, path.instanceID == 0, let id = path.resourceID,
@@ -184,8 +193,8 @@ public final class DeviceObject: SampledObject {
     /// Compares the live resources with the previous round and reports each that changed
     /// (the first round only records them). Current Time is `now`, so it changes every second.
     public func sample(now: Int64) {
-        round = Readings()
-        defer { round = nil }
+        beginReading()
+        defer { endReading() }
         var current: [UInt16: ResourceContent?] = [:]
         for id in Self.sampledResources {
             current[id] = id == Resource.currentTime ? .single(.time(now)) : content(id)

@@ -38,6 +38,19 @@ public protocol DevicePlatform: AnyObject {
     /// Applies a time zone written by a server; `.invalid` when no such zone exists here,
     /// `.notAllowed` when the device does not let the agent change it.
     func setTimezone(_ name: String) throws(DeviceSettingError)
+
+    /// A reading round begins (one Read of /3/0, one sampling round): until `endReading()` the
+    /// platform may serve readings that share a source (power sources and battery both list the
+    /// power supplies) from one look at it. Default: nothing.
+    func beginReading()
+
+    /// The round `beginReading()` began has ended.
+    func endReading()
+}
+
+extension DevicePlatform {
+    public func beginReading() {}
+    public func endReading() {}
 }
 
 /// Why the platform refused or failed a setting a server wrote.

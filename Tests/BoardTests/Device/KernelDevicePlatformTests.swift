@@ -12,6 +12,22 @@ import Testing
         return configuration
     }
 
+    /// Within a reading round the power supplies are listed once: power sources and battery
+    /// are served from the first look (a supply that appears mid-round shows in the next round).
+    @Test func aReadingRoundListsThePowerSuppliesOnce() throws {
+        let root = temporaryDirectory()
+        writeFile(root + "/sys/class/power_supply/BAT0/type", "Battery\n")
+        writeFile(root + "/sys/class/power_supply/BAT0/capacity", "80\n")
+        let platform = KernelDevicePlatform(configuration(SystemRoot(root)))
+        platform.beginReading()
+        #expect(platform.supplies().map(\.name) == ["BAT0"])
+        writeFile(root + "/sys/class/power_supply/AC/type", "Mains\n")
+        #expect(platform.supplies().map(\.name) == ["BAT0"])  // the round's first look
+        #expect(platform.battery()?.level == 80)
+        platform.endReading()
+        #expect(platform.supplies().map(\.name) == ["AC", "BAT0"])  // outside a round: now
+    }
+
     @Test func raspberryPiWithoutSupplyReportsNoPower() throws {
         var inputs = configuration(deviceFixture("device-pi4-no-supply"))
         inputs.manufacturer = [.literal("Raspberry Pi Ltd")]
