@@ -46,7 +46,8 @@ public final class DTLSClientSession {
     let expectedName: String?
     let offeredSession: DTLSSavedSession?
 
-    var now: Instant
+    /// The driver's clock as last fed (``DTLSSessionCore/now``).
+    var now: Instant { core.now }
     var timerStart = Instant.zero
     var timerIntermediate: Duration = .zero
     var timerFinal: Duration = .zero
@@ -75,10 +76,9 @@ public final class DTLSClientSession {
         mbedtls_ssl_config_init(config)
         mbedtls_x509_crt_init(ownCertificates)
         self.random = RandomBox(random)
-        self.now = now
         startedAt = now
         offeredSession = resuming
-        core = DTLSSessionCore(maxQueued: configuration.maxQueuedDatagrams)
+        core = DTLSSessionCore(maxQueued: configuration.maxQueuedDatagrams, now: now)
         expectedName = configuration.expectedServerName
         readBuffer = .allocate(capacity: Int(MBEDTLS_SSL_IN_CONTENT_LEN))
         let usesPSK: Bool
@@ -119,16 +119,14 @@ public final class DTLSClientSession {
     /// Feeds one datagram received from the server. Records that fail authentication and
     /// datagrams that are not DTLS are dropped (RFC 6347 §4.1.2.7), never fatal.
     public func receive(datagram: [UInt8], now: Instant) {
-        self.now = max(self.now, now)
-        guard !datagram.isEmpty, core.isLive else { return }
-        core.incoming.append(datagram)
+        guard core.accept(datagram, now: now) else { return }
         drive()
         core.incoming.removeAll()  // anything mbedTLS did not consume is stale
     }
 
     /// Lets timers fire: handshake retransmissions, or the handshake timeout.
     public func advance(to now: Instant) {
-        self.now = max(self.now, now)
+        core.advanceClock(to: now)
         if let deadline = nextDeadline, deadline <= self.now { drive() }
     }
 

@@ -23,6 +23,8 @@ public struct DTLSSessionCore {
     public private(set) var connectedAt: Instant?
     /// How many plaintexts ``admit(_:)`` queues while the handshake runs.
     public let maxQueued: Int
+    /// The driver's clock as last fed (it never goes back); the library's timers read it.
+    public private(set) var now: Instant
 
     /// Datagrams from the server not yet consumed by the library (the library's read callback).
     public var incoming: [[UInt8]] = []
@@ -35,13 +37,30 @@ public struct DTLSSessionCore {
     /// Plaintexts sent during the handshake, written on connect.
     private var queuedPlaintext: [[UInt8]] = []
 
-    /// A session in `.handshaking` that queues up to `maxQueued` plaintexts before it connects.
-    public init(maxQueued: Int) {
+    /// A session in `.handshaking` at `now` that queues up to `maxQueued` plaintexts before it connects.
+    public init(maxQueued: Int, now: Instant) {
         self.maxQueued = maxQueued
+        self.now = now
     }
 
     /// Whether the session is handshaking or connected (neither closed nor failed).
     public var isLive: Bool { state == .handshaking || state == .connected }
+
+    /// Moves the clock to `now` (an earlier `now` is ignored).
+    public mutating func advanceClock(to now: Instant) {
+        self.now = max(self.now, now)
+    }
+
+    /// Takes one datagram from the server into ``incoming`` for the library to read, after moving
+    /// the clock to `now`. The backend then drives its library and empties ``incoming`` (what the
+    /// library did not consume is stale).
+    /// - Returns: `false` (nothing queued) for an empty datagram or a session that has ended.
+    public mutating func accept(_ datagram: [UInt8], now: Instant) -> Bool {
+        advanceClock(to: now)
+        guard !datagram.isEmpty, isLive else { return false }
+        incoming.append(datagram)
+        return true
+    }
 
     /// What ``DTLSSession/send(_:)`` does with `plaintext` in this state.
     /// - Returns: `true` when connected: the backend must write it now; `false` when it was queued.

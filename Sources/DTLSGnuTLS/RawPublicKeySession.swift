@@ -44,7 +44,8 @@ public final class RawPublicKeySession: DTLSSession {
     let key: ExternalKey
     let readBuffer: UnsafeMutableBufferPointer<UInt8>
 
-    var now: Instant
+    /// The driver's clock as last fed (``DTLSSessionCore/now``).
+    var now: Instant { core.now }
     private var deadline: Instant?
     /// State, queues and the send/close/fail rules shared with the mbedTLS backend.
     var core: DTLSSessionCore
@@ -69,9 +70,8 @@ public final class RawPublicKeySession: DTLSSession {
         }
         serverPublicKey = serverKey
         key = try ExternalKey(signer: signer)
-        self.now = now
         startedAt = now
-        core = DTLSSessionCore(maxQueued: configuration.maxQueuedDatagrams)
+        core = DTLSSessionCore(maxQueued: configuration.maxQueuedDatagrams, now: now)
         readBuffer = .allocate(capacity: 16_384 + 2_048)
         let priorities = try RawPublicKeyCipherSuites.priorityString(configuration.cipherSuites)
         try configure(configuration, priorities: priorities)
@@ -121,15 +121,13 @@ public final class RawPublicKeySession: DTLSSession {
     // MARK: Driver interface
 
     public func receive(datagram: [UInt8], now: Instant) {
-        self.now = max(self.now, now)
-        guard !datagram.isEmpty, core.isLive else { return }
-        core.incoming.append(datagram)
+        guard core.accept(datagram, now: now) else { return }
         drive()
         core.incoming.removeAll()  // anything GnuTLS did not consume is stale
     }
 
     public func advance(to now: Instant) {
-        self.now = max(self.now, now)
+        core.advanceClock(to: now)
         if let deadline, deadline <= self.now { drive() }
     }
 

@@ -8,7 +8,7 @@ import Time
 struct DTLSSessionCoreTests {
     @Test("while handshaking, plaintexts are queued up to maxQueued; connect hands them back in order and reports .connected")
     func queueThenConnect() throws {
-        var core = DTLSSessionCore(maxQueued: 2)
+        var core = DTLSSessionCore(maxQueued: 2, now: .zero)
         #expect(core.state == .handshaking && core.isLive)
         let first = try core.admit([1]), second = try core.admit([2])
         #expect(!first && !second)  // queued, not written
@@ -24,7 +24,7 @@ struct DTLSSessionCoreTests {
 
     @Test("fail and close act once, on a live session only; afterwards send is refused")
     func finalStates() throws {
-        var core = DTLSSessionCore(maxQueued: 4)
+        var core = DTLSSessionCore(maxQueued: 4, now: .zero)
         _ = try core.admit([1])
         let failed = core.fail(.handshakeTimeout), failedAgain = core.fail(.notConnected), closed = core.close()
         #expect(failed && !failedAgain && !closed)
@@ -33,7 +33,7 @@ struct DTLSSessionCoreTests {
         #expect(events == [.failed(.handshakeTimeout), nil])
         #expect(throws: DTLSError.notConnected) { _ = try core.admit([2]) }
 
-        var closing = DTLSSessionCore(maxQueued: 4)
+        var closing = DTLSSessionCore(maxQueued: 4, now: .zero)
         _ = try closing.admit([1])
         let closedOnce = closing.close(), closedTwice = closing.close()
         #expect(closedOnce && !closedTwice)
@@ -44,9 +44,23 @@ struct DTLSSessionCoreTests {
         #expect(late.isEmpty)  // the queue was dropped on close
     }
 
+    @Test("the clock never goes back; an empty datagram or one after the end is not taken")
+    func acceptAndClock() {
+        var core = DTLSSessionCore(maxQueued: 1, now: Instant.zero + .seconds(5))
+        let empty = core.accept([], now: Instant.zero + .seconds(6))
+        let taken = core.accept([0x16], now: Instant.zero + .seconds(3))
+        #expect(!empty && taken && core.incoming == [[0x16]])
+        #expect(core.now == Instant.zero + .seconds(6))
+        core.advanceClock(to: Instant.zero + .seconds(1))
+        #expect(core.now == Instant.zero + .seconds(6))
+        _ = core.close()
+        let afterClose = core.accept([0x17], now: Instant.zero + .seconds(7))
+        #expect(!afterClose && core.incoming == [[0x16]] && core.now == Instant.zero + .seconds(7))
+    }
+
     @Test("datagrams and application data come out first in, first out")
     func queuesAreFIFO() {
-        var core = DTLSSessionCore(maxQueued: 1)
+        var core = DTLSSessionCore(maxQueued: 1, now: .zero)
         core.outgoing.append([1])
         core.outgoing.append([2])
         core.received.append([3])
