@@ -11,15 +11,15 @@ extension DTLSClientSession {
     static let sendCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt8>?, Int) -> Int32 = {
         context, bytes, count in
         guard let bytes else { return MBEDTLS_ERR_SSL_BAD_INPUT_DATA }
-        session(context).outgoing.append(Array(UnsafeBufferPointer(start: bytes, count: count)))
+        session(context).core.outgoing.append(Array(UnsafeBufferPointer(start: bytes, count: count)))
         return Int32(count)
     }
 
     static let receiveCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int) -> Int32 = {
         context, buffer, capacity in
         let session = session(context)
-        guard let buffer, !session.incoming.isEmpty else { return MBEDTLS_ERR_SSL_WANT_READ }
-        let datagram = session.incoming.removeFirst()
+        guard let buffer, !session.core.incoming.isEmpty else { return MBEDTLS_ERR_SSL_WANT_READ }
+        let datagram = session.core.incoming.removeFirst()
         let count = min(datagram.count, capacity)  // mbedTLS offers a whole record buffer
         datagram.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: count) }
         return Int32(count)

@@ -21,17 +21,17 @@ public final class DTLSClientSession {
     public enum State: Equatable, Sendable { case handshaking, connected, closed, failed }
 
     /// The current state; `.closed` and `.failed` are final.
-    public private(set) var state: State = .handshaking
+    public var state: State { core.state }
     /// After the handshake: the session to pass to a later session's `resuming:` argument.
     public private(set) var savedSession: DTLSSavedSession?
     /// The negotiated cipher suite's mbedTLS name, once connected.
-    public private(set) var cipherSuite: String?
+    public var cipherSuite: String? { core.cipherSuite }
     /// Whether the handshake resumed an earlier session.
     public private(set) var resumed = false
     /// When the session was created (the first ClientHello), on the driver's clock.
     public let startedAt: Instant
     /// When the handshake finished, on the driver's clock.
-    public private(set) var connectedAt: Instant?
+    public var connectedAt: Instant? { core.connectedAt }
 
     // Internal (not private) so the extensions in the DTLSClientSession+*.swift files reach them.
     let ssl: UnsafeMutablePointer<mbedtls_ssl_context>
@@ -44,19 +44,16 @@ public final class DTLSClientSession {
     var signerKey: SignerKey?
     let usesPSK: Bool
     let expectedName: String?
-    let maxQueued: Int
     let offeredSession: DTLSSavedSession?
 
-    var now: Instant
+    /// The driver's clock as last fed (``DTLSSessionCore/now``).
+    var now: Instant { core.now }
     var timerStart = Instant.zero
     var timerIntermediate: Duration = .zero
     var timerFinal: Duration = .zero
 
-    var incoming: [[UInt8]] = []
-    var outgoing: [[UInt8]] = []
-    var received: [[UInt8]] = []
-    var events: [DTLSEvent] = []
-    var queuedPlaintext: [[UInt8]] = []
+    /// State, queues and the send/close/fail rules shared with the GnuTLS backend.
+    var core: DTLSSessionCore
 
     /// Configures mbedTLS and starts the handshake.
     ///
@@ -79,10 +76,9 @@ public final class DTLSClientSession {
         mbedtls_ssl_config_init(config)
         mbedtls_x509_crt_init(ownCertificates)
         self.random = RandomBox(random)
-        self.now = now
         startedAt = now
         offeredSession = resuming
-        maxQueued = configuration.maxQueuedDatagrams
+        core = DTLSSessionCore(maxQueued: configuration.maxQueuedDatagrams, now: now)
         expectedName = configuration.expectedServerName
         readBuffer = .allocate(capacity: Int(MBEDTLS_SSL_IN_CONTENT_LEN))
         let usesPSK: Bool
@@ -123,22 +119,20 @@ public final class DTLSClientSession {
     /// Feeds one datagram received from the server. Records that fail authentication and
     /// datagrams that are not DTLS are dropped (RFC 6347 §4.1.2.7), never fatal.
     public func receive(datagram: [UInt8], now: Instant) {
-        self.now = max(self.now, now)
-        guard !datagram.isEmpty, state == .handshaking || state == .connected else { return }
-        incoming.append(datagram)
+        guard core.accept(datagram, now: now) else { return }
         drive()
-        incoming.removeAll()  // anything mbedTLS did not consume is stale
+        core.incoming.removeAll()  // anything mbedTLS did not consume is stale
     }
 
     /// Lets timers fire: handshake retransmissions, or the handshake timeout.
     public func advance(to now: Instant) {
-        self.now = max(self.now, now)
+        core.advanceClock(to: now)
         if let deadline = nextDeadline, deadline <= self.now { drive() }
     }
 
     /// When ``advance(to:)`` must next be called; `nil` when no timer runs.
     public var nextDeadline: Instant? {
-        guard state == .handshaking || state == .connected, timerFinal > .zero else { return nil }
+        guard core.isLive, timerFinal > .zero else { return nil }
         return timerStart + timerFinal
     }
 
@@ -147,32 +141,21 @@ public final class DTLSClientSession {
     /// - Throws: `.notConnected` after the session ended or when the queue is full,
     ///   `.messageTooLong` when it does not fit a record.
     public func send(_ plaintext: [UInt8]) throws(DTLSError) {
-        switch state {
-        case .handshaking:
-            guard queuedPlaintext.count < maxQueued else { throw .notConnected }
-            queuedPlaintext.append(plaintext)
-        case .connected:
-            try write(plaintext)
-        case .closed, .failed:
-            throw .notConnected
-        }
+        if try core.admit(plaintext) { try write(plaintext) }
     }
 
     /// Ends the session with close_notify (when connected); reports `.closed`.
     public func close() {
-        guard state == .handshaking || state == .connected else { return }
         if state == .connected { _ = mbedtls_ssl_close_notify(ssl) }
-        state = .closed
-        queuedPlaintext.removeAll()
-        events.append(.closed)
+        _ = core.close()
     }
 
     /// The next datagram to send to the server.
-    public func nextDatagram() -> [UInt8]? { outgoing.isEmpty ? nil : outgoing.removeFirst() }
+    public func nextDatagram() -> [UInt8]? { core.nextDatagram() }
     /// The next decrypted application datagram from the server.
-    public func nextApplicationData() -> [UInt8]? { received.isEmpty ? nil : received.removeFirst() }
+    public func nextApplicationData() -> [UInt8]? { core.nextApplicationData() }
     /// The next event.
-    public func nextEvent() -> DTLSEvent? { events.isEmpty ? nil : events.removeFirst() }
+    public func nextEvent() -> DTLSEvent? { core.nextEvent() }
 
     // MARK: Engine
 
@@ -201,16 +184,12 @@ public final class DTLSClientSession {
     }
 
     private func didConnect() {
-        state = .connected
-        connectedAt = now
         resumed = resumed && offeredSession != nil
-        cipherSuite = mbedtls_ssl_get_ciphersuite(ssl).map { String(cString: $0) } ?? "unknown"
         savedSession = DTLSSavedSession(from: ssl)
-        events.append(.connected(resumed: resumed, cipherSuite: cipherSuite!))
-        let pending = queuedPlaintext
-        queuedPlaintext.removeAll()
+        let suite = mbedtls_ssl_get_ciphersuite(ssl).map { String(cString: $0) } ?? "unknown"
+        let pending = core.connect(at: now, resumed: resumed, cipherSuite: suite)
         for plaintext in pending {
-            do throws(DTLSError) { try write(plaintext) } catch { events.append(.failed(error)) }
+            do throws(DTLSError) { try write(plaintext) } catch { core.reportFailure(error) }
         }
     }
 
@@ -227,13 +206,12 @@ public final class DTLSClientSession {
         while state == .connected {
             let count = mbedtls_ssl_read(ssl, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
-                received.append(Array(readBuffer[0..<Int(count)]))
+                core.received.append(Array(readBuffer[0..<Int(count)]))
             } else if count == MBEDTLS_ERR_SSL_WANT_READ || count == MBEDTLS_ERR_SSL_WANT_WRITE || count == 0 {
                 return
             } else if count == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY {
                 _ = mbedtls_ssl_close_notify(ssl)
-                state = .closed
-                events.append(.closed)
+                core.peerClosed()
             } else if count == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE {
                 fail(alertError())
             } else {
@@ -243,10 +221,6 @@ public final class DTLSClientSession {
     }
 
     private func fail(_ error: DTLSError) {
-        guard state == .handshaking || state == .connected else { return }
-        state = .failed
-        queuedPlaintext.removeAll()
-        timerFinal = .zero
-        events.append(.failed(error))
+        if core.fail(error) { timerFinal = .zero }
     }
 }

@@ -26,22 +26,15 @@ final class GnuTLSLibrary: @unchecked Sendable {
     }
 
     private static func load() -> Result<GnuTLSLibrary, DTLSError> {
-        var handle: UnsafeMutableRawPointer? = nil
-        var why = ""
-        for name in sonames {
-            handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)
-            if handle != nil { break }
-            if let error = dlerror() { why = String(cString: error) }
+        var library: DynamicLibrary
+        switch DynamicLibrary.load(sonames) {
+        case .success(let loaded): library = loaded
+        case .failure(let error):
+            return .failure(.backendUnavailable("GnuTLS cannot be loaded (\(error.reason)): raw public keys need libgnutls30"))
         }
-        guard let handle else { return .failure(.backendUnavailable("GnuTLS cannot be loaded (\(why)): raw public keys need libgnutls30")) }
         let api = UnsafeMutablePointer<cgnutls_api>.allocate(capacity: 1)
         api.initialize(to: cgnutls_api())
-        var missing: [String] = []
-        func bind(_ name: String) -> UnsafeMutableRawPointer? {
-            let symbol = dlsym(handle, "gnutls_" + name)
-            if symbol == nil { missing.append("gnutls_" + name) }
-            return symbol
-        }
+        func bind(_ name: String) -> UnsafeMutableRawPointer? { library.symbol("gnutls_" + name) }
         api.pointee.check_version = bind("check_version")
         api.pointee.strerror = bind("strerror")
         api.pointee.error_is_fatal = bind("error_is_fatal")
@@ -82,8 +75,8 @@ final class GnuTLSLibrary: @unchecked Sendable {
         api.pointee.mac_get = bind("mac_get")
         api.pointee.cipher_suite_get_name = bind("cipher_suite_get_name")
         api.pointee.malloc_pointer = bind("malloc")
-        guard missing.isEmpty else {
-            return .failure(.backendUnavailable("GnuTLS lacks \(missing.joined(separator: ", "))"))
+        guard library.missing.isEmpty else {
+            return .failure(.backendUnavailable("GnuTLS lacks \(library.missing.joined(separator: ", "))"))
         }
         let version = cgnutls_check_version(api, nil).map { String(cString: $0) } ?? "unknown"
         guard cgnutls_check_version(api, minimumVersion) != nil else {

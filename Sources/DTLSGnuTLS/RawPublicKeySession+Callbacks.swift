@@ -12,7 +12,7 @@ extension RawPublicKeySession {
     /// Every flight datagram GnuTLS writes goes to the outgoing queue.
     static let pushCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = { context, bytes, count in
         guard let bytes else { return -1 }
-        session(context).outgoing.append(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        session(context).core.outgoing.append(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
         return count
     }
 
@@ -20,11 +20,11 @@ extension RawPublicKeySession {
     static let pullCallback: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int) -> Int = {
         context, buffer, capacity in
         let session = session(context)
-        guard let buffer, !session.incoming.isEmpty else {
+        guard let buffer, !session.core.incoming.isEmpty else {
             cgnutls_transport_set_errno(session.api, session.session, EAGAIN)
             return -1
         }
-        let datagram = session.incoming.removeFirst()
+        let datagram = session.core.incoming.removeFirst()
         let count = min(datagram.count, capacity)
         datagram.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: count) }
         return count
@@ -32,7 +32,7 @@ extension RawPublicKeySession {
 
     /// Non-blocking: data is there or it is not (1 or 0), whatever wait GnuTLS asks for.
     static let pullTimeoutCallback: @convention(c) (UnsafeMutableRawPointer?, UInt32) -> Int32 = { context, _ in
-        session(context).incoming.isEmpty ? 0 : 1
+        session(context).core.incoming.isEmpty ? 0 : 1
     }
 
     /// The server's Certificate message: it must carry a raw public key equal to /0/x/4.

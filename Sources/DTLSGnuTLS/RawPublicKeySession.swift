@@ -23,10 +23,10 @@ import Time
 /// GnuTLS is loaded on first use (``GnuTLSLibrary``); a process without raw-public-key sessions
 /// never maps it. A class because GnuTLS keeps pointers to it. Not thread-safe.
 public final class RawPublicKeySession: DTLSSession {
-    public private(set) var state: DTLSClientSession.State = .handshaking
-    public private(set) var cipherSuite: String?
+    public var state: DTLSClientSession.State { core.state }
+    public var cipherSuite: String? { core.cipherSuite }
     public let startedAt: Instant
-    public private(set) var connectedAt: Instant?
+    public var connectedAt: Instant? { core.connectedAt }
     /// Resumption is not offered for raw-public-key sessions yet: always `false`.
     public var resumed: Bool { false }
     /// Resumption is not offered for raw-public-key sessions yet: always `nil`.
@@ -42,16 +42,13 @@ public final class RawPublicKeySession: DTLSSession {
     private var credentials: OpaquePointer?
     let serverPublicKey: [UInt8]
     let key: ExternalKey
-    let maxQueued: Int
     let readBuffer: UnsafeMutableBufferPointer<UInt8>
 
-    var now: Instant
+    /// The driver's clock as last fed (``DTLSSessionCore/now``).
+    var now: Instant { core.now }
     private var deadline: Instant?
-    var incoming: [[UInt8]] = []
-    var outgoing: [[UInt8]] = []
-    private var received: [[UInt8]] = []
-    private var events: [DTLSEvent] = []
-    private var queuedPlaintext: [[UInt8]] = []
+    /// State, queues and the send/close/fail rules shared with the mbedTLS backend.
+    var core: DTLSSessionCore
     /// Set by the verify callback when the server's key is not the pinned one.
     var pinFailure: DTLSError?
 
@@ -73,9 +70,8 @@ public final class RawPublicKeySession: DTLSSession {
         }
         serverPublicKey = serverKey
         key = try ExternalKey(signer: signer)
-        self.now = now
         startedAt = now
-        maxQueued = configuration.maxQueuedDatagrams
+        core = DTLSSessionCore(maxQueued: configuration.maxQueuedDatagrams, now: now)
         readBuffer = .allocate(capacity: 16_384 + 2_048)
         let priorities = try RawPublicKeyCipherSuites.priorityString(configuration.cipherSuites)
         try configure(configuration, priorities: priorities)
@@ -125,15 +121,13 @@ public final class RawPublicKeySession: DTLSSession {
     // MARK: Driver interface
 
     public func receive(datagram: [UInt8], now: Instant) {
-        self.now = max(self.now, now)
-        guard !datagram.isEmpty, state == .handshaking || state == .connected else { return }
-        incoming.append(datagram)
+        guard core.accept(datagram, now: now) else { return }
         drive()
-        incoming.removeAll()  // anything GnuTLS did not consume is stale
+        core.incoming.removeAll()  // anything GnuTLS did not consume is stale
     }
 
     public func advance(to now: Instant) {
-        self.now = max(self.now, now)
+        core.advanceClock(to: now)
         if let deadline, deadline <= self.now { drive() }
     }
 
@@ -143,29 +137,17 @@ public final class RawPublicKeySession: DTLSSession {
     }
 
     public func send(_ plaintext: [UInt8]) throws(DTLSError) {
-        switch state {
-        case .handshaking:
-            guard queuedPlaintext.count < maxQueued else { throw .notConnected }
-            queuedPlaintext.append(plaintext)
-        case .connected:
-            try write(plaintext)
-        case .closed, .failed:
-            throw .notConnected
-        }
+        if try core.admit(plaintext) { try write(plaintext) }
     }
 
     public func close() {
-        guard state == .handshaking || state == .connected else { return }
         if state == .connected, let session { _ = cgnutls_bye(api, session) }
-        state = .closed
-        deadline = nil
-        queuedPlaintext.removeAll()
-        events.append(.closed)
+        if core.close() { deadline = nil }
     }
 
-    public func nextDatagram() -> [UInt8]? { outgoing.isEmpty ? nil : outgoing.removeFirst() }
-    public func nextApplicationData() -> [UInt8]? { received.isEmpty ? nil : received.removeFirst() }
-    public func nextEvent() -> DTLSEvent? { events.isEmpty ? nil : events.removeFirst() }
+    public func nextDatagram() -> [UInt8]? { core.nextDatagram() }
+    public func nextApplicationData() -> [UInt8]? { core.nextApplicationData() }
+    public func nextEvent() -> DTLSEvent? { core.nextEvent() }
 
     // MARK: Engine
 
@@ -187,15 +169,11 @@ public final class RawPublicKeySession: DTLSSession {
     }
 
     private func didConnect() {
-        state = .connected
-        connectedAt = now
         deadline = nil
-        cipherSuite = cgnutls_cipher_suite_name(api, session).map { "TLS_" + String(cString: $0) } ?? "unknown"
-        events.append(.connected(resumed: false, cipherSuite: cipherSuite!))
-        let pending = queuedPlaintext
-        queuedPlaintext.removeAll()
+        let suite = cgnutls_cipher_suite_name(api, session).map { "TLS_" + String(cString: $0) } ?? "unknown"
+        let pending = core.connect(at: now, resumed: false, cipherSuite: suite)
         for plaintext in pending {
-            do throws(DTLSError) { try write(plaintext) } catch { events.append(.failed(error)) }
+            do throws(DTLSError) { try write(plaintext) } catch { core.reportFailure(error) }
         }
     }
 
@@ -212,11 +190,10 @@ public final class RawPublicKeySession: DTLSSession {
         while state == .connected {
             let count = cgnutls_record_recv(api, session, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
-                received.append(Array(readBuffer[0..<Int(count)]))
+                core.received.append(Array(readBuffer[0..<Int(count)]))
             } else if count == 0 {  // the server's close_notify
                 _ = cgnutls_bye(api, session)
-                state = .closed
-                events.append(.closed)
+                core.peerClosed()
             } else if count == CGNUTLS_E_FATAL_ALERT_RECEIVED {
                 fail(alertError())
             } else if cgnutls_error_is_fatal(api, Int32(count)) == 0 {
@@ -228,11 +205,7 @@ public final class RawPublicKeySession: DTLSSession {
     }
 
     func fail(_ error: DTLSError) {
-        guard state == .handshaking || state == .connected else { return }
-        state = .failed
-        deadline = nil
-        queuedPlaintext.removeAll()
-        events.append(.failed(error))
+        if core.fail(error) { deadline = nil }
     }
 
     // MARK: Helpers

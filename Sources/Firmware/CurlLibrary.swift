@@ -1,4 +1,5 @@
 import CCurl
+import DTLS
 import Glibc
 
 /// libcurl, loaded with `dlopen` on the first HTTP(S) download and kept loaded (libcurl and
@@ -18,22 +19,14 @@ final class CurlLibrary: @unchecked Sendable {
     private init(api: UnsafeMutablePointer<ccurl_api>) { self.api = api }
 
     private static func load() -> Result<CurlLibrary, FirmwareDownloadError> {
-        var handle: UnsafeMutableRawPointer? = nil
-        var why = ""
-        for name in sonames {
-            handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)
-            if handle != nil { break }
-            if let error = dlerror() { why = String(cString: error) }
+        var library: DynamicLibrary
+        switch DynamicLibrary.load(sonames) {
+        case .success(let loaded): library = loaded
+        case .failure(let error): return .failure(.unsupportedScheme("http (libcurl cannot be loaded: \(error.reason))"))
         }
-        guard let handle else { return .failure(.unsupportedScheme("http (libcurl cannot be loaded: \(why))")) }
         let api = UnsafeMutablePointer<ccurl_api>.allocate(capacity: 1)
         api.initialize(to: ccurl_api())
-        var missing: [String] = []
-        func bind(_ name: String) -> UnsafeMutableRawPointer? {
-            let symbol = dlsym(handle, name)
-            if symbol == nil { missing.append(name) }
-            return symbol
-        }
+        func bind(_ name: String) -> UnsafeMutableRawPointer? { library.symbol(name) }
         api.pointee.global_init = bind("curl_global_init")
         api.pointee.easy_init = bind("curl_easy_init")
         api.pointee.easy_cleanup = bind("curl_easy_cleanup")
@@ -50,8 +43,8 @@ final class CurlLibrary: @unchecked Sendable {
         api.pointee.multi_strerror = bind("curl_multi_strerror")
         api.pointee.slist_append = bind("curl_slist_append")
         api.pointee.slist_free_all = bind("curl_slist_free_all")
-        guard missing.isEmpty else {
-            return .failure(.unsupportedScheme("http (libcurl lacks \(missing.joined(separator: ", ")))"))
+        guard library.missing.isEmpty else {
+            return .failure(.unsupportedScheme("http (libcurl lacks \(library.missing.joined(separator: ", ")))"))
         }
         guard ccurl_global_init(api, Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK else {
             return .failure(.unsupportedScheme("http (curl_global_init failed)"))

@@ -30,39 +30,10 @@ final class RPKKeys {
     }
 }
 
-/// libcoap's `coap-server-gnutls` serving DTLS with the raw public key `-M keyFile` on
-/// loopback (CoAP on `port`, DTLS on `port + 1`), started for one test.
-final class LibcoapRPKServer {
-    let process: ChildProcess
-    let dtlsPort: UInt16
-
-    init(keyFile: String, directory: String, extraArguments: [String] = []) throws {
-        let port = try freeUDPPort(pair: true)
-        dtlsPort = port + 1
-        process = try ChildProcess(
-            ["coap-server-gnutls", "-A", "127.0.0.1", "-p", String(port), "-v", "7", "-M", keyFile] + extraArguments,
-            logPath: "\(directory)/coap-server-gnutls-\(port).log")
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while !Self.udpPortBound(dtlsPort) {
-            guard clock.now < deadline, process.isRunning else {
-                let output = process.output
-                process.stop()
-                throw TestFailure("coap-server-gnutls did not start: \(output)")
-            }
-            usleep(5_000)
-        }
-    }
-
-    deinit { process.stop() }
-
-    /// Whether some socket is bound to UDP `port` on IPv4 (from /proc/net/udp).
-    static func udpPortBound(_ port: UInt16) -> Bool {
-        guard let table = try? readTextFile("/proc/net/udp") else { return false }
-        let hex = String(port, radix: 16, uppercase: true)
-        let needle = ":" + String(repeating: "0", count: 4 - hex.count) + hex
-        return table.split(separator: "\n").contains { line in
-            line.split(separator: " ").dropFirst().first.map { $0.hasSuffix(needle) } ?? false
-        }
+extension LibcoapServer {
+    /// libcoap's `coap-server-gnutls` serving DTLS with the raw public key `-M keyFile` on
+    /// loopback (CoAP on `port`, DTLS on `port + 1`), started for one test.
+    static func rawPublicKey(keyFile: String, directory: String) throws -> LibcoapServer {
+        try LibcoapServer(flavour: "gnutls", arguments: ["-v", "7", "-M", keyFile], directory: directory)
     }
 }

@@ -49,7 +49,7 @@ struct RawPublicKeyTests {
     @Test("a software P-256 key (PKCS#8 file): RPK handshake with the pinned server key, GET / answered 2.05")
     func softwareKey() throws {
         let keys = try RPKKeys()
-        let server = try LibcoapRPKServer(keyFile: keys.path("server.rpk.pem"), directory: keys.directory)
+        let server = try LibcoapServer.rawPublicKey(keyFile: keys.path("server.rpk.pem"), directory: keys.directory)
         let signer = try SoftwareSigner(privateKey: SecretBytes(readFile(keys.path("client.key.der"))), random: testRandom)
         #expect(PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint) == (try keys.spki("client")))
         let start = MonotonicClock.now()
@@ -65,7 +65,7 @@ struct RawPublicKeyTests {
           requires(toolOnPath("swtpm"), "needs swtpm (scripts/setup.sh)"))
     func tpmKey() throws {
         let keys = try RPKKeys()
-        let server = try LibcoapRPKServer(keyFile: keys.path("server.rpk.pem"), directory: keys.directory)
+        let server = try LibcoapServer.rawPublicKey(keyFile: keys.path("server.rpk.pem"), directory: keys.directory)
         let tpm = try TestSwtpm()
         let context = try tpm.context()
         defer { context.close() }
@@ -81,7 +81,7 @@ struct RawPublicKeyTests {
     @Test("the server presents another key than /0/x/4: the handshake fails with serverPublicKeyMismatch naming the key's SHA-256")
     func wrongServerKey() throws {
         let keys = try RPKKeys()
-        let server = try LibcoapRPKServer(keyFile: keys.path("server.rpk.pem"), directory: keys.directory)
+        let server = try LibcoapServer.rawPublicKey(keyFile: keys.path("server.rpk.pem"), directory: keys.directory)
         let signer = CountingSigner(try SoftwareSigner(privateKey: SecretBytes(readFile(keys.path("client.key.der"))), random: testRandom))
         let (event, reply, session) = try Self.get(Self.configuration(signer, serverKey: try keys.spki("other")), port: server.dtlsPort)
         let presented = hex(PublicKeyInfo.sha256(try keys.spki("server")))

@@ -453,11 +453,11 @@ def coap_ping(host: str, port: int, timeout: float = 0.2) -> bool:
             return False
 
 
-def start_libcoap_dtls_server(procs: "Processes", psk: bytes, *extra) -> tuple[Proc, int]:
-    """libcoap's ``coap-server-openssl`` on 127.0.0.1 with PSK ``psk`` (any identity) and ``extra``
-    arguments, once it answers a CoAP ping on its plain port: returns (process, plain port); its
+def start_libcoap_server(procs: "Processes", tool: str, *args) -> tuple[Proc, int]:
+    """libcoap's server ``tool`` (``coap-server-openssl``, ``coap-server-gnutls``) on 127.0.0.1 with
+    ``args``, once it answers a CoAP ping on its plain port: returns (process, plain port); its
     DTLS port is the next one (libcoap's convention), checked free before the start."""
-    binary = require_tool("coap-server-openssl", "apt-get install libcoap3-bin")
+    binary = require_tool(tool, "apt-get install libcoap3-bin")
     for _attempt in range(5):
         port = free_udp_port()
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -465,14 +465,20 @@ def start_libcoap_dtls_server(procs: "Processes", psk: bytes, *extra) -> tuple[P
                 probe.bind(("127.0.0.1", port + 1))
             except OSError:
                 continue
-        proc = procs.start("coap-server-openssl", [binary, "-A", "127.0.0.1", "-p", port, "-k", psk.decode(), *extra])
+        proc = procs.start(tool, [binary, "-A", "127.0.0.1", "-p", port, *args])
         deadline = time.monotonic() + 10
         while proc.alive() and time.monotonic() < deadline:
             if coap_ping("127.0.0.1", port):
                 return proc, port
             time.sleep(0.05)
         proc.kill()
-    pytest.fail("coap-server-openssl did not start")
+    pytest.fail(f"{tool} did not start")
+
+
+def start_libcoap_dtls_server(procs: "Processes", psk: bytes, *extra) -> tuple[Proc, int]:
+    """libcoap's ``coap-server-openssl`` with PSK ``psk`` (any identity) and ``extra`` arguments
+    (``start_libcoap_server``): returns (process, plain port); its DTLS port is the next one."""
+    return start_libcoap_server(procs, "coap-server-openssl", "-k", psk.decode(), *extra)
 
 
 @dataclass

@@ -5,13 +5,11 @@ with a clear message, and no key bytes reach the output."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import time
 
 import pytest
 
-from conftest import coap_ping, free_udp_port, require_tool
+from conftest import start_libcoap_server
 
 
 def openssl(*args):
@@ -34,23 +32,8 @@ def keys(tmp_path):
 @pytest.fixture
 def rpk_server(procs, keys):
     """coap-server-gnutls serving DTLS with the raw public key `server`: returns its DTLS port."""
-    binary = require_tool("coap-server-gnutls", "apt-get install libcoap3-bin")
-    for _attempt in range(5):
-        port = free_udp_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        proc = procs.start("coap-server-gnutls", [binary, "-A", "127.0.0.1", "-p", port, "-v", "7",
-                                                  "-M", keys / "server.rpk.pem"])
-        deadline = time.monotonic() + 10
-        while proc.alive() and time.monotonic() < deadline:
-            if coap_ping("127.0.0.1", port):
-                return port + 1
-            time.sleep(0.05)
-        proc.kill()
-    pytest.fail("coap-server-gnutls did not start")
+    _proc, port = start_libcoap_server(procs, "coap-server-gnutls", "-v", "7", "-M", keys / "server.rpk.pem")
+    return port + 1
 
 
 @pytest.mark.parametrize("encoding", ["der", "pem"])

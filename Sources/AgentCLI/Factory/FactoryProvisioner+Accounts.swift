@@ -99,12 +99,7 @@ extension FactoryProvisioner {
                        ("sealed-bytes", .number(key.count))]
             staleKey = true
         case "certificate":
-            let (signer, generated) = try signingKey(for: account, options)
-            settings.append(.init("secret-key", FactoryFile.tpmKeyPrefix + account.keyID.rawValue))
-            let spki = PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint)
-            report += [("secret-key", .text(FactoryFile.tpmKeyPrefix + account.keyID.rawValue)),
-                       ("key-generated", .flag(generated)),
-                       ("public-key-sha256", .text(hexString(PublicKeyInfo.sha256(spki))))]
+            let (signer, spki, generated) = try useSigningKey(for: account, options, settings: &settings, report: &report)
             let clientPath = certificatePath(account.name, "client")
             if let file = options.clientCertificateFile {
                 try checkCertificateMatchesKey(file, account: account)
@@ -125,20 +120,12 @@ extension FactoryProvisioner {
                 try writeCSR(signer: signer, to: csrPath)
                 report.append(("csr", .text(csrPath)))
             }
-            if let publicKeyPath = options.publicKeyPath {
-                try writePublicKey(spki, to: publicKeyPath)
-                report.append(("public-key", .text(publicKeyPath)))
-            }
+            try exportPublicKey(spki, options, report: &report)
             stale.append(account.secretID)
         case "rpk":
             // Seed 004: the TPM key is the device's identity; the hash of its public key is what
             // the operator registers out of band; the server's key is pinned.
-            let (signer, generated) = try signingKey(for: account, options)
-            settings.append(.init("secret-key", FactoryFile.tpmKeyPrefix + account.keyID.rawValue))
-            let spki = PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint)
-            report += [("secret-key", .text(FactoryFile.tpmKeyPrefix + account.keyID.rawValue)),
-                       ("key-generated", .flag(generated)),
-                       ("public-key-sha256", .text(hexString(PublicKeyInfo.sha256(spki))))]
+            let (_, spki, _) = try useSigningKey(for: account, options, settings: &settings, report: &report)
             let ownPath = certificatePath(account.name, "public-key")
             do {
                 try Directory.create("\(configuration.stateDirectory)/certificates")
@@ -154,10 +141,7 @@ extension FactoryProvisioner {
                 throw .usage("rpk needs --server-public-key-file (the server's public key, pinned)")
             }
             settings.append(.init("server-public-key-file", serverPath))
-            if let publicKeyPath = options.publicKeyPath {
-                try writePublicKey(spki, to: publicKeyPath)
-                report.append(("public-key", .text(publicKeyPath)))
-            }
+            try exportPublicKey(spki, options, report: &report)
             stale.append(account.secretID)
         case "nosec":
             stale.append(account.secretID)
@@ -179,6 +163,28 @@ extension FactoryProvisioner {
     }
 
     /// The account's TPM key: the existing one, or a new one when asked for (or absent).
+    /// The account's TPM key for the certificate and rpk modes (``signingKey(for:_:)``), named in
+    /// `settings` (`secret-key tpm-key:…`) and in `report` (with the SHA-256 of its public key).
+    /// - Returns: the key, its SubjectPublicKeyInfo, and whether it was made now.
+    func useSigningKey(for account: FactoryAccount, _ options: FactoryAccountOptions,
+                       settings: inout [FactoryFile.Setting], report: inout [(String, FactoryReport)])
+        throws(FactoryError) -> (TPMSigner, [UInt8], Bool) {
+        let (signer, generated) = try signingKey(for: account, options)
+        settings.append(.init("secret-key", FactoryFile.tpmKeyPrefix + account.keyID.rawValue))
+        let spki = PublicKeyInfo.der(publicKeyPoint: signer.publicKeyPoint)
+        report += [("secret-key", .text(FactoryFile.tpmKeyPrefix + account.keyID.rawValue)),
+                   ("key-generated", .flag(generated)),
+                   ("public-key-sha256", .text(hexString(PublicKeyInfo.sha256(spki))))]
+        return (signer, spki, generated)
+    }
+
+    /// Writes the public key as PEM to `--public-key PATH` when asked, and names the file in `report`.
+    func exportPublicKey(_ spki: [UInt8], _ options: FactoryAccountOptions, report: inout [(String, FactoryReport)]) throws(FactoryError) {
+        guard let publicKeyPath = options.publicKeyPath else { return }
+        try writePublicKey(spki, to: publicKeyPath)
+        report.append(("public-key", .text(publicKeyPath)))
+    }
+
     func signingKey(for account: FactoryAccount, _ options: FactoryAccountOptions) throws(FactoryError) -> (TPMSigner, Bool) {
         do {
             if !options.regenerateKey, let existing = try signingKeys.existingKey(account.keyID) { return (existing, false) }

@@ -26,16 +26,7 @@ struct RPKAccountTests {
     static let serverKey = PublicKeyInfo.der(publicKeyPoint: [0x04] + [UInt8](repeating: 7, count: 64))
 
     static func account(secretKey: String, identity: [UInt8]?) throws -> SecurityAccount {
-        let configuration = try AgentConfiguration(parsing: """
-            [agent]
-            state-dir = /tmp/unused
-            endpoint-name = gw-1
-            [server 5]
-            uri = coaps://dm.example:5684
-            security-mode = rpk
-            secret-key = \(secretKey)
-            """)
-        var snapshot = configuration.factorySnapshot.objects[0]!
+        var snapshot = try serverFiveSecuritySnapshot(securityMode: "rpk", secretKey: secretKey)
         if let identity { snapshot.instances[1]?[3] = .single(.opaque(identity)) }
         snapshot.instances[1]?[4] = .single(.opaque(serverKey))
         return SecurityAccount(instance: 1, snapshot: snapshot)

@@ -31,16 +31,7 @@ private final class FakeSigningKeys: SigningKeyStore {
 @Suite("X.509 accounts with a TPM key (secret-key = tpm-key:NAME)")
 struct TPMKeyAccountTests {
     static func account() throws -> SecurityAccount {
-        let configuration = try AgentConfiguration(parsing: """
-            [agent]
-            state-dir = /tmp/unused
-            endpoint-name = gw-1
-            [server 5]
-            uri = coaps://dm.example:5684
-            security-mode = certificate
-            secret-key = tpm-key:factory/server-5/key
-            """)
-        var snapshot = configuration.factorySnapshot.objects[0]!
+        var snapshot = try serverFiveSecuritySnapshot(securityMode: "certificate", secretKey: "tpm-key:factory/server-5/key")
         snapshot.instances[1]?[3] = .single(.opaque([0x30, 0x00]))  // a client certificate (content not parsed here)
         return SecurityAccount(instance: 1, snapshot: snapshot)
     }

@@ -1,13 +1,12 @@
 import Glibc
-import TestSupport
 
 /// libcoap's `coap-server-openssl` or `coap-server-gnutls` on loopback: CoAP on `port`, DTLS on
-/// `port + 1`.
-final class LibcoapServer {
-    let process: ChildProcess
-    let dtlsPort: UInt16
+/// `port + 1`, started for one test (`-A 127.0.0.1 -p PORT` then `arguments`), stopped when released.
+public final class LibcoapServer {
+    public let process: ChildProcess
+    public let dtlsPort: UInt16
 
-    init(flavour: String, arguments: [String], directory: String) throws {
+    public init(flavour: String, arguments: [String], directory: String) throws {
         let port = try freeUDPPort(pair: true)
         dtlsPort = port + 1
         process = try ChildProcess(
@@ -28,7 +27,7 @@ final class LibcoapServer {
     deinit { process.stop() }
 
     /// Whether some socket is bound to UDP `port` on IPv4 (from /proc/net/udp).
-    static func udpPortBound(_ port: UInt16) -> Bool {
+    public static func udpPortBound(_ port: UInt16) -> Bool {
         guard let table = try? readTextFile("/proc/net/udp") else { return false }
         let hex = String(port, radix: 16, uppercase: true)
         let needle = ":" + String(repeating: "0", count: 4 - hex.count) + hex
