@@ -1,3 +1,5 @@
+import LwM2M
+
 /// One line of the `lwm2m-bench compare` table: a metric, the C baseline measured in the same
 /// run (if the issue names one), the agent's figure, and the goal it is judged by.
 struct CompareRow {
@@ -75,39 +77,18 @@ enum CompareTable {
     }
 
     static func json(_ rows: [CompareRow], context: [(String, String)]) -> String {
-        func string(_ text: String) -> String {
-            var escaped = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": escaped += "\\\""
-                case "\\": escaped += "\\\\"
-                case "\n": escaped += "\\n"
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        escaped.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return escaped + "\""
+        func number(_ value: Double?) -> JSONValue {
+            guard let value, value.isFinite, let literal = JSONNumber(literal: "\(value)") else { return .null }
+            return .number(literal)
         }
-        func value(_ number: Double?) -> String {
-            guard let number, number.isFinite else { return "null" }
-            return "\(number)"
+        let items: [JSONValue] = rows.map { row in
+            .object([
+                ("key", .string(row.key)), ("metric", .string(row.metric)), ("unit", .string(row.unit)),
+                ("baseline_name", row.baselineName.map { .string($0) } ?? .null), ("baseline", number(row.baseline)),
+                ("agent", number(row.agent)), ("ratio", number(row.ratio)), ("goal", .string(row.goalText)),
+                ("met", row.met.map { .bool($0) } ?? .null),
+            ])
         }
-        var items: [String] = []
-        for row in rows {
-            let fields = [
-                "\"key\": \(string(row.key))", "\"metric\": \(string(row.metric))", "\"unit\": \(string(row.unit))",
-                "\"baseline_name\": \(row.baselineName.map(string) ?? "null")", "\"baseline\": \(value(row.baseline))",
-                "\"agent\": \(value(row.agent))", "\"ratio\": \(value(row.ratio))", "\"goal\": \(string(row.goalText))",
-                "\"met\": \(row.met.map { $0 ? "true" : "false" } ?? "null")",
-            ]
-            items.append("    {" + fields.joined(separator: ", ") + "}")
-        }
-        let header = context.map { "  \(string($0.0)): \(string($0.1))," }.joined(separator: "\n")
-        return "{\n\(header)\n  \"rows\": [\n" + items.joined(separator: ",\n") + "\n  ]\n}"
+        return JSONWriter.string(.object(context.map { ($0.0, JSONValue.string($0.1)) } + [("rows", .array(items))]))
     }
 }
