@@ -9,6 +9,13 @@ let releaseOptimisation: [SwiftSetting] = [
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
+// Release executables link with lld and pack their relative relocations (DT_RELR, glibc >= 2.36:
+// Debian bookworm): ~32,000 RELATIVE entries of 24 bytes become a 6 KB bitmap, the stripped
+// daemon is ~0.8 MB smaller and the loader applies them faster (docs/performance.md).
+let packedRelocations: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "lwm2m-agent",
     products: [
@@ -100,10 +107,12 @@ let package = Package(
 
         // MARK: Executables
         .executableTarget(name: "lwm2m-agentd", dependencies: ["AgentCommon", "AgentDaemon", "CoAP", "LwM2M", "Transport",
-                                                             "Credentials"]),
+                                                             "Credentials"],
+                          linkerSettings: packedRelocations),
         .executableTarget(name: "lwm2m-agent", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "CoAP", "LwM2M",
                                                             "Transport", "DTLS", "Credentials", "Board", "GPIO", "Time",
-                                                            "Firmware", "Files"]),
+                                                            "Firmware", "Files"],
+                          linkerSettings: packedRelocations),
         // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
         .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
         .executableTarget(name: "lwm2m-bench", dependencies: ["AgentDemo", "CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),

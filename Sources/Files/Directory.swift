@@ -37,7 +37,7 @@ public enum Directory {
     /// Removes leftovers of interrupted writes (`*.tmp-<pid>`) in `directory`.
     public static func removeTemporaryFiles(in directory: String) {
         guard let names = try? list(directory) else { return }
-        for name in names where name.contains(".tmp-") {
+        for name in names where name.includes(".tmp-") {
             unlink("\(directory)/\(name)")
         }
     }

@@ -1,3 +1,5 @@
+import Files
+
 /// RAUC (https://rauc.io): `rauc install BUNDLE` writes the bundle into the inactive slot group
 /// and makes it the bootloader's primary; after the reboot, `rauc status --output-format=shell`
 /// tells which slot booted: the installed one (mark it good: `rauc status mark-good`, success)
@@ -48,9 +50,9 @@ public struct RaucInstaller: FirmwareInstaller {
     /// The Update Result for rauc's error text (rauc exits 1 for every failure).
     static func classify(_ output: String) -> InstallFailure {
         let text = output.lowercased()
-        if text.contains("compatible") { return .unsupportedPackage }
-        if text.contains("signature") || text.contains("verif") || text.contains("hash") { return .integrityFailure }
-        if text.contains("no space") { return .notEnoughStorage }
+        if text.includes("compatible") { return .unsupportedPackage }
+        if text.includes("signature") || text.includes("verif") || text.includes("hash") { return .integrityFailure }
+        if text.includes("no space") { return .notEnoughStorage }
         return .updateFailed
     }
 }

@@ -1,3 +1,5 @@
+import Files
+
 /// SWUpdate (https://sbabic.github.io/swupdate/): `swupdate -i IMAGE` plus the configured
 /// options (a public key `-k`, a hardware revision `-H board:rev`, a selection `-e`); the exit
 /// status tells (0 installed, anything else failed). Whether the image runs only after a reboot
@@ -37,8 +39,8 @@ public struct SWUpdateInstaller: FirmwareInstaller {
     /// install took when the output has the success notification and no failure at all.
     static func succeededDespiteStatus(_ result: InstallerProcess.Result) -> Bool {
         guard case .exited(let status) = result.ending, status != 0 else { return false }
-        return result.text.contains("SWUPDATE successful") && !result.text.contains("SWUPDATE failed")
-            && !result.text.contains("[ERROR]")
+        return result.text.includes("SWUPDATE successful") && !result.text.includes("SWUPDATE failed")
+            && !result.text.includes("[ERROR]")
     }
 
     public func confirm(version: String, record: String) -> InstallOutcome {
@@ -49,11 +51,11 @@ public struct SWUpdateInstaller: FirmwareInstaller {
     /// The Update Result for swupdate's error text (its exit status is 1 for every failure).
     static func classify(_ output: String) -> InstallFailure {
         let text = output.lowercased()
-        if text.contains("hardware") && text.contains("compatib") { return .unsupportedPackage }
-        if text.contains("signature") || text.contains("hash mismatch") || text.contains("checksum") {
+        if text.includes("hardware") && text.includes("compatib") { return .unsupportedPackage }
+        if text.includes("signature") || text.includes("hash mismatch") || text.includes("checksum") {
             return .integrityFailure
         }
-        if text.contains("no space") { return .notEnoughStorage }
+        if text.includes("no space") { return .notEnoughStorage }
         return .updateFailed
     }
 }

@@ -1,4 +1,5 @@
 import CMbedTLS
+import Files
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -93,7 +94,7 @@ private func loadKey(_ encoded: [UInt8], what: String,
     let pk = UnsafeMutablePointer<mbedtls_pk_context>.allocate(capacity: 1)
     mbedtls_pk_init(pk)
     var bytes = encoded
-    let isPEM = String(decoding: bytes, as: UTF8.self).contains("-----BEGIN")
+    let isPEM = String(decoding: bytes, as: UTF8.self).includes("-----BEGIN")
     if isPEM && bytes.last != 0 { bytes.append(0) }
     let status = bytes.withUnsafeBufferPointer { parse(pk, $0.baseAddress!, $0.count) }
     bytes.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) }

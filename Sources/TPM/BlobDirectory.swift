@@ -67,7 +67,7 @@ struct BlobDirectory {
         } catch {
             throw .storage(error.description)
         }
-        for name in names where !name.contains(".tmp-") {
+        for name in names where !name.includes(".tmp-") {
             let relativeName = relative.isEmpty ? name : "\(relative)/\(name)"
             var info = stat()
             guard stat("\(directory)/\(name)", &info) == 0 else { continue }

@@ -252,8 +252,8 @@ public struct BootstrapConsistencyCheck: Sendable {
         }
         let afterScheme = uri[uri.index(uri.firstIndex(of: ":")!, offsetBy: 3)...]
         let authority = afterScheme.prefix { $0 != "/" && $0 != "?" }
-        if authority.contains("@") { return "has userinfo (user@host), which CoAP does not use" }
-        if !parsed.queryItems.isEmpty || uri.contains("?") { return "has a query" }
+        if authority.contains("@" as Character) { return "has userinfo (user@host), which CoAP does not use" }
+        if !parsed.queryItems.isEmpty || uri.contains("?" as Character) { return "has a query" }
         if authority.hasPrefix("[") {
             let literal = parsed.host
             let address = literal.split(separator: "%", maxSplits: 1).first.map(String.init) ?? ""
@@ -280,7 +280,7 @@ public struct BootstrapConsistencyCheck: Sendable {
     }
 
     /// The Binding letter a server URI's scheme needs ("U" for CoAP over UDP).
-    static func binding(forScheme uri: String) -> String? {
+    static func binding(forScheme uri: String) -> Character? {
         switch scheme(of: uri) {
         case "coap", "coaps": "U"
         case "coap+tcp", "coaps+tcp": "T"

@@ -120,7 +120,7 @@ public final class ProvisionedObject: ConfigurationObject {
     /// `lo..hi` of a RangeEnumeration text such as "0..31"; nil for anything else.
     static func integerBounds(_ range: String) -> ClosedRange<Int64>? {
         let parts = range.split(separator: ".", omittingEmptySubsequences: true)
-        guard parts.count == 2, range.contains(".."), let low = Int64(parts[0]), let high = Int64(parts[1]),
+        guard parts.count == 2, range.utf8.count == parts[0].utf8.count + parts[1].utf8.count + 2, let low = Int64(parts[0]), let high = Int64(parts[1]),
               low <= high else { return nil }
         return low...high
     }
