@@ -115,7 +115,7 @@ let package = Package(
                           linkerSettings: packedRelocations),
         // The demo CoAP server (the demo resources on [::]:5683 by default); not part of the daemon.
         .executableTarget(name: "lwm2m-demo", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "Transport"]),
-        .executableTarget(name: "lwm2m-bench", dependencies: ["AgentDemo", "CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
+        .executableTarget(name: "lwm2m-bench", dependencies: ["AgentCommon", "AgentDemo", "CoAP", "LwM2M", "Transport", "AgentCLI", "DTLS", "Credentials"]),
         // Second process for the TPM tests (seal/check/sign) and the TPM latency figures.
         .executableTarget(name: "lwm2m-tpm-probe", dependencies: ["TPM", "Credentials"]),
         // Guest-side probe of the GPIO benchmark (Tests/vm/bench_gpio.py): edge → notification datagram.
