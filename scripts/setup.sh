@@ -69,6 +69,7 @@ libc6-dev
 linux-headers-amd64
 gpiod
 tzdata
+strace
 rauc
 squashfs-tools
 dbus

@@ -11,14 +11,15 @@ public struct DaemonPIDFile {
         path = "\(directory)/lwm2m-agentd.pid"
     }
 
-    /// Records this process.
+    /// Records this process: atomically (never a partial number) but not durably, since a PID
+    /// means nothing after a power cut and its fsync held up the first Register.
     public func write() throws(FileError) {
-        try AtomicFile.write(Array("\(getpid())\n".utf8), to: path, mode: 0o644)
+        try AtomicFile.write(Array("\(getpid())\n".utf8), to: path, mode: 0o644, durable: false)
     }
 
     /// Removes the file if it names this process.
     public func remove() {
-        if runningProcess() == getpid() { try? AtomicFile.remove(path) }
+        if runningProcess() == getpid() { try? AtomicFile.remove(path, durable: false) }
     }
 
     /// The recorded process, if it is still alive.

@@ -10,7 +10,11 @@ import Musl
 public enum AtomicFile {
     /// Replaces the content of `path` with `bytes`, atomically and durably. `mode` applies to a
     /// new file (0600 by default: state files are the device's alone).
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(FileError) {
+    ///
+    /// `durable: false` keeps the atomic replacement (a reader sees the old or the new content,
+    /// never a part) but skips both fsyncs: for files that mean nothing after a power cut, such
+    /// as the daemon's PID file, whose fsync cost the start-up tens of milliseconds on a slow disk.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600, durable: Bool = true) throws(FileError) {
         let directory = parentDirectory(of: path)
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
@@ -28,7 +32,7 @@ public enum AtomicFile {
                 offset += written
             }
         }
-        if failure == nil, fsync(fd) != 0 {
+        if failure == nil, durable, fsync(fd) != 0 {
             failure = FileError(operation: "fsync", path: temporary, errno: errno)
         }
         close(fd)
@@ -41,16 +45,16 @@ public enum AtomicFile {
             unlink(temporary)
             throw error
         }
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
     }
 
-    /// Removes `path` and syncs its directory; a missing file is not an error.
-    public static func remove(_ path: String) throws(FileError) {
+    /// Removes `path` and (`durable`) syncs its directory; a missing file is not an error.
+    public static func remove(_ path: String, durable: Bool = true) throws(FileError) {
         if unlink(path) != 0 {
             if errno == ENOENT { return }
             throw FileError(operation: "unlink", path: path, errno: errno)
         }
-        try syncDirectory(parentDirectory(of: path))
+        if durable { try syncDirectory(parentDirectory(of: path)) }
     }
 
     private static func parentDirectory(of path: String) -> String {

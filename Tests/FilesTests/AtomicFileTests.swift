@@ -23,6 +23,22 @@ import Testing
         #expect(!FileReader.exists(path))
     }
 
+    /// `durable: false` (the PID file) still replaces the whole file through a temporary that is
+    /// renamed over it: same content rules, mode and clean-up, only without the fsyncs.
+    @Test func aNonDurableWriteStillReplacesWholly() throws {
+        let directory = temporaryDirectory()
+        let path = "\(directory)/daemon.pid"
+        try AtomicFile.write(Array("123\n".utf8), to: path, mode: 0o644, durable: false)
+        try AtomicFile.write(Array("45678\n".utf8), to: path, mode: 0o644, durable: false)
+        #expect(try FileReader.read(path) == Array("45678\n".utf8))
+        #expect(try Directory.list(directory) == ["daemon.pid"])
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o644)
+        try AtomicFile.remove(path, durable: false)
+        #expect(!FileReader.exists(path))
+    }
+
     @Test func newFilesAreOwnerOnly() throws {
         let path = "\(temporaryDirectory())/secret-free-state"
         try AtomicFile.write([0], to: path)
