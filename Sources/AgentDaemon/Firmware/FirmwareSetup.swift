@@ -106,21 +106,10 @@ enum FirmwareSetup {
     static func libcurlInstalled() -> Bool {
         let names = ["libcurl.so.4", "libcurl-gnutls.so.4"]
         if let cache = try? FileReader.read("/etc/ld.so.cache", maximumSize: 8 << 20) {
-            for name in names where contains(cache, Array(name.utf8) + [0]) { return true }
+            for name in names where ByteSearch.contains(cache, Array(name.utf8) + [0]) { return true }
         }
         let directories = ["/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib",
                            "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/arm-linux-gnueabihf"]
         return directories.contains { directory in names.contains { FileReader.exists("\(directory)/\($0)") } }
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard let first = needle.first, haystack.count >= needle.count else { return false }
-        var index = 0
-        let last = haystack.count - needle.count
-        while index <= last {
-            if haystack[index] == first, haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
     }
 }
