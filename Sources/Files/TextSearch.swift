@@ -1,18 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Byte-sequence search.
 public enum ByteSearch {
-    /// Whether `needle` occurs in `haystack` (C's `memmem`). An empty needle occurs everywhere.
+    /// Whether `needle` occurs in `haystack`. An empty needle occurs everywhere.
     public static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return true }
+        guard let first = needle.first else { return true }
         guard haystack.count >= needle.count else { return false }
-        return haystack.withUnsafeBytes { hay in
-            needle.withUnsafeBytes { memmem(hay.baseAddress!, hay.count, $0.baseAddress!, $0.count) != nil }
+        var start = 0
+        while start <= haystack.count - needle.count {
+            if haystack[start] == first && haystack[start ..< start + needle.count].elementsEqual(needle) { return true }
+            start += 1
         }
+        return false
     }
 }
 
