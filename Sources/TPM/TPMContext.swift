@@ -23,9 +23,10 @@ public final class TPMContext: @unchecked Sendable {
         /// In the initialiser, which then fails when no TPM answers or the TSS cannot be loaded.
         case now
         /// At the first operation; the initialiser only checks that the transport answers
-        /// (`TransportProbe`: the device node opens, swtpm accepts a connection; tabrmd is not
-        /// checked), without loading the TSS. An operation that cannot open the context throws
-        /// that error; the next one tries again.
+        /// (`TransportProbe`: the device node opens, swtpm accepts a connection), without loading
+        /// the TSS. tabrmd, reached over D-Bus through the TSS only, is opened at once as with
+        /// `.now`. An operation that cannot open the context throws that error; the next one
+        /// tries again.
         case onFirstUse
     }
 
@@ -55,8 +56,12 @@ public final class TPMContext: @unchecked Sendable {
         case .now:
             state = .open(try ESAPI(configuration: configuration))
         case .onFirstUse:
-            try TransportProbe.check(configuration.tcti)
-            state = .unopened
+            if case .tabrmd = configuration.tcti {
+                state = .open(try ESAPI(configuration: configuration))
+            } else {
+                try TransportProbe.check(configuration.tcti)
+                state = .unopened
+            }
         }
     }
 

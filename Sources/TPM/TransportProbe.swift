@@ -11,7 +11,7 @@ import Musl
 /// - `device:<path>`: the node opens for reading and writing (and is closed again);
 /// - `swtpm:host=…,port=…`: a TCP connection to the command port is accepted (and closed;
 ///   swtpm then waits for the next one), within 2 s;
-/// - `tabrmd`: not checked (it is reached over D-Bus, through the TSS): the first use says.
+/// - `tabrmd`: not checked (reached over D-Bus, through the TSS only: `TPMContext` opens it at once).
 enum TransportProbe {
     /// How long a connection to swtpm may take.
     static let connectTimeoutMilliseconds: Int32 = 2000
