@@ -52,8 +52,9 @@ let package = Package(
         // /sys files (`FileReader`), state directories (`Directory`).
         .target(name: "Files"),
 
-        // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir).
-        .target(name: "TPM", dependencies: ["CTSS2", "Credentials", "Files"]),
+        // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir); the
+        // TSS is dlopen'ed (DTLS.DynamicLibrary) when the TPM is first used.
+        .target(name: "TPM", dependencies: ["CTSS2", "DTLS", "Credentials", "Files"]),
 
         // GPIO lines over libgpiod v1 (Debian bookworm's 1.6): chips, lines by name, inputs with
         // edge events (their descriptors go into the one poll loop), outputs; no Foundation.
@@ -84,9 +85,9 @@ let package = Package(
         .target(name: "AgentDemo", dependencies: ["AgentCommon", "CoAP", "LwM2M", "Transport"]),
 
         // MARK: C libraries (system-library targets; later issues add the Swift wrappers)
+        // The TSS's headers only: TPM dlopens libtss2-esys, -mu, -rc and -tctildr on the TPM's first use.
         .systemLibrary(
             name: "CTSS2", path: "Sources/CTSS2",
-            pkgConfig: "tss2-esys",
             providers: [.apt(["libtss2-dev"])]),
         // Debian's libmbedtls-dev ships no pkg-config file: the modulemap links the three libraries.
         .systemLibrary(
@@ -140,6 +141,9 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "DTLSGnuTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"]),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "CoAP", "Transport", "Files", "LwM2M", "TestSupport"]),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"]),
+        // Calls the TSS directly (CTSS2 links nothing: the TPM target loads it with dlopen).
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"],
+                    linkerSettings: [.linkedLibrary("tss2-esys"), .linkedLibrary("tss2-mu"), .linkedLibrary("tss2-rc"),
+                                     .linkedLibrary("tss2-tctildr")]),
     ]
 )

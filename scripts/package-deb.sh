@@ -4,7 +4,7 @@
 # SysV/BusyBox init script, /etc/lwm2m-agent/agent.conf (a conffile, from init/agent.conf.example),
 # the board files and overlays under /usr/share/lwm2m-agent, the docs, the man pages when
 # docs/man/ has them, and maintainer scripts (packaging/debian/). Depends: computed by
-# dpkg-shlibdeps from what the binaries link.
+# dpkg-shlibdeps from what the binaries link, plus the TPM software stack (loaded with dlopen).
 #
 # usage: scripts/package-deb.sh [--bin-dir DIR] [--out DIR] [--allow-shared-swift-runtime]
 #   --bin-dir DIR   take lwm2m-agent and lwm2m-agentd from DIR instead of building
@@ -146,6 +146,16 @@ shlibdeps_flags=()
 DEPENDS=$(cd "$WORK/src" && dpkg-shlibdeps "${shlibdeps_flags[@]}" -O "$ROOT/usr/bin/lwm2m-agent" "$ROOT/usr/bin/lwm2m-agentd" |
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$DEPENDS" ] || die "dpkg-shlibdeps found no dependencies"
+# The TPM software stack is loaded with dlopen on the TPM's first use (docs/tpm.md, "Loading the
+# TSS"), so dpkg-shlibdeps cannot see it either; the TPM credential store is the default, so it
+# is a dependency, declared by hand: Debian bookworm's packages for the sonames the agent opens
+# (libtss2-esys.so.0, -mu.so.0, -rc.so.0, -tctildr.so.0), with the versions dpkg-shlibdeps
+# computed from their symbols files while the agent linked them.
+TSS_DEPENDS="libtss2-esys-3.0.2-0 (>= 2.3.1), libtss2-mu0 (>= 3.0.1), libtss2-rc0 (>= 3.0.1), libtss2-tctildr0 (>= 3.0.1)"
+case "$DEPENDS" in
+*libtss2-*) ;;  # binaries that still link it (none since the TSS is dlopen'ed)
+*) DEPENDS="$DEPENDS, $TSS_DEPENDS" ;;
+esac
 # Loaded with dlopen on first use, so dpkg-shlibdeps cannot see them: libcurl for http(s)
 # Package URIs, GnuTLS for raw-public-key (security mode 1) DTLS sessions.
 RECOMMENDS="libcurl4, libgnutls30 (>= 3.6.6)"

@@ -115,7 +115,9 @@ public enum AgentLauncher {
             do {
                 let tpm = TPMConfiguration(tcti: try TCTI(parsing: configuration.tcti),
                                            stateDirectory: configuration.stateDirectory)
-                let context = try TPMContext(configuration: tpm)
+                // The transport is checked now (no TPM: the daemon does not start); the TSS is
+                // loaded by the first seal, unseal or signature (none for NoSec-only accounts).
+                let context = try TPMContext(configuration: tpm, opening: .onFirstUse)
                 credentials = TPMCredentialStore(context: context)
                 signingKeys = TPMSigningKeyStore(context: context)
                 log.info("credentials sealed by the TPM (\(configuration.tcti)), blobs in \(configuration.stateDirectory)")

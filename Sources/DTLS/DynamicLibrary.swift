@@ -1,10 +1,12 @@
 import Glibc
 
 /// A C library loaded with `dlopen` on first use and never unloaded (the GnuTLS backend's
-/// libgnutls, the firmware downloader's libcurl), and the symbols bound from it.
+/// libgnutls, the firmware downloader's libcurl, the TPM module's tss2 libraries), and the symbols
+/// bound from it.
 ///
-/// Lives in DTLS because both libraries loaded this way are reached through it: DTLSGnuTLS and
-/// Firmware both depend on DTLS (and on nothing else that is not pure Swift).
+/// Lives in DTLS because the first two libraries loaded this way are reached through it:
+/// DTLSGnuTLS and Firmware both depend on DTLS (and on nothing else that is not pure Swift); TPM
+/// depends on DTLS for this type alone.
 public struct DynamicLibrary {
     /// Why no soname could be loaded: the last `dlerror()` text.
     public struct LoadError: Error, Equatable, Sendable {

@@ -12,6 +12,8 @@ import Musl
 final class ESAPI {
     typealias C = TPMConstants
 
+    /// The TSS's functions (loaded by the first ESAPI opened).
+    private let tss: UnsafeMutablePointer<ctss2_api>
     private var esys: OpaquePointer?
     private var tcti: OpaquePointer?
     /// Transient objects and sessions loaded and not yet flushed.
@@ -25,17 +27,20 @@ final class ESAPI {
     /// Loaded transient objects, not counting the kept encryption session.
     var residentObjectCount: Int { resident.count - (encryptionSession == nil ? 0 : 1) }
 
-    /// Opens the TCTI and the ESAPI context; sets the owner auth if given.
+    /// Loads the TSS (first time only), opens the TCTI and the ESAPI context; sets the owner auth
+    /// if given.
     init(configuration: TPMConfiguration) throws(TPMError) {
+        let tss = try TSS2Library.functions()
+        self.tss = tss
         var tcti: OpaquePointer?
-        let rc = Tss2_TctiLdr_Initialize(configuration.tcti.loaderString, &tcti)
+        let rc = ctss2_Tss2_TctiLdr_Initialize(tss, configuration.tcti.loaderString, &tcti)
         guard rc == 0, tcti != nil else {
             throw .noTPM("\(configuration.tcti): \(ESAPI.transportHint(configuration.tcti, rc: rc))")
         }
         var esys: OpaquePointer?
-        let esysRC = Esys_Initialize(&esys, tcti, nil)
+        let esysRC = ctss2_Esys_Initialize(tss, &esys, tcti, nil)
         guard esysRC == 0, esys != nil else {
-            Tss2_TctiLdr_Finalize(&tcti)
+            ctss2_Tss2_TctiLdr_Finalize(tss, &tcti)
             throw .noTPM("\(configuration.tcti): Esys_Initialize: \(TPMError.decode(esysRC))")
         }
         self.esys = esys
@@ -43,7 +48,7 @@ final class ESAPI {
         if let ownerAuth = configuration.ownerAuth {
             var auth = TPM2B_AUTH()
             auth.size = ownerAuth.withUnsafeBytes { copyIntoTuple(&auth.buffer, $0) }
-            let setRC = Esys_TR_SetAuth(esys, C.esysOwner, &auth)
+            let setRC = ctss2_Esys_TR_SetAuth(tss, esys, C.esysOwner, &auth)
             zeroizeValue(&auth)
             guard setRC == 0 else {
                 close()
@@ -60,11 +65,11 @@ final class ESAPI {
         for handle in resident { flush(handle) }
         encryptionSession = nil
         if var handle = storageKey {
-            Esys_TR_Close(esys, &handle)
+            ctss2_Esys_TR_Close(tss, esys, &handle)
             storageKey = nil
         }
-        Esys_Finalize(&esys)
-        Tss2_TctiLdr_Finalize(&tcti)
+        ctss2_Esys_Finalize(tss, &esys)
+        ctss2_Tss2_TctiLdr_Finalize(tss, &tcti)
         esys = nil
         tcti = nil
     }
@@ -87,7 +92,7 @@ final class ESAPI {
         if let storageKey { return storageKey }
         let esys = try context()
         var resource = C.esysNone
-        let lookup = Esys_TR_FromTPMPublic(esys, handle, C.esysNone, C.esysNone, C.esysNone, &resource)
+        let lookup = ctss2_Esys_TR_FromTPMPublic(tss, esys, handle, C.esysNone, C.esysNone, C.esysNone, &resource)
         if lookup != 0 {
             guard TPMResponseCode(lookup) == .handle else {
                 throw TPMError(rc: lookup, operation: "look up SRK 0x\(String(handle, radix: 16))")
@@ -102,7 +107,7 @@ final class ESAPI {
                 throw TPMError.unsuitableStorageKey(handle: handle)
             }
         } catch {
-            Esys_TR_Close(esys, &resource)
+            ctss2_Esys_TR_Close(tss, esys, &resource)
             throw error
         }
         storageKey = resource
@@ -116,19 +121,19 @@ final class ESAPI {
         var outsideInfo = TPM2B_DATA()
         var creationPCR = TPML_PCR_SELECTION()
         var primary = C.esysNone
-        try check(Esys_CreatePrimary(esys, C.esysOwner, C.esysPassword, C.esysNone, C.esysNone,
+        try check(ctss2_Esys_CreatePrimary(tss, esys, C.esysOwner, C.esysPassword, C.esysNone, C.esysNone,
                                      &sensitive, &template, &outsideInfo, &creationPCR,
                                      &primary, nil, nil, nil, nil), "create SRK (owner hierarchy)")
         resident.insert(primary)
         defer { flush(primary) }
         var persistent = C.esysNone
-        let evict = Esys_EvictControl(esys, C.esysOwner, primary, C.esysPassword, C.esysNone, C.esysNone,
+        let evict = ctss2_Esys_EvictControl(tss, esys, C.esysOwner, primary, C.esysPassword, C.esysNone, C.esysNone,
                                       handle, &persistent)
         if evict == 0 { return persistent }
         if TPMResponseCode(evict) == .nvDefined {
             // Created meanwhile by another process: use that one.
             var resource = C.esysNone
-            try check(Esys_TR_FromTPMPublic(esys, handle, C.esysNone, C.esysNone, C.esysNone, &resource),
+            try check(ctss2_Esys_TR_FromTPMPublic(tss, esys, handle, C.esysNone, C.esysNone, C.esysNone, &resource),
                       "look up SRK 0x\(String(handle, radix: 16))")
             return resource
         }
@@ -138,17 +143,17 @@ final class ESAPI {
     /// The public area of a loaded or persistent object.
     func readPublic(_ handle: ESYS_TR) throws(TPMError) -> TPM2B_PUBLIC {
         var output: UnsafeMutablePointer<TPM2B_PUBLIC>?
-        try check(Esys_ReadPublic(try context(), handle, C.esysNone, C.esysNone, C.esysNone,
+        try check(ctss2_Esys_ReadPublic(tss, try context(), handle, C.esysNone, C.esysNone, C.esysNone,
                                   &output, nil, nil), "read public area")
-        defer { Esys_Free(output) }
+        defer { ctss2_Esys_Free(tss, output) }
         return output!.pointee
     }
 
     /// The TPM name (hash algorithm || digest of the public area) of an object.
     func name(of handle: ESYS_TR) throws(TPMError) -> [UInt8] {
         var output: UnsafeMutablePointer<TPM2B_NAME>?
-        try check(Esys_TR_GetName(try context(), handle, &output), "read object name")
-        defer { Esys_Free(output) }
+        try check(ctss2_Esys_TR_GetName(tss, try context(), handle, &output), "read object name")
+        defer { ctss2_Esys_Free(tss, output) }
         return bytesOfTuple(output!.pointee.name, count: output!.pointee.size)
     }
 
@@ -173,12 +178,12 @@ final class ESAPI {
         var outPrivate: UnsafeMutablePointer<TPM2B_PRIVATE>?
         var outPublic: UnsafeMutablePointer<TPM2B_PUBLIC>?
         if session != C.esysPassword { try setAttributes(session, C.sessionContinue | C.sessionDecrypt | C.sessionEncrypt) }
-        try check(Esys_Create(esys, parent, session, C.esysNone, C.esysNone, &sensitive, &template,
+        try check(ctss2_Esys_Create(tss, esys, parent, session, C.esysNone, C.esysNone, &sensitive, &template,
                               &outsideInfo, &creationPCR, &outPrivate, &outPublic, nil, nil, nil),
                   "create object under SRK")
         defer {
-            Esys_Free(outPrivate)
-            Esys_Free(outPublic)
+            ctss2_Esys_Free(tss, outPrivate)
+            ctss2_Esys_Free(tss, outPublic)
         }
         return TPMBlob.Object(publicArea: outPublic!.pointee, privateArea: outPrivate!.pointee)
     }
@@ -188,7 +193,7 @@ final class ESAPI {
         var publicArea = object.publicArea
         var privateArea = object.privateArea
         var handle = C.esysNone
-        let rc = Esys_Load(try context(), parent, C.esysPassword, C.esysNone, C.esysNone,
+        let rc = ctss2_Esys_Load(tss, try context(), parent, C.esysPassword, C.esysNone, C.esysNone,
                            &privateArea, &publicArea, &handle)
         guard rc == 0 else {
             let error = TPMError(rc: rc, operation: "load blob")
@@ -205,7 +210,7 @@ final class ESAPI {
     /// Flushes a transient object or session; errors are ignored (nothing more can be done).
     func flush(_ handle: ESYS_TR) {
         guard resident.remove(handle) != nil, let esys else { return }
-        _ = Esys_FlushContext(esys, handle)
+        _ = ctss2_Esys_FlushContext(tss, esys, handle)
     }
 
     /// Unseals a loaded data object, appending the data to `output`; the ESAPI output buffer is
@@ -220,10 +225,10 @@ final class ESAPI {
             if encryption != session { second = encryption }
         }
         var data: UnsafeMutablePointer<TPM2B_SENSITIVE_DATA>?
-        let rc = Esys_Unseal(try context(), handle, session, second, C.esysNone, &data)
+        let rc = ctss2_Esys_Unseal(tss, try context(), handle, session, second, C.esysNone, &data)
         defer {
             zeroizeMemory(data, size: MemoryLayout<TPM2B_SENSITIVE_DATA>.size)
-            Esys_Free(data)
+            ctss2_Esys_Free(tss, data)
         }
         try check(rc, "unseal")
         let size = Int(data!.pointee.size)
@@ -241,9 +246,9 @@ final class ESAPI {
         validation.tag = C.tagHashCheck
         validation.hierarchy = C.hierarchyNull
         var signature: UnsafeMutablePointer<TPMT_SIGNATURE>?
-        try check(Esys_Sign(try context(), handle, C.esysPassword, C.esysNone, C.esysNone,
+        try check(ctss2_Esys_Sign(tss, try context(), handle, C.esysPassword, C.esysNone, C.esysNone,
                             &tpmDigest, &scheme, &validation, &signature), "sign")
-        defer { Esys_Free(signature) }
+        defer { ctss2_Esys_Free(tss, signature) }
         let ecdsa = signature!.pointee.signature.ecdsa
         return (bytesOfTuple(ecdsa.signatureR.buffer, count: ecdsa.signatureR.size),
                 bytesOfTuple(ecdsa.signatureS.buffer, count: ecdsa.signatureS.size))
@@ -260,7 +265,7 @@ final class ESAPI {
         symmetric.keyBits.aes = 128
         symmetric.mode.aes = C.algCFB
         var session = C.esysNone
-        try check(Esys_StartAuthSession(try context(), storageKey, C.esysNone, C.esysNone, C.esysNone, C.esysNone,
+        try check(ctss2_Esys_StartAuthSession(tss, try context(), storageKey, C.esysNone, C.esysNone, C.esysNone, C.esysNone,
                                         nil, C.sessionHMAC, &symmetric, C.algSHA256, &session),
                   "start salted session")
         resident.insert(session)
@@ -283,7 +288,7 @@ final class ESAPI {
     }
 
     private func setAttributes(_ session: ESYS_TR, _ attributes: TPMA_SESSION) throws(TPMError) {
-        try check(Esys_TRSess_SetAttributes(try context(), session, attributes, 0xFF), "set session attributes")
+        try check(ctss2_Esys_TRSess_SetAttributes(tss, try context(), session, attributes, 0xFF), "set session attributes")
     }
 
     /// Starts an unsalted, unbound policy (or trial) session with SHA-256; flush it after use.
@@ -292,12 +297,12 @@ final class ESAPI {
         var symmetric = TPMT_SYM_DEF()
         symmetric.algorithm = C.algNull
         var session = C.esysNone
-        try check(Esys_StartAuthSession(esys, C.esysNone, C.esysNone, C.esysNone, C.esysNone, C.esysNone,
+        try check(ctss2_Esys_StartAuthSession(tss, esys, C.esysNone, C.esysNone, C.esysNone, C.esysNone, C.esysNone,
                                         nil, trial ? C.sessionTrial : C.sessionPolicy, &symmetric,
                                         C.algSHA256, &session), "start policy session")
         resident.insert(session)
         // Keep the session after use, so that flushing it is always the caller's job.
-        _ = Esys_TRSess_SetAttributes(esys, session, C.sessionContinue, C.sessionContinue)
+        _ = ctss2_Esys_TRSess_SetAttributes(tss, esys, session, C.sessionContinue, C.sessionContinue)
         return session
     }
 
@@ -305,16 +310,16 @@ final class ESAPI {
     func policyPCR(_ session: ESYS_TR, _ selection: PCRSelection) throws(TPMError) {
         var pcrDigest = TPM2B_DIGEST()
         var pcrs = selection.tpmlSelection
-        try check(Esys_PolicyPCR(try context(), session, C.esysNone, C.esysNone, C.esysNone, &pcrDigest, &pcrs),
+        try check(ctss2_Esys_PolicyPCR(tss, try context(), session, C.esysNone, C.esysNone, C.esysNone, &pcrDigest, &pcrs),
                   "PolicyPCR \(selection)")
     }
 
     /// The session's policy digest.
     func policyDigest(_ session: ESYS_TR) throws(TPMError) -> [UInt8] {
         var digest: UnsafeMutablePointer<TPM2B_DIGEST>?
-        try check(Esys_PolicyGetDigest(try context(), session, C.esysNone, C.esysNone, C.esysNone, &digest),
+        try check(ctss2_Esys_PolicyGetDigest(tss, try context(), session, C.esysNone, C.esysNone, C.esysNone, &digest),
                   "read policy digest")
-        defer { Esys_Free(digest) }
+        defer { ctss2_Esys_Free(tss, digest) }
         return bytesOfTuple(digest!.pointee.buffer, count: digest!.pointee.size)
     }
 

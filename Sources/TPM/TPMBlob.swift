@@ -45,13 +45,14 @@ struct TPMBlob {
                   UInt8(parentHandle >> 8 & 0xFF), UInt8(parentHandle & 0xFF)]
         if let pcrPolicy { bytes += pcrPolicy.bitmap }
         bytes.append(UInt8(objects.count))
+        let tss = try TSS2Library.functions()
         var buffer = [UInt8](repeating: 0, count: MemoryLayout<TPM2B_PUBLIC>.size + MemoryLayout<TPM2B_PRIVATE>.size)
         for object in objects {
             var offset = 0
             var publicArea = object.publicArea
             var privateArea = object.privateArea
-            var rc = Tss2_MU_TPM2B_PUBLIC_Marshal(&publicArea, &buffer, buffer.count, &offset)
-            if rc == 0 { rc = Tss2_MU_TPM2B_PRIVATE_Marshal(&privateArea, &buffer, buffer.count, &offset) }
+            var rc = ctss2_Tss2_MU_TPM2B_PUBLIC_Marshal(tss, &publicArea, &buffer, buffer.count, &offset)
+            if rc == 0 { rc = ctss2_Tss2_MU_TPM2B_PRIVATE_Marshal(tss, &privateArea, &buffer, buffer.count, &offset) }
             guard rc == 0 else { throw TPMError(rc: rc, operation: "marshal blob") }
             bytes += buffer[0..<offset]
         }
@@ -86,12 +87,13 @@ struct TPMBlob {
         guard count >= 1, count <= TPMConstants.maximumSecretLength / TPMConstants.maximumSealedChunk else {
             throw .malformedBlob("bad object count \(count)")
         }
+        let tss = try TSS2Library.functions()
         var objects: [Object] = []
         for _ in 0..<count {
             var object = Object(publicArea: TPM2B_PUBLIC(), privateArea: TPM2B_PRIVATE())
             var offset = position
-            var rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(bytes, bytes.count, &offset, &object.publicArea)
-            if rc == 0 { rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(bytes, bytes.count, &offset, &object.privateArea) }
+            var rc = ctss2_Tss2_MU_TPM2B_PUBLIC_Unmarshal(tss, bytes, bytes.count, &offset, &object.publicArea)
+            if rc == 0 { rc = ctss2_Tss2_MU_TPM2B_PRIVATE_Unmarshal(tss, bytes, bytes.count, &offset, &object.privateArea) }
             guard rc == 0 else { throw .malformedBlob("truncated or corrupt object (\(TPMError.decode(rc)))") }
             position = offset
             objects.append(object)

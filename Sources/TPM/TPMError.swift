@@ -9,6 +9,9 @@ public enum TPMError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No TPM answers: the device node is missing or inaccessible, tpm2-abrmd or swtpm is not
     /// running, or the TCTI library is not installed.
     case noTPM(String)
+    /// The TPM2 Software Stack (libtss2-esys, -mu, -rc, -tctildr), loaded on the TPM's first use,
+    /// cannot be loaded: `dlerror()`'s words for the library, or the functions it lacks.
+    case stackUnavailable(String)
     /// The TPM is in dictionary-attack lockout (TPM_RC_LOCKOUT): too many failed
     /// authorisations. It recovers after the lockout interval or `tpm2_dictionarylockout -c`.
     case lockout(operation: String)
@@ -42,6 +45,7 @@ public enum TPMError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .invalidConfiguration(let text): return "invalid TPM configuration: \(text)"
         case .noTPM(let text): return "no TPM: \(text)"
+        case .stackUnavailable(let reason): return "TPM software stack unavailable: \(reason)"
         case .lockout(let operation):
             return "\(operation): TPM is in dictionary-attack lockout (TPM_RC_LOCKOUT)"
         case .badAuth(let operation): return "\(operation): wrong authorisation value"
@@ -87,16 +91,17 @@ public enum TPMError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Tss2_RC_Decode's text for `rc` (its buffer is per thread: copied at once).
+    /// Tss2_RC_Decode's text for `rc` (its buffer is per thread: copied at once); "unknown" when
+    /// the TSS cannot be loaded (no code reaches here then: every TSS call needs it loaded).
     static func decode(_ rc: TSS2_RC) -> String {
-        guard let text = Tss2_RC_Decode(rc) else { return "unknown" }
+        guard let tss = try? TSS2Library.functions(), let text = ctss2_Tss2_RC_Decode(tss, rc) else { return "unknown" }
         return String(cString: text)
     }
 
     /// The error the `CredentialStore` and `Signer` protocols report for this failure.
     public func credentialStoreError(for id: CredentialID?) -> CredentialStoreError {
         switch self {
-        case .noTPM, .closed: return .unavailable(description)
+        case .noTPM, .stackUnavailable, .closed: return .unavailable(description)
         case .lockout, .badAuth, .objectMemory, .unsuitableStorageKey, .other, .invalidConfiguration,
             .invalidSecretLength, .invalidDigestLength:
             return .refused(description)

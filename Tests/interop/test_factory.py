@@ -110,6 +110,18 @@ def scan(paths: list[Path], secrets: list[bytes]) -> list[str]:
     return found
 
 
+#: The TPM software stack as the daemon maps it: the four libraries it dlopens on the TPM's first
+#: use, libtss2-sys behind esys and OpenSSL's libcrypto behind both (not mbedTLS's libmbedcrypto).
+TSS_LIBRARIES = ("libtss2-esys.so", "libtss2-mu.so", "libtss2-rc.so", "libtss2-tctildr.so", "libtss2-sys.so",
+                 "libcrypto.so")
+
+
+def mapped_tss(pid: int) -> list[str]:
+    """The TPM software stack's libraries in /proc/PID/maps."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name for name in TSS_LIBRARIES if f"/{name}" in maps]
+
+
 def test_psk_provisioning_bootstrap_restart_and_secret_scan(swtpm, factory, start_peer, start_agent,
                                                             start_dtls_relay, procs, tmp_path):
     ms = start_peer("management_server")
@@ -141,11 +153,15 @@ def test_psk_provisioning_bootstrap_restart_and_secret_scan(swtpm, factory, star
     ms.wait_event("register", ep="gw-factory-1", timeout=20)
     agent.wait_for("server 101: registered", timeout=10)
     assert "credentials sealed by the TPM" in agent.stderr()
+    # The sealed PSKs were unsealed for the handshakes: the TPM stack was loaded for them (dlopen
+    # on first use, docs/tpm.md "Loading the TSS").
+    assert mapped_tss(agent.pid) == list(TSS_LIBRARIES), mapped_tss(agent.pid)
     assert agent.stop() == 0
 
     restarted = start_agent(config, name="agentd-restarted")
     restarted.wait_for("server 101: registered", timeout=20)
     assert "loaded the saved configuration" in restarted.stderr()
+    assert "libtss2-esys.so" in mapped_tss(restarted.pid)  # the server PSK, unsealed for its handshake
     assert len(bs.events("bootstrap-request")) == 1, "the restart registered without bootstrapping"
     assert restarted.stop() == 0
 

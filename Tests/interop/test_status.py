@@ -31,7 +31,7 @@ from pathlib import Path
 
 from agentconfig import write_config
 from conftest import HERE, free_udp_port
-from test_factory import swtpm  # noqa: F401 (a fixture: a private swtpm)
+from test_factory import mapped_tss, swtpm  # noqa: F401 (swtpm: a fixture, a private swtpm)
 
 EP = "gw-e2e-1"
 PSK_IDENTITY = "gw-e2e-1-bs"
@@ -383,6 +383,32 @@ def test_tpm_store_after_a_bootstrap_server_sealed_a_psk(swtpm, start_peer, star
     for run in procs.runs:
         for form in (raw, key.encode(), key.upper().encode()):
             assert form not in run.stdout and form not in run.stderr, run.describe()
+
+
+def test_tpm_store_with_only_nosec_accounts_never_loads_the_tpm_stack(swtpm, start_peer, start_agent, procs, bin_dir,
+                                                                      tmp_path):
+    """The footprint promise (issue 17): the TPM software stack (tss2 and the libcrypto behind it)
+    is dlopen'ed by the first seal or unseal, so a daemon on the TPM store whose only account is
+    NoSec registers without mapping it; the status reports the TPM without loading it either."""
+    ms = start_peer("management_server")
+    config = write_config(tmp_path, credential_store="tpm", tpm_tcti=swtpm,
+                          servers={101: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60}})
+    agent = start_agent(config)
+    ms.wait_event("register", ep=EP)
+    agent.wait_for("server 101: registered", timeout=10)
+    assert "credentials sealed by the TPM" in agent.stderr()
+    assert mapped_tss(agent.pid) == [], mapped_tss(agent.pid)
+
+    text = status(procs, bin_dir, config).out
+    assert re.search(r"^credentials: +TPM \(%s\): transport checked at start; no seal or unseal since "
+                     r"\(SRK not checked\)$" % re.escape(swtpm), text, re.M), text
+    credentials = status_json(procs, bin_dir, config)["credentials"]
+    assert credentials["tpm_reachable"] is True and credentials["srk_present"] is None, credentials
+    assert credentials["seals_unseals_ok"] == 0, credentials
+    reply = ms.command("read", ep=EP, path="/3/0/13", accept="text")  # a served request: still nothing loaded
+    assert reply["code"] == "2.05", reply
+    assert mapped_tss(agent.pid) == [], mapped_tss(agent.pid)
+    assert agent.stop() == 0
 
 
 # MARK: - Another path; the peer check

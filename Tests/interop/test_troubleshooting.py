@@ -41,15 +41,18 @@ tools: missing, the tests that need them skip, or fail under CI=true.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import NamedTuple
 
 from agentconfig import write_config
-from conftest import free_udp_port
+from conftest import free_udp_port, require_tool, skip_or_fail
 from test_factory import start_swtpm, swtpm  # noqa: F401 (swtpm: a fixture, a private swtpm)
 
 HERE = Path(__file__).resolve().parent
@@ -444,6 +447,51 @@ def test_sealed_secret_missing_or_from_another_tpm_and_a_plain_key_file(swtpm, p
     agent = start_agent(plain, name="plain-key")
     assert agent.popen.wait(timeout=20) == 1, agent.stderr()
     wait_entry(agent, "secret-key-file-on-tpm")
+
+
+def without_the_tss(procs, bin_dir, program: str, *args, name: str):
+    """Starts ``program`` (lwm2m-agentd or lwm2m-agent) in a private mount namespace (``unshare
+    -m``, as root) in which libtss2-esys.so.0 is an empty file: a damaged TPM software stack.
+    dlopen fails there, and a program that linked the stack would not even start."""
+    unshare = require_tool("unshare", "util-linux")
+    if os.geteuid() != 0:
+        skip_or_fail("mounting over libtss2-esys.so.0 in a private mount namespace needs root")
+    cache = subprocess.run([shutil.which("ldconfig") or "/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
+    found = re.search(r"^\s*libtss2-esys\.so\.0 \([^)]*\) => (\S+)$", cache, re.M)
+    if not found:
+        skip_or_fail("libtss2-esys.so.0 is not installed (libtss2-esys-3.0.2-0)")
+    script = f'mount --bind /dev/null "{found.group(1)}" && exec "$@"'
+    return procs.start(name, [unshare, "-m", "sh", "-c", script, "sh", bin_dir / program, *args])
+
+
+def test_tpm_software_stack_unavailable(swtpm, start_peer, procs, bin_dir, tmp_path):
+    """The TPM software stack is loaded on first use: with libtss2-esys damaged, a daemon on the TPM
+    store whose account is NoSec starts and registers; one whose bootstrap PSK is sealed fails each
+    bootstrap with the one-line reason and keeps running; the factory tool says the same."""
+    ms = start_peer("management_server")
+    nosec = tmp_path / "nosec"
+    nosec.mkdir()
+    config = write_config(nosec, credential_store="tpm", tpm_tcti=swtpm,
+                          servers={101: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60}})
+    agent = without_the_tss(procs, bin_dir, "lwm2m-agentd", "--config", config, name="nosec")
+    ms.wait_event("register", ep="gw-e2e-1", timeout=20)
+    assert agent.stop() == 0, agent.stderr()
+
+    config = write_config(tmp_path, credential_store="tpm", tpm_tcti=swtpm, **FAST)
+    sealed = procs.run([bin_dir / "lwm2m-agent", "factory", "set-bootstrap", "--config", config,
+                        "--uri", f"coaps://127.0.0.1:{free_udp_port()}", "--security-mode", "psk",
+                        "--psk-identity", PSK_BS[0], "--psk-key-stdin"], timeout=30, input=PSK_BS[1].encode() + b"\n")
+    assert sealed.returncode == 0, sealed.describe()
+    agent = without_the_tss(procs, bin_dir, "lwm2m-agentd", "--config", config, name="psk")
+    wait_entry(agent, "tss-unavailable")
+    assert re.search(r"TPM software stack unavailable: /\S+/libtss2-esys\.so\.0: file too short, retry in",
+                     agent.stderr()), agent.stderr()
+    assert agent.alive()
+    assert agent.stop() == 0, agent.stderr()
+
+    verify = without_the_tss(procs, bin_dir, "lwm2m-agent", "factory", "verify", "--config", config, name="verify")
+    assert verify.popen.wait(timeout=20) == 1, verify.stderr()
+    assert f"TPM: {swtpm}: TPM software stack unavailable: " in verify.stderr(), verify.stderr()
 
 
 def test_configuration_errors_and_status_without_a_daemon(procs, bin_dir, tmp_path):

@@ -81,9 +81,9 @@ public struct AgentStatus: Equatable, Sendable {
             self.keyOperationsSucceeded = keyOperationsSucceeded
         }
 
-        /// Whether the TPM answers: its connection opened at start (the daemon does not run
-        /// otherwise) and the last seal or unseal, if any, did not fail. Nil for the development
-        /// store.
+        /// Whether the TPM answers: its transport answered at start (the daemon does not run
+        /// otherwise; the TPM software stack is loaded by the first seal or unseal) and the last
+        /// seal or unseal, if any, did not fail. Nil for the development store.
         public var tpmReachable: Bool? {
             store == "tpm" ? lastKeyOperation?.error == nil : nil
         }

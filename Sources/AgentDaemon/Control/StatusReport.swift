@@ -111,7 +111,7 @@ public enum StatusReport {
             } else if let key = credentials.lastKeyOperation {
                 store += "reachable, SRK present (last \(key.name == "store" ? "seal" : "unseal") \(key.secondsAgo) s ago)"
             } else {
-                store += "opened at start; no seal or unseal since (SRK not checked)"
+                store += "transport checked at start; no seal or unseal since (SRK not checked)"
             }
         } else {
             store = "development store (secrets in memory only)"

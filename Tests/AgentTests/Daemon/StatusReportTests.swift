@@ -116,7 +116,7 @@ import Testing
         report.credentials = .init(store: "tpm", tcti: "swtpm:port=2321", lastOperation: .init(name: "list", error: nil, secondsAgo: 1),
                                    succeeded: 1, failed: 0)
         #expect(report.credentials.tpmReachable == true && report.credentials.storageKeyPresent == nil)
-        #expect(StatusReport.text(report).contains("credentials:  TPM (swtpm:port=2321): opened at start; no seal or unseal since (SRK not checked)\n"))
+        #expect(StatusReport.text(report).contains("credentials:  TPM (swtpm:port=2321): transport checked at start; no seal or unseal since (SRK not checked)\n"))
         report.credentials = .init(store: "development", tcti: nil, lastOperation: nil, succeeded: 0, failed: 0)
         #expect(report.credentials.tpmReachable == nil)
         #expect(StatusReport.text(report).contains("credentials:  development store (secrets in memory only)\n"))
