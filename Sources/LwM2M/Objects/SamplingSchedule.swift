@@ -23,8 +23,8 @@ public struct SamplingSchedule {
     private var sampling: [Bool]
     /// When the observed objects are sampled next; nil while none is observed.
     public private(set) var nextRound: Instant?
-    /// Sampling rounds taken so far (a round samples every observed object), for tests and the
-    /// status.
+    /// Periodic sampling rounds taken so far (a round samples every observed object; the
+    /// resuming sample of an object that just became observed is not counted), for tests.
     public private(set) var rounds = 0
 
     /// A schedule over the `SampledObject`s registered in `registry` now.

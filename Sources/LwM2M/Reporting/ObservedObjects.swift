@@ -16,9 +16,6 @@ struct ObservedObjects: Sendable {
         roots > 0 || counts[id] != nil
     }
 
-    /// Whether nothing is observed at all.
-    var isEmpty: Bool { roots == 0 && counts.isEmpty }
-
     /// Counts the paths of an observation that starts.
     mutating func add(_ paths: [LwM2MPath]) {
         for path in paths {
