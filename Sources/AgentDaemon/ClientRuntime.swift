@@ -69,10 +69,14 @@ public final class ClientRuntime {
     /// The loop and the logger, for the runtime's extensions in other files.
     var eventLoop: EventLoop { loop }
     var logger: Logger { log }
-    /// How often the objects whose values come from the kernel (`SampledObject`) are sampled.
-    public var samplingInterval: Duration = .seconds(1)
-    /// When they are sampled next (at once after start: the first round is the baseline).
-    private var nextSample: Instant?
+    /// How often the objects whose values come from the kernel (`SampledObject`) are sampled
+    /// while a server observes them (never while none does).
+    public var samplingInterval: Duration {
+        get { sampling.interval }
+        set { sampling.interval = newValue }
+    }
+    /// When the sampled objects are sampled: only while observed (``sampleIfDue(at:)``).
+    private var sampling: SamplingSchedule
     /// Host names resolve on their own threads: a hanging DNS must not stall the loop.
     private let resolver: BackgroundResolver?
     /// Connections waiting for their server's address: the token of the resolution and the account.
@@ -94,6 +98,7 @@ public final class ClientRuntime {
         self.resolver = resolver
         let registry = client.registry
         timedObjects = registry.objectIDs.compactMap { registry.object($0) as? any TimedObject }
+        sampling = SamplingSchedule(registry: registry)
         if let signals {
             loop.watch(readable: signals.wakeUp.fileDescriptor) { [unowned self] _ in
                 signals.wakeUp.drain()
@@ -119,7 +124,6 @@ public final class ClientRuntime {
     /// Runs until SIGTERM/SIGINT and the De-registrations that follow complete.
     public func run() throws(TransportError) {
         client.start(at: MonotonicClock.now())
-        nextSample = MonotonicClock.now()
         while true {
             performActions()
             if client.isStopped { break }
@@ -255,23 +259,19 @@ public final class ClientRuntime {
         loop.watch(readable: fd, handler)
     }
 
-    /// Samples every registered `SampledObject` when due (every `samplingInterval`), with the
-    /// wall-clock time, so their changed values reach the reporting engine in this round.
+    /// Samples the registered `SampledObject`s that a server observes, when due (every
+    /// `samplingInterval`; one that just became observed at once), with the wall-clock time, so
+    /// their changed values reach the reporting engine in this turn. Nothing observed: no
+    /// sampling and no sampling deadline (the idle daemon sleeps until its next real timer).
     private func sampleIfDue(at now: Instant) {
-        guard let due = nextSample, now >= due else { return }
-        nextSample = now + samplingInterval
-        let wall = SystemClock.now()
-        let registry = client.registry
-        for id in registry.objectIDs {
-            (registry.object(id) as? any SampledObject)?.sample(now: wall)
-        }
+        sampling.advance(to: now, wallClock: { SystemClock.now() }, isObserved: { self.client.isObserving(object: $0) })
     }
 
     /// The earliest of the client's and the DTLS sessions' deadlines.
     private var nextDeadline: Instant? {
         var deadline = client.nextDeadline
         if let retry = pendingSave.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
-        if let sample = nextSample { deadline = deadline.map { min($0, sample) } ?? sample }
+        if let sample = sampling.nextRound { deadline = deadline.map { min($0, sample) } ?? sample }
         if let retry = firmware?.nextDeadline { deadline = deadline.map { min($0, retry) } ?? retry }
         for object in timedObjects {
             if let candidate = object.nextDeadline { deadline = deadline.map { min($0, candidate) } ?? candidate }

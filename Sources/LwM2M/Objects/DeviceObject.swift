@@ -206,6 +206,14 @@ public final class DeviceObject: SampledObject {
         }
     }
 
+    /// Sampling starts again after a pause (nothing observed the Device object): the previous
+    /// round is stale, so this round only records the reference (what the new observation's
+    /// response carried is current).
+    public func resumeSampling(now: Int64) {
+        lastSample = nil
+        sample(now: now)
+    }
+
     /// Records resource `id`'s new content as sampled, after a change this object reported
     /// itself (a write, a reset): the next round does not report it a second time.
     private func resampled(_ id: UInt16) {

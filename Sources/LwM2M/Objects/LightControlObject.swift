@@ -200,6 +200,13 @@ public final class LightControlObject: SampledObject {
         }
     }
 
+    /// Sampling starts again after a pause (nothing observed the object): On Time as it is now
+    /// becomes the reference, reported by nothing (a Read computes it from the switch-on time,
+    /// so the new observation's response carried it).
+    public func resumeSampling(now: Int64) {
+        for index in lamps.indices { lamps[index].reportedOnTime = onTime(lamps[index]) }
+    }
+
     // MARK: - Private
 
     /// Whole seconds since the LED was switched on, 0 while off.

@@ -17,7 +17,10 @@ import CoAP
 ///   report, and a content different from the last one sent counts as a change;
 /// - a read failing at notification time (the resource or instance was deleted) produces the
 ///   error response (4.04) and ends the observation; a change report that finds the target
-///   unreadable makes that error due at once, whatever pmin says.
+///   unreadable makes that error due at once, whatever pmin says;
+/// - a change the registry had already queued when an observation was registered (an object
+///   that reports what the registration's own Read found) is in the content the response
+///   carried, so it does not make a notification due for that observation.
 ///
 /// Attributes are looked up on every `update`/`due` call, so a Write-Attributes takes effect
 /// at the next call.
@@ -56,6 +59,11 @@ public struct ReportingEngine: Sendable {
     private var order: [ObservationID] = []
     /// Notifications made while offline with storing on, oldest first.
     private var stored: [Notification] = []
+    /// How many observations observe each object (at or below its path), and the root.
+    private var observed = ObservedObjects()
+    /// Changes the registry had queued when an observation was registered, already in the
+    /// content its response carried: the next `update` does not count them for it.
+    private var reflected: [ObservationID: [LwM2MPath]] = [:]
 
     /// Whether the server is reachable (registered and not disabled). Starts online.
     public private(set) var isOnline = true
@@ -88,6 +96,13 @@ public struct ReportingEngine: Sendable {
         order.filter { entries[$0].map { $0.isComposite && $0.paths == paths } ?? false }
     }
 
+    /// Whether any observation (single-path or composite, the root included) reads object
+    /// `objectID`: its path is the object, one of its instances or resources, or the root.
+    /// What the outer layer asks before sampling an object (`SamplingSchedule`); O(1).
+    public func isObserving(object objectID: UInt16) -> Bool {
+        observed.contains(objectID)
+    }
+
     /// The path `observation` observes (the first one of a composite observation).
     public func path(of observation: ObservationID) -> LwM2MPath? { entries[observation]?.path }
 
@@ -115,11 +130,10 @@ public struct ReportingEngine: Sendable {
     /// effect. Registering a known ID again starts it afresh.
     public mutating func observe(path: LwM2MPath, observation: ObservationID, format: UInt16,
                                  registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) {
-        if entries[observation] == nil { order.append(observation) }
         var entry = Entry(paths: [path], isComposite: false, format: format, records: nil,
                           attributes: attributes.effective(for: path), at: now)
         entry.lastRecords = try? entry.records(source(registry))
-        entries[observation] = entry
+        store(entry, as: observation, registry: registry)
     }
 
     /// Starts reporting the path list `paths` for a composite `observation` (Observe-Composite:
@@ -129,10 +143,30 @@ public struct ReportingEngine: Sendable {
     /// apply to composite observations.
     public mutating func observe(paths: [LwM2MPath], observation: ObservationID, format: UInt16,
                                  registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) {
-        if entries[observation] == nil { order.append(observation) }
-        entries[observation] = Entry(paths: paths, isComposite: true, format: format,
-                                     records: Entry.compositeRecords(paths, source(registry)),
-                                     attributes: Self.compositeAttributes(paths, attributes), at: now)
+        store(Entry(paths: paths, isComposite: true, format: format, records: Entry.compositeRecords(paths, source(registry)),
+                    attributes: Self.compositeAttributes(paths, attributes), at: now),
+              as: observation, registry: registry)
+    }
+
+    /// Registers (or replaces) `entry` under `observation`, after its content was read: the
+    /// changes `registry` has queued by now are in that content (an object that reports what a
+    /// Read found, like a sensor read for the first time in a while), so they are not news to
+    /// this observation.
+    private mutating func store(_ entry: Entry, as observation: ObservationID, registry: ObjectRegistry) {
+        if let old = entries[observation] {
+            observed.remove(old.paths)
+        } else {
+            order.append(observation)
+        }
+        entries[observation] = entry
+        observed.add(entry.paths)
+        let queued = registry.changedPaths.filter { change in entry.paths.contains { Self.overlap($0, change) } }
+        reflected[observation] = queued.isEmpty ? nil : queued
+    }
+
+    /// Whether a change at `change` concerns an observation of `path` (at, above or below it).
+    private static func overlap(_ path: LwM2MPath, _ change: LwM2MPath) -> Bool {
+        path.contains(change) || change.contains(path)
     }
 
     /// Forgets `observation` (the CoAP layer reported it ended). Returns whether it was known.
@@ -145,7 +179,9 @@ public struct ReportingEngine: Sendable {
     /// Forgets `observation` but keeps what was stored for it (its final error notification).
     @discardableResult
     private mutating func forget(_ observation: ObservationID) -> Bool {
-        guard entries.removeValue(forKey: observation) != nil else { return false }
+        guard let entry = entries.removeValue(forKey: observation) else { return false }
+        observed.remove(entry.paths)
+        reflected[observation] = nil
         order.removeAll { $0 == observation }
         return true
     }
@@ -167,13 +203,17 @@ public struct ReportingEngine: Sendable {
         refresh(attributes)
         let source = source(registry)
         if !changed.isEmpty {
+            let reflected = self.reflected
             for id in order {
-                guard let paths = entries[id]?.paths,
-                      changed.contains(where: { change in paths.contains { $0.contains(change) || change.contains($0) } })
-                else { continue }
+                guard let paths = entries[id]?.paths else { continue }
+                let known = reflected.isEmpty ? nil : reflected[id]
+                guard changed.contains(where: { change in
+                    paths.contains { Self.overlap($0, change) } && !(known?.contains(change) ?? false)
+                }) else { continue }
                 entries[id]!.changeReported(source: source, at: now)
             }
         }
+        if !reflected.isEmpty { reflected = [:] }
         return collectDue(source: source, at: now)
     }
 
@@ -181,6 +221,7 @@ public struct ReportingEngine: Sendable {
     /// pmax has expired, and what deferred (epmin) or periodic (epmax) evaluations find. Each
     /// carries the current content of the observed path.
     public mutating func due(registry: ObjectRegistry, attributes: AttributeStore, at now: Instant) -> [Notification] {
+        if !reflected.isEmpty { reflected = [:] }
         refresh(attributes)
         return collectDue(source: source(registry), at: now)
     }
