@@ -83,6 +83,7 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
 
     /// Processes one received datagram read straight from a receive buffer (no intermediate copy).
     public mutating func receive(_ datagram: UnsafeRawBufferPointer, from peer: Peer, at now: Instant) {
+        defer { removeDeadEarliestTimers() }
         let message: CoAPMessage
         do {
             message = try CoAPMessage(decoding: datagram)
@@ -376,6 +377,15 @@ extension CoAPEndpoint {
         queue.removeAll { !isLive($0) }
         timers = queue
         timerCompactionThreshold = max(64, 2 * timers.count)
+    }
+
+    /// Drops the dead entries at the front of the timer heap (a message acknowledged before its
+    /// retransmission time), so `nextDeadline` does not wake the owner for nothing.
+    mutating func removeDeadEarliestTimers() {
+        var queue = timers
+        timers = TimerQueue()  // `queue` holds the only reference: changed in place
+        queue.removeStaleEarliest { !isLive($0) }
+        timers = queue
     }
 
     /// Whether firing `payload` would still do something (what `advance(to:)` checks).

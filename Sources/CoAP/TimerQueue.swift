@@ -27,12 +27,23 @@ struct TimerQueue<Payload> {
     /// Removes and returns the earliest entry if it is due at `now`.
     mutating func popDue(at now: Instant) -> Payload? {
         guard let first = heap.first, first.deadline <= now else { return nil }
+        removeEarliest()
+        return first.payload
+    }
+
+    /// Removes the earliest entries while `isStale` says their owner would ignore them, so that
+    /// `earliest` is a deadline that does something: an idle owner then sleeps until real work
+    /// instead of waking for an acknowledged message's retransmission time.
+    mutating func removeStaleEarliest(where isStale: (Payload) -> Bool) {
+        while let first = heap.first, isStale(first.payload) { removeEarliest() }
+    }
+
+    private mutating func removeEarliest() {
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
             siftDown(from: 0)
         }
-        return first.payload
     }
 
     /// Drops every entry `isStale` says its owner would ignore (lazily cancelled ones) and

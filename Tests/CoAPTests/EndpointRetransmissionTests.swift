@@ -121,6 +121,19 @@ import Testing
         #expect(d.endpoint.pendingRequestCount == 0)
     }
 
+    /// The acknowledged request's retransmission entry is cancelled lazily; it must not stay the
+    /// endpoint's next deadline, or an idle agent wakes once for nothing after every
+    /// confirmable exchange (the registered daemon's one idle wake-up after its Register).
+    @Test func anAcknowledgedRequestLeavesNoDeadline() throws {
+        let d = EndpointDriver()
+        _ = d.send(CoAPRequest(.post, path: "/rd"))
+        let request = try #require(d.takeOne())
+        #expect(d.endpoint.nextDeadline != nil, "the retransmission is armed")
+        d.receive(EP.datagram(EP.ACK, EP.c205, mid: request.messageID, token: request.token.bytes, payload: []))
+        #expect(d.takeEvents().count == 1)
+        #expect(d.endpoint.nextDeadline == nil, "nothing left to do: no wake-up")
+    }
+
     @Test func piggybackedResponseWithWrongTokenIsNotOurs() throws {
         let d = EndpointDriver()
         let id = d.send(CoAPRequest(.get, path: "/x"))
