@@ -42,7 +42,7 @@ public enum SensorObjects {
         }
         guard inputs.interfaces != .none else { return (objects, warnings) }
         let network = NetworkConnectivity(root: inputs.root, selection: inputs.interfaces)
-        let missing = network.interfaces().missing
+        let missing = network.missingInterfaces()
         if !missing.isEmpty {
             warnings.append("network interfaces \(missing.joined(separator: ", ")) not found under \(inputs.root.path(NetworkInterfaces.directory))")
         }

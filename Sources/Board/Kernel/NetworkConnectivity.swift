@@ -33,6 +33,13 @@ public final class NetworkConnectivity: ConnectivityProvider {
         interfaces(routes: Routes.defaultRoutes(in: root))
     }
 
+    /// The selected interface names that do not exist (what `interfaces().missing` says, without
+    /// reading the route tables or every interface: the daemon's start-up check).
+    public func missingInterfaces() -> [String] {
+        guard case .names(let names) = selection else { return [] }
+        return names.filter { NetworkInterfaces.interface($0, in: root) == nil }
+    }
+
     public func status() -> ConnectivityStatus {
         let allRoutes = Routes.defaultRoutes(in: root)
         let interfaces = interfaces(routes: allRoutes).interfaces

@@ -47,6 +47,7 @@ import Testing
                                            selection: .names(["wlan0", "usb0"]), addresses: { SensorFixtures.piAddresses })
         #expect(provider.interfaces().interfaces.map(\.name) == ["wlan0"])
         #expect(provider.interfaces().missing == ["usb0"])
+        #expect(provider.missingInterfaces() == ["usb0"], "the start-up check agrees with the full listing")
         let status = provider.status()
         // eth0 is not the board's: its default route does not count, wlan0's does.
         #expect(status.networkBearer == 21 && status.radioSignalStrength == -52)
