@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from agentconfig import write_config
-from conftest import skip_or_fail
+from conftest import require_tool, skip_or_fail
 
 EP = "gw-e2e-1"
 SENML_JSON = 110
@@ -370,6 +371,48 @@ def test_reads_within_a_second_share_one_reading(start_peer, start_agent, tmp_pa
     assert write(ms, "/3/0/15", "Asia/Tokyo")["code"] == "2.04"
     value = read(ms, "/3/0")
     assert value["/3/0/15"] == "Asia/Tokyo" and value["/3/0/14"] == offset_now("Asia/Tokyo"), value
+    assert agent.alive()
+
+
+def syscall_counts(summary: str) -> dict[str, tuple[int, int]]:
+    """``strace -c`` table → {syscall: (calls, errors)}."""
+    counts = {}
+    for line in summary.splitlines():
+        tokens = line.split()
+        if len(tokens) in (5, 6) and tokens[-1].isidentifier() and tokens[3].isdigit():
+            counts[tokens[-1]] = (int(tokens[3]), int(tokens[4]) if len(tokens) == 6 else 0)
+    return counts
+
+
+def test_a_served_read_costs_one_system_call_each_way(start_peer, start_agent, tmp_path):
+    """A Read of /3/0 costs the daemon one datagram read after its poll (recvmmsg, which also
+    tells it the socket is drained) and one send (issue 17; docs/performance.md): no second read
+    per request to meet EAGAIN. Counted with strace over a burst of Reads."""
+    strace = require_tool("strace", "Debian package strace")
+    ms, agent, _ = start(start_peer, start_agent, tmp_path)
+    read(ms, "/3/0")
+    summary = tmp_path / "strace-summary.txt"
+    tracer = subprocess.Popen([strace, "-f", "-c", "-o", str(summary), "-p", str(agent.pid)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        if tracer.poll() is not None:
+            skip_or_fail(f"strace cannot attach to the daemon: {tracer.stderr.read().decode(errors='replace').strip()}")
+        reads, began = 40, time.monotonic()
+        for _ in range(reads):
+            read(ms, "/3/0")
+        # The 1 s sampling rounds talk to the kernel too (a netlink dump: sendto, recvmsg).
+        slack = 2 + 2 * (int(time.monotonic() - began) + 2)
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=10)
+    counts = syscall_counts(summary.read_text())
+    receives = sum(counts.get(name, (0, 0))[0] for name in ("recvfrom", "recvmmsg", "recv"))
+    failed = sum(counts.get(name, (0, 0))[1] for name in ("recvfrom", "recvmmsg", "recv"))
+    sends = sum(counts.get(name, (0, 0))[0] for name in ("sendto", "send", "sendmsg", "sendmmsg"))
+    # Before: recvfrom twice per Read (the datagram, then EAGAIN): 80 calls, 40 failed.
+    assert reads <= receives <= reads + slack and failed <= slack, (receives, failed, counts)
+    assert reads <= sends <= reads + slack, (sends, counts)
     assert agent.alive()
 
 
