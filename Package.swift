@@ -46,7 +46,9 @@ let package = Package(
 
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         // (CoAP for EndpointRunner; the poll loop, sockets and the clock need only Time.)
-        .target(name: "Transport", dependencies: ["Time", "CoAP"]),
+        .target(name: "Transport", dependencies: ["Time", "CoAP", "CTransport"]),
+        // recvmmsg(2), which glibc declares only under _GNU_SOURCE (one C function).
+        .target(name: "CTransport"),
 
         // Files: atomic durable writes (`AtomicFile`), bounded reads of state, config, /proc and
         // /sys files (`FileReader`), state directories (`Directory`).

@@ -169,7 +169,9 @@ public enum AgentLauncher {
         let requests = DeviceRequests()
         let registry = ObjectRegistry()
         let platform = KernelDevicePlatform(device.platform)
-        registry.register(DeviceObject(platform: platform, reboot: { requests.reboot = true },
+        // A Read of /3/0 serves platform readings at most 1 s old (docs/lwm2m-responder.md).
+        registry.register(DeviceObject(platform: platform, freshness: DeviceInputs.readingFreshness,
+                                       reboot: { requests.reboot = true },
                                        factoryReset: { requests.factoryReset = true }))
         // Temperature (3303, per thermal zone) and Connectivity Monitoring (4) from the kernel.
         let sensors = SensorObjects.make(SensorInputs(board: board.definition))

@@ -3,6 +3,7 @@ import Board
 import Files
 import Glibc
 import LwM2M
+import Transport
 
 /// The plain inputs of the Device object (/3/0) and of Reboot: where identity, power and clock
 /// come from, and how the board reboots, taken from the chosen board definition (`[identity]`,
@@ -10,6 +11,14 @@ import LwM2M
 public struct DeviceInputs: Sendable {
     public var platform: KernelDevicePlatform.Configuration
     public var reboot: SystemReboot.Method
+
+    /// How old a platform reading a Read of /3/0 may be served: 1 s on the loop's monotonic
+    /// clock (a burst of Reads reads /proc/meminfo, the power supplies, the zone and the state
+    /// directory's file system once per second; a sampling round and a setting the agent writes
+    /// read them afresh).
+    public static var readingFreshness: ReadingFreshness {
+        ReadingFreshness(maxAge: .seconds(1), clock: MonotonicClock.now)
+    }
 
     public init(platform: KernelDevicePlatform.Configuration, reboot: SystemReboot.Method) {
         self.platform = platform

@@ -11,9 +11,11 @@ import Glibc
 /// a state machine's `advance(to:)` decides what is due).
 ///
 /// Read policy for datagram sockets: up to ``datagramsPerWakeUp`` datagrams per socket and
-/// wake-up, stopping early at `EAGAIN`. A busy socket cannot starve the others, its timers or
-/// the signals (poll(2) returns at once while datagrams are still queued), and a burst is not
-/// paid for with one poll(2) per datagram.
+/// wake-up, taken with one `recvmmsg(2)` (``UDPSocket/receive(into:)-(DatagramBatch)``): a
+/// request costs one system call in (after the poll) and one out, and a batch that comes back
+/// short tells that the socket is drained without a second read meeting `EAGAIN`. A busy socket
+/// cannot starve the others, its timers or the signals (poll(2) returns at once while datagrams
+/// are still queued), and a burst is not paid for with one poll(2) per datagram.
 ///
 /// Handlers may add and remove sources, including their own: a source removed during a
 /// wake-up gets no further calls.
@@ -54,15 +56,14 @@ public final class EventLoop {
     private var deadlines: [(id: Int, provider: DeadlineProvider)] = []
     private var poller = Poller()
     private var nextID = 0
-    private let buffer: UnsafeMutableRawBufferPointer
+    /// The shared receive buffers: one slot of 64 KiB per datagram of a wake-up's batch.
+    private let batch: DatagramBatch
 
     /// - Parameter datagramsPerWakeUp: the read batch per socket and wake-up (at least 1).
     public init(datagramsPerWakeUp: Int = 8) {
         self.datagramsPerWakeUp = max(1, datagramsPerWakeUp)
-        buffer = .allocate(byteCount: 65_536, alignment: 16)
+        batch = DatagramBatch(capacity: self.datagramsPerWakeUp, slotSize: 65_536)
     }
-
-    deinit { buffer.deallocate() }
 
     /// Watches a UDP socket: `onDatagram` for each datagram read, `onDrained` when a read found
     /// nothing more (`EAGAIN`: e.g. time to look at the socket's ICMP reports), `onError` when
@@ -153,23 +154,23 @@ public final class EventLoop {
         _ failed: ((TransportError) -> Void)?, at now: Instant
     ) throws(TransportError) {
         let fd = socket.fileDescriptor
-        for _ in 0..<datagramsPerWakeUp {
-            // The handler may have removed this source (a connection dropped).
-            guard sources[fd]?.id == id else { return }
-            let received: (count: Int, from: SocketAddress)?
-            do {
-                received = try socket.receive(into: buffer)
-            } catch {
-                guard let failed else { throw error }
-                return failed(error)
-            }
-            guard let (count, sender) = received else {
-                drained?()
-                return
-            }
-            receivedCount &+= 1
-            try handler(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), sender, now)
+        let received: Int
+        do {
+            received = try socket.receive(into: batch)  // one recvmmsg(2) for the whole batch
+        } catch {
+            guard let failed else { throw error }
+            return failed(error)
         }
+        for index in 0..<received {
+            // The handler may have removed this source (a connection dropped): the rest of the
+            // batch goes with it.
+            guard sources[fd]?.id == id else { return }
+            guard let (bytes, sender) = batch.datagram(index) else { continue }  // skipped, counted
+            receivedCount &+= 1
+            try handler(bytes, sender, now)
+        }
+        // Fewer than a batch: the socket had nothing more (what a read meeting EAGAIN told).
+        if received < datagramsPerWakeUp, sources[fd]?.id == id { drained?() }
     }
 
     private func add(_ fd: Int32, _ handler: Handler) -> SourceID {

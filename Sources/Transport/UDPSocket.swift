@@ -1,3 +1,4 @@
+import CTransport
 import Glibc
 
 /// A non-blocking UDP socket.
@@ -196,6 +197,46 @@ public final class UDPSocket {
             return (received, sender)
         }
         return nil
+    }
+
+    /// Takes up to `batch.capacity` pending datagrams with one `recvmmsg(2)`: one system call
+    /// per wake-up however many datagrams it finds, and, when it finds fewer than the batch
+    /// holds, the proof that the socket is drained (no second read to meet `EAGAIN`).
+    ///
+    /// Skips as ``receive(into:)-(UnsafeMutableRawBufferPointer)`` does: a datagram longer than
+    /// a slot, or from an address that is neither IPv4 nor IPv6, is taken and counted in
+    /// ``droppedReceiveCount`` (its slot gives no datagram); a stale ICMP error is consumed,
+    /// counted in ``unreachableReports`` when connected, and the read tried again (at most
+    /// ``receiveSkipLimit`` times).
+    ///
+    /// - Returns: how many datagrams were taken (`batch.count`; 0: nothing pending); the
+    ///   deliverable ones are `batch.datagram(i)` for `i < count`.
+    /// - Throws: `.socket` for real failures, such as a closed socket.
+    public func receive(into batch: DatagramBatch) throws(TransportError) -> Int {
+        let fd = fileDescriptor
+        var errors = 0
+        while errors < UDPSocket.receiveSkipLimit {
+            batch.prepare()
+            let received = lwm2m_recvmmsg(fd, batch.headers.baseAddress, UInt32(batch.capacity),
+                                          Int32(MSG_TRUNC) | Int32(MSG_DONTWAIT))
+            if received < 0 {
+                switch errno {
+                case EAGAIN, EWOULDBLOCK:
+                    return 0
+                case EINTR:
+                    continue
+                case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EHOSTDOWN:
+                    if connectedPeer != nil { unreachableReports &+= 1 }
+                    errors += 1
+                    continue
+                case let error:
+                    throw .socket(errno: error, operation: "recvmmsg")
+                }
+            }
+            droppedReceiveCount &+= batch.settle(Int(received))
+            return Int(received)
+        }
+        return 0
     }
 
     // MARK: Options

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from agentconfig import write_config
-from conftest import skip_or_fail
+from conftest import require_tool, skip_or_fail
 
 EP = "gw-e2e-1"
 SENML_JSON = 110
@@ -301,6 +302,117 @@ def test_timezone_writes_are_refused_by_a_board_that_does_not_allow_them(start_p
     assert (root / "etc" / "timezone").read_text() == "Europe/Berlin\n"
     value = read(ms, "/3/0")
     assert value["/3/0/15"] == "Europe/Berlin" and value["/3/0/14"] == offset_now("Europe/Berlin"), value
+    assert agent.alive()
+
+
+class FileOpens:
+    """Counts the opens of one file (inotify IN_OPEN; IN_CLOSE_NOWRITE is watched too so that
+    consecutive opens are not coalesced into one event)."""
+
+    IN_OPEN, IN_CLOSE_NOWRITE = 0x20, 0x10
+
+    def __init__(self, path: Path):
+        import ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        assert self.fd >= 0, ctypes.get_errno()
+        watch = self.libc.inotify_add_watch(self.fd, str(path).encode(), self.IN_OPEN | self.IN_CLOSE_NOWRITE)
+        assert watch >= 0, ctypes.get_errno()
+
+    def take(self) -> int:
+        """The opens since the last call."""
+        import struct
+        opens = 0
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return opens
+            offset = 0
+            while offset < len(data):
+                _, mask, _, length = struct.unpack_from("iIII", data, offset)
+                opens += 1 if mask & self.IN_OPEN else 0
+                offset += 16 + length
+
+    def close(self):
+        os.close(self.fd)
+
+
+def test_reads_within_a_second_share_one_reading(start_peer, start_agent, tmp_path, monkeypatch):
+    """A Read returns platform values at most 1 s old (docs/lwm2m-responder.md): a burst of Reads
+    of /3/0 reads the system's zone (like /proc/meminfo and the power supplies) about once per
+    second, not once per Read; a zone changed behind the agent's back shows in the first Read
+    that begins 1 s later; a zone the agent writes shows at once."""
+    root = zone_root(tmp_path)
+    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
+    board = board_file(tmp_path, clock={"settable": "no", "timezone": "localtime"})
+    ms, agent, _ = start(start_peer, start_agent, tmp_path, board=board)
+    assert read(ms, "/3/0")["/3/0/15"] == "Europe/Berlin"
+    opens = FileOpens(root / "etc" / "timezone")
+    try:
+        reads, began = 50, time.monotonic()
+        for _ in range(reads):
+            assert read(ms, "/3/0")["/3/0/15"] == "Europe/Berlin"
+        elapsed = time.monotonic() - began
+        seen = opens.take()
+    finally:
+        opens.close()
+    # Every Read used to open /etc/timezone twice (the name, and the offset's zone file by that
+    # name): 100 opens. Now one reading window per second (two opens) and the 1 s sampling
+    # rounds (two opens each) in the burst's seconds.
+    windows = int(elapsed) + 2
+    assert seen <= 2 * (windows + windows), (seen, reads, elapsed)
+
+    # Changed behind the agent's back: a Read that begins 1 s later reads it.
+    (root / "etc" / "timezone").write_text("America/St_Johns\n")
+    time.sleep(1.05)
+    assert read(ms, "/3/0")["/3/0/15"] == "America/St_Johns"
+    # Written by the server: read back at once (the agent drops its readings when it writes).
+    assert write(ms, "/3/0/15", "Asia/Tokyo")["code"] == "2.04"
+    value = read(ms, "/3/0")
+    assert value["/3/0/15"] == "Asia/Tokyo" and value["/3/0/14"] == offset_now("Asia/Tokyo"), value
+    assert agent.alive()
+
+
+def syscall_counts(summary: str) -> dict[str, tuple[int, int]]:
+    """``strace -c`` table → {syscall: (calls, errors)}."""
+    counts = {}
+    for line in summary.splitlines():
+        tokens = line.split()
+        if len(tokens) in (5, 6) and tokens[-1].isidentifier() and tokens[3].isdigit():
+            counts[tokens[-1]] = (int(tokens[3]), int(tokens[4]) if len(tokens) == 6 else 0)
+    return counts
+
+
+def test_a_served_read_costs_one_system_call_each_way(start_peer, start_agent, tmp_path):
+    """A Read of /3/0 costs the daemon one datagram read after its poll (recvmmsg, which also
+    tells it the socket is drained) and one send (issue 17; docs/performance.md): no second read
+    per request to meet EAGAIN. Counted with strace over a burst of Reads."""
+    strace = require_tool("strace", "Debian package strace")
+    ms, agent, _ = start(start_peer, start_agent, tmp_path)
+    read(ms, "/3/0")
+    summary = tmp_path / "strace-summary.txt"
+    tracer = subprocess.Popen([strace, "-f", "-c", "-o", str(summary), "-p", str(agent.pid)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        if tracer.poll() is not None:
+            skip_or_fail(f"strace cannot attach to the daemon: {tracer.stderr.read().decode(errors='replace').strip()}")
+        reads, began = 40, time.monotonic()
+        for _ in range(reads):
+            read(ms, "/3/0")
+        # The 1 s sampling rounds talk to the kernel too (a netlink dump: sendto, recvmsg).
+        slack = 2 + 2 * (int(time.monotonic() - began) + 2)
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=10)
+    counts = syscall_counts(summary.read_text())
+    receives = sum(counts.get(name, (0, 0))[0] for name in ("recvfrom", "recvmmsg", "recv"))
+    failed = sum(counts.get(name, (0, 0))[1] for name in ("recvfrom", "recvmmsg", "recv"))
+    sends = sum(counts.get(name, (0, 0))[0] for name in ("sendto", "send", "sendmsg", "sendmmsg"))
+    # Before: recvfrom twice per Read (the datagram, then EAGAIN): 80 calls, 40 failed.
+    assert reads <= receives <= reads + slack and failed <= slack, (receives, failed, counts)
+    assert reads <= sends <= reads + slack, (sends, counts)
     assert agent.alive()
 
 

@@ -310,7 +310,7 @@ public struct LwM2MClient {
                                                         supportedModes: configuration.supportedSecurityModes)
             management[ssid]!.handle(request, registry: registry, endpoint: &endpoint, at: now,
                                      configurationGuard: configurationGuard)
-            accountsChanged()
+            if ConfigurationGuard.mayChange(request.message) { accountsChanged() }
         default:
             endpoint.respond(to: request.exchange, with: .error(.unauthorized, "no session with this server"), at: now)
         }

@@ -70,7 +70,7 @@ public struct ManagementSession: Sendable {
         let target: Target
         switch message.code {
         case .get where message.accept != ContentFormat.linkFormat:
-            guard let path = LwM2MPath(segments: message.uriPath) else { return respond(request, response, &endpoint, now) }
+            guard let path = LwM2MPath(uriPathOf: message) else { return respond(request, response, &endpoint, now) }
             target = .path(path)
         case .fetch:
             guard let paths = try? RequestHandler.compositePaths(of: message) else {

@@ -1,8 +1,13 @@
+import Time
+
 /// The live Device object (/3, one instance /3/0) over a `DevicePlatform`: every value is read
-/// from the platform when a server reads it, a resource the platform has no value for is absent,
-/// writes of Current Time, UTC Offset and Timezone go to the platform (or are refused with a
-/// clear code), and `sample(now:)` reports the values that changed so observations fire on real
-/// changes. Reboot and Factory Reset only schedule: the handlers run before the 2.04 is sent.
+/// from the platform when a server reads it (or, with a `ReadingFreshness` that reuses
+/// readings, is at most `freshness.maxAge` old: the daemon reuses a reading for up to 1 s),
+/// a resource the platform has no value for is absent, writes of Current Time, UTC Offset and
+/// Timezone go to the platform (or are refused with a clear code; either way the next Read
+/// reads the platform again), and `sample(now:)` reports the values that changed so
+/// observations fire on real changes. Reboot and Factory Reset only schedule: the handlers run
+/// before the 2.04 is sent.
 ///
 /// Error Code (/3/0/11) lists the conditions seen now (`DeviceErrorCode`), [0] when none.
 /// Reset Error Code (/3/0/12) acknowledges the conditions present at that moment: they are no
@@ -54,13 +59,21 @@ public final class DeviceObject: SampledObject {
     private var acknowledged: Set<DeviceErrorCode> = []
     /// The sampled resources' content at the previous `sample(now:)` (nil: absent).
     private var lastSample: [UInt16: ResourceContent?]?
-    /// The platform's readings during a round (a sampling round, or one Read of several
-    /// resources: `beginReading()`…`endReading()`): each taken once, on first use, so a Read of
-    /// /3/0 reads /proc/meminfo and the power supplies once, not once per resource. Nil outside
-    /// a round: every read asks the platform.
-    private var round: Readings?
+    /// How long the platform's readings are served again (`.everyRead`: not past their Read).
+    public let freshness: ReadingFreshness
+    /// The platform's readings, each taken on first use within a round (a sampling round, or one
+    /// Read of several resources: `beginReading()`…`endReading()`), so a Read of /3/0 reads
+    /// /proc/meminfo and the power supplies once, not once per resource. With `.everyRead` they
+    /// are dropped when the round ends; with a `freshness` that reuses them, the rounds that begin
+    /// less than `freshness.maxAge` after `readingsTakenAt` serve them again (a sampling round
+    /// always starts afresh). Outside a round every read asks the platform.
+    private var readings = Readings()
+    /// When the readings' window began (`freshness.clock`); nil: no window.
+    private var readingsTakenAt: Instant?
+    /// Whether a round is open.
+    private var inRound = false
 
-    /// What a round has read from the platform so far (nil: not yet).
+    /// What the readings' window has read from the platform so far (nil: not yet).
     private struct Readings {
         var memory: DeviceMemory??
         var sources: [PowerSourceReading]?
@@ -70,12 +83,12 @@ public final class DeviceObject: SampledObject {
         var timezone: String??
     }
 
-    /// `platform`'s value, or within a round the round's (read once through `read`).
+    /// `platform`'s value, or within a round the window's (read once through `read`).
     private func reading<T>(_ cached: WritableKeyPath<Readings, T?>, _ read: () -> T) -> T {
-        guard round != nil else { return read() }
-        if let value = round![keyPath: cached] { return value }
+        guard inRound else { return read() }
+        if let value = readings[keyPath: cached] { return value }
         let value = read()
-        round![keyPath: cached] = value
+        readings[keyPath: cached] = value
         return value
     }
 
@@ -88,10 +101,13 @@ public final class DeviceObject: SampledObject {
 
     /// A Device object reading `platform`; `reboot` and `factoryReset` (nil: /3/0/5 absent) are
     /// called on Execute, before the response goes out, and must only schedule the action.
+    /// `freshness`: how old a reading a Read may be served (`.everyRead`: each Read reads the
+    /// platform; the daemon reuses readings for up to 1 s on its monotonic clock).
     public init(platform: any DevicePlatform, thresholds: DeviceThresholds = DeviceThresholds(), binding: String = "U",
-                reboot: @escaping () -> Void, factoryReset: (() -> Void)? = nil) {
+                freshness: ReadingFreshness = .everyRead, reboot: @escaping () -> Void, factoryReset: (() -> Void)? = nil) {
         self.definition = OMAObjects.definition(3)!
         self.platform = platform
+        self.freshness = freshness
         self.thresholds = thresholds
         self.binding = binding
         self.reboot = reboot
@@ -123,16 +139,38 @@ public final class DeviceObject: SampledObject {
         return ids.sorted()
     }
 
-    public func beginReading() {
-        guard round == nil else { return }
-        round = Readings()
+    public func beginReading() { beginRound(afresh: false) }
+
+    public func endReading() {
+        guard inRound else { return }
+        inRound = false
+        if !freshness.reuses { readings = Readings() }
+        platform.endReading()
+    }
+
+    /// Opens a round: on the window's readings while they are fresh (and `afresh` is false),
+    /// else on a new window that begins now.
+    private func beginRound(afresh: Bool) {
+        guard !inRound else { return }
+        inRound = true
+        if freshness.reuses {
+            let now = freshness.clock()
+            let fresh = readingsTakenAt.map { freshness.isFresh(takenAt: $0, now: now) } ?? false
+            if afresh || !fresh {
+                readings = Readings()
+                readingsTakenAt = now
+            }
+        } else {
+            readings = Readings()
+        }
         platform.beginReading()
     }
 
-    public func endReading() {
-        guard round != nil else { return }
-        round = nil
-        platform.endReading()
+    /// Drops the window's readings (the agent changed what they read: clock, zone): the next
+    /// round reads the platform.
+    private func forgetReadings() {
+        readings = Readings()
+        readingsTakenAt = nil
     }
 
     public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
@@ -147,6 +185,8 @@ public final class DeviceObject: SampledObject {
         guard resource.operations.contains(.write) else { throw .methodNotAllowed }
         try content.validate(against: resource)
         guard case .single(let value) = content else { throw .badRequest("resource \(id) is single-instance") }
+        // The setting changes (or may have partly changed) what the readings hold.
+        defer { forgetReadings() }
         do throws(DeviceSettingError) {
             switch (id, value) {
             case (Resource.currentTime, .time(let seconds)):
@@ -192,8 +232,10 @@ public final class DeviceObject: SampledObject {
 
     /// Compares the live resources with the previous round and reports each that changed
     /// (the first round only records them). Current Time is `now`, so it changes every second.
+    /// A sampling round always reads the platform afresh; with a reusing `freshness` its readings
+    /// then serve the Reads (and notifications) of the next `freshness.maxAge`.
     public func sample(now: Int64) {
-        beginReading()
+        beginRound(afresh: true)
         defer { endReading() }
         var current: [UInt16: ResourceContent?] = [:]
         for id in Self.sampledResources {

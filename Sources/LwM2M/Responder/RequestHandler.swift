@@ -81,8 +81,8 @@ public struct RequestHandler: Sendable {
                        attributes: inout AttributeStore) -> CoAPResponse
     {
         let response = handleKeeping(message, registry, server, &attributes)
-        if server.serverInstance(in: registry) != nil {
-            attributes.loadServerDefaults(from: registry, server: server)
+        if let instance = server.serverInstance(in: registry) {
+            attributes.loadServerDefaults(from: registry, instance: instance)
         }
         return response
     }
@@ -98,7 +98,7 @@ public struct RequestHandler: Sendable {
     private func respond(_ message: CoAPMessage, _ registry: ObjectRegistry, _ server: ServerContext?,
                          _ attributes: inout AttributeStore?) -> CoAPResponse
     {
-        guard let path = LwM2MPath(segments: message.uriPath) else {
+        guard let path = LwM2MPath(uriPathOf: message) else {
             return .error(.badRequest, "bad request: \"\(message.path)\" is not an LwM2M path")
         }
         // The Security (0) and OSCORE (21) objects hold credentials: only the Bootstrap

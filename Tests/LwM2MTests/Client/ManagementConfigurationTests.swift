@@ -172,6 +172,29 @@ extension ClientHarness {
         #expect(bs.requests.count == 1)
     }
 
+    // Issue 17: Reads (GET, FETCH) are answered without the guard's snapshots and without the
+    // accounts check; they are answered as before and change nothing.
+    @Test func readsOfTheConfigurationAreAnsweredWithoutTheGuardsChecks() throws {
+        for code in [CoAPCode.get, .fetch] {
+            #expect(!ConfigurationGuard.mayChange(CoAPMessage(type: .confirmable, code: code, messageID: 1)))
+        }
+        for code in [CoAPCode.put, .post, .delete, .iPatch] {
+            #expect(ConfigurationGuard.mayChange(CoAPMessage(type: .confirmable, code: code, messageID: 1)))
+        }
+        var (world, _, dm) = registeredWorld()
+        let before = world.client.servers.snapshot()
+        let lifetime = world.ask(dm, request(.get, LwM2MPath(1, 1, 1), accept: ContentFormat.textPlain))
+        #expect(lifetime?.code == .content)
+        #expect(lifetime.map { String(decoding: $0.payload, as: UTF8.self) } == "300")
+        #expect(world.ask(dm, request(.get, LwM2MPath(1), accept: ContentFormat.lwm2mTLV))?.code == .content)
+        #expect(world.ask(dm, request(.get, LwM2MPath(0), accept: ContentFormat.lwm2mTLV))?.code == .unauthorized)
+        #expect(world.client.servers.snapshot() == before)
+        #expect(world.client.registeredServers == [101])
+        // A Write that would break the configuration is still refused by the guard.
+        let answer = world.ask(dm, request(.put, LwM2MPath(1, 1, 1), format: ContentFormat.textPlain, payload: text("0")))
+        #expect(answer?.code == .badRequest)
+    }
+
     // Defect 8: Lifetime 0, −5 and 2^32 were accepted; the Update then carried lt=-5, every second.
     @Test(arguments: ["0", "-5", "4294967296", "2147483648"])
     func lifetimeOutOfRangeIsRefused(value: String) {

@@ -35,9 +35,18 @@ public struct ConfigurationGuard {
         check = BootstrapConsistencyCheck(supportedModes: supportedModes)
     }
 
+    /// Whether answering `message` may change an object: not a GET (Read, Discover, Observe)
+    /// or FETCH (Read-Composite, Observe-Composite), which only read. The configuration is
+    /// snapshotted and checked, and the accounts re-examined, only around requests that may.
+    public static func mayChange(_ message: CoAPMessage) -> Bool {
+        message.code != .get && message.code != .fetch
+    }
+
     /// Answers `message` with `handle` (the Device Management responder), enforcing the rules
     /// above around it.
     public func answer(_ message: CoAPMessage, _ handle: () -> CoAPResponse) -> CoAPResponse {
+        // A Read changes nothing: no snapshots to take and compare (the served Read's hot path).
+        guard Self.mayChange(message) else { return handle() }
         if message.code == .post, message.uriPath == ["1"] {
             return .error(.methodNotAllowed, "Server accounts are provisioned by the bootstrap server")
         }
