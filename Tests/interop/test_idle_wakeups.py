@@ -14,17 +14,14 @@ nothing sampled it carries the current value, and that value is not notified a s
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
-import pytest
 
 from agentconfig import write_config
-from conftest import REPO
+from test_sensor_objects import fixture_root, set_temp  # noqa: F401 (a fixture: the sensors' fixture tree as the system root)
 
 EP = "gw-e2e-1"
-FIXTURE = REPO / "Tests" / "BoardTests" / "Fixtures" / "sensors-x86-ipv6"
 WINDOW = 3.0  # seconds watched; no timer of the daemon falls into it unless something is observed
 
 
@@ -79,18 +76,6 @@ def test_registered_idle_daemon_does_not_wake_and_an_observation_wakes_it(start_
     print(f"observation cancelled: {after} wake-ups in {WINDOW} s")
     assert after == 0, f"the daemon kept waking ({after} in {WINDOW} s) after the last observation ended"
     assert agent.stop() == 0
-
-
-@pytest.fixture
-def fixture_root(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "root"
-    shutil.copytree(FIXTURE, root, symlinks=True)
-    monkeypatch.setenv("LWM2M_SYSTEM_ROOT", str(root))
-    return root
-
-
-def set_temp(root: Path, millidegrees: int) -> None:
-    (root / "sys/class/thermal/thermal_zone0/temp").write_text(f"{millidegrees}\n")
 
 
 def test_an_observe_after_an_unsampled_change_notifies_only_later_changes(fixture_root, start_peer, start_agent,
