@@ -67,18 +67,27 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// From Uri-Path segments (["3", "0", "1"]); an empty list is the root.
     public init?(segments: [String]) {
-        guard segments.count <= 4 else { return nil }
+        self.init(segmentBytes: segments.lazy.map(\.utf8))
+    }
+
+    /// From path segments as bytes (a request's Uri-Path option values, or the UTF-8 of text
+    /// segments): at most four, each decimal digits without a leading zero, 0...65534; none is
+    /// the root. The one parser behind `init?(segments:)` and `init?(uriPathOf:)`.
+    init?<Segments: Sequence>(segmentBytes: Segments)
+    where Segments.Element: Collection, Segments.Element.Element == UInt8 {
         var ids: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
-        for (index, segment) in segments.enumerated() {
-            guard let id = Self.parseID(segment) else { return nil }
-            switch index {
+        var count = 0
+        for segment in segmentBytes {
+            guard count < 4, let id = Self.parseID(segment) else { return nil }
+            switch count {
             case 0: ids.0 = id
             case 1: ids.1 = id
             case 2: ids.2 = id
             default: ids.3 = id
             }
+            count += 1
         }
-        switch segments.count {
+        switch count {
         case 0: kind = .root
         case 1: kind = .object(ids.0)
         case 2: kind = .instance(InstancePath(ids.0, ids.1))
@@ -87,12 +96,15 @@ public struct LwM2MPath: Hashable, Comparable, Sendable, CustomStringConvertible
         }
     }
 
-    /// One path segment: decimal digits, no leading zero, 0...65534.
-    private static func parseID(_ segment: String) -> UInt16? {
-        guard !segment.isEmpty, segment.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-              segment == "0" || !segment.hasPrefix("0"),
-              segment.utf8.count <= 5, let id = UInt16(segment), id != 65535 else { return nil }
-        return id
+    /// One path segment's bytes: 1...5 ASCII digits, no leading zero (except "0"), at most 65534.
+    private static func parseID<Bytes: Collection>(_ bytes: Bytes) -> UInt16? where Bytes.Element == UInt8 {
+        guard let first = bytes.first, bytes.count <= 5, bytes.count == 1 || first != UInt8(ascii: "0") else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt32(byte - UInt8(ascii: "0"))
+        }
+        return value < 65535 ? UInt16(value) : nil
     }
 
     // MARK: - Typed views
