@@ -328,10 +328,6 @@ final class ESAPI {
     private static func transportHint(_ tcti: TCTI, rc: TSS2_RC) -> String {
         let text = TPMError.decode(rc)
         guard case .device(let path) = tcti else { return text }
-        if access(path, F_OK) != 0 { return "\(path) does not exist (\(text))" }
-        if access(path, R_OK | W_OK) != 0 {
-            return "\(path) is not readable and writable by this user (group tss?) (\(text))"
-        }
-        return text
+        return TransportProbe.openDevice(path, detail: text) ?? text
     }
 }

@@ -29,19 +29,21 @@ enum TransportProbe {
         }
     }
 
-    /// Nil when `path` opens read-write; otherwise why not, in `ESAPI`'s words.
-    static func openDevice(_ path: String) -> String? {
+    /// Nil when `path` opens read-write; otherwise why not, with `detail` in parentheses (by
+    /// default the system's words for the error). `ESAPI` words a failed TCTI open of a device
+    /// the same way, with the TSS's error as `detail`.
+    static func openDevice(_ path: String, detail: String? = nil) -> String? {
         let descriptor = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY)
         if descriptor >= 0 {
             close(descriptor)
             return nil
         }
         let error = errno
-        let text = String(cString: strerror(error))
+        let text = detail ?? String(cString: strerror(error))
         switch error {
         case ENOENT, ENOTDIR: return "\(path) does not exist (\(text))"
         case EACCES, EPERM, EROFS: return "\(path) is not readable and writable by this user (group tss?) (\(text))"
-        default: return "\(path): \(text)"
+        default: return detail == nil ? "\(path): \(text)" : nil  // the TSS's own words then say it best
         }
     }
 
