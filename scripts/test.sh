@@ -39,12 +39,28 @@ echo "== interop tests (libcoap, aiocoap)"
 LWM2M_BIN_DIR="$(swift build --show-bin-path)" python3 -m pytest Tests/interop -q -p no:cacheprovider -rfEsx --durations=15 \
     2>&1 | tee "$log_dir/interop.log" || interop_status=$?
 
+# What the summary says of a failed fuzz target (its output is thousands of lines above it): the
+# verdict, the error lines of libFuzzer, ASan or the Swift runtime, and the crash input itself.
+record_fuzz_failure() {
+    local target=$1 log="$log_dir/fuzz-$1.log" input
+    {
+        grep -E "^FUZZ $target:" "$log" | tail -1 || echo "FUZZ $target: no verdict line (killed?)"
+        grep -E "ERROR: |Fatal error|SUMMARY: |deadly signal|Crash|out-of-memory|timeout" "$log" | head -8 | sed 's/^/    /'
+        input=$(grep -Eo 'Test unit written to [^ ]+' "$log" | tail -1 | sed 's/Test unit written to //')
+        if [[ -n "$input" && -f "$input" ]]; then
+            echo "    crash input ($(wc -c <"$input") bytes, base64): $(head -c 2048 "$input" | base64 -w0)"
+        fi
+    } >>"$log_dir/fuzz-failures.txt"
+}
+
 echo "== fuzzing (${FUZZ_SECONDS:-60} s per target)"
 for target in $(scripts/fuzz.sh --list); do
-    scripts/fuzz.sh "$target" "${FUZZ_SECONDS:-60}" || { fuzz_failed=$((fuzz_failed + 1)); echo "fuzz target $target FAILED"; }
+    scripts/fuzz.sh "$target" "${FUZZ_SECONDS:-60}" | tee "$log_dir/fuzz-$target.log" \
+        || { fuzz_failed=$((fuzz_failed + 1)); echo "fuzz target $target FAILED"; record_fuzz_failure "$target"; }
 done
 
 # One summary over all runners, counted in tests.
+[[ -f "$log_dir/fuzz-failures.txt" ]] && { echo "== failed fuzz targets"; cat "$log_dir/fuzz-failures.txt"; }
 python3 - "$log_dir/swift.log" "$log_dir/interop.log" "$swift_status" "$interop_status" "$fuzz_failed" <<'PY'
 import os, re, sys
 
