@@ -32,6 +32,8 @@
 # systemd: systemd-analyze verify checks init/lwm2m-agentd.service (test_systemd_notify.py).
 # dpkg-dev (dpkg-shlibdeps), lintian: scripts/package-deb.sh builds and
 # Tests/interop/test_debian_package.py checks the Debian package (docs/operations.md).
+# g++ (for libstdc++.a): release executables link the C++ runtime under the static Swift runtime
+# in (packaging/link/, docs/performance.md).
 # Not installed here: the Swift toolchain itself (expected at /opt/swift or on PATH).
 # libFuzzer ships with the Swift toolchain (`swiftc -sanitize=fuzzer`), so it needs
 # no Debian package.
@@ -64,6 +66,7 @@ cpio
 kmod
 xz-utils
 gcc
+g++
 make
 libc6-dev
 linux-headers-amd64
