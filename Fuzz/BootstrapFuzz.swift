@@ -11,7 +11,10 @@
 //
 // Properties checked for every input:
 //   * nothing traps; every request gets a response or the Finish outcome;
-//   * the bootstrap-server account written first (/0/0) is never deleted;
+//   * a Bootstrap-Delete never removes an instance that is a bootstrap-server account (/0/x/1
+//     true) when it arrives; a Bootstrap-Write may turn the account into a management account
+//     (the 1NCE layout), after which a Delete of "/" has no account to keep and Finish refuses a
+//     configuration without one (BootstrapAccountOverwriteTests);
 //   * the Security object never yields its Secret Key (/0/x/5) to a read;
 //   * the consistency check terminates with a verdict;
 //   * the configuration's state file decodes back to the same snapshot.
@@ -45,6 +48,7 @@ public func fuzzBootstrap(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let chunk = Array(input[offset..<end])
         offset = end
         guard let message = try? CoAPMessage(decoding: chunk), message.code.isRequest else { continue }
+        let accounts = security.instanceIDs.filter { SecurityAccount(instance: $0, object: security).isBootstrap }
         switch responder.handle(message, registry: registry) {
         case .respond(let response): _ = response.code
         case .writeSecrets(let write):
@@ -61,7 +65,9 @@ public func fuzzBootstrap(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 _ = error.description
             }
         }
-        guard security.instanceIDs.contains(0) else { fatalError("the bootstrap account was deleted") }
+        if message.code == .delete, !accounts.allSatisfy(security.instanceIDs.contains) {
+            fatalError("a Bootstrap-Delete removed a bootstrap-server account")
+        }
     }
     for instance in security.instanceIDs {
         if (try? security.read(LwM2MPath(0, instance, 5))) != nil { fatalError("a secret key was readable") }

@@ -42,6 +42,25 @@ import Testing
         #expect(world.client.accounts.bootstrap?.instance == 0)
     }
 
+    /// Once the account's instance is overwritten there is no bootstrap-server account for a
+    /// Delete of "/" to keep (TS 1.1 §6.1.7.7 keeps only that account and /3/0): the overwritten
+    /// instance goes too, Finish refuses a configuration without an account, and the client keeps
+    /// the configuration it had before the session (the factory account) — found by the bootstrap
+    /// fuzz target (Fuzz/seeds/bootstrap/overwritten-account-then-delete-root.bin).
+    @Test func aDeleteOfTheRootAfterTheOverwriteIsRefusedAtFinishAndTheAccountSurvives() {
+        var world = ClientHarness(factory: bootstrapOnly)
+        let bs = FakeBootstrapServer(plan: [Self.oneNCEPlan[0], Accounts.delete(.root), Self.oneNCEPlan[2], Accounts.finish])
+        world.servers = [bootstrapURI: bs, serverURI: FakeManagementServer()]
+        let before = world.client.persistentState
+        world.start()
+        world.run(for: .seconds(1))
+        #expect(bs.responses.map(\.1.code).prefix(3) == [.changed, .deleted, .changed])
+        #expect(bs.finishCodes.first == .notAcceptable)
+        #expect(world.client.persistentState == before)
+        #expect(world.client.accounts.bootstrap?.instance == 0)
+        #expect(world.client.accounts.bootstrap?.uri == bootstrapURI)
+    }
+
     /// 1NCE's Server instance: Short Server ID, Lifetime, Default Minimum Period, no Binding.
     @Test func aServerInstanceWithoutABindingGetsTheDefaultU() {
         var world = ClientHarness(factory: bootstrapOnly)
