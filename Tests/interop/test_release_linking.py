@@ -39,51 +39,52 @@ def test_the_manifest_links_release_executables_with_the_linker_script():
     assert "INPUT(-l:libstdc++.a)" in script, script
 
 
+def link(tmp_path: Path, name: str, text: str, command: list[str]) -> Path:
+    """Writes `text` to `name` in tmp_path and builds it with `command` (compiler and options)."""
+    source = tmp_path / name
+    source.write_text(text)
+    binary = tmp_path / source.stem
+    subprocess.run([*command, str(source), "-o", str(binary)], check=True, timeout=300, capture_output=True)
+    return binary
+
+
+def cxx_runtime_libraries(binary: Path) -> list[str]:
+    return [name for name in needed(binary) if name.startswith(("libstdc++", "libgcc_s"))]
+
+
 def test_a_static_stdlib_swift_program_needs_no_cxx_runtime_library(tmp_path):
     swiftc = require_tool("swiftc", "the Swift toolchain links the probe")
-    source = tmp_path / "probe.swift"
-    source.write_text(
-        "enum ProbeError: Error { case odd(Int) }\n"
-        "func check(_ value: Int) throws -> Int { if value % 2 == 1 { throw ProbeError.odd(value) }; return value }\n"
-        "var seen: [String: Int] = [:]\n"
-        "for word in CommandLine.arguments.dropFirst() { seen[word, default: 0] += 1 }\n"
-        "do { _ = try check(seen.count) } catch { print(\"caught \\(error)\") }\n"
-        "print(seen.keys.sorted().joined(separator: \",\"))\n")
-    binary = tmp_path / "probe"
-    subprocess.run([swiftc, "-O", "-static-stdlib", *release_flags(), str(source), "-o", str(binary)],
-                   check=True, timeout=300, capture_output=True)
-    libraries = needed(binary)
-    assert not [name for name in libraries if name.startswith(("libstdc++", "libgcc_s"))], libraries
-    assert "libc.so.6" in libraries, libraries
+    binary = link(tmp_path, "probe.swift",
+                  "enum ProbeError: Error { case odd(Int) }\n"
+                  "func check(_ value: Int) throws -> Int { if value % 2 == 1 { throw ProbeError.odd(value) }; return value }\n"
+                  "var seen: [String: Int] = [:]\n"
+                  "for word in CommandLine.arguments.dropFirst() { seen[word, default: 0] += 1 }\n"
+                  "do { _ = try check(seen.count) } catch { print(\"caught \\(error)\") }\n"
+                  "print(seen.keys.sorted().joined(separator: \",\"))\n",
+                  [swiftc, "-O", "-static-stdlib", *release_flags()])
+    assert cxx_runtime_libraries(binary) == [], needed(binary)
+    assert "libc.so.6" in needed(binary)
     run = subprocess.run([binary, "b", "a", "c"], capture_output=True, text=True, timeout=30, check=True)
     assert run.stdout == "caught odd(3)\na,b,c\n", run.stdout
 
 
 def test_without_the_linker_script_the_same_link_loads_libstdcxx(tmp_path):
-    """The control: the same program and flags minus packaging/link need libstdc++.so.6, so the
-    test above proves the script, not a toolchain that never needed it."""
+    """The control: the same kind of program and flags minus packaging/link need libstdc++.so.6,
+    so the test above proves the script, not a toolchain that never needed it."""
     swiftc = require_tool("swiftc", "the Swift toolchain links the probe")
-    source = tmp_path / "probe.swift"
-    source.write_text("print(CommandLine.arguments.count)\n")
-    binary = tmp_path / "probe"
     flags = [flag for flag in release_flags() if flag != f"-L{LINK_DIR}"]
-    subprocess.run([swiftc, "-O", "-static-stdlib", *flags, str(source), "-o", str(binary)],
-                   check=True, timeout=300, capture_output=True)
+    binary = link(tmp_path, "probe.swift", "print(CommandLine.arguments.count)\n", [swiftc, "-O", "-static-stdlib", *flags])
     assert "libstdc++.so.6" in needed(binary)
 
 
 def test_cxx_exceptions_unwind_through_the_linked_in_runtime(tmp_path):
     """libgcc's unwinder comes from libgcc_eh.a: a C++ throw through the same link options works."""
     compiler = require_tool("g++", "g++ (libstdc++.a) is what the release link takes the C++ runtime from")
-    source = tmp_path / "throw.cpp"
-    source.write_text(
-        "#include <stdexcept>\n#include <cstdio>\n#include <string>\n"
-        "static void deep(int n) { if (n == 0) throw std::runtime_error(\"bottom\"); deep(n - 1); }\n"
-        "int main() { try { deep(20); } catch (const std::exception &e) { std::printf(\"%s\\n\", e.what()); } return 0; }\n")
-    binary = tmp_path / "throw"
-    subprocess.run([compiler, str(source), "-o", str(binary), f"-L{LINK_DIR}", "-static-libgcc"],
-                   check=True, timeout=120, capture_output=True)
-    libraries = needed(binary)
-    assert not [name for name in libraries if name.startswith(("libstdc++", "libgcc_s"))], libraries
+    binary = link(tmp_path, "throw.cpp",
+                  "#include <stdexcept>\n#include <cstdio>\n"
+                  "static void deep(int n) { if (n == 0) throw std::runtime_error(\"bottom\"); deep(n - 1); }\n"
+                  "int main() { try { deep(20); } catch (const std::exception &e) { std::printf(\"%s\\n\", e.what()); } return 0; }\n",
+                  [compiler, f"-L{LINK_DIR}", "-static-libgcc"])
+    assert cxx_runtime_libraries(binary) == [], needed(binary)
     run = subprocess.run([binary], capture_output=True, text=True, timeout=30, check=True)
     assert run.stdout == "bottom\n"
