@@ -72,6 +72,12 @@ public final class DeviceObject: SampledObject {
     private var readingsTakenAt: Instant?
     /// Whether a round is open.
     private var inRound = false
+    /// Within a round, each resource's content as first computed, by resource ID (outer nil:
+    /// not computed yet; inner nil: absent). A Read of /3/0 asks for the optional resources'
+    /// contents twice — presence (`resourceIDs`), then value (`read`) — and gets them computed once.
+    private var roundContents = [ResourceContent??](repeating: nil, count: Int(Resource.memoryTotal) + 1)
+    /// Contents computed so far (tests count them: one per present resource per Read).
+    private(set) var contentsComputed = 0
 
     /// What the readings' window has read from the platform so far (nil: not yet).
     private struct Readings {
@@ -144,6 +150,7 @@ public final class DeviceObject: SampledObject {
     public func endReading() {
         guard inRound else { return }
         inRound = false
+        forgetRoundContents()
         if !freshness.reuses { readings = Readings() }
         platform.endReading()
     }
@@ -153,6 +160,7 @@ public final class DeviceObject: SampledObject {
     private func beginRound(afresh: Bool) {
         guard !inRound else { return }
         inRound = true
+        forgetRoundContents()
         if freshness.reuses {
             let now = freshness.clock()
             let fresh = readingsTakenAt.map { freshness.isFresh(takenAt: $0, now: now) } ?? false
@@ -171,6 +179,11 @@ public final class DeviceObject: SampledObject {
     private func forgetReadings() {
         readings = Readings()
         readingsTakenAt = nil
+        forgetRoundContents()
+    }
+
+    private func forgetRoundContents() {
+        for index in roundContents.indices where roundContents[index] != nil { roundContents[index] = nil }
     }
 
     public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
@@ -221,6 +234,7 @@ public final class DeviceObject: SampledObject {
             factoryReset()
         case Resource.resetErrorCode:
             acknowledged = Set(conditions())
+            forgetRoundContents()  // Error Code reads differently from now on
             resampled(Resource.errorCode)
             changeHandler?(LwM2MPath(3, 0, Resource.errorCode))
         default:
@@ -265,8 +279,19 @@ public final class DeviceObject: SampledObject {
 
     // MARK: - Values
 
-    /// The content of resource `id` now; nil when absent (or executable).
+    /// The content of resource `id` now, or within a round as first computed in it; nil when
+    /// absent (or executable).
     private func content(_ id: UInt16) -> ResourceContent? {
+        guard inRound, Int(id) < roundContents.count else { return computeContent(id) }
+        if let computed = roundContents[Int(id)] { return computed }
+        let value = computeContent(id)
+        roundContents[Int(id)] = .some(value)
+        return value
+    }
+
+    /// The content of resource `id` from the platform's readings; nil when absent (or executable).
+    private func computeContent(_ id: UInt16) -> ResourceContent? {
+        contentsComputed += 1
         func text(_ value: String?) -> ResourceContent? { value.map { .single(.string($0)) } }
         func integer(_ value: Int64?) -> ResourceContent? { value.map { .single(.integer($0)) } }
         let identity = { self.platform.identity }
