@@ -126,23 +126,34 @@ public final class DeviceObject: SampledObject {
 
     public func resourceIDs(in instance: UInt16) -> [UInt16] {
         guard instance == 0 else { return [] }
-        var ids: [UInt16] = [Resource.reboot, Resource.errorCode, Resource.resetErrorCode, Resource.currentTime,
-                             Resource.binding]
-        if factoryReset != nil { ids.append(Resource.factoryReset) }
         let identity = platform.identity
-        let strings: [(UInt16, String?)] = [
-            (Resource.manufacturer, identity.manufacturer), (Resource.modelNumber, identity.modelNumber),
-            (Resource.serialNumber, identity.serialNumber), (Resource.firmwareVersion, identity.firmwareVersion),
-            (Resource.deviceType, identity.deviceType), (Resource.hardwareVersion, identity.hardwareVersion),
-            (Resource.softwareVersion, identity.softwareVersion),
-        ]
-        for (id, value) in strings where value != nil { ids.append(id) }
-        for id in [Resource.powerSources, Resource.powerSourceVoltage, Resource.powerSourceCurrent, Resource.batteryLevel,
-                   Resource.batteryStatus, Resource.memoryFree, Resource.memoryTotal, Resource.utcOffset,
-                   Resource.timezone] where content(id) != nil {
-            ids.append(id)
+        var ids: [UInt16] = []
+        ids.reserveCapacity(Int(Resource.memoryTotal) + 1)
+        // Ascending by construction: no list of candidates to build and sort on every Read.
+        for id in 0...Resource.memoryTotal where isPresent(id, identity) { ids.append(id) }
+        return ids
+    }
+
+    /// Whether resource `id` is present: the fixed ones always, Factory Reset with its handler,
+    /// an identity string when the platform has it, the others when they have a value now.
+    private func isPresent(_ id: UInt16, _ identity: DeviceIdentity) -> Bool {
+        switch id {
+        case Resource.reboot, Resource.errorCode, Resource.resetErrorCode, Resource.currentTime, Resource.binding:
+            return true
+        case Resource.factoryReset: return factoryReset != nil
+        case Resource.manufacturer: return identity.manufacturer != nil
+        case Resource.modelNumber: return identity.modelNumber != nil
+        case Resource.serialNumber: return identity.serialNumber != nil
+        case Resource.firmwareVersion: return identity.firmwareVersion != nil
+        case Resource.deviceType: return identity.deviceType != nil
+        case Resource.hardwareVersion: return identity.hardwareVersion != nil
+        case Resource.softwareVersion: return identity.softwareVersion != nil
+        case Resource.powerSources, Resource.powerSourceVoltage, Resource.powerSourceCurrent, Resource.batteryLevel,
+             Resource.batteryStatus, Resource.memoryFree, Resource.memoryTotal, Resource.utcOffset, Resource.timezone:
+            return content(id) != nil
+        default:
+            return false
         }
-        return ids.sorted()
     }
 
     public func beginReading() { beginRound(afresh: false) }

@@ -50,4 +50,22 @@ import Time
         try device.execute(LwM2MPath(3, 0, 12), arguments: [])
         #expect(try registry.records(at: LwM2MPath(3, 0, 11)) == [LwM2MRecord(LwM2MPath(3, 0, 11, 0), .integer(0))])
     }
+
+    /// `resourceIDs` lists the present resources in ascending order: all 22 with every identity
+    /// string, a power source with voltage and current, a battery and Factory Reset; only the
+    /// fixed ones and what the platform has otherwise.
+    @Test func theResourceIDsAreThePresentOnesAscending() {
+        let full = FakeDevicePlatform()
+        full.identity = DeviceIdentity(manufacturer: "m", modelNumber: "n", serialNumber: "s", firmwareVersion: "f",
+                                       deviceType: "d", hardwareVersion: "h", softwareVersion: "v")
+        full.sources = [PowerSourceReading(kind: .internalBattery, voltage: 3700, current: 80)]
+        full.batteryReading = BatteryReading(level: 80, status: .normal)
+        #expect(DeviceObject(platform: full, reboot: {}, factoryReset: {}).resourceIDs(in: 0) == Array(0...21))
+        let bare = FakeDevicePlatform()
+        bare.memoryReading = nil
+        bare.offset = nil
+        bare.zone = nil
+        #expect(DeviceObject(platform: bare, reboot: {}).resourceIDs(in: 0) == [4, 11, 12, 13, 16])
+        #expect(DeviceObject(platform: bare, reboot: {}).resourceIDs(in: 1) == [])
+    }
 }
