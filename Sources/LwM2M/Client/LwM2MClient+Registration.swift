@@ -248,8 +248,7 @@ extension LwM2MClient {
     /// mode the client stays reachable for the awake time, and notifications stored while it
     /// slept go out.
     mutating func stayAwake(_ ssid: UInt16) {
-        // Asked on every request: the queue-mode flag first, without copying the registration.
-        guard registrations[ssid]?.account.settings.queueMode == true, var registration = registrations[ssid] else { return }
+        guard var registration = registrations[ssid], registration.account.settings.queueMode else { return }
         let wasAsleep = registration.isAsleep
         registration.reachability = .awake(until: now + configuration.awakeTime)
         registrations[ssid] = registration
