@@ -126,7 +126,7 @@ public final class ClientRuntime {
         client.start(at: MonotonicClock.now())
         while true {
             performActions()
-            if client.isStopped { break }
+            if inPlace({ $0.isStopped }) { break }
             notifyReady()
             try loop.runOnce()
             let now = MonotonicClock.now()
@@ -264,12 +264,22 @@ public final class ClientRuntime {
     /// their changed values reach the reporting engine in this turn. Nothing observed: no
     /// sampling and no sampling deadline (the idle daemon sleeps until its next real timer).
     private func sampleIfDue(at now: Instant) {
-        sampling.advance(to: now, wallClock: { SystemClock.now() }, isObserved: { self.client.isObserving(object: $0) })
+        sampling.advance(to: now, wallClock: { SystemClock.now() },
+                         isObserved: { object in self.inPlace { $0.isObserving(object: object) } })
+    }
+
+    /// `body` applied to the client where it is stored. A plain read of `client` for a
+    /// non-mutating call (`client.isStopped`) copies the whole struct — every field retained,
+    /// then released — when the compiler cannot prove the call leaves the property alone; an
+    /// inout access does not copy. For the questions asked on every turn of the loop.
+    @inline(__always)
+    private func inPlace<Result>(_ body: (inout LwM2MClient) -> Result) -> Result {
+        body(&client)
     }
 
     /// The earliest of the client's and the DTLS sessions' deadlines.
     private var nextDeadline: Instant? {
-        var deadline = client.nextDeadline
+        var deadline = inPlace { $0.nextDeadline }
         if let retry = pendingSave.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
         if let sample = sampling.nextRound { deadline = deadline.map { min($0, sample) } ?? sample }
         if let retry = firmware?.nextDeadline { deadline = deadline.map { min($0, retry) } ?? retry }

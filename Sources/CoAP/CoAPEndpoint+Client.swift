@@ -164,9 +164,9 @@ extension CoAPEndpoint {
         if message.type == .confirmable {
             let ack: [UInt8] = [0x60, 0, UInt8(message.messageID >> 8), UInt8(truncatingIfNeeded: message.messageID)]
             outgoing.append(OutgoingDatagram(peer: peer, bytes: ack))
-            duplicates.insert(key, .answered(ack), expiry: now + configuration.transmission.exchangeLifetime)
+            duplicates.insert(key, .answered(ack), expiry: now + exchangeLifetime)
         } else {
-            duplicates.insert(key, .pending, expiry: now + configuration.transmission.nonLifetime)
+            duplicates.insert(key, .pending, expiry: now + nonLifetime)
         }
         // The response implies the request arrived (its ACK may have been lost).
         stopRetransmitting(exchange)

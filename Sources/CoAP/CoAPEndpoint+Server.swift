@@ -98,8 +98,7 @@ extension CoAPEndpoint {
     mutating func receiveRequest(_ message: CoAPMessage, from peer: Peer, at now: Instant) {
         let key = DuplicateCache<Peer>.Key(peer: peer, messageID: message.messageID)
         guard !replayIfDuplicate(key, at: now) else { return }
-        let parameters = configuration.transmission
-        let lifetime = message.type == .confirmable ? parameters.exchangeLifetime : parameters.nonLifetime
+        let lifetime = message.type == .confirmable ? exchangeLifetime : nonLifetime
         duplicates.insert(key, .pending, expiry: now + lifetime)
 
         guard message.code.detail <= CoAPCode.iPatch.detail else {
@@ -179,7 +178,7 @@ extension CoAPEndpoint {
             answer(message, from: peer, tooLarge, at: now)
             return nil
         }
-        let lifetime = configuration.transmission.exchangeLifetime
+        let lifetime = exchangeLifetime
         if block.number == 0 {
             // A new block 0 restarts the upload (§2.5).
             uploads.remove(key)
@@ -256,7 +255,7 @@ extension CoAPEndpoint {
         } else {
             return nil
         }
-        let lifetime = configuration.transmission.exchangeLifetime
+        let lifetime = exchangeLifetime
         let wait = (uploads.earliestExpiry(of: blocking) ?? now + lifetime) - now
         let seconds = max(1, min(wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0),
                                  lifetime.components.seconds + 1))
@@ -302,7 +301,7 @@ extension CoAPEndpoint {
            let oldest = representations.min(by: { $0.value.expiry < $1.value.expiry })?.key {
             representations[oldest] = nil
         }
-        let lifetime = configuration.transmission.exchangeLifetime
+        let lifetime = exchangeLifetime
         representations[key] = CachedRepresentation(code: message.code, options: options, body: body, expiry: now + lifetime)
         scheduleCacheExpiry(at: now + lifetime)
     }

@@ -13,7 +13,7 @@ extension CoAPEndpoint {
         let key = UploadKey(peer: peer, request: message)
         let settings = configuration.block1Streaming
         let limit = settings.maximumBodySize
-        let lifetime = configuration.transmission.exchangeLifetime
+        let lifetime = exchangeLifetime
         // An expired upload is gone even if the expiry timer has not fired yet.
         if let upload = streams[key], upload.expiry <= now { abandon(key, .expired) }
         if let announced = message.size1, Int64(announced) > limit {
@@ -89,7 +89,7 @@ extension CoAPEndpoint {
             streams.remove(stream.key)
             return
         }
-        let lifetime = configuration.transmission.exchangeLifetime
+        let lifetime = exchangeLifetime
         streams.update(stream.key) {
             $0.pending = nil
             $0.accepted = continuing
@@ -143,7 +143,7 @@ extension CoAPEndpoint {
         } else {
             return nil
         }
-        let lifetime = configuration.transmission.exchangeLifetime
+        let lifetime = exchangeLifetime
         let wait = (expiry ?? now + lifetime) - now
         let seconds = max(1, min(wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0),
                                  lifetime.components.seconds + 1))

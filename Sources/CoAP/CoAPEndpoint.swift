@@ -28,6 +28,11 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
 
     // Message layer.
     var duplicates: DuplicateCache<Peer>
+    /// EXCHANGE_LIFETIME and NON_LIFETIME of `configuration.transmission`, derived once: each is
+    /// `Duration` arithmetic with a `Double` factor (128-bit integer work), and every received
+    /// request needs one.
+    let exchangeLifetime: Duration
+    let nonLifetime: Duration
     var transmissions: [TransmissionKey: Transmission] = [:]
 
     // Server role.
@@ -55,6 +60,8 @@ public struct CoAPEndpoint<Peer: Hashable & Sendable> {
         random = SplitMix64(seed: seed)
         lastMessageID = UInt16(truncatingIfNeeded: random.next())
         duplicates = DuplicateCache(capacity: configuration.duplicateCacheCapacity)
+        exchangeLifetime = configuration.transmission.exchangeLifetime
+        nonLifetime = configuration.transmission.nonLifetime
     }
 
     // MARK: - Output

@@ -81,6 +81,7 @@ struct FIFO<Element> {
     var isEmpty: Bool { head == storage.count }
     var count: Int { storage.count - head }
     var first: Element? { isEmpty ? nil : storage[head] }
+    var last: Element? { isEmpty ? nil : storage[storage.count - 1] }
 
     mutating func append(_ element: Element) { storage.append(element) }
 

@@ -67,6 +67,52 @@ import Testing
         }
     }
 
+    /// The cache keeps its entries in lanes of non-decreasing expiry: any mix of lifetimes (not
+    /// only the endpoint's two), purges that are skipped, and keys recorded again while held
+    /// must still agree with the model, and the lanes must not grow without bound.
+    @Test(arguments: [11, 12, 13, 14] as [UInt64])
+    func duplicateCacheMatchesModelWithAnyLifetimeAndReinsertion(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let capacity = 1 + Int(rng.next() % 16)
+        var cache = DuplicateCache<EPPeer>(capacity: capacity)
+        var model = ModelCache(capacity: capacity)
+        var now = Instant.zero
+        for step in 0..<4000 {
+            now += .milliseconds(Int64(rng.next() % 20_000))
+            let key = DuplicateCache<EPPeer>.Key(peer: rng.next() & 1 == 0 ? .a : .b, messageID: UInt16(rng.next() % 24))
+            if rng.next() % 4 != 0 {
+                cache.purge(at: now)
+                model.purge(at: now)
+            }
+            // Without a purge, expired entries are still not found.
+            let found = cache.lookup(key, at: now)
+            #expect((found != nil) == (model.items[key].map { $0.expiry > now } ?? false), "step \(step)")
+            // Any lifetime from 1 to 300 s; sometimes a key that is still held is recorded again.
+            if found == nil || rng.next() % 5 == 0 {
+                cache.purge(at: now)  // as the endpoint does before it records a message
+                model.purge(at: now)
+                let expiry = now + .milliseconds(1000 + Int64(rng.next() % 299_000))
+                cache.insert(key, .answered([UInt8(step & 0xFF)]), expiry: expiry)
+                model.insert(key, expiry: expiry)
+                model.items[key]?.answer = [UInt8(step & 0xFF)]
+            }
+            cache.purge(at: now)
+            model.purge(at: now)
+            #expect(cache.count == model.items.count, "step \(step)")
+            var disagreements: [DuplicateCache<EPPeer>.Key] = []
+            for peer in [EPPeer.a, .b] {
+                for mid in UInt16(0)..<24 {
+                    let k = DuplicateCache<EPPeer>.Key(peer: peer, messageID: mid)
+                    var answer: [UInt8]? = nil
+                    if case .answered(let bytes)? = cache.lookup(k, at: now) { answer = bytes }
+                    if answer != model.items[k]?.answer { disagreements.append(k) }
+                }
+            }
+            #expect(disagreements.isEmpty, "step \(step)")
+            if !disagreements.isEmpty { return }
+        }
+    }
+
     @Test func duplicateCacheExpiryIsExclusive() {
         var cache = DuplicateCache<EPPeer>(capacity: 4)
         let key = DuplicateCache<EPPeer>.Key(peer: .a, messageID: 1)

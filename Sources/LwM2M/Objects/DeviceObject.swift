@@ -72,6 +72,12 @@ public final class DeviceObject: SampledObject {
     private var readingsTakenAt: Instant?
     /// Whether a round is open.
     private var inRound = false
+    /// Within a round, each resource's content as first computed, by resource ID (outer nil:
+    /// not computed yet; inner nil: absent). A Read of /3/0 asks for the optional resources'
+    /// contents twice — presence (`resourceIDs`), then value (`read`) — and gets them computed once.
+    private var roundContents = [ResourceContent??](repeating: nil, count: Int(Resource.memoryTotal) + 1)
+    /// Contents computed so far (tests count them: one per present resource per Read).
+    private(set) var contentsComputed = 0
 
     /// What the readings' window has read from the platform so far (nil: not yet).
     private struct Readings {
@@ -120,23 +126,34 @@ public final class DeviceObject: SampledObject {
 
     public func resourceIDs(in instance: UInt16) -> [UInt16] {
         guard instance == 0 else { return [] }
-        var ids: [UInt16] = [Resource.reboot, Resource.errorCode, Resource.resetErrorCode, Resource.currentTime,
-                             Resource.binding]
-        if factoryReset != nil { ids.append(Resource.factoryReset) }
         let identity = platform.identity
-        let strings: [(UInt16, String?)] = [
-            (Resource.manufacturer, identity.manufacturer), (Resource.modelNumber, identity.modelNumber),
-            (Resource.serialNumber, identity.serialNumber), (Resource.firmwareVersion, identity.firmwareVersion),
-            (Resource.deviceType, identity.deviceType), (Resource.hardwareVersion, identity.hardwareVersion),
-            (Resource.softwareVersion, identity.softwareVersion),
-        ]
-        for (id, value) in strings where value != nil { ids.append(id) }
-        for id in [Resource.powerSources, Resource.powerSourceVoltage, Resource.powerSourceCurrent, Resource.batteryLevel,
-                   Resource.batteryStatus, Resource.memoryFree, Resource.memoryTotal, Resource.utcOffset,
-                   Resource.timezone] where content(id) != nil {
-            ids.append(id)
+        var ids: [UInt16] = []
+        ids.reserveCapacity(Int(Resource.memoryTotal) + 1)
+        // Ascending by construction: no list of candidates to build and sort on every Read.
+        for id in 0...Resource.memoryTotal where isPresent(id, identity) { ids.append(id) }
+        return ids
+    }
+
+    /// Whether resource `id` is present: the fixed ones always, Factory Reset with its handler,
+    /// an identity string when the platform has it, the others when they have a value now.
+    private func isPresent(_ id: UInt16, _ identity: DeviceIdentity) -> Bool {
+        switch id {
+        case Resource.reboot, Resource.errorCode, Resource.resetErrorCode, Resource.currentTime, Resource.binding:
+            return true
+        case Resource.factoryReset: return factoryReset != nil
+        case Resource.manufacturer: return identity.manufacturer != nil
+        case Resource.modelNumber: return identity.modelNumber != nil
+        case Resource.serialNumber: return identity.serialNumber != nil
+        case Resource.firmwareVersion: return identity.firmwareVersion != nil
+        case Resource.deviceType: return identity.deviceType != nil
+        case Resource.hardwareVersion: return identity.hardwareVersion != nil
+        case Resource.softwareVersion: return identity.softwareVersion != nil
+        case Resource.powerSources, Resource.powerSourceVoltage, Resource.powerSourceCurrent, Resource.batteryLevel,
+             Resource.batteryStatus, Resource.memoryFree, Resource.memoryTotal, Resource.utcOffset, Resource.timezone:
+            return content(id) != nil
+        default:
+            return false
         }
-        return ids.sorted()
     }
 
     public func beginReading() { beginRound(afresh: false) }
@@ -144,6 +161,7 @@ public final class DeviceObject: SampledObject {
     public func endReading() {
         guard inRound else { return }
         inRound = false
+        forgetRoundContents()
         if !freshness.reuses { readings = Readings() }
         platform.endReading()
     }
@@ -153,6 +171,7 @@ public final class DeviceObject: SampledObject {
     private func beginRound(afresh: Bool) {
         guard !inRound else { return }
         inRound = true
+        forgetRoundContents()
         if freshness.reuses {
             let now = freshness.clock()
             let fresh = readingsTakenAt.map { freshness.isFresh(takenAt: $0, now: now) } ?? false
@@ -171,6 +190,11 @@ public final class DeviceObject: SampledObject {
     private func forgetReadings() {
         readings = Readings()
         readingsTakenAt = nil
+        forgetRoundContents()
+    }
+
+    private func forgetRoundContents() {
+        for index in roundContents.indices where roundContents[index] != nil { roundContents[index] = nil }
     }
 
     public func read(_ path: LwM2MPath) throws(LwM2MError) -> ResourceContent {
@@ -221,6 +245,7 @@ public final class DeviceObject: SampledObject {
             factoryReset()
         case Resource.resetErrorCode:
             acknowledged = Set(conditions())
+            forgetRoundContents()  // Error Code reads differently from now on
             resampled(Resource.errorCode)
             changeHandler?(LwM2MPath(3, 0, Resource.errorCode))
         default:
@@ -265,8 +290,19 @@ public final class DeviceObject: SampledObject {
 
     // MARK: - Values
 
-    /// The content of resource `id` now; nil when absent (or executable).
+    /// The content of resource `id` now, or within a round as first computed in it; nil when
+    /// absent (or executable).
     private func content(_ id: UInt16) -> ResourceContent? {
+        guard inRound, Int(id) < roundContents.count else { return computeContent(id) }
+        if let computed = roundContents[Int(id)] { return computed }
+        let value = computeContent(id)
+        roundContents[Int(id)] = .some(value)
+        return value
+    }
+
+    /// The content of resource `id` from the platform's readings; nil when absent (or executable).
+    private func computeContent(_ id: UInt16) -> ResourceContent? {
+        contentsComputed += 1
         func text(_ value: String?) -> ResourceContent? { value.map { .single(.string($0)) } }
         func integer(_ value: Int64?) -> ResourceContent? { value.map { .single(.integer($0)) } }
         let identity = { self.platform.identity }

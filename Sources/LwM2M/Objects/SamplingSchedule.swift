@@ -19,6 +19,8 @@ public struct SamplingSchedule {
     public var interval: Duration
     /// The registry's sampled objects, in object-ID order.
     private let objects: [any SampledObject]
+    /// Their object IDs (asked on every turn: not through each object's definition).
+    private let objectIDs: [UInt16]
     /// Whether each of `objects` was observed (and so sampled) at the last `advance`.
     private var sampling: [Bool]
     /// When the observed objects are sampled next; nil while none is observed.
@@ -35,13 +37,14 @@ public struct SamplingSchedule {
     /// A schedule over `objects`.
     public init(objects: [any SampledObject], interval: Duration = .seconds(1)) {
         self.objects = objects
+        objectIDs = objects.map(\.definition.id)
         self.interval = interval
         sampling = Array(repeating: false, count: objects.count)
     }
 
     /// The IDs of the objects sampled now (observed at the last `advance`).
     public var sampledObjectIDs: [UInt16] {
-        objects.indices.filter { sampling[$0] }.map { objects[$0].definition.id }
+        objects.indices.filter { sampling[$0] }.map { objectIDs[$0] }
     }
 
     /// Follows what is observed `now` and samples what is due: objects that became observed at
@@ -53,10 +56,10 @@ public struct SamplingSchedule {
         var anyObserved = false
         var roundDue = nextRound.map { now >= $0 } ?? false
         for index in objects.indices {
-            let object = objects[index]
-            let observed = isObserved(object.definition.id)
+            let observed = isObserved(objectIDs[index])
             defer { sampling[index] = observed }
             guard observed else { continue }
+            let object = objects[index]
             anyObserved = true
             if !sampling[index] {
                 if wall == nil { wall = wallClock() }

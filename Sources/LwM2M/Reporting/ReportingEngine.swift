@@ -200,6 +200,12 @@ public struct ReportingEngine: Sendable {
     /// the attributes in effect, and returns every notification due `now` (as `due` does).
     public mutating func update(changed: [LwM2MPath], registry: ObjectRegistry, attributes: AttributeStore,
                                 at now: Instant) -> [Notification] {
+        // No observation and nothing stored: nothing to report (the client asks on every turn
+        // of its loop, every served request among them; no access check to build for nothing).
+        if order.isEmpty, stored.isEmpty {
+            if !reflected.isEmpty { reflected = [:] }
+            return []
+        }
         refresh(attributes)
         let source = source(registry)
         if !changed.isEmpty {

@@ -76,12 +76,15 @@ public struct RequestHandler: Sendable {
     /// do (`AccessControl`; 4.01 otherwise), and a Create makes `server` the owner of the new
     /// instance's ACL instance. When the server has a Server object instance, its Default
     /// Minimum / Maximum Period (/1/x/2, /1/x/3) are reloaded into `attributes.defaults` after
-    /// the request, so a Write to them takes effect for the next notification.
+    /// a request that may change an object (not after a GET or FETCH, which only read), so a
+    /// Write to them takes effect for the next notification. (A change made otherwise — by
+    /// another server, a bootstrap — is the caller's to reload: `LwM2MClient` reloads every
+    /// session's defaults when the registry reports a change under /1.)
     public func handle(_ message: CoAPMessage, registry: ObjectRegistry, server: ServerContext,
                        attributes: inout AttributeStore) -> CoAPResponse
     {
         let response = handleKeeping(message, registry, server, &attributes)
-        if let instance = server.serverInstance(in: registry) {
+        if message.code != .get, message.code != .fetch, let instance = server.serverInstance(in: registry) {
             attributes.loadServerDefaults(from: registry, instance: instance)
         }
         return response

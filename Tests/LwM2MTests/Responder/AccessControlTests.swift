@@ -170,6 +170,20 @@ import Testing
         #expect(!engine.storesNotificationsWhenOffline)
     }
 
+    /// A GET (Read, Discover, Observe) or FETCH changes no object: the server's defaults are not
+    /// read again from its Server instance after one (they were after every request, the served
+    /// Read's among them). A request that may change an object (a Write of /1/0/2) reloads them.
+    @Test func onlyRequestsThatMayChangeAnObjectReloadTheDefaults() throws {
+        let rig = try MultiServer([101])
+        rig.stores[101] = AttributeStore(defaults: NotificationAttributes(pmin: 7))  // not what /1/0/2–3 hold
+        #expect(rig.handle(request(.get, "/3/0/9"), from: 101).code == .content)
+        #expect(rig.handle(request(.get, "/3/0/9", accept: ContentFormat.linkFormat), from: 101).code == .content)
+        #expect(rig.stores[101]?.defaults == NotificationAttributes(pmin: 7))
+        let write = request(.put, "/1/0/2", format: ContentFormat.textPlain, payload: utf8("2"))
+        #expect(rig.handle(write, from: 101).code == .changed)
+        #expect(rig.stores[101]?.defaults == NotificationAttributes(pmin: 2, pmax: 60))
+    }
+
     @Test func attributesArePerServer() throws {
         let rig = try MultiServer([101])
         #expect(rig.handle(request(.put, "/3/0/9", query: ["pmin=5"]), from: 101).code == .changed)
