@@ -62,15 +62,10 @@ struct Daemon {
                                                         signals: signals)
             if let notifier { runtime.notifySystemd(with: notifier, endpoint: configuration.endpointName) }
             // `lwm2m-agent status` asks here; without it the agent still runs (the log says why).
-            if let path = configuration.controlSocket {
-                do {
-                    try runtime.serveControl(at: path)
-                } catch {
-                    log.error("\(error); lwm2m-agent status cannot reach this daemon")
-                }
-            }
+            // The socket and the PID file are made once the first Register is out (whenStarted).
+            if let path = configuration.controlSocket { runtime.serveControl(at: path) }
             let pidFile = DaemonPIDFile(directory: configuration.stateDirectory)
-            try? pidFile.write()
+            runtime.whenStarted { try? pidFile.write() }
             defer { pidFile.remove() }
             try runtime.run()
             rebootFailed = runtime.rebootFailure != nil
