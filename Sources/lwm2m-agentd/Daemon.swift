@@ -18,7 +18,10 @@ struct Daemon {
         let arguments = Array(CommandLine.arguments.dropFirst())
         // A hidden, test-only switch: crash on purpose, to check what a crash prints.
         if arguments == ["--crash-for-test"] { crashForTest() }
-        if DaemonHelp.help.asksForHelp(arguments) { return print(usage, terminator: "") }
+        // The help text is built only when a help word is there (not on every start).
+        if CommandHelp.mentionsHelp(arguments), DaemonHelp.help.asksForHelp(arguments) {
+            return print(usage, terminator: "")
+        }
         do {
             let parsed = try ParsedArguments(arguments, valueOptions: ["log-level", "config"], flagOptions: ["version", "help"])
             if parsed.flag("version") { return print("lwm2m-agentd \(AgentVersion.string)") }
