@@ -82,6 +82,8 @@ public final class ClientRuntime {
     /// Connections waiting for their server's address: the token of the resolution and the account.
     private var resolving: [ConnectionID: (token: Int, account: SecurityAccount)] = [:]
     private var nextResolutionToken = 0
+    /// Signals taken in this wake-up, acted on after its datagrams (``run()``).
+    private var receivedSignals: [Int32] = []
     /// Work waiting for the start's first messages to be out (``whenStarted(_:)``); nil once it ran.
     private var startedWork: [() -> Void]? = []
     /// ICMP port-unreachable reports, without an answer in between, after which a connection
@@ -104,7 +106,7 @@ public final class ClientRuntime {
         if let signals {
             loop.watch(readable: signals.wakeUp.fileDescriptor) { [unowned self] _ in
                 signals.wakeUp.drain()
-                handleSignals(signals.takeSignals())
+                receivedSignals += signals.takeSignals()
             }
         }
         if let resolver {
@@ -132,6 +134,13 @@ public final class ClientRuntime {
             if client.isStopped { break }
             notifyReady()
             try loop.runOnce()
+            // After the datagrams that came with them: a SIGTERM arriving with the answer to a
+            // Register de-registers what that answer registered.
+            if !receivedSignals.isEmpty {
+                let received = receivedSignals
+                receivedSignals = []
+                handleSignals(received)
+            }
             let now = MonotonicClock.now()
             pingWatchdogIfDue(at: now)
             for (id, connection) in connections where connection.nextDeadline.map({ $0 <= now }) ?? false {
