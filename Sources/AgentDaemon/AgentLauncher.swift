@@ -195,7 +195,6 @@ public enum AgentLauncher {
             }
             firmware!.ackTimeout = configuration.ackTimeout
             registry.register(firmware!.object)
-            log.info("firmware update (/5): \(firmware!.object.state), protocols \(firmware!.object.configuration.protocols.map(\.scheme).sorted().joined(separator: ", "))")
         }
         let client = LwM2MClient(configuration: clientConfiguration, registry: registry,
                                  factory: configuration.factorySnapshot, state: state,
@@ -210,7 +209,15 @@ public enum AgentLauncher {
             credentialStore: configuration.credentialStore.rawValue,
             tcti: configuration.credentialStore == .tpm ? configuration.tcti : nil, credentials: monitored)
         gpio.attach(to: runtime, log: log)
-        if let firmware { runtime.attach(firmware) }
+        if let firmware {
+            // The state as restored; logged after the first Register (at info level the line
+            // looks the download protocols up).
+            let object = firmware.object, restored = object.state
+            runtime.attach(firmware)
+            runtime.whenStarted {
+                log.info("firmware update (/5): \(restored), protocols \(object.protocols.map(\.scheme).sorted().joined(separator: ", "))")
+            }
+        }
         runtime.reboot = (device.reboot.description, { () throws in try SystemReboot.perform(device.reboot) })
         runtime.dtlsTimers = DTLSTimers(minimum: configuration.dtlsTimeoutMinimum, maximum: configuration.dtlsTimeoutMaximum)
         runtime.reload = {

@@ -82,6 +82,10 @@ public final class ClientRuntime {
     /// Connections waiting for their server's address: the token of the resolution and the account.
     private var resolving: [ConnectionID: (token: Int, account: SecurityAccount)] = [:]
     private var nextResolutionToken = 0
+    /// Signals taken in this wake-up, acted on after its datagrams (``run()``).
+    private var receivedSignals: [Int32] = []
+    /// Work waiting for the start's first messages to be out (``whenStarted(_:)``); nil once it ran.
+    private var startedWork: [() -> Void]? = []
     /// ICMP port-unreachable reports, without an answer in between, after which a connection
     /// counts as refused (the first may come from a server that is restarting).
     static let refusalsBeforeFailure = 2
@@ -102,7 +106,7 @@ public final class ClientRuntime {
         if let signals {
             loop.watch(readable: signals.wakeUp.fileDescriptor) { [unowned self] _ in
                 signals.wakeUp.drain()
-                handleSignals(signals.takeSignals())
+                receivedSignals += signals.takeSignals()
             }
         }
         if let resolver {
@@ -126,9 +130,17 @@ public final class ClientRuntime {
         client.start(at: MonotonicClock.now())
         while true {
             performActions()
+            runStartedWork()
             if inPlace({ $0.isStopped }) { break }
             notifyReady()
             try loop.runOnce()
+            // After the datagrams that came with them: a SIGTERM arriving with the answer to a
+            // Register de-registers what that answer registered.
+            if !receivedSignals.isEmpty {
+                let received = receivedSignals
+                receivedSignals = []
+                handleSignals(received)
+            }
             let now = MonotonicClock.now()
             pingWatchdogIfDue(at: now)
             for (id, connection) in connections where connection.nextDeadline.map({ $0 <= now }) ?? false {
@@ -165,6 +177,22 @@ public final class ClientRuntime {
         }
         if rebootPending { rebootBoard() }
         log.notice("stopped")
+    }
+
+    /// Runs `work` once the start's first messages are out: after the loop's first pass has
+    /// sent what the start asks for (the first Register or Bootstrap-Request, when the server's
+    /// address needs no resolving), before the loop first waits; at once when that pass is
+    /// over. For start-up work that cannot fail the start and that nothing before the first
+    /// Register needs (the control socket, the PID file, log lines).
+    public func whenStarted(_ work: @escaping () -> Void) {
+        guard startedWork != nil else { return work() }
+        startedWork!.append(work)
+    }
+
+    private func runStartedWork() {
+        guard let work = startedWork else { return }
+        startedWork = nil
+        for item in work { item() }
     }
 
     /// Stops as SIGTERM would (for embedding and tests).

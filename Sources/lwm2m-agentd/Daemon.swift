@@ -18,7 +18,10 @@ struct Daemon {
         let arguments = Array(CommandLine.arguments.dropFirst())
         // A hidden, test-only switch: crash on purpose, to check what a crash prints.
         if arguments == ["--crash-for-test"] { crashForTest() }
-        if DaemonHelp.help.asksForHelp(arguments) { return print(usage, terminator: "") }
+        // The help text is built only when a help word is there (not on every start).
+        if CommandHelp.mentionsHelp(arguments), DaemonHelp.help.asksForHelp(arguments) {
+            return print(usage, terminator: "")
+        }
         do {
             let parsed = try ParsedArguments(arguments, valueOptions: ["log-level", "config"], flagOptions: ["version", "help"])
             if parsed.flag("version") { return print("lwm2m-agentd \(AgentVersion.string)") }
@@ -62,15 +65,10 @@ struct Daemon {
                                                         signals: signals)
             if let notifier { runtime.notifySystemd(with: notifier, endpoint: configuration.endpointName) }
             // `lwm2m-agent status` asks here; without it the agent still runs (the log says why).
-            if let path = configuration.controlSocket {
-                do {
-                    try runtime.serveControl(at: path)
-                } catch {
-                    log.error("\(error); lwm2m-agent status cannot reach this daemon")
-                }
-            }
+            // The socket and the PID file are made once the first Register is out (whenStarted).
+            if let path = configuration.controlSocket { runtime.serveControl(at: path) }
             let pidFile = DaemonPIDFile(directory: configuration.stateDirectory)
-            try? pidFile.write()
+            runtime.whenStarted { try? pidFile.write() }
             defer { pidFile.remove() }
             try runtime.run()
             rebootFailed = runtime.rebootFailure != nil

@@ -26,6 +26,15 @@ import Testing
         #expect(!Self.sample.asksForHelp([]))
     }
 
+    /// The daemon's start checks for a help word before building its help text.
+    @Test func aHelpWordIsMentionedEvenAsAnOptionValue() {
+        #expect(CommandHelp.mentionsHelp(["--value", "-h"]))
+        #expect(CommandHelp.mentionsHelp(["FILE", "--help"]))
+        #expect(!CommandHelp.mentionsHelp(["--config", "agent.conf", "--log-level", "debug"]))
+        #expect(!CommandHelp.mentionsHelp(["--helpful", "-hh"]))
+        #expect(!CommandHelp.mentionsHelp([]))
+    }
+
     @Test func textHasUsageOptionsSubcommandsAndExitStatusWithinSeventyEightColumns() {
         let text = Self.sample.text
         #expect(text.hasPrefix("usage: tool group sub FILE [--flag]\n       tool group sub --help\n\ndoes a thing\n"))

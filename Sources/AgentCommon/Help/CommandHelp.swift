@@ -66,6 +66,7 @@ public struct CommandHelp: Sendable {
     /// Whether `arguments` ask for help: `--help` or `-h` anywhere, except as the value of an
     /// option that takes one (`--payload -h` sends "-h").
     public func asksForHelp(_ arguments: [String]) -> Bool {
+        guard Self.mentionsHelp(arguments) else { return false }
         let valueOptions = Set(allOptions.compactMap { item -> String? in
             let words = item.term.split(separator: " ")
             guard words.count >= 2, words[0].hasPrefix("--") else { return nil }
@@ -79,6 +80,12 @@ public struct CommandHelp: Sendable {
             index += 1
         }
         return false
+    }
+
+    /// Whether `--help` or `-h` is among `arguments` at all: without either, no command's
+    /// ``asksForHelp(_:)`` is true, and the option table need not be built (a daemon's start).
+    public static func mentionsHelp(_ arguments: [String]) -> Bool {
+        arguments.contains { $0 == "--help" || $0 == "-h" }
     }
 
     /// This command's options and those of its subcommands.

@@ -29,14 +29,23 @@ public struct StatusContext {
 
 extension ClientRuntime {
     /// Serves `lwm2m-agent status` on a UNIX socket at `path` (see ``ControlSocket``,
-    /// ``ControlServer``), on this runtime's loop, until the runtime stops.
-    public func serveControl(at path: String) throws(ControlSocketError) {
-        let socket = try ControlSocket(path: path)
-        control = ControlServer(socket: socket, loop: eventLoop, log: logger) { [unowned self] request in
-            answer(request)
-        }
+    /// ``ControlServer``), on this runtime's loop, until the runtime stops. The history the
+    /// status shows is kept from now on; the socket is made once the start's first messages are
+    /// out (``whenStarted(_:)``: binding it is file-system work the first Register need not wait
+    /// for). A socket that cannot be made is logged and the agent runs on without it.
+    public func serveControl(at path: String) {
         observe { [unowned self] event in history.record(event, at: MonotonicClock.now()) }
-        logger.info("status on \(path) (lwm2m-agent status)")
+        whenStarted { [unowned self] in
+            do {
+                let socket = try ControlSocket(path: path)
+                control = ControlServer(socket: socket, loop: eventLoop, log: logger) { [unowned self] request in
+                    answer(request)
+                }
+                logger.info("status on \(path) (lwm2m-agent status)")
+            } catch {
+                logger.error("\(error); lwm2m-agent status cannot reach this daemon")
+            }
+        }
     }
 
     /// The answer to one control request line.

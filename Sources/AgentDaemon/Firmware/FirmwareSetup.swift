@@ -63,9 +63,11 @@ enum FirmwareSetup {
                 log.notice("firmware: resuming the download at byte \(stored)")
             }
         }
-        let configuration = FirmwareUpdateObject.Configuration(protocols: supportedProtocols(), acceptsPush: true)
         let store: any FirmwareImageStore = signed ?? files
-        let object = FirmwareUpdateObject(configuration: configuration, store: store, restoring: restored)
+        // Protocol Support is looked up when first needed (a Read of /5/0/8, a pull), not before
+        // the first Register.
+        let object = FirmwareUpdateObject(acceptsPush: true, protocols: { supportedProtocols() }, store: store,
+                                          restoring: restored)
         let installer = makeInstaller(settings, marker: LeftoverInstallers(stateDirectory: stateDirectory).marker)
         let runner = FirmwareRunner(object: object, settings: settings, paths: paths, installer: installer,
                                     signedStore: signed, log: log)
@@ -95,7 +97,7 @@ enum FirmwareSetup {
     /// are the Security instance of the download's host and port, `DownloadServerAccount`);
     /// http and https when libcurl is installed (it is loaded only when the first HTTP download
     /// starts, so here its presence is looked up in the dynamic linker's cache and the usual
-    /// library directories).
+    /// library directories). Called by the object the first time the protocols are needed.
     static func supportedProtocols() -> Set<FirmwareProtocol> {
         var protocols: Set<FirmwareProtocol> = [.coap]
         if (try? MbedTLSGuard.check()) != nil { protocols.insert(.coaps) }

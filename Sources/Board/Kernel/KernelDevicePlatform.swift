@@ -58,18 +58,25 @@ public final class KernelDevicePlatform: DevicePlatform {
     }
 
     public let configuration: Configuration
-    public let identity: DeviceIdentity
+    /// Read from the identity sources the first time it is asked for (a Read of the Device
+    /// object, not the Register), then kept: the sources do not change while running.
+    public private(set) lazy var identity: DeviceIdentity = Self.readIdentity(configuration)
     /// Reads and sets the wall clock; tests inject their own (they must not move the machine's).
     public var readClock: () -> Int64 = SystemClock.now
     public var setClock: (Int64) throws(ClockError) -> Void = { (seconds) throws(ClockError) in try SystemClock.set(seconds) }
     /// The system's UTC offset at a time (`SystemTimezone.offset` under the root; tests inject one).
     public var systemOffset: (Int64) -> String?
 
-    /// Reads the identity sources once (they do not change while running).
+    /// The identity sources are read when ``identity`` is first asked for.
     public init(_ configuration: Configuration) {
         self.configuration = configuration
         let root = configuration.root
         systemOffset = { SystemTimezone.offset(root, at: $0) }
+    }
+
+    /// The identity as `configuration`'s sources give it now.
+    static func readIdentity(_ configuration: Configuration) -> DeviceIdentity {
+        let root = configuration.root
         func value(_ sources: [Source]) -> String? {
             for source in sources {
                 switch source {
@@ -79,7 +86,7 @@ public final class KernelDevicePlatform: DevicePlatform {
             }
             return nil
         }
-        identity = DeviceIdentity(
+        return DeviceIdentity(
             manufacturer: value(configuration.manufacturer), modelNumber: value(configuration.modelNumber),
             serialNumber: value(configuration.serialNumber),
             firmwareVersion: configuration.firmwareVersion.map(value) ?? OSRelease.read(root)?.version,

@@ -28,6 +28,20 @@ import Testing
         #expect(platform.supplies().map(\.name) == ["AC", "BAT0"])  // outside a round: now
     }
 
+    /// The identity files are read when the identity is first asked for (a Read of the Device
+    /// object), not when the platform is made before the first Register; then kept.
+    @Test func theIdentityIsReadOnFirstUseThenKept() {
+        let root = temporaryDirectory()
+        var inputs = configuration(SystemRoot(root))
+        inputs.serialNumber = [.file("/proc/device-tree/serial-number")]
+        inputs.firmwareVersion = [.literal("1.0")]
+        let platform = KernelDevicePlatform(inputs)
+        writeFile(root + "/proc/device-tree/serial-number", "SN-1\n")
+        #expect(platform.identity.serialNumber == "SN-1")
+        writeFile(root + "/proc/device-tree/serial-number", "SN-2\n")
+        #expect(platform.identity.serialNumber == "SN-1")
+    }
+
     @Test func raspberryPiWithoutSupplyReportsNoPower() throws {
         var inputs = configuration(deviceFixture("device-pi4-no-supply"))
         inputs.manufacturer = [.literal("Raspberry Pi Ltd")]

@@ -121,7 +121,7 @@ extension FirmwareUpdateObject {
                 break
             }
             do throws(FirmwarePackageURI.Failure) {
-                _ = try FirmwarePackageURI(uri, supported: configuration.protocols)
+                _ = try FirmwarePackageURI(uri, supported: protocols)
             } catch {
                 resetToIdle(error.updateResult, cancelling: false)  // the configuration changed
                 break

@@ -20,7 +20,7 @@ extension FirmwareUpdateObject {
         throws(LwM2MError) {
         let before = current
         defer { commit(from: before) }
-        guard configuration.acceptsPush else {
+        guard acceptsPush else {
             throw .notAllowed("this agent takes firmware from Package URI only (Delivery Method 0)")
         }
         // 5.xml, Cancel (10): while installing, the device "MUST respond with Method Not Allowed".
@@ -74,7 +74,7 @@ extension FirmwareUpdateObject {
             throw .badRequest("a package is already \(current.state.description.lowercased()); reset it first")
         }
         do throws(FirmwarePackageURI.Failure) {
-            _ = try FirmwarePackageURI(text, supported: configuration.protocols)
+            _ = try FirmwarePackageURI(text, supported: protocols)
         } catch {
             current.result = error.updateResult  // 7 or 9, for the server to read
             throw .badRequest(error.description)

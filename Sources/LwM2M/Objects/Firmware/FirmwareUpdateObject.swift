@@ -84,8 +84,27 @@ public final class FirmwareUpdateObject: LwM2MObject {
     public let definition: ObjectDefinition
     /// Set by `ObjectRegistry.register`; called for every value that changed.
     public var changeHandler: ((LwM2MPath) -> Void)?
-    /// What this agent can do (Protocol Support, Delivery Method).
-    public let configuration: Configuration
+    /// What this agent can do (Protocol Support, Delivery Method); asking for it works out
+    /// ``protocols``.
+    public var configuration: Configuration {
+        Configuration(protocols: protocols, acceptsPush: acceptsPush, version: version)
+    }
+    /// Whether a server may write the package into Package (push).
+    public let acceptsPush: Bool
+    /// The object version served.
+    public let version: Configuration.Version
+    /// The download protocols Package URI may use (Protocol Support, /5/0/8): worked out the
+    /// first time they are needed (a Read of /5/0/8 or /5/0/9, a Write of Package URI, a
+    /// restored pull), then kept.
+    public var protocols: Set<FirmwareProtocol> {
+        if let knownProtocols { return knownProtocols }
+        let found = findProtocols?() ?? []
+        knownProtocols = found
+        findProtocols = nil
+        return found
+    }
+    private var knownProtocols: Set<FirmwareProtocol>?
+    private var findProtocols: (() -> Set<FirmwareProtocol>)?
 
     /// Where packages go.
     let store: any FirmwareImageStore
@@ -101,12 +120,26 @@ public final class FirmwareUpdateObject: LwM2MObject {
     /// `.download` from the store's size when there is an ETag to check, else from 0);
     /// Downloading by push cannot (the server's transfer is gone): Idle, result 4; Updating asks
     /// for the install's outcome (`.resolveInstall`). An inconsistent state is dropped (Idle).
-    public init(configuration: Configuration, store: any FirmwareImageStore, restoring: PersistentState? = nil) {
-        definition = Self.definition(configuration.version)
-        self.configuration = configuration
+    public convenience init(configuration: Configuration, store: any FirmwareImageStore,
+                            restoring: PersistentState? = nil) {
+        self.init(version: configuration.version, acceptsPush: configuration.acceptsPush,
+                  protocols: { configuration.protocols }, store: store, restoring: restoring)
+    }
+
+    /// The same as ``init(configuration:store:restoring:)`` with the download protocols found by
+    /// `protocols`, called once when they are first needed (``protocols``): what is installed on
+    /// the machine need not be looked up before the first Register, nor at all when no server
+    /// asks.
+    public init(version: Configuration.Version = .v1_1, acceptsPush: Bool = true,
+                protocols: @escaping () -> Set<FirmwareProtocol>, store: any FirmwareImageStore,
+                restoring: PersistentState? = nil) {
+        definition = Self.definition(version)
+        self.version = version
+        self.acceptsPush = acceptsPush
+        findProtocols = protocols
         self.store = store
         current = restoring ?? PersistentState()
-        if configuration.version == .v1_1 { current.automaticUpdate = false }  // no resource 14 to undo it
+        if version == .v1_1 { current.automaticUpdate = false }  // no resource 14 to undo it
         lastPersisted = current
         restore()
     }
@@ -148,7 +181,7 @@ public final class FirmwareUpdateObject: LwM2MObject {
         case Resource.packageName: return .single(.string(current.packageName ?? ""))
         case Resource.packageVersion: return .single(.string(current.packageVersion ?? ""))
         case Resource.protocolSupport:
-            let values = configuration.protocols.map(\.rawValue).sorted()
+            let values = protocols.map(\.rawValue).sorted()
             return .multiple(Dictionary(uniqueKeysWithValues: values.enumerated().map {
                 (UInt16($0.offset), ResourceValue.integer(Int64($0.element)))
             }))
@@ -208,7 +241,7 @@ public final class FirmwareUpdateObject: LwM2MObject {
     }
 
     /// Whether Automatic Upgrade at Download (14, version 1.2) is served.
-    private var servesAutomaticUpdate: Bool { configuration.version == .v1_2 }
+    private var servesAutomaticUpdate: Bool { version == .v1_2 }
 
     /// Object 5 in `version`: the registry's 1.2 definition, without resource 14 for 1.1 (the
     /// resources 0–13 of 1.1 are the same in 1.2).
