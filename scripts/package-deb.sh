@@ -156,6 +156,14 @@ case "$DEPENDS" in
 *libtss2-*) ;;  # binaries that still link it (none since the TSS is dlopen'ed)
 *) DEPENDS="$DEPENDS, $TSS_DEPENDS" ;;
 esac
+# mbedTLS too is dlopen'ed on first use (a DTLS session, a signature, a digest: docs/performance.md,
+# "mbedTLS loaded on first use"); every secured account and every firmware image needs it, so it is
+# a dependency, declared by hand with the versions dpkg-shlibdeps computed while the agent linked it.
+MBEDTLS_DEPENDS="libmbedcrypto7 (>= 2.28.0), libmbedtls14 (>= 2.28.0), libmbedx509-1 (>= 2.28.0)"
+case "$DEPENDS" in
+*libmbedtls*) ;;  # binaries that still link it
+*) DEPENDS="$DEPENDS, $MBEDTLS_DEPENDS" ;;
+esac
 # Loaded with dlopen on first use, so dpkg-shlibdeps cannot see them: libcurl for http(s)
 # Package URIs, GnuTLS for raw-public-key (security mode 1) DTLS sessions.
 RECOMMENDS="libcurl4, libgnutls30 (>= 3.6.6)"

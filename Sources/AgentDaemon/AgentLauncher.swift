@@ -17,7 +17,6 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
     case credentialStoreUnavailable(String)
     case accountFile(KeyFileError)
     case secretFileNeedsDevelopmentStore(String)
-    case unsupportedLibrary(String)
     case board(BoardDefinitionError)
     case firmware(String)
 
@@ -30,7 +29,6 @@ public enum AgentLaunchError: Error, CustomStringConvertible {
         case .accountFile(let error): "account file \(error)"
         case .secretFileNeedsDevelopmentStore(let path):
             "secret-key-file \(path): a key in a plain file is for credential-store = development only; provision the key into the TPM instead"
-        case .unsupportedLibrary(let why): why
         case .board(let error): "board: \(error)"
         case .firmware(let why): why
         }
@@ -129,15 +127,10 @@ public enum AgentLauncher {
         let monitored = MonitoredCredentialStore(credentials)
         var configuration = configuration
         try loadAccountFiles(&configuration, into: monitored)
-        var securityModes: Set<SecurityMode> = [.noSecurity]
-        do {
-            try MbedTLSGuard.check()
-            // RPK runs on GnuTLS, loaded on the first RPK session (a missing libgnutls30 fails
-            // that handshake with a clear error, which the fallback policy handles).
-            securityModes.formUnion([.preSharedKey, .certificate, .rawPublicKey])
-        } catch {
-            throw .unsupportedLibrary("DTLS unavailable: \(error)")
-        }
+        // Every mode: mbedTLS (PSK, X.509) and GnuTLS (raw public keys) are loaded and checked by
+        // the first session that needs them, so a NoSec daemon maps neither; a missing or foreign
+        // library fails that connection with a clear error, which the fallback policy handles.
+        let securityModes: Set<SecurityMode> = [.noSecurity, .preSharedKey, .certificate, .rawPublicKey]
         let store: StateStore
         do {
             store = try StateStore(directory: configuration.stateDirectory)

@@ -7,27 +7,28 @@ public enum CertificateRequest {
     /// A PEM `CERTIFICATE REQUEST` with subject `CN=<commonName>`, ECDSA with SHA-256, signed by
     /// `signer`. `MbedTLSGuard.check()` must pass first.
     public static func pem(commonName: String, signer: Signer, random: @escaping RandomSource) throws(DTLSError) -> String {
+        try MbedTLSLibrary.load()
         guard !commonName.isEmpty, commonName.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
             throw .invalidConfiguration("common name must be printable ASCII")
         }
         let key = try SignerKey(signer: signer)
         let randomBox = RandomBox(random)
         var request = mbedtls_x509write_csr()
-        mbedtls_x509write_csr_init(&request)
-        defer { mbedtls_x509write_csr_free(&request) }
+        mbedTLS.mbedtls_x509write_csr_init(&request)
+        defer { mbedTLS.mbedtls_x509write_csr_free(&request) }
         // Characters with a meaning in mbedTLS's subject syntax are escaped.
         var escaped = ""
         for character in commonName {
             if character == "," || character == "\\" || character == "=" || character == "+" { escaped.append("\\") }
             escaped.append(character)
         }
-        var status = mbedtls_x509write_csr_set_subject_name(&request, "CN=\(escaped)")
+        var status = mbedTLS.mbedtls_x509write_csr_set_subject_name(&request, "CN=\(escaped)")
         guard status == 0 else { throw .library(code: status, text: "subject name") }
-        mbedtls_x509write_csr_set_md_alg(&request, MBEDTLS_MD_SHA256)
-        mbedtls_x509write_csr_set_key(&request, key.context)
+        mbedTLS.mbedtls_x509write_csr_set_md_alg(&request, MBEDTLS_MD_SHA256)
+        mbedTLS.mbedtls_x509write_csr_set_key(&request, key.context)
         var buffer = [UInt8](repeating: 0, count: 4096)
         status = buffer.withUnsafeMutableBufferPointer { output in
-            mbedtls_x509write_csr_pem(&request, output.baseAddress, output.count, RandomBox.callback, randomBox.opaque)
+            mbedTLS.mbedtls_x509write_csr_pem(&request, output.baseAddress, output.count, RandomBox.callback, randomBox.opaque)
         }
         withExtendedLifetime(key) {}
         guard status == 0 else {
@@ -50,24 +51,25 @@ public enum PublicKeyInfo {
 
     /// The DER SubjectPublicKeyInfo of an X.509 certificate (DER).
     public static func der(ofCertificate certificate: [UInt8]) throws(DTLSError) -> [UInt8] {
+        try MbedTLSLibrary.load()
         var parsed = mbedtls_x509_crt()
-        mbedtls_x509_crt_init(&parsed)
-        defer { mbedtls_x509_crt_free(&parsed) }
-        var status = mbedtls_x509_crt_parse_der(&parsed, certificate, certificate.count)
+        mbedTLS.mbedtls_x509_crt_init(&parsed)
+        defer { mbedTLS.mbedtls_x509_crt_free(&parsed) }
+        var status = mbedTLS.mbedtls_x509_crt_parse_der(&parsed, certificate, certificate.count)
         guard status == 0 else { throw .library(code: status, text: "parsing the certificate") }
         var buffer = [UInt8](repeating: 0, count: 512)
         status = buffer.withUnsafeMutableBufferPointer { output in
-            mbedtls_pk_write_pubkey_der(&parsed.pk, output.baseAddress, output.count)
+            mbedTLS.mbedtls_pk_write_pubkey_der(&parsed.pk, output.baseAddress, output.count)
         }
         guard status > 0 else { throw .library(code: status, text: "writing the public key") }
         // mbedTLS writes at the end of the buffer.
         return Array(buffer.suffix(Int(status)))
     }
 
-    /// SHA-256 of `bytes` (mbedTLS).
+    /// SHA-256 of `bytes` (mbedTLS, which must be available: a dependency of the package).
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)
-        _ = mbedtls_sha256_ret(bytes, bytes.count, &digest, 0)
+        _ = mbedTLS.mbedtls_sha256_ret(bytes, bytes.count, &digest, 0)
         return digest
     }
 
@@ -75,8 +77,9 @@ public enum PublicKeyInfo {
     /// `signer` (checked by mbedTLS in software, not by the signer).
     public static func verify(signature: [UInt8], digest: [UInt8], signer: Signer) throws(DTLSError) -> Bool {
         guard digest.count == 32 else { throw .invalidConfiguration("digest must be 32 bytes") }
+        try MbedTLSLibrary.load()
         let key = try SignerKey(signer: signer)
-        let status = mbedtls_pk_verify(key.context, MBEDTLS_MD_SHA256, digest, digest.count, signature, signature.count)
+        let status = mbedTLS.mbedtls_pk_verify(key.context, MBEDTLS_MD_SHA256, digest, digest.count, signature, signature.count)
         return status == 0
     }
 }

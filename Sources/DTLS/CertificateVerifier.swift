@@ -18,7 +18,7 @@ final class CertificateVerifier {
     init(trust: ServerTrust, additionalAnchors: [[UInt8]]) throws(DTLSError) {
         self.trust = trust
         anchors = .allocate(capacity: 1)
-        mbedtls_x509_crt_init(anchors)
+        mbedTLS.mbedtls_x509_crt_init(anchors)
         var anchorDERs: [[UInt8]]
         switch trust.usage {
         case .caConstraint: anchorDERs = [trust.certificate] + additionalAnchors
@@ -26,9 +26,9 @@ final class CertificateVerifier {
         case .trustAnchorAssertion, .domainIssuedCertificate: anchorDERs = [trust.certificate]
         }
         for (index, der) in anchorDERs.enumerated() {
-            let status = mbedtls_x509_crt_parse_der(anchors, der, der.count)
+            let status = mbedTLS.mbedtls_x509_crt_parse_der(anchors, der, der.count)
             guard status == 0 else {
-                mbedtls_x509_crt_free(anchors)
+                mbedTLS.mbedtls_x509_crt_free(anchors)
                 anchors.deallocate()
                 let what = index == 0 && trust.usage != .serviceCertificateConstraint ? "/0/x/4 certificate" : "trust anchor \(index)"
                 throw .invalidConfiguration("\(what) is not a DER X.509 certificate (\(DTLSError.library(status)))")
@@ -38,7 +38,7 @@ final class CertificateVerifier {
     }
 
     deinit {
-        mbedtls_x509_crt_free(anchors)
+        mbedTLS.mbedtls_x509_crt_free(anchors)
         anchors.deallocate()
     }
 
@@ -91,7 +91,7 @@ final class CertificateVerifier {
         if result & UInt32(MBEDTLS_X509_BADCERT_FUTURE) != 0 { return .certificateNotYetValid }
         if result & UInt32(MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0 { return .hostMismatch(expected: expectedName ?? "") }
         var buffer = [CChar](repeating: 0, count: 512)
-        _ = mbedtls_x509_crt_verify_info(&buffer, buffer.count, "", result)
+        _ = mbedTLS.mbedtls_x509_crt_verify_info(&buffer, buffer.count, "", result)
         let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return .certificateRejected(flags: text.split(separator: "\n").joined(separator: "; "))
     }

@@ -23,19 +23,20 @@ public enum DTLSCipherSuite {
 
     /// The mbedTLS name of a suite it supports, `nil` for unknown or disabled suites.
     public static func name(of suite: UInt16) -> String? {
-        guard let info = mbedtls_ssl_ciphersuite_from_id(Int32(suite)), let name = info.pointee.name else { return nil }
+        guard (try? MbedTLSLibrary.load()) != nil else { return nil }
+        guard let info = mbedTLS.mbedtls_ssl_ciphersuite_from_id(Int32(suite)), let name = info.pointee.name else { return nil }
         return String(cString: name)
     }
 
     /// Whether a suite authenticates with a pre-shared key only.
     static func isPSK(_ suite: UInt16) -> Bool {
-        guard let info = mbedtls_ssl_ciphersuite_from_id(Int32(suite)) else { return false }
+        guard let info = mbedTLS.mbedtls_ssl_ciphersuite_from_id(Int32(suite)) else { return false }
         return info.pointee.key_exchange == MBEDTLS_KEY_EXCHANGE_PSK
     }
 
     /// Whether a suite authenticates the server with an ECDSA certificate.
     static func isECDHEECDSA(_ suite: UInt16) -> Bool {
-        guard let info = mbedtls_ssl_ciphersuite_from_id(Int32(suite)) else { return false }
+        guard let info = mbedTLS.mbedtls_ssl_ciphersuite_from_id(Int32(suite)) else { return false }
         return info.pointee.key_exchange == MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA
     }
 }

@@ -14,7 +14,7 @@ extension DTLSClientSession {
             return .handshakeTimeout
         case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
             guard let verifier else { return .library(status) }
-            return verifier.error(verifyResult: mbedtls_ssl_get_verify_result(ssl), expectedName: expectedName)
+            return verifier.error(verifyResult: mbedTLS.mbedtls_ssl_get_verify_result(ssl), expectedName: expectedName)
         case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
             return alertError()
         case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY:

@@ -64,17 +64,19 @@ public final class DTLSClientSession {
     ///   - random: the source of all randomness (client random, ECDHE keys, ticket IDs).
     ///   - now: the driver's current time.
     /// - Throws: `.invalidConfiguration` for unusable certificates, keys or suites;
-    ///   `.unsupportedLibrary` when ``MbedTLSGuard/check()`` fails for certificate mode.
+    ///   `.unsupportedLibrary` when mbedTLS cannot be loaded or ``MbedTLSGuard/check()`` fails
+    ///   (the first session of the process loads and checks the library).
     public init(
         configuration: DTLSConfiguration, resuming: DTLSSavedSession? = nil,
         random: @escaping RandomSource, now: Instant
     ) throws(DTLSError) {
+        try MbedTLSGuard.check()
         ssl = .allocate(capacity: 1)
         config = .allocate(capacity: 1)
         ownCertificates = .allocate(capacity: 1)
-        mbedtls_ssl_init(ssl)
-        mbedtls_ssl_config_init(config)
-        mbedtls_x509_crt_init(ownCertificates)
+        mbedTLS.mbedtls_ssl_init(ssl)
+        mbedTLS.mbedtls_ssl_config_init(config)
+        mbedTLS.mbedtls_x509_crt_init(ownCertificates)
         self.random = RandomBox(random)
         startedAt = now
         offeredSession = resuming
@@ -94,16 +96,16 @@ public final class DTLSClientSession {
         }
         try configure(configuration)
         if let resuming {
-            let status = mbedtls_ssl_set_session(ssl, resuming.session)
+            let status = mbedTLS.mbedtls_ssl_set_session(ssl, resuming.session)
             guard status == 0 else { throw DTLSError.library(status) }
         }
         drive()
     }
 
     deinit {
-        mbedtls_ssl_free(ssl)
-        mbedtls_ssl_config_free(config)  // zeroises the PSK copy
-        mbedtls_x509_crt_free(ownCertificates)
+        mbedTLS.mbedtls_ssl_free(ssl)
+        mbedTLS.mbedtls_ssl_config_free(config)  // zeroises the PSK copy
+        mbedTLS.mbedtls_x509_crt_free(ownCertificates)
         ssl.deallocate()
         config.deallocate()
         ownCertificates.deallocate()
@@ -146,7 +148,7 @@ public final class DTLSClientSession {
 
     /// Ends the session with close_notify (when connected); reports `.closed`.
     public func close() {
-        if state == .connected { _ = mbedtls_ssl_close_notify(ssl) }
+        if state == .connected { _ = mbedTLS.mbedtls_ssl_close_notify(ssl) }
         _ = core.close()
     }
 
@@ -176,7 +178,7 @@ public final class DTLSClientSession {
         let serverCCS = Int32(MBEDTLS_SSL_SERVER_CHANGE_CIPHER_SPEC.rawValue)
         while ssl.pointee.state != Int32(MBEDTLS_SSL_HANDSHAKE_OVER.rawValue) {
             let before = ssl.pointee.state
-            let status = mbedtls_ssl_handshake_step(ssl)
+            let status = mbedTLS.mbedtls_ssl_handshake_step(ssl)
             if before == serverHello && ssl.pointee.state == serverCCS { resumed = true }
             if status != 0 { return status }
         }
@@ -186,7 +188,7 @@ public final class DTLSClientSession {
     private func didConnect() {
         resumed = resumed && offeredSession != nil
         savedSession = DTLSSavedSession(from: ssl)
-        let suite = mbedtls_ssl_get_ciphersuite(ssl).map { String(cString: $0) } ?? "unknown"
+        let suite = mbedTLS.mbedtls_ssl_get_ciphersuite(ssl).map { String(cString: $0) } ?? "unknown"
         let pending = core.connect(at: now, resumed: resumed, cipherSuite: suite)
         for plaintext in pending {
             do throws(DTLSError) { try write(plaintext) } catch { core.reportFailure(error) }
@@ -194,7 +196,7 @@ public final class DTLSClientSession {
     }
 
     private func write(_ plaintext: [UInt8]) throws(DTLSError) {
-        let status = mbedtls_ssl_write(ssl, plaintext, plaintext.count)
+        let status = mbedTLS.mbedtls_ssl_write(ssl, plaintext, plaintext.count)
         if status >= 0 { return }
         if status == MBEDTLS_ERR_SSL_BAD_INPUT_DATA { throw .messageTooLong(plaintext.count) }
         let error = DTLSError.library(status)
@@ -204,13 +206,13 @@ public final class DTLSClientSession {
 
     private func readApplicationData() {
         while state == .connected {
-            let count = mbedtls_ssl_read(ssl, readBuffer.baseAddress, readBuffer.count)
+            let count = mbedTLS.mbedtls_ssl_read(ssl, readBuffer.baseAddress, readBuffer.count)
             if count > 0 {
                 core.received.append(Array(readBuffer[0..<Int(count)]))
             } else if count == MBEDTLS_ERR_SSL_WANT_READ || count == MBEDTLS_ERR_SSL_WANT_WRITE || count == 0 {
                 return
             } else if count == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY {
-                _ = mbedtls_ssl_close_notify(ssl)
+                _ = mbedTLS.mbedtls_ssl_close_notify(ssl)
                 core.peerClosed()
             } else if count == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE {
                 fail(alertError())

@@ -85,7 +85,7 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An mbedTLS error code with its text.
     static func library(_ code: Int32) -> DTLSError {
         var buffer = [CChar](repeating: 0, count: 200)
-        mbedtls_strerror(code, &buffer, buffer.count)
+        mbedTLS.mbedtls_strerror(code, &buffer, buffer.count)
         let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return .library(code: code, text: text)
     }

@@ -10,9 +10,9 @@ public final class DTLSSavedSession {
     /// Copies the current session out of an established mbedTLS context.
     init?(from ssl: UnsafePointer<mbedtls_ssl_context>) {
         session = .allocate(capacity: 1)
-        mbedtls_ssl_session_init(session)
-        guard mbedtls_ssl_get_session(ssl, session) == 0 else {
-            mbedtls_ssl_session_free(session)
+        mbedTLS.mbedtls_ssl_session_init(session)
+        guard mbedTLS.mbedtls_ssl_get_session(ssl, session) == 0 else {
+            mbedTLS.mbedtls_ssl_session_free(session)
             session.deallocate()
             return nil
         }
@@ -20,20 +20,21 @@ public final class DTLSSavedSession {
 
     /// Restores a session serialised by ``serialized()``.
     public init(serialized: SecretBytes) throws(DTLSError) {
+        try MbedTLSLibrary.load()
         session = .allocate(capacity: 1)
-        mbedtls_ssl_session_init(session)
+        mbedTLS.mbedtls_ssl_session_init(session)
         let status = serialized.withUnsafeBytes { bytes in
-            mbedtls_ssl_session_load(session, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count)
+            mbedTLS.mbedtls_ssl_session_load(session, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count)
         }
         guard status == 0 else {
-            mbedtls_ssl_session_free(session)
+            mbedTLS.mbedtls_ssl_session_free(session)
             session.deallocate()
             throw .invalidConfiguration("saved DTLS session cannot be loaded (\(DTLSError.library(status)))")
         }
     }
 
     deinit {
-        mbedtls_ssl_session_free(session)  // zeroises the master secret
+        mbedTLS.mbedtls_ssl_session_free(session)  // zeroises the master secret
         session.deallocate()
     }
 
@@ -44,10 +45,10 @@ public final class DTLSSavedSession {
     /// across a process restart in sealed storage.
     public func serialized() throws(DTLSError) -> SecretBytes {
         var length = 0
-        _ = mbedtls_ssl_session_save(session, nil, 0, &length)
+        _ = mbedTLS.mbedtls_ssl_session_save(session, nil, 0, &length)
         var buffer = [UInt8](repeating: 0, count: length)
         defer { zeroize(&buffer) }
-        let status = mbedtls_ssl_session_save(session, &buffer, buffer.count, &length)
+        let status = mbedTLS.mbedtls_ssl_session_save(session, &buffer, buffer.count, &length)
         guard status == 0 else { throw DTLSError.library(status) }
         return SecretBytes(Array(buffer[0..<length]))
     }

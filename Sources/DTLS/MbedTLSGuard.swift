@@ -17,10 +17,27 @@ public enum MbedTLSGuard {
     public static let forbiddenFeatures = ["MBEDTLS_ECP_RESTARTABLE"]
 
     /// Throws `.unsupportedLibrary` naming the first mismatch: version, a missing feature, a
-    /// forbidden one, or an EC key vtable that does not look like 2.28's.
+    /// forbidden one, or an EC key vtable that does not look like 2.28's; loads mbedTLS first
+    /// (``MbedTLSLibrary``), so a missing library is reported here too. Checked once per process
+    /// (every DTLS session runs it), the verdict kept.
     public static func check() throws(DTLSError) {
-        try check(runtimeVersion: mbedtls_version_get_number()) { mbedtls_version_check_feature($0) }
-        let info = mbedtls_eckey_info
+        try verdict.get()
+    }
+
+    /// The one check's outcome.
+    private static let verdict: Result<Void, DTLSError> = {
+        do throws(DTLSError) {
+            try checkLoadedLibrary()
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    private static func checkLoadedLibrary() throws(DTLSError) {
+        try MbedTLSLibrary.load()
+        try check(runtimeVersion: mbedTLS.mbedtls_version_get_number()) { mbedTLS.mbedtls_version_check_feature($0) }
+        let info = mbedTLS.mbedtls_eckey_info.pointee
         guard info.type == MBEDTLS_PK_ECKEY, let name = info.name, String(cString: name) == "EC",
               info.sign_func != nil, info.verify_func != nil, info.ctx_free_func != nil,
               info.check_pair_func != nil, info.get_bitlen != nil

@@ -15,6 +15,7 @@ final class SignerKey {
     let box: SignerBox
 
     init(signer: Signer) throws(DTLSError) {
+        try MbedTLSLibrary.load()
         let point = signer.publicKeyPoint
         guard point.count == 65, point[0] == 0x04 else {
             throw .invalidConfiguration("signer public key is not an uncompressed P-256 point")
@@ -22,25 +23,25 @@ final class SignerKey {
         let box = SignerBox(signer)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: SignerKey.pointerOffset + 8, alignment: 16)
         let keypair = raw.bindMemory(to: mbedtls_ecp_keypair.self, capacity: 1)
-        mbedtls_ecp_keypair_init(keypair)
-        var status = mbedtls_ecp_group_load(&keypair.pointee.grp, MBEDTLS_ECP_DP_SECP256R1)
-        if status == 0 { status = mbedtls_ecp_point_read_binary(&keypair.pointee.grp, &keypair.pointee.Q, point, point.count) }
-        if status == 0 { status = mbedtls_ecp_check_pubkey(&keypair.pointee.grp, &keypair.pointee.Q) }
+        mbedTLS.mbedtls_ecp_keypair_init(keypair)
+        var status = mbedTLS.mbedtls_ecp_group_load(&keypair.pointee.grp, MBEDTLS_ECP_DP_SECP256R1)
+        if status == 0 { status = mbedTLS.mbedtls_ecp_point_read_binary(&keypair.pointee.grp, &keypair.pointee.Q, point, point.count) }
+        if status == 0 { status = mbedTLS.mbedtls_ecp_check_pubkey(&keypair.pointee.grp, &keypair.pointee.Q) }
         guard status == 0 else {
-            mbedtls_ecp_keypair_free(keypair)
+            mbedTLS.mbedtls_ecp_keypair_free(keypair)
             raw.deallocate()
             throw .invalidConfiguration("signer public key is not a valid P-256 point")
         }
         raw.storeBytes(of: Unmanaged.passRetained(box).toOpaque(), toByteOffset: SignerKey.pointerOffset, as: UnsafeMutableRawPointer.self)
         context = .allocate(capacity: 1)
-        mbedtls_pk_init(context)
+        mbedTLS.mbedtls_pk_init(context)
         context.pointee.pk_info = UnsafePointer(SignerKey.vtable)
         context.pointee.pk_ctx = raw
         self.box = box
     }
 
     deinit {
-        mbedtls_pk_free(context)  // calls ctxFree below through the vtable
+        mbedTLS.mbedtls_pk_free(context)  // calls ctxFree below through the vtable
         context.deallocate()
     }
 
@@ -58,7 +59,7 @@ final class SignerKey {
     /// The vtable shared by every signer key: eckey's, with three functions replaced.
     nonisolated(unsafe) static let vtable: UnsafeMutablePointer<mbedtls_pk_info_t> = {
         let info = UnsafeMutablePointer<mbedtls_pk_info_t>.allocate(capacity: 1)
-        info.initialize(to: mbedtls_eckey_info)
+        info.initialize(to: mbedTLS.mbedtls_eckey_info.pointee)
         info.pointee.sign_func = { context, algorithm, hash, hashLength, signature, signatureLength, _, _ in
             guard let context, let hash, let signature, let signatureLength else { return MBEDTLS_ERR_PK_BAD_INPUT_DATA }
             let box = SignerKey.box(of: context)
@@ -88,7 +89,7 @@ final class SignerKey {
             guard lhs.pointee.grp.id == rhs.pointee.grp.id else { return MBEDTLS_ERR_ECP_BAD_INPUT_DATA }
             return withUnsafePointer(to: lhs.pointee.Q) { q1 in
                 withUnsafePointer(to: rhs.pointee.Q) { q2 in
-                    mbedtls_ecp_point_cmp(q1, q2) == 0 ? 0 : MBEDTLS_ERR_ECP_BAD_INPUT_DATA
+                    mbedTLS.mbedtls_ecp_point_cmp(q1, q2) == 0 ? 0 : MBEDTLS_ERR_ECP_BAD_INPUT_DATA
                 }
             }
         }
@@ -97,7 +98,7 @@ final class SignerKey {
             guard let context else { return }
             let opaque = context.load(fromByteOffset: SignerKey.pointerOffset, as: UnsafeMutableRawPointer.self)
             Unmanaged<SignerBox>.fromOpaque(opaque).release()
-            mbedtls_ecp_keypair_free(context.assumingMemoryBound(to: mbedtls_ecp_keypair.self))
+            mbedTLS.mbedtls_ecp_keypair_free(context.assumingMemoryBound(to: mbedtls_ecp_keypair.self))
             context.deallocate()
         }
         return info

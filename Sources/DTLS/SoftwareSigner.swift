@@ -11,12 +11,13 @@ public final class SoftwareSigner: Signer {
 
     /// Loads a PKCS#8 or SEC1 DER (or PEM, NUL-terminated) P-256 private key.
     public init(privateKey: SecretBytes, random: @escaping RandomSource) throws(DTLSError) {
+        try MbedTLSLibrary.load()
         let key = UnsafeMutablePointer<mbedtls_pk_context>.allocate(capacity: 1)
-        mbedtls_pk_init(key)
+        mbedTLS.mbedtls_pk_init(key)
         self.key = key
         self.random = RandomBox(random)
         let status = privateKey.withUnsafeBytes { bytes in
-            mbedtls_pk_parse_key(key, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, nil, 0)
+            mbedTLS.mbedtls_pk_parse_key(key, bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, nil, 0)
         }
         guard status == 0 else {
             SoftwareSigner.release(key)
@@ -31,13 +32,14 @@ public final class SoftwareSigner: Signer {
 
     /// Generates a fresh P-256 key.
     public init(generatingWith random: @escaping RandomSource) throws(DTLSError) {
+        try MbedTLSLibrary.load()
         key = .allocate(capacity: 1)
-        mbedtls_pk_init(key)
+        mbedTLS.mbedtls_pk_init(key)
         self.random = RandomBox(random)
-        var status = mbedtls_pk_setup(key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))
+        var status = mbedTLS.mbedtls_pk_setup(key, mbedTLS.mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))
         if status == 0 {
-            status = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, key.pointee.pk_ctx.assumingMemoryBound(to: mbedtls_ecp_keypair.self),
-                                         RandomBox.callback, self.random.opaque)
+            status = mbedTLS.mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, key.pointee.pk_ctx.assumingMemoryBound(to: mbedtls_ecp_keypair.self),
+                                                 RandomBox.callback, self.random.opaque)
         }
         guard status == 0, let point = SoftwareSigner.p256Point(key) else {
             SoftwareSigner.release(key)
@@ -54,25 +56,25 @@ public final class SoftwareSigner: Signer {
         var signature = [UInt8](repeating: 0, count: SignerKey.maxSignatureLength)
         var length = 0
         let keypair = key.pointee.pk_ctx.assumingMemoryBound(to: mbedtls_ecp_keypair.self)
-        let status = mbedtls_ecdsa_write_signature(keypair, MBEDTLS_MD_SHA256, digest, digest.count, &signature, &length,
-                                                   RandomBox.callback, random.opaque)
+        let status = mbedTLS.mbedtls_ecdsa_write_signature(keypair, MBEDTLS_MD_SHA256, digest, digest.count, &signature, &length,
+                                                           RandomBox.callback, random.opaque)
         guard status == 0 else { throw .refused("ECDSA signing failed (\(DTLSError.library(status)))") }
         return Array(signature[0..<length])
     }
 
     private static func p256Point(_ key: UnsafeMutablePointer<mbedtls_pk_context>) -> [UInt8]? {
-        guard mbedtls_pk_get_type(key) == MBEDTLS_PK_ECKEY else { return nil }
+        guard mbedTLS.mbedtls_pk_get_type(key) == MBEDTLS_PK_ECKEY else { return nil }
         let keypair = key.pointee.pk_ctx.assumingMemoryBound(to: mbedtls_ecp_keypair.self)
         guard keypair.pointee.grp.id == MBEDTLS_ECP_DP_SECP256R1 else { return nil }
         var point = [UInt8](repeating: 0, count: 65)
         var length = 0
-        let status = mbedtls_ecp_point_write_binary(&keypair.pointee.grp, &keypair.pointee.Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
-                                                    &length, &point, point.count)
+        let status = mbedTLS.mbedtls_ecp_point_write_binary(&keypair.pointee.grp, &keypair.pointee.Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
+                                                            &length, &point, point.count)
         return status == 0 && length == 65 ? point : nil
     }
 
     private static func release(_ key: UnsafeMutablePointer<mbedtls_pk_context>) {
-        mbedtls_pk_free(key)  // zeroises the private scalar
+        mbedTLS.mbedtls_pk_free(key)  // zeroises the private scalar
         key.deallocate()
     }
 }

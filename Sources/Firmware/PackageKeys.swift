@@ -1,4 +1,5 @@
 import CMbedTLS
+import DTLS
 import Files
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ public final class PackagePublicKey {
     /// Reads a PEM (`-----BEGIN PUBLIC KEY-----`) or DER SubjectPublicKeyInfo P-256 key.
     public init(encoded: [UInt8]) throws(PackageError) {
         context = try loadKey(encoded, what: "public key") { pk, bytes, count in
-            mbedtls_pk_parse_public_key(pk, bytes, count)
+            mbedTLS.mbedtls_pk_parse_public_key(pk, bytes, count)
         }
     }
 
@@ -22,7 +23,7 @@ public final class PackagePublicKey {
     /// Whether `signature` (DER ECDSA) signs the SHA-256 `digest`.
     public func verifies(_ signature: [UInt8], digest: [UInt8]) -> Bool {
         guard digest.count == 32, !signature.isEmpty else { return false }
-        return mbedtls_pk_verify(context, MBEDTLS_MD_SHA256, digest, digest.count, signature, signature.count) == 0
+        return mbedTLS.mbedtls_pk_verify(context, MBEDTLS_MD_SHA256, digest, digest.count, signature, signature.count) == 0
     }
 }
 
@@ -34,18 +35,19 @@ public final class PackageSigningKey {
     /// Reads an unencrypted PEM or DER P-256 private key (SEC1 or PKCS#8).
     public init(encoded: [UInt8]) throws(PackageError) {
         context = try loadKey(encoded, what: "private key") { pk, bytes, count in
-            mbedtls_pk_parse_key(pk, bytes, count, nil, 0)
+            mbedTLS.mbedtls_pk_parse_key(pk, bytes, count, nil, 0)
         }
     }
 
     /// A new random P-256 key.
     public init(generating: Void = ()) throws(PackageError) {
+        try loadMbedTLS()
         let pk = UnsafeMutablePointer<mbedtls_pk_context>.allocate(capacity: 1)
-        mbedtls_pk_init(pk)
-        var status = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))
+        mbedTLS.mbedtls_pk_init(pk)
+        var status = mbedTLS.mbedtls_pk_setup(pk, mbedTLS.mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))
         if status == 0 {
-            status = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, pk.pointee.pk_ctx.assumingMemoryBound(to: mbedtls_ecp_keypair.self),
-                                         systemRandom, nil)
+            status = mbedTLS.mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, pk.pointee.pk_ctx.assumingMemoryBound(to: mbedtls_ecp_keypair.self),
+                                                 systemRandom, nil)
         }
         guard status == 0 else {
             releaseKey(pk)
@@ -61,16 +63,16 @@ public final class PackageSigningKey {
         guard digest.count == 32 else { throw .invalidKey("a SHA-256 digest has 32 bytes") }
         var signature = [UInt8](repeating: 0, count: 160)  // MBEDTLS_ECDSA_MAX_LEN is 141
         var length = 0
-        let status = mbedtls_pk_sign(context, MBEDTLS_MD_SHA256, digest, digest.count, &signature, &length, systemRandom, nil)
+        let status = mbedTLS.mbedtls_pk_sign(context, MBEDTLS_MD_SHA256, digest, digest.count, &signature, &length, systemRandom, nil)
         guard status == 0 else { throw .invalidKey("signing failed (mbedTLS -0x\(String(-status, radix: 16)))") }
         return Array(signature[0..<length])
     }
 
     /// The private key as PEM (`-----BEGIN EC PRIVATE KEY-----`).
-    public var privateKeyPEM: [UInt8] { pem { mbedtls_pk_write_key_pem(context, $0, $1) } }
+    public var privateKeyPEM: [UInt8] { pem { mbedTLS.mbedtls_pk_write_key_pem(context, $0, $1) } }
 
     /// The public key as PEM (`-----BEGIN PUBLIC KEY-----`), for the devices.
-    public var publicKeyPEM: [UInt8] { pem { mbedtls_pk_write_pubkey_pem(context, $0, $1) } }
+    public var publicKeyPEM: [UInt8] { pem { mbedTLS.mbedtls_pk_write_pubkey_pem(context, $0, $1) } }
 
     /// The public half, for verifying.
     public func publicKey() throws(PackageError) -> PackagePublicKey {
@@ -91,8 +93,9 @@ public final class PackageSigningKey {
 private func loadKey(_ encoded: [UInt8], what: String,
                      _ parse: (UnsafeMutablePointer<mbedtls_pk_context>, UnsafePointer<UInt8>, Int) -> Int32)
     throws(PackageError) -> UnsafeMutablePointer<mbedtls_pk_context> {
+    try loadMbedTLS()
     let pk = UnsafeMutablePointer<mbedtls_pk_context>.allocate(capacity: 1)
-    mbedtls_pk_init(pk)
+    mbedTLS.mbedtls_pk_init(pk)
     var bytes = encoded
     let isPEM = String(decoding: bytes, as: UTF8.self).includes("-----BEGIN")
     if isPEM && bytes.last != 0 { bytes.append(0) }
@@ -102,7 +105,7 @@ private func loadKey(_ encoded: [UInt8], what: String,
         releaseKey(pk)
         throw .invalidKey("not a readable PEM or DER \(what) (mbedTLS -0x\(String(-status, radix: 16)))")
     }
-    guard mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY,
+    guard mbedTLS.mbedtls_pk_get_type(pk) == MBEDTLS_PK_ECKEY,
           pk.pointee.pk_ctx.assumingMemoryBound(to: mbedtls_ecp_keypair.self).pointee.grp.id == MBEDTLS_ECP_DP_SECP256R1 else {
         releaseKey(pk)
         throw .invalidKey("the \(what) is not an EC P-256 key")
@@ -110,8 +113,13 @@ private func loadKey(_ encoded: [UInt8], what: String,
     return pk
 }
 
+/// Loads mbedTLS (``MbedTLSLibrary``) before the first key operation; its absence is the key's error.
+private func loadMbedTLS() throws(PackageError) {
+    do { try MbedTLSLibrary.load() } catch { throw .invalidKey("\(error)") }
+}
+
 private func releaseKey(_ pk: UnsafeMutablePointer<mbedtls_pk_context>) {
-    mbedtls_pk_free(pk)
+    mbedTLS.mbedtls_pk_free(pk)
     pk.deallocate()
 }
 

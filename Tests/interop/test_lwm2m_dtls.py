@@ -123,3 +123,29 @@ def test_wrong_bootstrap_psk_fails_fast_and_engages_the_factory_fallback(start_p
     agent.wait_for("factory-bootstrap fallback engaged: servers 201")
     factory.wait_event("register", ep="gw-e2e-1")
     assert not bs.events("bootstrap-request")
+
+
+def test_an_unusable_mbedtls_fails_the_dtls_connection_not_the_start(procs, bin_dir, start_peer, tmp_path):
+    """mbedTLS is dlopen'ed by the first DTLS session, not linked (issue 17): a daemon whose
+    libmbedtls.so.14 is not mbedTLS (a stand-in without its symbols, found first through
+    LD_LIBRARY_PATH) still starts and registers its NoSec server; its coaps server fails to
+    connect, naming the library and the first missing function, and is retried — no crash."""
+    stand_in = tmp_path / "lib"
+    stand_in.mkdir()
+    (tmp_path / "empty.c").write_text("int not_mbedtls(void) { return 0; }\n")
+    subprocess.run(["cc", "-shared", "-fPIC", "-Wl,-soname,libmbedtls.so.14", "-o", stand_in / "libmbedtls.so.14",
+                    tmp_path / "empty.c"], check=True, capture_output=True, timeout=60)
+    ms = start_peer("management_server")
+    (tmp_path / "dm.psk").write_text(PSK_DM[1] + "\n")
+    config = write_config(tmp_path, servers={
+        101: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60},
+        102: {"uri": "coaps://127.0.0.1:9", "security-mode": "psk", "psk-identity": PSK_DM[0],
+              "secret-key-file": tmp_path / "dm.psk"}})
+    agent = procs.start("agentd", ["env", f"LD_LIBRARY_PATH={stand_in}", bin_dir / "lwm2m-agentd", "--config", config])
+    ms.wait_event("register", ep="gw-e2e-1")
+    agent.wait_for(r"server 102: registration failed: cannot connect: unsupported mbedTLS: libmbedtls\.so\.14 lacks "
+                   r"mbedtls_ecdsa_write_signature, .*mbedtls_eckey_info, retry in", timeout=15)
+    maps = Path(f"/proc/{agent.pid}/maps").read_text()
+    assert str(stand_in / "libmbedtls.so.14") in maps  # the stand-in was loaded, by the coaps account only
+    assert agent.popen.poll() is None
+    assert agent.stop() == 0

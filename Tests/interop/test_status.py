@@ -388,8 +388,9 @@ def test_tpm_store_after_a_bootstrap_server_sealed_a_psk(swtpm, start_peer, star
 def test_tpm_store_with_only_nosec_accounts_never_loads_the_tpm_stack(swtpm, start_peer, start_agent, procs, bin_dir,
                                                                       tmp_path):
     """The footprint promise (issue 17): the TPM software stack (tss2 and the libcrypto behind it)
-    is dlopen'ed by the first seal or unseal, so a daemon on the TPM store whose only account is
-    NoSec registers without mapping it; the status reports the TPM without loading it either."""
+    is dlopen'ed by the first seal or unseal, and mbedTLS by the first DTLS session, signature or
+    digest, so a daemon on the TPM store whose only account is NoSec registers without mapping
+    either; the status reports the TPM without loading it."""
     ms = start_peer("management_server")
     config = write_config(tmp_path, credential_store="tpm", tpm_tcti=swtpm,
                           servers={101: {"uri": f"coap://127.0.0.1:{ms.port}", "lifetime": 60}})
@@ -398,6 +399,7 @@ def test_tpm_store_with_only_nosec_accounts_never_loads_the_tpm_stack(swtpm, sta
     agent.wait_for("server 101: registered", timeout=10)
     assert "credentials sealed by the TPM" in agent.stderr()
     assert mapped_tss(agent.pid) == [], mapped_tss(agent.pid)
+    assert "/libmbed" not in Path(f"/proc/{agent.pid}/maps").read_text()
 
     text = status(procs, bin_dir, config).out
     assert re.search(r"^credentials: +TPM \(%s\): transport checked at start; no seal or unseal since "
@@ -408,6 +410,7 @@ def test_tpm_store_with_only_nosec_accounts_never_loads_the_tpm_stack(swtpm, sta
     reply = ms.command("read", ep=EP, path="/3/0/13", accept="text")  # a served request: still nothing loaded
     assert reply["code"] == "2.05", reply
     assert mapped_tss(agent.pid) == [], mapped_tss(agent.pid)
+    assert "/libmbed" not in Path(f"/proc/{agent.pid}/maps").read_text()
     assert agent.stop() == 0
 
 

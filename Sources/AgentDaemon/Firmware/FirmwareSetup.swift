@@ -92,26 +92,35 @@ enum FirmwareSetup {
         }
     }
 
-    /// Protocol Support (/5/0/8): coap always; coaps when the DTLS library passes its start-up
-    /// check (`MbedTLSGuard`: the same DTLS client as the server connections; the credentials
-    /// are the Security instance of the download's host and port, `DownloadServerAccount`);
-    /// http and https when libcurl is installed (it is loaded only when the first HTTP download
-    /// starts, so here its presence is looked up in the dynamic linker's cache and the usual
-    /// library directories). Called by the object the first time the protocols are needed.
+    /// libcurl's sonames, as the downloader opens them.
+    static let curlSonames = ["libcurl.so.4", "libcurl-gnutls.so.4"]
+
+    /// Protocol Support (/5/0/8): coap always; coaps when mbedTLS is installed (the same DTLS
+    /// client as the server connections, which checks the library when the download's session
+    /// starts; the credentials are the Security instance of the download's host and port,
+    /// `DownloadServerAccount`); http and https when libcurl is installed. Both libraries are
+    /// loaded only when a download needs them, so here their presence is looked up in the dynamic
+    /// linker's cache and the usual library directories. Called by the object the first time the
+    /// protocols are needed.
     static func supportedProtocols() -> Set<FirmwareProtocol> {
         var protocols: Set<FirmwareProtocol> = [.coap]
-        if (try? MbedTLSGuard.check()) != nil { protocols.insert(.coaps) }
-        if libcurlInstalled() { protocols.formUnion([.http, .https]) }
+        let installed = installedLibraries(among: MbedTLSLibrary.sonames + curlSonames)
+        if !installed.isDisjoint(with: MbedTLSLibrary.sonames) { protocols.insert(.coaps) }
+        if !installed.isDisjoint(with: curlSonames) { protocols.formUnion([.http, .https]) }
         return protocols
     }
 
-    static func libcurlInstalled() -> Bool {
-        let names = ["libcurl.so.4", "libcurl-gnutls.so.4"]
+    /// Which of `names` the dynamic linker would find, without loading any of them.
+    static func installedLibraries(among names: [String]) -> Set<String> {
+        var found = Set<String>()
         if let cache = try? FileReader.read("/etc/ld.so.cache", maximumSize: 8 << 20) {
-            for name in names where ByteSearch.contains(cache, Array(name.utf8) + [0]) { return true }
+            for name in names where ByteSearch.contains(cache, Array(name.utf8) + [0]) { found.insert(name) }
         }
         let directories = ["/lib", "/usr/lib", "/lib64", "/usr/lib64", "/usr/local/lib",
                            "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/arm-linux-gnueabihf"]
-        return directories.contains { directory in names.contains { FileReader.exists("\(directory)/\($0)") } }
+        for name in names where !found.contains(name) {
+            if directories.contains(where: { FileReader.exists("\($0)/\(name)") }) { found.insert(name) }
+        }
+        return found
     }
 }

@@ -106,4 +106,12 @@ private func credentials() throws -> EphemeralCredentialStore {
         try MbedTLSGuard.check()
         #expect(FirmwareSetup.supportedProtocols().isSuperset(of: [.coap, .coaps]))
     }
+
+    /// Protocol Support finds mbedTLS and libcurl without loading them: by name, in the dynamic
+    /// linker's cache or the library directories.
+    @Test func installedLibrariesAreFoundByNameOnly() {
+        #expect(FirmwareSetup.installedLibraries(among: ["libc.so.6", "libmbedtls.so.14", "libmbedtls.so.97"])
+                == ["libc.so.6", "libmbedtls.so.14"])
+        #expect(FirmwareSetup.installedLibraries(among: []).isEmpty)
+    }
 }
