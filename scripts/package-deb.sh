@@ -156,6 +156,18 @@ case "$DEPENDS" in
 *libtss2-*) ;;  # binaries that still link it (none since the TSS is dlopen'ed)
 *) DEPENDS="$DEPENDS, $TSS_DEPENDS" ;;
 esac
+# libgpiod is loaded with dlopen on the first GPIO use (docs/boards.md, "Loading libgpiod"), so
+# dpkg-shlibdeps cannot see it. A dependency rather than a recommendation: the GPIO objects are
+# part of the board support (every board file that names GPIO lines needs it, and images built
+# with --no-install-recommends would lose them with only a log line), and libgpiod2 is small
+# (149 KB installed; it needs libc6, libgcc-s1 and libstdc++6, which apt itself needs). The
+# version is what dpkg-shlibdeps computed from libgpiod2's symbols file while the agent linked it
+# (gpiod_line_event_read_fd_multiple and the bias flags: 1.5.1).
+GPIOD_DEPENDS="libgpiod2 (>= 1.5.1)"
+case "$DEPENDS" in
+*libgpiod2*) ;;  # binaries that still link it (none since libgpiod is dlopen'ed)
+*) DEPENDS="$DEPENDS, $GPIOD_DEPENDS" ;;
+esac
 # Loaded with dlopen on first use, so dpkg-shlibdeps cannot see them: libcurl for http(s)
 # Package URIs, GnuTLS for raw-public-key (security mode 1) DTLS sessions.
 RECOMMENDS="libcurl4, libgnutls30 (>= 3.6.6)"
