@@ -53,10 +53,10 @@ let package = Package(
         .target(name: "Credentials"),
 
         // DTLS 1.2 client sessions over mbedTLS 2.28, sans-IO (no Foundation).
-        .target(name: "DTLS", dependencies: ["CMbedTLS", "Credentials", "Time"]),
+        .target(name: "DTLS", dependencies: ["CMbedTLS", "DynamicLoading", "Credentials", "Time"]),
         // DTLS 1.2 client sessions with raw public keys (RFC 7250) over GnuTLS, behind the same
         // `DTLSSession` interface; GnuTLS is dlopen'ed on the first such session (no Foundation).
-        .target(name: "DTLSGnuTLS", dependencies: ["CGnuTLS", "DTLS", "Credentials", "Time"]),
+        .target(name: "DTLSGnuTLS", dependencies: ["CGnuTLS", "DTLS", "DynamicLoading", "Credentials", "Time"]),
 
         // MARK: Outer layer: sockets, poll loop, clocks, DNS
         // (CoAP for EndpointRunner; the poll loop, sockets and the clock need only Time.)
@@ -64,23 +64,30 @@ let package = Package(
         // recvmmsg(2), which glibc declares only under _GNU_SOURCE (one C function).
         .target(name: "CTransport"),
 
+        // `DynamicLibrary`: C libraries loaded with dlopen on first use (GnuTLS, libcurl, the TSS,
+        // libgpiod), so an agent that never needs one neither maps nor relocates it at start. A
+        // module of its own (Glibc only) so GPIO and TPM can use it without depending on DTLS
+        // (and mbedTLS behind it), which the hardware layers have no other use for.
+        .target(name: "DynamicLoading"),
+
         // Files: atomic durable writes (`AtomicFile`), bounded reads of state, config, /proc and
         // /sys files (`FileReader`), state directories (`Directory`).
         .target(name: "Files"),
 
         // TPM 2.0 credential store and signing keys over ESAPI (sealed blobs in the state dir); the
-        // TSS is dlopen'ed (DTLS.DynamicLibrary) when the TPM is first used.
-        .target(name: "TPM", dependencies: ["CTSS2", "DTLS", "Credentials", "Files"]),
+        // TSS is dlopen'ed (DynamicLoading) when the TPM is first used.
+        .target(name: "TPM", dependencies: ["CTSS2", "DynamicLoading", "Credentials", "Files"]),
 
         // GPIO lines over libgpiod v1 (Debian bookworm's 1.6): chips, lines by name, inputs with
         // edge events (their descriptors go into the one poll loop), outputs; no Foundation.
-        .target(name: "GPIO", dependencies: ["CGPIOD", "Time"]),
+        // libgpiod is dlopen'ed (DynamicLoading) on the first GPIO use.
+        .target(name: "GPIO", dependencies: ["CGPIOD", "DynamicLoading", "Time"]),
 
         // Firmware update, outer layer: downloads (CoAP Block2 and HTTP(S) pulls streamed to a sink,
         // resumable; libcurl's multi interface on the agent's EventLoop, loaded on first use), the
         // image store on disk, signed packages (mbedTLS), installers (script hook, RAUC, SWUpdate)
         // run with posix_spawn; no Foundation.
-        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "DTLSGnuTLS", "CCurl", "Credentials", "Time", "Files",
+        .target(name: "Firmware", dependencies: ["CoAP", "Transport", "DTLS", "DTLSGnuTLS", "CCurl", "DynamicLoading", "Credentials", "Time", "Files",
                                                  "CMbedTLS", "LwM2M"]),
 
         // MARK: The agent (outer layer), one target per product
@@ -118,9 +125,10 @@ let package = Package(
         .systemLibrary(
             name: "CGnuTLS", path: "Sources/CGnuTLS",
             providers: [.apt(["libgnutls28-dev"])]),
+        // libgpiod's header only: GPIO dlopens libgpiod.so.2 on the first GPIO use (no pkg-config:
+        // its Libs would link the library into every executable again).
         .systemLibrary(
             name: "CGPIOD", path: "Sources/CGPIOD",
-            pkgConfig: "libgpiod",
             providers: [.apt(["libgpiod-dev"])]),
 
         // MARK: Executables
@@ -149,19 +157,20 @@ let package = Package(
         .testTarget(name: "LwM2MTests", dependencies: ["LwM2M", "CoAP", "Credentials"]),
         .testTarget(name: "AgentTests", dependencies: ["AgentCommon", "AgentDaemon", "AgentCLI", "AgentDemo", "CoAP", "LwM2M", "Transport", "Credentials", "Files", "DTLS",
                                                     "Board", "TestSupport"]),
-        .testTarget(name: "GPIOTests", dependencies: ["GPIO", "TestSupport"]),
+        .testTarget(name: "GPIOTests", dependencies: ["GPIO", "CGPIOD", "DynamicLoading", "TestSupport"]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "FilesTests", dependencies: ["Files", "TestSupport"]),
         // Fixtures/: copies of machines' /proc and /sys files, read through #filePath (not resources).
         .testTarget(name: "BoardTests", dependencies: ["Board", "AgentCommon", "LwM2M", "Files", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "DTLSGnuTLS", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"],
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "DTLSGnuTLS", "DynamicLoading", "CMbedTLS", "Credentials", "CoAP", "Transport", "TPM", "TestSupport"],
                     linkerSettings: mbedTLSLibraries),
         .testTarget(name: "TPMTests", dependencies: ["TPM", "CTSS2", "Credentials", "Files", "TestSupport"]),
         .testTarget(name: "FirmwareTests", dependencies: ["Firmware", "CoAP", "Transport", "Files", "LwM2M", "TestSupport"]),
         // Calls the TSS and mbedTLS directly (CTSS2 and CMbedTLS link nothing: TPM and DTLS load
-        // them with dlopen).
-        .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD"],
+        // them with dlopen), and libgpiod through GPIO's loader (nothing links libgpiod, not even
+        // the test binary).
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CTSS2", "CMbedTLS", "CGPIOD", "GPIO"],
                     linkerSettings: [.linkedLibrary("tss2-esys"), .linkedLibrary("tss2-mu"), .linkedLibrary("tss2-rc"),
                                      .linkedLibrary("tss2-tctildr")] + mbedTLSLibraries),
     ]

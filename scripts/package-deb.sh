@@ -146,24 +146,28 @@ shlibdeps_flags=()
 DEPENDS=$(cd "$WORK/src" && dpkg-shlibdeps "${shlibdeps_flags[@]}" -O "$ROOT/usr/bin/lwm2m-agent" "$ROOT/usr/bin/lwm2m-agentd" |
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$DEPENDS" ] || die "dpkg-shlibdeps found no dependencies"
-# The TPM software stack is loaded with dlopen on the TPM's first use (docs/tpm.md, "Loading the
-# TSS"), so dpkg-shlibdeps cannot see it either; the TPM credential store is the default, so it
-# is a dependency, declared by hand: Debian bookworm's packages for the sonames the agent opens
-# (libtss2-esys.so.0, -mu.so.0, -rc.so.0, -tctildr.so.0), with the versions dpkg-shlibdeps
-# computed from their symbols files while the agent linked them.
-TSS_DEPENDS="libtss2-esys-3.0.2-0 (>= 2.3.1), libtss2-mu0 (>= 3.0.1), libtss2-rc0 (>= 3.0.1), libtss2-tctildr0 (>= 3.0.1)"
-case "$DEPENDS" in
-*libtss2-*) ;;  # binaries that still link it (none since the TSS is dlopen'ed)
-*) DEPENDS="$DEPENDS, $TSS_DEPENDS" ;;
-esac
-# mbedTLS too is dlopen'ed on first use (a DTLS session, a signature, a digest: docs/performance.md,
-# "mbedTLS loaded on first use"); every secured account and every firmware image needs it, so it is
-# a dependency, declared by hand with the versions dpkg-shlibdeps computed while the agent linked it.
-MBEDTLS_DEPENDS="libmbedcrypto7 (>= 2.28.0), libmbedtls14 (>= 2.28.0), libmbedx509-1 (>= 2.28.0)"
-case "$DEPENDS" in
-*libmbedtls*) ;;  # binaries that still link it
-*) DEPENDS="$DEPENDS, $MBEDTLS_DEPENDS" ;;
-esac
+# Libraries the agent loads with dlopen on first use, so dpkg-shlibdeps cannot see them, yet its
+# main job needs: declared by hand, Debian bookworm's packages for the sonames the agent opens, with
+# the versions dpkg-shlibdeps computed from their symbols files while the agent linked them.
+# depend_by_hand PATTERN PACKAGES: adds PACKAGES unless a binary still links one (PATTERN matches).
+depend_by_hand() {
+	case "$DEPENDS" in
+	*"$1"*) ;;
+	*) DEPENDS="$DEPENDS, $2" ;;
+	esac
+}
+# The TPM software stack (libtss2-esys.so.0, -mu.so.0, -rc.so.0, -tctildr.so.0; docs/tpm.md,
+# "Loading the TSS"): the TPM credential store is the default.
+depend_by_hand libtss2- "libtss2-esys-3.0.2-0 (>= 2.3.1), libtss2-mu0 (>= 3.0.1), libtss2-rc0 (>= 3.0.1), libtss2-tctildr0 (>= 3.0.1)"
+# mbedTLS (libmbedtls.so.14 and the two it needs; docs/dtls.md, "Start-up guard"): every secured
+# account and every firmware image digest needs it.
+depend_by_hand libmbedtls "libmbedcrypto7 (>= 2.28.0), libmbedtls14 (>= 2.28.0), libmbedx509-1 (>= 2.28.0)"
+# libgpiod (docs/boards.md, "Loading libgpiod"). A dependency rather than a recommendation: the
+# GPIO objects are part of the board support (every board file that names GPIO lines needs it, and
+# images built with --no-install-recommends would lose them with only a log line), and libgpiod2
+# is small (149 KB installed; it needs libc6, libgcc-s1 and libstdc++6, which apt itself needs);
+# 1.5.1 for gpiod_line_event_read_fd_multiple and the bias flags.
+depend_by_hand libgpiod2 "libgpiod2 (>= 1.5.1)"
 # Loaded with dlopen on first use, so dpkg-shlibdeps cannot see them: libcurl for http(s)
 # Package URIs, GnuTLS for raw-public-key (security mode 1) DTLS sessions.
 RECOMMENDS="libcurl4, libgnutls30 (>= 3.6.6)"

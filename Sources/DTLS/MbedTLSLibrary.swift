@@ -1,4 +1,5 @@
 import CMbedTLS
+import DynamicLoading
 
 /// Mbed TLS 2.28, loaded with `dlopen` the first time something needs it (a DTLS session, a
 /// signature, a certificate request, a digest) and kept loaded. Linking it would map libmbedtls,

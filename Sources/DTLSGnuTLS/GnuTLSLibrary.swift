@@ -1,5 +1,6 @@
 import CGnuTLS
 import DTLS
+import DynamicLoading
 import Glibc
 
 /// GnuTLS, loaded with `dlopen` when the first raw-public-key session is made and kept loaded

@@ -1,5 +1,6 @@
 import CCurl
 import DTLS
+import DynamicLoading
 import Glibc
 
 /// libcurl, loaded with `dlopen` on the first HTTP(S) download and kept loaded (libcurl and

@@ -17,12 +17,14 @@ public enum GPIOChips {
     }
 
     /// The chips this process can open, in gpiochipN order (chips it may not open are left out).
-    public static func list(devices: String = "/dev") -> [Chip] {
-        chipPaths(devices).compactMap { path in
-            guard let chip = gpiod_chip_open(path) else { return nil }
-            defer { gpiod_chip_close(chip) }
-            return Chip(name: string(gpiod_chip_name(chip)), label: string(gpiod_chip_label(chip)),
-                        lines: Int(gpiod_chip_num_lines(chip)))
+    /// Throws only `.libraryUnavailable` (libgpiod is loaded here when nothing loaded it before).
+    public static func list(devices: String = "/dev") throws(GPIOError) -> [Chip] {
+        let gpiod = try GPIODLibrary.functions()
+        return chipPaths(devices).compactMap { path in
+            guard let chip = cgpiod_chip_open(gpiod, path) else { return nil }
+            defer { cgpiod_chip_close(gpiod, chip) }
+            return Chip(name: string(cgpiod_chip_name(gpiod, chip)), label: string(cgpiod_chip_label(gpiod, chip)),
+                        lines: Int(cgpiod_chip_num_lines(gpiod, chip)))
         }
     }
 
@@ -30,38 +32,44 @@ public enum GPIOChips {
     /// and who uses it now. Opens nothing that stays open.
     public static func find(line: String, chip: String?, devices: String = "/dev") throws(GPIOError) -> GPIOLineInfo {
         let found = try locate(line: line, chip: chip, devices: devices)
-        defer { gpiod_chip_close(found.chip) }
-        let consumer = gpiod_line_consumer(found.line).map { String(cString: $0) }
-        return GPIOLineInfo(chipName: string(gpiod_chip_name(found.chip)), chipLabel: string(gpiod_chip_label(found.chip)),
-                            offset: gpiod_line_offset(found.line), name: line,
-                            consumer: consumer.flatMap { $0.isEmpty ? nil : $0 },
-                            isUsed: gpiod_line_is_used(found.line),
-                            isOutput: gpiod_line_direction(found.line) == Int32(GPIOD_LINE_DIRECTION_OUTPUT),
-                            isActiveLow: gpiod_line_active_state(found.line) == Int32(GPIOD_LINE_ACTIVE_STATE_LOW))
+        let gpiod = found.gpiod
+        defer { cgpiod_chip_close(gpiod, found.chip) }
+        return GPIOLineInfo(chipName: string(cgpiod_chip_name(gpiod, found.chip)),
+                            chipLabel: string(cgpiod_chip_label(gpiod, found.chip)),
+                            offset: cgpiod_line_offset(gpiod, found.line), name: line,
+                            consumer: consumer(of: found.line, gpiod),
+                            isUsed: cgpiod_line_is_used(gpiod, found.line),
+                            isOutput: cgpiod_line_direction(gpiod, found.line) == Int32(GPIOD_LINE_DIRECTION_OUTPUT),
+                            isActiveLow: cgpiod_line_active_state(gpiod, found.line) == Int32(GPIOD_LINE_ACTIVE_STATE_LOW))
     }
 
     // MARK: Internals shared with GPIOLine
 
+    /// A line found on an open chip, with the libgpiod functions that opened it.
+    typealias Located = (chip: OpaquePointer, line: OpaquePointer, gpiod: UnsafePointer<cgpiod_api>)
+
     /// The open chip holding `line` and the line's handle; the caller closes the chip (which
-    /// frees the line handle). Every error path closes what it opened.
-    static func locate(line: String, chip: String?, devices: String) throws(GPIOError) -> (chip: OpaquePointer, line: OpaquePointer) {
+    /// frees the line handle). Every error path closes what it opened. Loads libgpiod on the
+    /// first call (`.libraryUnavailable` when it cannot).
+    static func locate(line: String, chip: String?, devices: String) throws(GPIOError) -> Located {
+        let gpiod = try GPIODLibrary.functions()
         if let chip {
-            let handle = try open(chip: chip, devices: devices)
+            let handle = try open(chip: chip, devices: devices, gpiod)
             errno = 0
-            if let found = gpiod_chip_find_line(handle, line) { return (handle, found) }
+            if let found = cgpiod_chip_find_line(gpiod, handle, line) { return (handle, found, gpiod) }
             let code = errno
-            gpiod_chip_close(handle)
+            cgpiod_chip_close(gpiod, handle)
             if code == ENOENT || code == 0 { throw .lineNotFound(line: line, chip: chip) }
             throw .system(operation: "line lookup", line: line, errno: code)
         }
         var denied: String?
         for path in chipPaths(devices) {
-            guard let handle = gpiod_chip_open(path) else {
+            guard let handle = cgpiod_chip_open(gpiod, path) else {
                 if errno == EACCES || errno == EPERM { denied = denied ?? path }
                 continue
             }
-            if let found = gpiod_chip_find_line(handle, line) { return (handle, found) }
-            gpiod_chip_close(handle)
+            if let found = cgpiod_chip_find_line(gpiod, handle, line) { return (handle, found, gpiod) }
+            cgpiod_chip_close(gpiod, handle)
         }
         // A chip we may not open could hold the line: say so rather than "not found".
         if let denied { throw .permissionDenied(denied) }
@@ -69,7 +77,7 @@ public enum GPIOChips {
     }
 
     /// Opens the chip `chip` names: a path (starts with "/"), a number, gpiochipN, or a label.
-    static func open(chip: String, devices: String) throws(GPIOError) -> OpaquePointer {
+    static func open(chip: String, devices: String, _ gpiod: UnsafePointer<cgpiod_api>) throws(GPIOError) -> OpaquePointer {
         var path: String?
         if chip.hasPrefix("/") {
             path = chip
@@ -79,17 +87,17 @@ public enum GPIOChips {
             path = devices + "/" + chip
         }
         if let path {
-            guard let handle = gpiod_chip_open(path) else { throw GPIOError.openingChip(path, named: chip, errno: errno) }
+            guard let handle = cgpiod_chip_open(gpiod, path) else { throw GPIOError.openingChip(path, named: chip, errno: errno) }
             return handle
         }
         var denied: String?
         for candidate in chipPaths(devices) {
-            guard let handle = gpiod_chip_open(candidate) else {
+            guard let handle = cgpiod_chip_open(gpiod, candidate) else {
                 if errno == EACCES || errno == EPERM { denied = denied ?? candidate }
                 continue
             }
-            if string(gpiod_chip_label(handle)) == chip { return handle }
-            gpiod_chip_close(handle)
+            if string(cgpiod_chip_label(gpiod, handle)) == chip { return handle }
+            cgpiod_chip_close(gpiod, handle)
         }
         if let denied { throw .permissionDenied(denied) }
         throw .chipNotFound(chip)
@@ -112,5 +120,11 @@ public enum GPIOChips {
 
     static func string(_ text: UnsafePointer<CChar>?) -> String {
         text.map { String(cString: $0) } ?? ""
+    }
+
+    /// The kernel's consumer label of `line` as libgpiod last read it; nil when it has none.
+    static func consumer(of line: OpaquePointer, _ gpiod: UnsafePointer<cgpiod_api>) -> String? {
+        let label = string(cgpiod_line_consumer(gpiod, line))
+        return label.isEmpty ? nil : label
     }
 }

@@ -21,6 +21,9 @@ public enum GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupported(line: String, what: String)
     /// Any other failure of a system call: the operation, the line when known, and errno.
     case system(operation: String, line: String?, errno: Int32)
+    /// libgpiod could not be loaded (it is dlopen'ed on the first GPIO use): `dlerror()`'s words,
+    /// or the functions the library that loaded lacks.
+    case libraryUnavailable(String)
 
     public var description: String {
         switch self {
@@ -42,6 +45,8 @@ public enum GPIOError: Error, Equatable, Sendable, CustomStringConvertible {
             "GPIO \(operation) on line \(line) failed: \(Self.text(code))"
         case .system(let operation, nil, let code):
             "GPIO \(operation) failed: \(Self.text(code))"
+        case .libraryUnavailable(let reason):
+            "GPIO unavailable: libgpiod cannot be loaded (\(reason)); GPIO lines need the libgpiod2 package"
         }
     }
 

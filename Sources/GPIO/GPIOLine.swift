@@ -21,36 +21,40 @@ public final class GPIOLine {
 
     private var chip: OpaquePointer?
     private var line: OpaquePointer?
+    /// The libgpiod functions (loaded by the lookup that found the line).
+    private let gpiod: UnsafePointer<cgpiod_api>
 
-    private init(chip: OpaquePointer, line: OpaquePointer, configuration: GPIOLineConfiguration) {
-        self.chip = chip
-        self.line = line
+    private init(_ found: GPIOChips.Located, configuration: GPIOLineConfiguration) {
+        chip = found.chip
+        line = found.line
+        gpiod = found.gpiod
         self.configuration = configuration
         name = configuration.line
-        chipName = GPIOChips.string(gpiod_chip_name(chip))
-        chipLabel = GPIOChips.string(gpiod_chip_label(chip))
-        offset = gpiod_line_offset(line)
+        chipName = GPIOChips.string(cgpiod_chip_name(gpiod, found.chip))
+        chipLabel = GPIOChips.string(cgpiod_chip_label(gpiod, found.chip))
+        offset = cgpiod_line_offset(gpiod, found.line)
     }
 
     deinit { release() }
 
     /// Finds the line (see `GPIOChips.find`) and requests it for `consumer` (the label other
     /// processes see in gpioinfo). An input with edge events gets a non-blocking event descriptor.
+    /// The first request of the process loads libgpiod (`.libraryUnavailable` when it cannot).
     public static func request(_ configuration: GPIOLineConfiguration, consumer: String,
                                devices: String = "/dev") throws(GPIOError) -> GPIOLine {
         let found = try GPIOChips.locate(line: configuration.line, chip: configuration.chip, devices: devices)
         let (type, flags) = configuration.request
         let result = consumer.withCString { label in
             var request = gpiod_line_request_config(consumer: label, request_type: type, flags: flags)
-            return gpiod_line_request(found.line, &request, configuration.initialValue)
+            return cgpiod_line_request(found.gpiod, found.line, &request, configuration.initialValue)
         }
         if result != 0 {
             let code = errno
-            let error = requestError(code, line: found.line, configuration: configuration)
-            gpiod_chip_close(found.chip)
+            let error = requestError(code, found, configuration: configuration)
+            cgpiod_chip_close(found.gpiod, found.chip)
             throw error
         }
-        let requested = GPIOLine(chip: found.chip, line: found.line, configuration: configuration)
+        let requested = GPIOLine(found, configuration: configuration)
         if let descriptor = requested.eventFileDescriptor {
             let current = fcntl(descriptor, F_GETFL)
             if current < 0 || fcntl(descriptor, F_SETFL, current | O_NONBLOCK) < 0 {
@@ -63,15 +67,15 @@ public final class GPIOLine {
     }
 
     /// The error for a request the kernel refused with `code`.
-    private static func requestError(_ code: Int32, line: OpaquePointer, configuration: GPIOLineConfiguration) -> GPIOError {
+    private static func requestError(_ code: Int32, _ found: GPIOChips.Located,
+                                     configuration: GPIOLineConfiguration) -> GPIOError {
         switch code {
         case EBUSY:
             // Re-read the line's info for the consumer holding it (a process's label, a hog's name).
-            _ = gpiod_line_update(line)
-            let consumer = gpiod_line_consumer(line).map { String(cString: $0) }
-            return .lineBusy(line: configuration.line, consumer: consumer.flatMap { $0.isEmpty ? nil : $0 })
+            _ = cgpiod_line_update(found.gpiod, found.line)
+            return .lineBusy(line: configuration.line, consumer: GPIOChips.consumer(of: found.line, found.gpiod))
         case EACCES, EPERM:
-            return .permissionDenied(GPIOChips.string(gpiod_chip_name(gpiod_line_get_chip(line))))
+            return .permissionDenied(GPIOChips.string(cgpiod_chip_name(found.gpiod, cgpiod_line_get_chip(found.gpiod, found.line))))
         case EINVAL where configuration.bias != .asIs, EOPNOTSUPP where configuration.bias != .asIs:
             return .unsupported(line: configuration.line, what: "bias \(configuration.bias)")
         default:
@@ -82,7 +86,7 @@ public final class GPIOLine {
     /// The line's logical level.
     public func level() throws(GPIOError) -> Bool {
         guard let line else { throw .system(operation: "read", line: name, errno: EBADF) }
-        let value = gpiod_line_get_value(line)
+        let value = cgpiod_line_get_value(gpiod, line)
         if value < 0 { throw .system(operation: "read", line: name, errno: errno) }
         return value != 0
     }
@@ -93,7 +97,7 @@ public final class GPIOLine {
             throw .unsupported(line: name, what: "driving an input line")
         }
         guard let line else { throw .system(operation: "set", line: name, errno: EBADF) }
-        if gpiod_line_set_value(line, level ? 1 : 0) != 0 {
+        if cgpiod_line_set_value(gpiod, line, level ? 1 : 0) != 0 {
             throw .system(operation: "set", line: name, errno: errno)
         }
     }
@@ -102,7 +106,7 @@ public final class GPIOLine {
     /// requested. Non-blocking.
     public var eventFileDescriptor: Int32? {
         guard let line, case .input(edgeEvents: true) = configuration.direction else { return nil }
-        let descriptor = gpiod_line_event_get_fd(line)
+        let descriptor = cgpiod_line_event_get_fd(gpiod, line)
         return descriptor >= 0 ? descriptor : nil
     }
 
@@ -112,7 +116,7 @@ public final class GPIOLine {
         var events: [GPIOEdgeEvent] = []
         var buffer = [gpiod_line_event](repeating: gpiod_line_event(), count: 16)
         while true {
-            let count = gpiod_line_event_read_fd_multiple(descriptor, &buffer, UInt32(buffer.count))
+            let count = cgpiod_line_event_read_fd_multiple(gpiod, descriptor, &buffer, UInt32(buffer.count))
             if count < 0 {
                 let code = errno
                 if code == EAGAIN || code == EWOULDBLOCK { return events }
@@ -132,8 +136,8 @@ public final class GPIOLine {
 
     /// Gives the line back to the kernel and closes the chip; later calls throw. Idempotent.
     public func release() {
-        if let line { gpiod_line_release(line) }
-        if let chip { gpiod_chip_close(chip) }
+        if let line { cgpiod_line_release(gpiod, line) }
+        if let chip { cgpiod_chip_close(gpiod, chip) }
         line = nil
         chip = nil
     }

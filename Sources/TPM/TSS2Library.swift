@@ -1,5 +1,5 @@
 import CTSS2
-import DTLS
+import DynamicLoading
 
 /// The TPM2 Software Stack, loaded with `dlopen` when the TPM is first used (the first seal,
 /// unseal, signature or blob parse) and kept loaded. Linking it would map libtss2-esys, -mu, -rc,

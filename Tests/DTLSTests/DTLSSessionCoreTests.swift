@@ -1,4 +1,5 @@
 import DTLS
+import DynamicLoading
 import Testing
 import Time
 

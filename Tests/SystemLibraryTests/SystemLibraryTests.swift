@@ -1,14 +1,16 @@
 // Smoke tests for the three system-library targets (CTSS2, CMbedTLS, CGPIOD).
 //
 // Each test makes real calls into the C library, so a passing run proves that the
-// modulemap's headers import into Swift, that the `link` directives resolve at link
-// time, and that the installed library versions behave as the later Swift wrappers
-// expect. No TPM, GPIO chip or network is needed.
+// modulemap's headers import into Swift, that the libraries resolve (mbedTLS through the
+// modulemap's `link` directives, the TSS through this target's linker settings, libgpiod through
+// the GPIO module's dlopen loader and CGPIOD's wrappers), and that the installed library
+// versions behave as the Swift wrappers expect. No TPM, GPIO chip or network is needed.
 
 import Testing
 import CGPIOD
 import CMbedTLS
 import CTSS2
+@testable import GPIO
 
 #if canImport(Glibc)
 import Glibc
@@ -253,29 +255,32 @@ struct TSS2Tests {
 
 // MARK: - libgpiod (v1 API)
 
-@Suite("libgpiod v1 (CGPIOD)")
+/// libgpiod is dlopen'ed (GPIODLibrary): these call it through CGPIOD's `cgpiod_*` wrappers.
+@Suite("libgpiod v1 (CGPIOD, loaded by GPIODLibrary)")
 struct GPIODTests {
     @Test("gpiod_version_string reports the v1 API")
-    func version() {
-        let version = String(cString: gpiod_version_string())
+    func version() throws {
+        let gpiod = try GPIODLibrary.functions()
+        let version = String(cString: cgpiod_version_string(gpiod))
         #expect(version.hasPrefix("1."), "libgpiod \(version): the agent targets the v1 API")
     }
 
     @Test("gpiod_chip_open fails with errno for a missing path and for a non-GPIO file")
-    func chipOpenFailures() {
+    func chipOpenFailures() throws {
+        let gpiod = try GPIODLibrary.functions()
         errno = 0
-        let missing = gpiod_chip_open("/nonexistent")
+        let missing = cgpiod_chip_open(gpiod, "/nonexistent")
         let missingErrno = errno
         #expect(missing == nil)
         #expect(missingErrno == ENOENT)
-        if let missing { gpiod_chip_close(missing) }
+        if let missing { cgpiod_chip_close(gpiod, missing) }
 
         // A character device that is not a GPIO chip is rejected by the ioctl check.
         errno = 0
-        let notChip = gpiod_chip_open("/dev/null")
+        let notChip = cgpiod_chip_open(gpiod, "/dev/null")
         let notChipErrno = errno
         #expect(notChip == nil)
         #expect(notChipErrno == ENOTTY || notChipErrno == ENODEV, "errno \(notChipErrno)")
-        if let notChip { gpiod_chip_close(notChip) }
+        if let notChip { cgpiod_chip_close(gpiod, notChip) }
     }
 }

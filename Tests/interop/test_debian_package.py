@@ -74,22 +74,29 @@ def test_control_fields_and_contents(deb, bin_dir):
     assert fields["Version"] == f"{agent_version()}-1"
     assert fields["Architecture"] == arch
     assert fields["Maintainer"] and fields["Description"].startswith("LwM2M")
-    # dpkg-shlibdeps: the C libraries the agent links (libc, libgpiod).
+    # Depends: what dpkg-shlibdeps finds (libc) and what is declared by hand (below).
     depends = fields["Depends"]
-    for library in ("libc6", "libtss2-", "libmbedtls", "libgpiod"):
+    for library in ("libc6", "libtss2-", "libmbedtls", "libgpiod2"):
         assert library in depends, depends
-    # The TPM software stack and mbedTLS are dlopen'ed on first use, so no program links them (nor
-    # the libcrypto behind the TSS); both are needed by the agent's main job, so the package depends
-    # on them by hand: Debian bookworm's packages of the sonames the agent opens.
+    # The TPM software stack, mbedTLS and libgpiod are dlopen'ed on first use, so no program links
+    # them (nor the libcrypto behind the TSS); the agent's main job needs them (the TPM store is the
+    # default, DTLS and firmware digests, the GPIO objects of the board support), so the package
+    # depends on them by hand: Debian bookworm's packages of the sonames the agent opens, with the
+    # versions dpkg-shlibdeps computed while they were linked.
     for program in ("lwm2m-agentd", "lwm2m-agent"):
         dynamic = subprocess.run(["readelf", "-d", bin_dir / program], capture_output=True, text=True, check=True).stdout
         needed = [line.split()[-1] for line in dynamic.splitlines() if "(NEEDED)" in line]
-        assert not [name for name in needed if "libtss2" in name or "libcrypto.so" in name or "libmbed" in name], \
+        assert "[libc.so.6]" in needed, (program, needed)  # the parse sees NEEDED entries at all
+        assert not [name for name in needed
+                    if "libtss2" in name or "libcrypto.so" in name or "libgpiod" in name or "libmbed" in name], \
             (program, needed)
+    entries = [entry.strip() for entry in depends.split(",")]
     for package in ("libtss2-esys-3.0.2-0 (>= 2.3.1)", "libtss2-mu0 (>= 3.0.1)", "libtss2-rc0 (>= 3.0.1)",
                     "libtss2-tctildr0 (>= 3.0.1)", "libmbedcrypto7 (>= 2.28.0)", "libmbedtls14 (>= 2.28.0)",
-                    "libmbedx509-1 (>= 2.28.0)"):
-        assert package in [entry.strip() for entry in depends.split(",")], depends
+                    "libmbedx509-1 (>= 2.28.0)", "libgpiod2 (>= 1.5.1)"):
+        assert package in entries, depends
+    for name in ("libgpiod2", "libmbedtls14"):
+        assert len([entry for entry in entries if entry.startswith(name)]) == 1, depends
     # Loaded on first use (dlopen), invisible to dpkg-shlibdeps: recommended by hand.
     assert fields["Recommends"] == "libcurl4, libgnutls30 (>= 3.6.6)", fields
     assert "libgnutls" not in depends and "libcurl" not in depends, depends

@@ -116,10 +116,15 @@ TSS_LIBRARIES = ("libtss2-esys.so", "libtss2-mu.so", "libtss2-rc.so", "libtss2-t
                  "libcrypto.so")
 
 
+def mapped_libraries(pid: int, names: tuple[str, ...]) -> list[str]:
+    """Those of ``names`` (sonames without their version) that /proc/PID/maps shows mapped."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return [name for name in names if f"/{name}" in maps]
+
+
 def mapped_tss(pid: int) -> list[str]:
     """The TPM software stack's libraries in /proc/PID/maps."""
-    maps = Path(f"/proc/{pid}/maps").read_text()
-    return [name for name in TSS_LIBRARIES if f"/{name}" in maps]
+    return mapped_libraries(pid, TSS_LIBRARIES)
 
 
 def test_psk_provisioning_bootstrap_restart_and_secret_scan(swtpm, factory, start_peer, start_agent,

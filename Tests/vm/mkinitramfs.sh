@@ -1,7 +1,8 @@
 #!/bin/bash
 # The VM test guest's base initramfs: busybox, the cached kernel modules (Tests/vm/setup.sh), the
 # real lwm2m-agentd and lwm2m-agent from BIN_DIR with every shared library ldd finds (the Swift
-# runtime, libtss2, mbedtls, libc...: the debug build the test suite already has works as is),
+# runtime, mbedtls, libc...: the debug build the test suite already has works as is) and
+# libgpiod.so.2, which the agent dlopens on the first GPIO use (so ldd does not list it),
 # lwm2m-edge-probe from BIN_DIR when it is there (the GPIO benchmark's guest side, bench_gpio.py),
 # the gpiod tools when installed, the VM board file, guest/init, and the time-zone files the
 # Timezone test writes (Europe/Berlin, Etc/UTC, Etc/GMT*; /etc/localtime → Etc/UTC).
@@ -37,6 +38,15 @@ copy_elf() {  # copy_elf FILE DEST: the file, symbols kept (crash traces), and i
   done
 }
 copy_elf "$BIN/lwm2m-agentd" /usr/bin/lwm2m-agentd
+# Loaded with dlopen, invisible to ldd: libgpiod (GPIO objects, docs/boards.md "Loading libgpiod")
+# and mbedTLS (DTLS sessions, digests; docs/dtls.md), each with its own closure, at the path the
+# host's loader cache gives, where the guest's loader finds it too.
+for soname in libgpiod.so.2 libmbedtls.so.14; do
+  LIBRARY=$(ldconfig -p | sed -n "s|^[[:space:]]*${soname//./\\.} (.*) => \(/.*\)\$|\1|p" | head -1)
+  [ -n "$LIBRARY" ] || { echo "mkinitramfs: $soname not installed (scripts/setup.sh)" >&2; exit 2; }
+  mkdir -p "$R$(dirname "$LIBRARY")"
+  copy_elf "$LIBRARY" "$LIBRARY"
+done
 [ -x "$BIN/lwm2m-agent" ] && copy_elf "$BIN/lwm2m-agent" /usr/bin/lwm2m-agent
 [ -x "$BIN/lwm2m-edge-probe" ] && copy_elf "$BIN/lwm2m-edge-probe" /usr/bin/lwm2m-edge-probe
 for tool in gpiodetect gpioinfo gpioget gpioset gpiomon gpiofind; do

@@ -1,12 +1,13 @@
 import Glibc
 
 /// A C library loaded with `dlopen` on first use and never unloaded (the GnuTLS backend's
-/// libgnutls, the firmware downloader's libcurl, the TPM module's tss2 libraries), and the symbols
-/// bound from it.
+/// libgnutls, the firmware downloader's libcurl, the TPM module's tss2 libraries, the GPIO
+/// module's libgpiod), and the symbols bound from it.
 ///
-/// Lives in DTLS because the first two libraries loaded this way are reached through it:
-/// DTLSGnuTLS and Firmware both depend on DTLS (and on nothing else that is not pure Swift); TPM
-/// depends on DTLS for this type alone.
+/// A module of its own, on Glibc alone: it used to live in DTLS (the first two libraries loaded
+/// this way are reached through it), but the hardware layers (TPM, GPIO) need it too and nothing
+/// else of DTLS; depending on DTLS would have put mbedTLS and the credential protocols under the
+/// GPIO lines.
 public struct DynamicLibrary {
     /// Why no soname could be loaded: the last `dlerror()` text.
     public struct LoadError: Error, Equatable, Sendable {
