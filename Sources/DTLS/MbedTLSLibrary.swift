@@ -25,12 +25,6 @@ public enum MbedTLSLibrary {
         _ = try loaded.get()
     }
 
-    /// Whether mbedTLS is loaded (never loads it): for code that only describes an mbedTLS error.
-    static var isLoaded: Bool {
-        if case .success = loaded { return true }
-        return false
-    }
-
     /// Opens the first of `sonames` and binds every field of `cmbedtls_api`, in field order.
     /// Internal (not `private`) so a test can load a soname list that does not exist.
     static func load(_ sonames: [String]) -> Result<UnsafePointer<cmbedtls_api>, DTLSError> {

@@ -17,13 +17,19 @@ from conftest import REPO, require_tool
 LINK_DIR = REPO / "packaging" / "link"
 
 
-def release_flags() -> list[str]:
-    """The unsafe linker flags of Package.swift's releaseLinking, with the package directory."""
+def linker_flags(name: str) -> list[str]:
+    """The unsafe linker flags of the LinkerSetting list `name` in Package.swift, with the package
+    directory."""
     manifest = (REPO / "Package.swift").read_text()
-    block = re.search(r"let releaseLinking: \[LinkerSetting\] = \[(.*?)\n\]", manifest, re.S)
-    assert block, "Package.swift has no releaseLinking"
+    block = re.search(r"let %s: \[LinkerSetting\] = \[(.*?)\n\]" % name, manifest, re.S)
+    assert block, f"Package.swift has no {name}"
     flags = re.findall(r'"([^"]*)"', block.group(1).split(".when(")[0])
     return [flag.replace(r"\(Context.packageDirectory)", str(REPO)) for flag in flags]
+
+
+def release_flags() -> list[str]:
+    """The flags of Package.swift's releaseLinking (every release executable)."""
+    return linker_flags("releaseLinking")
 
 
 def needed(binary: Path) -> list[str]:
@@ -88,3 +94,38 @@ def test_cxx_exceptions_unwind_through_the_linked_in_runtime(tmp_path):
     assert cxx_runtime_libraries(binary) == [], needed(binary)
     run = subprocess.run([binary], capture_output=True, text=True, timeout=30, check=True)
     assert run.stdout == "bottom\n"
+
+
+def dynamic_symbols(binary: Path) -> int:
+    listing = subprocess.run(["readelf", "--dyn-syms", "-W", binary], capture_output=True, text=True, check=True,
+                             timeout=30).stdout
+    return sum(1 for line in listing.splitlines() if re.match(r"\s*\d+:", line))
+
+
+def test_release_executables_export_no_symbols_of_their_own(tmp_path):
+    """`--no-export-dynamic` after the static runtime's `-export-dynamic`: the dynamic symbol table of
+    a probe with 400 functions of its own holds its imports only; the control without the flag
+    exports every one of them (the archives' symbols are hidden either way: --exclude-libs ALL)."""
+    swiftc = require_tool("swiftc", "the Swift toolchain links the probe")
+    text = "".join(f"@inline(never) public func probe{i}(_ x: Int) -> Int {{ x &+ {i} }}\n" for i in range(400))
+    text += "print(probe7(CommandLine.arguments.count))\n"
+    binary = link(tmp_path, "probe.swift", text, [swiftc, "-O", "-static-stdlib", *release_flags()])
+    flags = release_flags()
+    at = flags.index("--no-export-dynamic")
+    assert flags[at - 1] == "-Xlinker", flags
+    control = link(tmp_path, "control.swift", text, [swiftc, "-O", "-static-stdlib", *flags[:at - 1], *flags[at + 1:]])
+    assert dynamic_symbols(binary) + 400 <= dynamic_symbols(control), (dynamic_symbols(binary), dynamic_symbols(control))
+
+
+def test_the_daemon_links_with_its_symbol_order_file():
+    """The daemon's release link packs the functions a registered daemon runs (docs/performance.md):
+    the flags name packaging/link/lwm2m-agentd.order, which lists mangled names (scripts/symbol-order.sh
+    writes it), one a line, sorted, no duplicates, the engine's and the runtime's among them."""
+    flags = linker_flags("daemonSymbolOrder")
+    order = LINK_DIR / "lwm2m-agentd.order"
+    assert f"--symbol-ordering-file={order}" in flags and "--no-warn-symbol-ordering" in flags, flags
+    names = order.read_text().splitlines()
+    assert len(names) > 1000 and names == sorted(set(names)), len(names)
+    assert all(re.fullmatch(r"[$\w.]+", name) for name in names), [n for n in names if not re.fullmatch(r"[$\w.]+", n)][:5]
+    assert any(name.startswith("$s4CoAP") for name in names) and any(name.startswith("$s5LwM2M") for name in names)
+    assert "swift_retain" in names and "lwm2m_agentd_main" in names
