@@ -129,3 +129,42 @@ def test_the_daemon_links_with_its_symbol_order_file():
     assert all(re.fullmatch(r"[$\w.]+", name) for name in names), [n for n in names if not re.fullmatch(r"[$\w.]+", n)][:5]
     assert any(name.startswith("$s4CoAP") for name in names) and any(name.startswith("$s5LwM2M") for name in names)
     assert "swift_retain" in names and "lwm2m_agentd_main" in names
+
+
+def symbol_addresses(binary: Path, names: list[str]) -> dict[str, str]:
+    listing = subprocess.run(["nm", binary], capture_output=True, text=True, check=True, timeout=30).stdout
+    return {fields[2]: fields[0] for fields in (line.split() for line in listing.splitlines())
+            if len(fields) == 3 and fields[2] in names}
+
+
+def test_identical_functions_are_folded_into_one(tmp_path):
+    """`--icf=all`: two functions with the same code in two files end up at one address (like the
+    per-file copies of outlined value operations the daemon's symbol order cannot name); the
+    control without the flag keeps both."""
+    swiftc = require_tool("swiftc", "the Swift toolchain links the probe")
+    # One function a file (the optimiser merges identical functions within a file itself), each in
+    # a section of its own as release modules are compiled: folding works on sections.
+    (tmp_path / "first.swift").write_text(
+        '@_silgen_name("probe_first") @inline(never) func first(_ x: Int) -> Int { x &* 7 &+ 3 }\n')
+    (tmp_path / "second.swift").write_text(
+        '@_silgen_name("probe_second") @inline(never) func second(_ x: Int) -> Int { x &* 7 &+ 3 }\n')
+    (tmp_path / "main.swift").write_text("print(first(CommandLine.arguments.count) &+ second(2))\n")
+    sources = [str(tmp_path / name) for name in ("main.swift", "first.swift", "second.swift")]
+    flags = release_flags()
+    at = flags.index("--icf=all")
+    assert flags[at - 1] == "-Xlinker", flags
+
+    def build(name: str, link_flags: list[str]) -> Path:
+        binary = tmp_path / name
+        subprocess.run([swiftc, "-O", "-static-stdlib", "-Xfrontend", "-function-sections", "-module-name", "probe",
+                        *sources, *link_flags, "-o", str(binary)], check=True, timeout=300, capture_output=True)
+        return binary
+
+    binary = build("folded", flags)
+    control = build("kept", [*flags[:at - 1], *flags[at + 1:]])
+    folded = symbol_addresses(binary, ["probe_first", "probe_second"])
+    kept = symbol_addresses(control, ["probe_first", "probe_second"])
+    assert len(folded) == 2 and folded["probe_first"] == folded["probe_second"], folded
+    assert len(kept) == 2 and kept["probe_first"] != kept["probe_second"], kept
+    run = subprocess.run([binary], capture_output=True, text=True, timeout=30, check=True)
+    assert run.stdout == "27\n", run.stdout
